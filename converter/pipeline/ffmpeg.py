@@ -1,0 +1,114 @@
+"""The one place that starts ffmpeg.
+
+Every call reads only local files (``-protocol_whitelist file``) through a
+demuxer the probe named explicitly, runs in its own process group, dies with
+its parent (PR_SET_PDEATHSIG), and is killed when its wall time runs out.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import imageio_ffmpeg
+
+from .errors import PipelineError
+
+FFMPEG = os.environ.get("FFMPEG_BINARY") or imageio_ffmpeg.get_ffmpeg_exe()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def safe_input_args(path: Path, demuxer: str, *, max_pixels: int, decoder: str | None = None) -> list[str]:
+    """Input options that keep ffmpeg from fetching URLs, following playlists or
+    allocating absurd frames. They go right before (and include) ``-i``."""
+    args = ["-protocol_whitelist", "file", "-f", demuxer]
+    if decoder:
+        args += ["-c:v", decoder]
+    return args + ["-max_pixels", str(max_pixels)]
+
+
+def run(
+    args: Sequence[str],
+    *,
+    timeout_s: float,
+    cwd: Path | None = None,
+    on_progress: Callable[[dict[str, str]], None] | None = None,
+) -> None:
+    """Run ffmpeg with ``args``; report ``-progress`` blocks to ``on_progress``.
+
+    Raises ``PipelineError`` with code ``Timeout`` past ``timeout_s`` and
+    ``DecodeFailed`` on a non-zero exit (with the tail of ffmpeg's errors).
+    """
+    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats"]
+    if on_progress:
+        cmd += ["-progress", "pipe:1"]
+    cmd += list(args)
+    with tempfile.TemporaryFile() as errfile:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if on_progress else subprocess.DEVNULL,
+            stderr=errfile,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            _kill_group(proc)
+
+        timer = threading.Timer(timeout_s, kill)
+        timer.start()
+        try:
+            if on_progress and proc.stdout:
+                block: dict[str, str] = {}
+                for raw in proc.stdout:
+                    key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                    block[key] = value
+                    if key == "progress":
+                        on_progress(block)
+                        block = {}
+            proc.wait()
+        finally:
+            timer.cancel()
+            _kill_group(proc)
+        if timed_out.is_set():
+            raise PipelineError("Timeout", f"Decoding took longer than {timeout_s:g} s and was stopped.")
+        if proc.returncode != 0:
+            errfile.seek(0)
+            tail = errfile.read()[-2000:].decode("utf-8", "replace")
+            raise PipelineError("DecodeFailed", _summarise(tail))
+
+
+def _summarise(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if any("exceeds specified max pixel count" in line for line in lines):
+        return "The video's frames are larger than the pixel limit."
+    return "The video could not be decoded" + (f": {lines[-1][:300]}" if lines else ".")
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 5
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)

@@ -1,0 +1,69 @@
+"""Output size and the ffmpeg filters that make it, for each ScaleType."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import PipelineError
+
+
+@dataclass(frozen=True)
+class Geometry:
+    width: int  # final output size
+    height: int
+    filters: str  # ffmpeg filter chain from the (rotated) source to that size
+
+
+def _side(value: float | None, source: int) -> int | None:
+    if value is None:
+        return None
+    return max(1, round(source * value)) if value < 1 else int(value)
+
+
+def plan_geometry(
+    src_w: int, src_h: int, width: float | None, height: float | None, scale_type: str, max_pixels: int
+) -> Geometry:
+    """Resolve Width/Height (fraction, pixels or absent) against the displayed
+    source size and apply ScaleType:
+
+    - ``stretch``: exactly the box, distorting if the aspect differs;
+    - ``crop``: cover the box, cut the overflow around the centre;
+    - ``fill``: fit inside the box, pad with black to exactly the box;
+    - ``fit``: fit inside the box, no padding (may be smaller than the box).
+
+    With one side absent the other keeps the source's aspect ratio.
+    """
+    bw, bh = _side(width, src_w), _side(height, src_h)
+    if bw is None and bh is None:
+        bw, bh = src_w, src_h
+    elif bw is None:
+        bw = max(1, round(src_w * bh / src_h))
+    elif bh is None:
+        bh = max(1, round(src_h * bw / src_w))
+    lanczos = ":flags=lanczos"
+    if scale_type == "stretch":
+        out_w, out_h = bw, bh
+        chain = f"scale={bw}:{bh}{lanczos}"
+    elif scale_type == "crop":
+        s = max(bw / src_w, bh / src_h)
+        sw, sh = max(bw, math.ceil(src_w * s - 1e-9)), max(bh, math.ceil(src_h * s - 1e-9))
+        out_w, out_h = bw, bh
+        chain = f"scale={sw}:{sh}{lanczos},crop={bw}:{bh}"
+    elif scale_type in ("fill", "fit"):
+        s = min(bw / src_w, bh / src_h)
+        sw, sh = min(bw, max(1, round(src_w * s))), min(bh, max(1, round(src_h * s)))
+        chain = f"scale={sw}:{sh}{lanczos}"
+        if scale_type == "fill":
+            out_w, out_h = bw, bh
+            chain += f",pad={bw}:{bh}:({bw}-iw)/2:({bh}-ih)/2:color=black"
+        else:
+            out_w, out_h = sw, sh
+    else:  # the spec validated it; this guards a programming error
+        raise ValueError(f"unknown scale type {scale_type!r}")
+    if out_w * out_h > max_pixels:
+        raise PipelineError(
+            "OutputTooLarge",
+            f"The animation would be {out_w}x{out_h}; the limit is {max_pixels:,} pixels per frame.",
+        )
+    return Geometry(out_w, out_h, chain + ",setsar=1")

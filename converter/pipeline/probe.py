@@ -1,0 +1,173 @@
+"""What is in a media file, read from the container's structured fields.
+
+Geometry, frame rate and duration come from libavformat's parsed structures
+(PyAV), never from ffmpeg's human-readable log, which tags inside the file can
+spoof. Only the demuxers named in ``DEMUXERS`` are ever allowed to open a file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from .errors import PipelineError
+from .limits import Limits
+
+# libavformat demuxer name -> the short name ffmpeg's ``-f`` takes. Playlists
+# (hls), scripts (concat), image sequences and device inputs are deliberately
+# absent: they make ffmpeg open other files or URLs.
+DEMUXERS: dict[str, str] = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "mov",
+    "matroska,webm": "matroska",
+    "avi": "avi",
+    "flv": "flv",
+    "asf": "asf",
+    "mpegts": "mpegts",
+    "mpeg": "mpeg",
+    "rm": "rm",
+    # audio-only containers, probed only to answer "no video stream" clearly
+    "mp3": "mp3",
+    "wav": "wav",
+    "flac": "flac",
+    "ogg": "ogg",
+    "aac": "aac",
+    "ac3": "ac3",
+}
+FORMAT_WHITELIST = ",".join(DEMUXERS)
+PROTOCOL_WHITELIST = "file"
+PROBE_OPTIONS = {
+    "protocol_whitelist": PROTOCOL_WHITELIST,
+    "format_whitelist": FORMAT_WHITELIST,
+    "probesize": str(20 * 1024 * 1024),
+    "analyzeduration": str(20 * 1_000_000),
+}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    demuxer: str  # the short name to force with ``-f``
+    codec: str
+    stream_index: int  # index among the file's video streams (for ``-map 0:v:N``)
+    coded_width: int
+    coded_height: int
+    width: int  # as displayed: square pixels, after rotation
+    height: int
+    rotation: int  # degrees, as ffmpeg's autorotate will apply it
+    fps: float
+    duration: float  # seconds
+    has_alpha: bool
+    pix_fmt: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.stream.VideoStream]:
+    candidates = [
+        (i, s)
+        for i, s in enumerate(container.streams.video)
+        if not (s.disposition & av.stream.Disposition.attached_pic)
+    ]
+    if not candidates:
+        raise PipelineError(
+            "NoVideoStream",
+            "This file has no video picture (it looks like audio only), so there is nothing to animate.",
+        )
+    for i, s in candidates:
+        if s.disposition & av.stream.Disposition.default:
+            return i, s
+    return candidates[0]
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration and container.duration > 0:
+        return container.duration / 1_000_000
+    # The container states no duration: read packet timestamps (no decoding).
+    end = 0.0
+    for packet in container.demux(stream):
+        if packet.pts is not None and packet.time_base is not None:
+            end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+    return end
+
+
+def _rotation(container: av.container.InputContainer, stream_pos: int) -> int:
+    """Rotation as ffmpeg applies it, read from the first decoded frame's
+    display matrix (frame.rotation is counter-clockwise degrees)."""
+    container.seek(0)
+    stream = container.streams.video[stream_pos]
+    for frame in container.decode(stream):
+        return int(round(frame.rotation or 0)) % 360
+    raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
+
+
+def probe(path: Path, limits: Limits = Limits()) -> VideoInfo:
+    """Read what is needed to plan a conversion, and refuse what breaks limits."""
+    try:
+        container = av.open(str(path), options=PROBE_OPTIONS, timeout=30)
+    except (av.error.InvalidDataError, av.error.ArgumentError, av.error.PatchWelcomeError):
+        raise PipelineError(
+            "UnsupportedFormat",
+            "This file is not a video format we can read (or it is damaged).",
+        ) from None
+    except av.error.FFmpegError as exc:
+        raise PipelineError("SourceUnreadable", f"The file could not be read ({exc.strerror}).") from None
+    with container:
+        demuxer = DEMUXERS.get(container.format.name)
+        if demuxer is None:
+            raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
+        pos, stream = _pick_stream(container)
+        ctx = stream.codec_context
+        coded_w, coded_h = ctx.width, ctx.height
+        if coded_w <= 0 or coded_h <= 0:
+            raise PipelineError("SourceUnreadable", "The video stream has no picture size.")
+        if coded_w * coded_h > limits.max_source_pixels:
+            raise PipelineError(
+                "SourceTooLarge",
+                f"The video is {coded_w}x{coded_h}; the limit is "
+                f"{limits.max_source_pixels:,} pixels per frame.",
+            )
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        fps = float(rate) if rate else 0.0
+        if not fps or not math.isfinite(fps):
+            fps = 25.0
+        duration = _duration(container, stream)
+        if duration > limits.max_source_duration_s:
+            raise PipelineError(
+                "SourceTooLong",
+                f"The video is {duration:,.0f} s long; the limit is {limits.max_source_duration_s:,.0f} s.",
+            )
+        sar = stream.sample_aspect_ratio or Fraction(1)
+        width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
+        height = coded_h
+        rotation = _rotation(container, pos)
+        if rotation in (90, 270):
+            width, height = height, width
+        pix_fmt = ctx.pix_fmt or ""
+        return VideoInfo(
+            demuxer=demuxer,
+            codec=ctx.name,
+            stream_index=pos,
+            coded_width=coded_w,
+            coded_height=coded_h,
+            width=width,
+            height=height,
+            rotation=rotation,
+            fps=fps,
+            duration=duration,
+            has_alpha=_has_alpha(stream),
+            pix_fmt=pix_fmt,
+        )
+
+
+def _has_alpha(stream: av.video.stream.VideoStream) -> bool:
+    fmt = stream.codec_context.pix_fmt or ""
+    if fmt.startswith(("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya")):
+        return True
+    # VP8/VP9 carry alpha in a side channel that the container flags.
+    return str(stream.metadata.get("alpha_mode", "")) == "1"

@@ -1,0 +1,121 @@
+"""Frame sampling: frame k is the source frame shown at ``start + k x interval``.
+
+ffmpeg (with the safe input options) seeks to the start, picks the frames at
+the sampled times with the ``fps`` filter, scales them, and writes a small
+lossless clip with no metadata into the task's private folder. MoviePy then
+opens that clip, which we made ourselves and can trust, and hands out its
+frames one at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+from moviepy import VideoFileClip
+
+from . import ffmpeg
+from .errors import PipelineError
+from .geometry import Geometry
+from .limits import Limits
+from .probe import VideoInfo
+
+# Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
+EPSILON_S = 1e-6
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    start: float  # absolute source time of frame 0
+    interval: float
+    count: int
+
+    def times(self) -> list[float]:
+        return [self.start + k * self.interval for k in range(self.count)]
+
+
+def plan_frames(
+    info: VideoInfo,
+    *,
+    trim_start: float,
+    trim_duration: float,
+    start_time: float,
+    interval: float,
+    number: int,
+    limits: Limits,
+) -> FramePlan:
+    """Which source times to sample. A request that reaches past the end of the
+    source is clamped to it; one that starts after the end is refused."""
+    end = info.duration
+    if trim_duration > 0:
+        end = min(end, trim_start + trim_duration)
+    first = trim_start + start_time
+    if first >= info.duration:
+        raise PipelineError(
+            "StartTimeOutOfRange",
+            f"The start time {first:g} s is past the end of the video ({info.duration:.2f} s).",
+        )
+    available = max(1, math.floor((end - first) / interval - EPSILON_S) + 1)
+    count = min(available, number) if number > 0 else available
+    if count > limits.max_output_frames:
+        raise PipelineError(
+            "TooManyFrames",
+            f"This would make {count} frames; the limit is {limits.max_output_frames}. "
+            "Use a larger interval, a shorter duration or a frame number.",
+        )
+    return FramePlan(first, interval, count)
+
+
+def _decoder(info: VideoInfo) -> str | None:
+    # ffmpeg's native VP8/VP9 decoders drop the alpha side channel; libvpx keeps it.
+    if info.has_alpha and info.codec in ("vp8", "vp9"):
+        return {"vp8": "libvpx", "vp9": "libvpx-vp9"}[info.codec]
+    return None
+
+
+def normalise(
+    source: Path,
+    info: VideoInfo,
+    plan: FramePlan,
+    geometry: Geometry,
+    workdir: Path,
+    limits: Limits,
+    on_progress: Callable[[float], None] | None = None,
+) -> Path:
+    """Write the sampled, scaled frames to ``workdir/frames.mkv`` at 1 fps
+    (frame k at k seconds), so MoviePy reads exactly the planned frames."""
+    out = workdir / "frames.mkv"
+    pix_fmt = "rgba" if info.has_alpha else "rgb24"
+    # Read slightly past the last sampled time so its frame is decoded.
+    window = (plan.count - 1) * plan.interval + 2.0 / max(info.fps, 1.0) + 0.05
+    vf = (
+        f"fps=fps=1/{plan.interval!r}:start_time=0:round=up,{geometry.filters},format={pix_fmt},"
+        "settb=1,setpts=N"
+    )
+    args = ffmpeg.safe_input_args(
+        source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
+    )
+    args += ["-ss", f"{plan.start:.6f}", "-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
+    args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
+    args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
+    args += ["-frames:v", str(plan.count), "-r", "1", "-c:v", "ffv1", "-y", out.name]
+
+    def progress(block: dict[str, str]) -> None:
+        if on_progress and block.get("frame", "").isdigit():
+            on_progress(min(1.0, int(block["frame"]) / plan.count))
+
+    ffmpeg.run(args, timeout_s=limits.task_timeout_s, cwd=workdir, on_progress=progress)
+    if not out.exists() or out.stat().st_size == 0:
+        raise PipelineError("DecodeFailed", "No frame could be decoded from the video.")
+    return out
+
+
+def read_frames(clip_path: Path, has_alpha: bool) -> Iterator[np.ndarray]:
+    """Frames of a clip made by ``normalise``, in order, one at a time."""
+    with VideoFileClip(str(clip_path), audio=False, has_mask=has_alpha) as clip:
+        count = round(clip.duration * clip.fps)
+        for k in range(count):
+            yield clip.reader.get_frame(k / clip.fps)
