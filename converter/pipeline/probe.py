@@ -106,8 +106,13 @@ def _rotation(container: av.container.InputContainer, stream_pos: int) -> int:
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
-def probe(path: Path, limits: Limits = Limits()) -> VideoInfo:
-    """Read what is needed to plan a conversion, and refuse what breaks limits."""
+def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> VideoInfo:
+    """Read what is needed to plan a conversion, and refuse what breaks limits.
+
+    With ``decode=False`` only container headers are read (no decoder runs):
+    cheap enough for the web request to refuse bad uploads before queueing.
+    Rotation is then reported as 0.
+    """
     try:
         container = av.open(str(path), options=PROBE_OPTIONS, timeout=30)
     except (av.error.InvalidDataError, av.error.ArgumentError, av.error.PatchWelcomeError):
@@ -145,7 +150,7 @@ def probe(path: Path, limits: Limits = Limits()) -> VideoInfo:
         sar = stream.sample_aspect_ratio or Fraction(1)
         width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
         height = coded_h
-        rotation = _rotation(container, pos)
+        rotation = _rotation(container, pos) if decode else 0
         if rotation in (90, 270):
             width, height = height, width
         pix_fmt = ctx.pix_fmt or ""

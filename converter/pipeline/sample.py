@@ -89,16 +89,21 @@ def normalise(
     (frame k at k seconds), so MoviePy reads exactly the planned frames."""
     out = workdir / "frames.mkv"
     pix_fmt = "rgba" if info.has_alpha else "rgb24"
+    # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
+    # shown at the start time usually began a little earlier. Seek two source
+    # frames early and let the fps filter, whose slots start at ``lead``, pick
+    # the frame shown at each sampled time (round=up).
+    lead = min(plan.start, 2.0 / max(info.fps, 1.0))
     # Read slightly past the last sampled time so its frame is decoded.
-    window = (plan.count - 1) * plan.interval + 2.0 / max(info.fps, 1.0) + 0.05
+    window = lead + (plan.count - 1) * plan.interval + 2.0 / max(info.fps, 1.0) + 0.05
     vf = (
-        f"fps=fps=1/{plan.interval!r}:start_time=0:round=up,{geometry.filters},format={pix_fmt},"
-        "settb=1,setpts=N"
+        f"fps=fps=1/{plan.interval!r}:start_time={lead!r}:round=up,{geometry.filters},"
+        f"format={pix_fmt},settb=1,setpts=N"
     )
     args = ffmpeg.safe_input_args(
         source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
     )
-    args += ["-ss", f"{plan.start:.6f}", "-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
+    args += ["-ss", f"{plan.start - lead:.6f}", "-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
     args += ["-frames:v", str(plan.count), "-r", "1", "-c:v", "ffv1", "-y", out.name]

@@ -1,0 +1,76 @@
+"""``manage.py up``: the whole product on this machine, on embedded defaults.
+
+Starts Redis and the SeaweedFS S3 server (unless something already answers at
+the configured addresses), applies migrations, then runs one RQ worker and the
+web server, prints the URL, and stops everything it started on Ctrl-C. Data
+lives in CONVERTER_DATA_DIR, so a second run finds the first run's tasks.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from converter.services import requeue_forgotten
+from project import localservices as ls
+
+MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+
+
+class Command(BaseCommand):
+    help = "Start Redis, the S3 server, a worker and the web server; Ctrl-C stops them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server")
+
+    def handle(self, *args, addr: str, **options) -> None:
+        data = Path(settings.DATA_DIR)
+        data.mkdir(parents=True, exist_ok=True)
+        started: list[ls.Service] = []
+        try:
+            redis_url = urlparse(settings.REDIS_URL)
+            if not ls.port_open(redis_url.port or 6379, redis_url.hostname or "127.0.0.1"):
+                self.stdout.write(f"Starting Redis on port {redis_url.port} ...")
+                started.append(ls.redis_service(redis_url.port, data / "redis", persist=True).start())
+            if settings.CONVERTER_STORAGE == "s3":
+                endpoint = urlparse(settings.CONVERTER_S3_ENDPOINT)
+                if not ls.port_open(endpoint.port or 80, endpoint.hostname):
+                    self.stdout.write(f"Starting SeaweedFS S3 on port {endpoint.port} ...")
+                    s3 = ls.S3Config(
+                        settings.CONVERTER_S3_ENDPOINT, settings.CONVERTER_S3_BUCKET,
+                        settings.CONVERTER_S3_ACCESS_KEY, settings.CONVERTER_S3_SECRET_KEY,
+                        settings.CONVERTER_S3_REGION,
+                    )
+                    base = 19333 if not any(ls.port_open(p) for p in (19333, 19334, 19335)) else None
+                    started.append(ls.seaweed_service(s3, endpoint.port, data / "seaweedfs", base).start())
+            call_command("migrate", interactive=False, verbosity=0)
+            self.stdout.write(f"Re-queued {requeue_forgotten()} task(s) that Redis no longer held.")
+            python = sys.executable
+            started.append(ls.Service(
+                "worker", [python, MANAGE, "rqworker", "convert", "--with-scheduler"], data / "worker.log"
+            ).start())
+            web = ls.Service(
+                "web", [python, MANAGE, "runserver", addr, "--noreload", "--insecure"], data / "web.log",
+                ready=lambda: ls.port_open(int(addr.rsplit(":", 1)[1]), addr.rsplit(":", 1)[0]),
+            )
+            started.append(web.start())
+            self.stdout.write(self.style.SUCCESS(f"Loopforge is running at http://{addr}/  (Ctrl-C stops it)"))
+            self.stdout.write(f"Logs: {data}/*.log")
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            while all(s.proc.poll() is None for s in started):
+                time.sleep(0.5)
+            dead = [s.name for s in started if s.proc.poll() is not None]
+            self.stderr.write(f"Stopped because {', '.join(dead)} exited; see the logs in {data}.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping ...")
+        finally:
+            for service in reversed(started):
+                service.stop()

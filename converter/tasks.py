@@ -1,0 +1,13 @@
+"""RQ entry points: load by id, call a service. Nothing else lives here."""
+
+from __future__ import annotations
+
+
+def convert_task(task_pk: int) -> None:
+    from . import services
+    from .models import Task
+
+    task = Task.objects.filter(pk=task_pk).first()
+    if task is None:
+        return  # deleted while queued
+    services.task_run(task)

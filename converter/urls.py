@@ -1,0 +1,16 @@
+from django.urls import path
+
+from .views import web
+
+app_name = "converter"
+
+urlpatterns = [
+    path("", web.upload, name="upload"),
+    path("signup/", web.signup, name="signup"),
+    path("tasks/", web.task_list, name="task-list"),
+    path("tasks/<str:task_id>/", web.task_detail, name="task-detail"),
+    path("tasks/<str:task_id>/status.json", web.task_status, name="task-status"),
+    path("tasks/<str:task_id>/<int:index>.<str:ext>", web.task_output, name="task-output"),
+    path("s/<str:share_key>/", web.shared, name="shared"),
+    path("s/<str:share_key>/<int:index>.<str:ext>", web.shared_output, name="shared-output"),
+]

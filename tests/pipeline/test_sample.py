@@ -1,0 +1,72 @@
+"""Frame sampling on real clips: which source frames, how many, what size."""
+
+from __future__ import annotations
+
+import pytest
+
+from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.spec import AnimationSpec
+from tests.quality import animation_frames
+
+
+def indices(data: bytes) -> list[int]:
+    """Frame numbers read back from an animation of the indexed clip."""
+    _, frames, _ = animation_frames(data)
+    return [int(round(f[..., 0].astype(float).mean())) for f in frames]
+
+
+def spec(**kw) -> AnimationSpec:
+    return AnimationSpec.create(**{"format": "webp", "interval": 1.0, "frame_rate": 10.0, "quality": "best", **kw})
+
+
+def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
+    src = clips.indexed(duration=10, fps=24)
+    result = convert(src, probe(src), spec(interval=0.7), trim_start=2, trim_duration=5)
+    expected = [int((2 + k * 0.7) * 24 + 1e-6) for k in range(8)]  # 2.0 .. 6.9 s
+    assert result.frames == 8
+    # lossy WebP of flat grey: allow +-2 levels of brightness, i.e. no off-by-one frame
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(result.data)
+
+
+def test_whole_source_at_one_frame_a_second_gives_one_frame_per_second(clips):
+    src = clips.indexed(duration=10, fps=24)
+    result = convert(src, probe(src), spec())
+    assert result.frames == 10
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), [24 * k for k in range(10)]))
+
+
+def test_number_limits_the_frames_and_start_time_offsets_within_the_trim(clips):
+    src = clips.indexed(duration=10, fps=24)
+    result = convert(src, probe(src), spec(number=3, start_time=1.5), trim_start=2)
+    assert result.frames == 3
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), [84, 108, 132]))
+
+
+def test_a_request_past_the_end_is_clamped_to_the_source(clips):
+    src = clips.indexed(duration=10, fps=24)
+    result = convert(src, probe(src), spec(interval=2), trim_start=6, trim_duration=100)
+    assert result.frames == 2  # 6 s and 8 s; 10 s is past the end
+
+
+def test_a_start_after_the_end_is_refused(clips):
+    src = clips.indexed(duration=10, fps=24)
+    with pytest.raises(PipelineError) as err:
+        convert(src, probe(src), spec(), trim_start=12)
+    assert err.value.code == "StartTimeOutOfRange"
+
+
+def test_too_many_frames_are_refused_before_decoding(clips):
+    src = clips.indexed(duration=10, fps=24)
+    with pytest.raises(PipelineError) as err:
+        convert(src, probe(src), spec(interval=0.01), limits=Limits(max_output_frames=50))
+    assert err.value.code == "TooManyFrames"
+
+
+def test_portrait_phone_video_comes_out_upright(clips):
+    src = clips.portrait()
+    info = probe(src)
+    assert (info.width, info.height, info.rotation) == (180, 320, 90)
+    result = convert(src, info, spec(interval=0.5, width=90.0))
+    image, frames, _ = animation_frames(result.data)
+    assert image.size == (90, 160) == (result.width, result.height)
+    assert frames[0].shape[:2] == (160, 90)

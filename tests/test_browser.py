@@ -1,0 +1,81 @@
+"""A person's whole path in real Chromium: sign up, upload, watch the task,
+open the share link logged out; a second person sees none of it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_up(page, base: str, username: str) -> None:
+    page.goto(f"{base}/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", "a-Long-passw0rd!")
+    page.fill("#id_password2", "a-Long-passw0rd!")
+    page.click("button[type=submit]")
+    expect(page.locator("#upload-form")).to_be_visible()
+
+
+def test_upload_convert_share_and_privacy(page, browser, live_server, worker, clips):
+    base = live_server.url
+    sign_up(page, base, "alice")
+
+    page.set_input_files("#id_video", str(clips.moving(duration=3, size="320x240")))
+    expect(page.locator("#dz-file")).to_contain_text("moving.mp4")
+    page.select_option("#id_format", "gif")
+    page.fill("#id_start", "0.5")
+    page.fill("#id_duration", "2")
+    page.fill("#id_fps", "5")
+    page.check("input[name=size][value=pixels]")
+    page.fill("#id_width", "160")
+    page.click("#submit")
+
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    task_url = page.url
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+    figure = page.locator("#outputs figure").first
+    expect(figure.locator(".dims")).to_have_text("160 × 120")
+    expect(figure.locator(".frames")).to_have_text("10")  # 0.5 .. 2.3 s at 5 fps
+
+    # The image the page shows decodes with the asked size and frame count.
+    src = figure.locator("img").get_attribute("src")
+    shown = page.request.get(base + src)
+    image = Image.open(io.BytesIO(shown.body()))
+    assert (image.format, image.size, image.n_frames) == ("GIF", (160, 120), 10)
+    assert figure.locator(".bytes").get_attribute("data-bytes") == str(len(shown.body()))
+    expect(figure.locator("a.download")).to_have_attribute("href", src + "?download=1")
+
+    page.click("#copy-share")
+    expect(page.locator("#copy-share")).to_have_text("Copied!")
+    share_url = page.input_value("#share-url")
+    assert re.search(r"/s/[A-Za-z0-9_-]{32,}/$", share_url)
+
+    page.goto(f"{base}/tasks/")
+    row = page.locator("table.history tbody tr").first
+    expect(row).to_contain_text("moving.mp4")
+    expect(row.locator(".badge")).to_have_text("Succeeded")
+    expect(row.locator("img")).to_be_visible()
+
+    # Anyone with the link, logged out, sees the animation and its direct link.
+    stranger = browser.new_context()
+    shared = stranger.new_page()
+    shared.goto(share_url)
+    expect(shared.locator("img.animation")).to_be_visible()
+    direct = shared.locator("a.direct").get_attribute("href")
+    body = shared.request.get(share_url.split("/s/")[0] + direct).body()
+    assert Image.open(io.BytesIO(body)).n_frames == 10
+
+    # A second user sees nothing of alice's.
+    other = browser.new_context().new_page()
+    sign_up(other, base, "bob")
+    other.goto(f"{base}/tasks/")
+    expect(other.locator("body")).not_to_contain_text("moving.mp4")
+    assert other.goto(task_url).status == 404
+    assert other.request.get(base + src).status == 404
+    stranger.close()

@@ -1,0 +1,133 @@
+"""Pages through Django's test client (the browser test drives the real thing)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from converter import services
+from converter.models import Task
+from tests.factories import make_user, task_spec, upload_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def form_data(video, **overrides):
+    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
+            "size": "half", "width": "", "quality": "balanced", **overrides}
+
+
+@pytest.fixture
+def user_client(client):
+    user = make_user()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_pages_need_a_login(client):
+    response = client.get(reverse("converter:upload"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_signup_logs_the_new_user_in(client):
+    response = client.post(reverse("converter:signup"), {
+        "username": "newbie", "password1": "a-Long-passw0rd!", "password2": "a-Long-passw0rd!"})
+    assert response.status_code == 302
+    assert client.get(reverse("converter:upload")).status_code == 200
+
+
+def test_upload_creates_a_queued_task_with_the_chosen_options(user_client, clips):
+    response = user_client.post(
+        reverse("converter:upload"),
+        form_data(upload_of(clips.moving()), format="webp", start="0.5", duration="2", fps="12", size="pixels", width="100"),
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    assert task.owner == user_client.user and task.status == Task.Status.QUEUED
+    assert task.spec["trim"] == {"start": 0.5, "duration": 2.0}
+    animation = task.spec["animations"][0]
+    assert (animation["format"], animation["frame_rate"], animation["width"]) == ("webp", 12.0, 100.0)
+    assert animation["interval"] == pytest.approx(1 / 12)
+    assert response.json()["url"] == reverse("converter:task-detail", args=[task.task_id])
+
+
+@pytest.mark.parametrize(
+    "name,content,code",
+    [
+        ("empty.mp4", b"", "video"),
+        ("random.mp4", bytes(range(256)) * 40, "UnsupportedFormat"),
+        ("notes.txt", b"just some text\n" * 100, "UnsupportedFormat"),
+    ],
+)
+def test_bad_uploads_are_refused_before_anything_is_queued(user_client, name, content, code):
+    response = user_client.post(
+        reverse("converter:upload"), form_data(SimpleUploadedFile(name, content)), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"]["video"] and (body["code"] == code or code in body["errors"])
+    assert not Task.objects.exists()
+
+
+def test_audio_only_upload_is_refused_with_no_video_stream(user_client, clips):
+    response = user_client.post(
+        reverse("converter:upload"), form_data(upload_of(clips.audio_only())), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "NoVideoStream"
+    assert not Task.objects.exists()
+
+
+def test_a_start_past_the_end_is_refused_at_upload(user_client, clips):
+    response = user_client.post(
+        reverse("converter:upload"), form_data(upload_of(clips.moving()), start="30"), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "StartTimeOutOfRange"
+
+
+def test_other_users_tasks_are_not_found(user_client, clips):
+    owner = make_user()
+    task = services.task_create(owner=owner, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4")
+    services.task_run(task)
+    for name in ("converter:task-detail", "converter:task-status"):
+        assert user_client.get(reverse(name, args=[task.task_id])).status_code == 404
+    assert user_client.get(reverse("converter:task-output", args=[task.task_id, 0, "gif"])).status_code == 404
+    history = user_client.get(reverse("converter:task-list")).content.decode()
+    assert task.task_id not in history
+
+
+def test_history_lists_own_tasks_newest_first_with_escaped_names(user_client, clips):
+    names = ["first.mp4", "<b>second</b>.mp4"]
+    for name in names:
+        services.task_create(owner=user_client.user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename=name)
+    html = user_client.get(reverse("converter:task-list")).content.decode()
+    assert html.index("&lt;b&gt;second&lt;/b&gt;.mp4") < html.index("first.mp4")
+    assert "<b>second</b>" not in html
+
+
+def test_share_link_serves_the_animation_to_anyone(client, clips):
+    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4")
+    services.task_run(task)
+    task.refresh_from_db()
+    assert len(task.share_key) >= 32  # 192 random bits, url-safe
+    page = client.get(reverse("converter:shared", args=[task.share_key]))
+    assert page.status_code == 200
+    image = client.get(reverse("converter:shared-output", args=[task.share_key, 0, "gif"]))
+    assert image.status_code == 200 and image["Content-Type"] == "image/gif"
+    assert b"".join(image.streaming_content)[:6] == b"GIF89a"
+    assert client.get(reverse("converter:shared", args=["not-a-key"])).status_code == 404
+
+
+def test_share_link_can_redirect_to_a_freshly_signed_url(client, clips, settings):
+    settings.CONVERTER_DELIVERY = "redirect"
+    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4")
+    services.task_run(task)
+    task.refresh_from_db()
+    response = client.get(reverse("converter:shared-output", args=[task.share_key, 0, "gif"]))
+    assert response.status_code == 302 and "X-Amz-Signature=" in response["Location"]
+    import urllib.request
+
+    with urllib.request.urlopen(response["Location"]) as fetched:
+        assert fetched.read(6) == b"GIF89a"
