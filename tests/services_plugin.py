@@ -46,11 +46,14 @@ class Services:
         os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync ORM inside Playwright tests
 
     def _postgres_url(self) -> str:
+        # A name of this run's own: pytest-django creates "test_<name>", and
+        # several test runs may share one server.
+        name = f"loopforge_{os.getpid()}"
         if ls.port_open(5432):
-            return "postgres://postgres@127.0.0.1:5432/loopforge"
+            return f"postgres://postgres@127.0.0.1:5432/{name}"
         port = ls.free_port()
         self.postgres = ls.postgres_service(port, self.root / "postgres").start()
-        return f"postgres://postgres@127.0.0.1:{port}/loopforge"
+        return f"postgres://postgres@127.0.0.1:{port}/{name}"
 
     def restart_redis(self) -> None:
         """Stop Redis and start an empty one on the same port (data lost)."""
