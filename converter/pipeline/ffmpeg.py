@@ -1,14 +1,17 @@
 """The one place that starts ffmpeg.
 
-Every call reads only local files (``-protocol_whitelist file``) through a
-demuxer the probe named explicitly, runs in its own process group, dies with
-its parent (PR_SET_PDEATHSIG), and is killed when its wall time runs out.
+Every call reads only local files (``-protocol_whitelist file``) through the
+one demuxer the probe named (``-f`` and ``-format_whitelist``, so neither the
+file's content nor a nested open can select a playlist or script demuxer),
+runs in its own process group, dies with its parent (PR_SET_PDEATHSIG), has
+its address space capped (RLIMIT_AS) and is killed when its wall time runs out.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import resource
 import signal
 import subprocess
 import tempfile
@@ -32,10 +35,21 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
+    def setup() -> None:  # runs in the child between fork and exec
+        _die_with_parent()
+        if memory_bytes:
+            # A decoding bomb then fails to allocate inside ffmpeg (a clean
+            # non-zero exit) instead of pushing the worker's host into OOM.
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+    return setup
+
+
 def safe_input_args(path: Path, demuxer: str, *, max_pixels: int, decoder: str | None = None) -> list[str]:
     """Input options that keep ffmpeg from fetching URLs, following playlists or
     allocating absurd frames. They go right before (and include) ``-i``."""
-    args = ["-protocol_whitelist", "file", "-f", demuxer]
+    args = ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer]
     if decoder:
         args += ["-c:v", decoder]
     return args + ["-max_pixels", str(max_pixels)]
@@ -47,11 +61,13 @@ def run(
     timeout_s: float,
     cwd: Path | None = None,
     on_progress: Callable[[dict[str, str]], None] | None = None,
+    memory_bytes: int | None = None,
 ) -> None:
     """Run ffmpeg with ``args``; report ``-progress`` blocks to ``on_progress``.
 
     Raises ``PipelineError`` with code ``Timeout`` past ``timeout_s`` and
     ``DecodeFailed`` on a non-zero exit (with the tail of ffmpeg's errors).
+    ``memory_bytes`` caps ffmpeg's address space (RLIMIT_AS).
     """
     cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats"]
     if on_progress:
@@ -65,7 +81,7 @@ def run(
             stderr=errfile,
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_child_setup(memory_bytes),
         )
         timed_out = threading.Event()
 
@@ -100,6 +116,8 @@ def _summarise(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if any("exceeds specified max pixel count" in line for line in lines):
         return "The video's frames are larger than the pixel limit."
+    if any("Cannot allocate memory" in line or "out of memory" in line.lower() for line in lines):
+        return "Decoding the video needed more memory than a task may use."
     return "The video could not be decoded" + (f": {lines[-1][:300]}" if lines else ".")
 
 

@@ -21,3 +21,6 @@ class Limits:
     max_output_pixels: int = 1920 * 1080
     # Wall time for all ffmpeg work of one animation; past it ffmpeg is killed.
     task_timeout_s: float = 600.0
+    # Address space of one ffmpeg process (RLIMIT_AS). A 4096x2304 decode with
+    # its threads and filter graph stays well under 1 GiB; a bomb hits this.
+    ffmpeg_memory_bytes: int = 2 * 1024**3
