@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Callable
 
 import django_rq
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from rq import Retry
+from rq.timeouts import JobTimeoutException
 
 from . import pipeline, storage, tasks
 from .models import Output, Project, Task
@@ -29,12 +30,32 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.QUEUED: {S.RUNNING, S.FAILED},
     S.RUNNING: {S.SUCCEEDED, S.FAILED, S.QUEUED},  # QUEUED: handed back for a retry
     S.SUCCEEDED: set(),
-    S.FAILED: set(),
+    S.FAILED: {S.QUEUED},  # only task_retry, for failures that may pass (RETRYABLE_CODES)
 }
-# Four runs in all: the first and RQ's three retries.
-RETRY_INTERVALS_S = [10, 60, 300]
-MAX_ATTEMPTS = len(RETRY_INTERVALS_S) + 1
 QUEUE = "convert"
+# Failures that say nothing about the source: trying again later may work.
+RETRYABLE_CODES = {"StorageUnavailable", "WorkerLost"}
+# Jobs that will still run (a task with one of these needs no new job).
+LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred", "started"}
+
+
+def retry_intervals_s() -> list[float]:
+    """Backoff before the 2nd, 3rd... run after a transient failure."""
+    return list(settings.CONVERTER_RETRY_INTERVALS_S)
+
+
+def max_attempts() -> int:
+    return len(retry_intervals_s()) + 1
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    # boto3's connection errors are not OSError; S3 answering 5xx is a ClientError.
+    errors: tuple[type[BaseException], ...] = (OSError, ConnectionError)
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # local storage only
+        return errors
+    return errors + (BotoCoreError, ClientError)
 
 
 def limits() -> Limits:
@@ -44,6 +65,7 @@ def limits() -> Limits:
         max_output_frames=settings.CONVERTER_MAX_OUTPUT_FRAMES,
         max_output_pixels=settings.CONVERTER_MAX_OUTPUT_PIXELS,
         task_timeout_s=settings.CONVERTER_TASK_TIMEOUT_S,
+        ffmpeg_memory_bytes=settings.CONVERTER_FFMPEG_MEMORY_BYTES,
     )
 
 
@@ -67,8 +89,10 @@ def upload_check(upload, spec: TaskSpec) -> None:
         )
 
 
-def _transition(task: Task, to: str, **fields) -> bool:
+def _transition(task: Task, to: str, *, from_: tuple[str, ...] | None = None, **fields) -> bool:
     sources = [s for s, targets in ALLOWED_TRANSITIONS.items() if to in targets]
+    if from_ is not None:
+        sources = [s for s in sources if s in from_]
     n = Task.objects.filter(pk=task.pk, status__in=sources).update(status=to, **fields)
     task.refresh_from_db()
     return n == 1
@@ -98,27 +122,42 @@ def task_create(*, owner, spec: TaskSpec, upload, original_filename: str, projec
     return task
 
 
-def _job_id(task: Task) -> str:
-    return f"convert-{task.task_id}-{task.attempts}"
+def job_id(task: Task, attempt: int | None = None) -> str:
+    """RQ job id of a task's attempt (by default the next one to run)."""
+    return f"convert-{task.task_id}-{task.attempts if attempt is None else attempt}"
 
 
-def task_enqueue(task: Task) -> None:
-    django_rq.get_queue(QUEUE).enqueue(
-        tasks.convert_task,
-        task.pk,
-        job_id=_job_id(task),
-        retry=Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S),
-        job_timeout=int(settings.CONVERTER_TASK_TIMEOUT_S * len(task.spec["animations"]) + 120),
-    )
+def job_timeout_s(task: Task) -> int:
+    """RQ's limit for one run: every animation's wall time plus the copying."""
+    return int(settings.CONVERTER_TASK_TIMEOUT_S * len(task.spec["animations"]) + 120)
+
+
+def task_enqueue(task: Task, *, delay_s: float = 0) -> None:
+    """Queue the run for the task's current attempt. The job id names the
+    attempt, so each QUEUED task has exactly one job, which the reconciler
+    can look for; a finished job of the same id (a retried task) is replaced."""
+    queue = django_rq.get_queue(QUEUE)
+    old = queue.fetch_job(job_id(task))
+    if old is not None:
+        if old.get_status(refresh=False) in LIVE_JOB_STATUSES:
+            return
+        old.delete()
+    options = dict(job_id=job_id(task), job_timeout=job_timeout_s(task), failure_ttl=7 * 24 * 3600)
+    if delay_s > 0:
+        queue.enqueue_in(timedelta(seconds=delay_s), tasks.convert_task, task.pk, **options)
+    else:
+        queue.enqueue(tasks.convert_task, task.pk, **options)
 
 
 def requeue_forgotten() -> int:
     """Queue again every QUEUED task whose job Redis no longer holds (Redis
-    restarted without its data, say). The database is the record."""
+    restarted without its data, say) or whose job ended without running it.
+    The database is the record; running a task twice is harmless."""
     queue = django_rq.get_queue(QUEUE)
     count = 0
     for task in Task.objects.filter(status=S.QUEUED):
-        if queue.fetch_job(_job_id(task)) is None:
+        job = queue.fetch_job(job_id(task))
+        if job is None or job.get_status(refresh=False) not in LIVE_JOB_STATUSES:
             task_enqueue(task)
             count += 1
     return count
@@ -143,13 +182,54 @@ def task_fail(task: Task, *, code: str, message: str) -> bool:
 
 def task_requeue(task: Task, *, code: str, message: str) -> bool:
     """Hand a RUNNING task back to the queue after a transient failure."""
-    return _transition(task, S.QUEUED, code=code, message=message[:2000])
+    return _transition(task, S.QUEUED, from_=(S.RUNNING,), code=code, message=message[:2000])
 
 
-def _progress_reporter(task: Task, index: int, count: int) -> Callable[[float], None]:
+def task_retry(task: Task) -> bool:
+    """Queue a task that failed for a reason outside its source (storage down,
+    worker lost) for a fresh set of attempts. The source was kept for this."""
+    n = Task.objects.filter(pk=task.pk, status=S.FAILED, code__in=RETRYABLE_CODES).update(
+        status=S.QUEUED, attempts=0, progress=0, finished_at=None
+    )
+    task.refresh_from_db()
+    if n == 1:
+        transaction.on_commit(lambda: task_enqueue(task))
+    return n == 1
+
+
+def task_recover_lost(task: Task) -> str:
+    """A RUNNING task whose run can no longer finish (its worker died, or RQ
+    gave up on the job): queue it again, or fail it with ``WorkerLost`` once
+    its attempts are used up. Returns the new status, or "" if the task moved
+    on by itself meanwhile (the update is conditional on the attempt seen)."""
+    running = Task.objects.filter(pk=task.pk, status=S.RUNNING, attempts=task.attempts)
+    message = "The worker running this task stopped before finishing it."
+    if task.attempts >= max_attempts():
+        n = running.update(status=S.FAILED, code="WorkerLost", message=message, finished_at=timezone.now())
+        new = S.FAILED
+    else:
+        n = running.update(status=S.QUEUED, code="WorkerLost", message=message)
+        new = S.QUEUED
+    task.refresh_from_db()
+    if n != 1:
+        return ""
+    log.warning("task %s: worker lost during attempt %d; now %s", task.task_id, task.attempts, new)
+    if new == S.QUEUED:
+        task_enqueue(task)
+    return new
+
+
+def _progress_reporter(task: Task, index: int, count: int, deadline: float) -> Callable[[float], None]:
     last = {"percent": -1, "at": 0.0}
 
     def report(fraction: float) -> None:
+        # Called for every frame sampled and encoded: the encoders' share of
+        # the wall time limit is enforced here (ffmpeg has its own timer).
+        if time.monotonic() > deadline:
+            raise PipelineError(
+                "Timeout",
+                f"The conversion took longer than {settings.CONVERTER_TASK_TIMEOUT_S:g} s and was stopped.",
+            )
         percent = min(99, int(100 * (index + fraction) / count))
         now = time.monotonic()
         if percent > last["percent"] and now - last["at"] >= 0.3:
@@ -179,9 +259,14 @@ def task_run(task: Task) -> None:
     except PipelineError as exc:
         _handle_failure(task, exc.code, exc.message, permanent=exc.permanent)
         return
-    except (OSError, ConnectionError) as exc:  # storage or network trouble: may pass
+    except _storage_errors() as exc:  # storage or network trouble: may pass
         log.warning("task %s: transient failure: %r", task.task_id, exc)
-        _handle_failure(task, "StorageUnavailable", "Storage could not be reached.", permanent=False)
+        _handle_failure(
+            task, "StorageUnavailable", "Storage could not be reached; the source is kept.", permanent=False
+        )
+        return
+    except JobTimeoutException:  # RQ's own limit for the whole job
+        _handle_failure(task, "Timeout", "The conversion took too long and was stopped.", permanent=True)
         return
     except Exception:
         log.exception("task %s failed unexpectedly", task.task_id)
@@ -191,14 +276,20 @@ def task_run(task: Task) -> None:
 
 
 def _handle_failure(task: Task, code: str, message: str, *, permanent: bool) -> None:
-    if permanent or task.attempts >= MAX_ATTEMPTS:
+    """Fail for good, or queue the next attempt after its backoff. The next
+    run is a new job (named for the attempt), not RQ's Retry of this one, so
+    the database alone says what should happen next."""
+    if permanent or task.attempts >= max_attempts():
         task_fail(task, code=code, message=message)
         return
-    task_requeue(task, code=code, message=message)
-    raise PipelineError(code, message, permanent=False)  # RQ's Retry schedules the next run
+    delay = retry_intervals_s()[task.attempts - 1]
+    if task_requeue(task, code=code, message=message):
+        log.info("task %s: attempt %d failed (%s); next in %gs", task.task_id, task.attempts, code, delay)
+        task_enqueue(task, delay_s=delay)
 
 
 def _run_animation(task, index, animation: AnimationSpec, spec: TaskSpec, path, info, bounds) -> None:
+    deadline = time.monotonic() + bounds.task_timeout_s
     output, _ = Output.objects.get_or_create(
         task=task,
         index=index,
@@ -213,7 +304,7 @@ def _run_animation(task, index, animation: AnimationSpec, spec: TaskSpec, path, 
         trim_start=spec.trim.start,
         trim_duration=spec.trim.duration,
         limits=bounds,
-        on_progress=_progress_reporter(task, index, len(spec.animations)),
+        on_progress=_progress_reporter(task, index, len(spec.animations), deadline),
     )
     storage.save_output(output.file, result.data, result.format)
     output.width, output.height = result.width, result.height

@@ -169,6 +169,36 @@ CONVERTER_MAX_SOURCE_DURATION_S = envfloat("CONVERTER_MAX_SOURCE_DURATION_S", st
 CONVERTER_MAX_OUTPUT_FRAMES = envint("CONVERTER_MAX_OUTPUT_FRAMES", "1000")
 CONVERTER_MAX_OUTPUT_PIXELS = envint("CONVERTER_MAX_OUTPUT_PIXELS", str(1920 * 1080))
 CONVERTER_TASK_TIMEOUT_S = envfloat("CONVERTER_TASK_TIMEOUT_S", "600")
+# Address space of each ffmpeg process (RLIMIT_AS): a decoding bomb fails to
+# allocate instead of exhausting the worker's memory. 4K decodes need < 1 GiB.
+CONVERTER_FFMPEG_MEMORY_BYTES = envint("CONVERTER_FFMPEG_MEMORY_BYTES", str(2 * 1024**3))
+
+
+def _seconds_list(name: str, default: str) -> list[float]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    value = envstr(name, default)
+    try:
+        return [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}; use comma-separated seconds") from None
+
+
+# --- Faults and abuse -----------------------------------------------------------
+# Backoff before each further attempt after a transient failure (storage down,
+# worker lost); attempts in all = len + 1.
+CONVERTER_RETRY_INTERVALS_S = _seconds_list("CONVERTER_RETRY_INTERVALS_S", "10,60,300")
+# How often `manage.py up` (and `manage.py reconcile --every`) looks for tasks
+# that Redis forgot or whose worker died.
+CONVERTER_RECONCILE_INTERVAL_S = envfloat("CONVERTER_RECONCILE_INTERVAL_S", "30")
+# Task creations per minute per user (web) and per access key (API); 0 = no limit.
+CONVERTER_RATE_LIMIT_PER_MINUTE = envint("CONVERTER_RATE_LIMIT_PER_MINUTE", "20")
+CONVERTER_KEY_RATE_LIMIT_PER_MINUTE = envint("CONVERTER_KEY_RATE_LIMIT_PER_MINUTE", "60")
+# Outbound requests (webhooks, URL import) may reach only public addresses,
+# except these comma-separated networks (e.g. "127.0.0.1/32" in tests).
+CONVERTER_OUTBOUND_ALLOW_CIDRS = [
+    c.strip() for c in envstr("CONVERTER_OUTBOUND_ALLOW_CIDRS", "").split(",") if c.strip()
+]
 # Uploads above this many bytes go to a temporary file, not memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["converter.uploads.LimitedTemporaryFileUploadHandler"]

@@ -57,6 +57,12 @@ class Command(BaseCommand):
             started.append(ls.Service(
                 "worker", [python, MANAGE, "rqworker", "convert", "--with-scheduler"], data / "worker.log"
             ).start())
+            # Re-queues what Redis forgets and what dead workers leave RUNNING.
+            started.append(ls.Service(
+                "reconciler",
+                [python, MANAGE, "reconcile", "--every", f"{settings.CONVERTER_RECONCILE_INTERVAL_S:g}"],
+                data / "reconciler.log",
+            ).start())
             web = ls.Service(
                 "web", [python, MANAGE, "runserver", addr, "--noreload", "--insecure"], data / "web.log",
                 ready=lambda: ls.port_open(int(addr.rsplit(":", 1)[1]), addr.rsplit(":", 1)[0]),

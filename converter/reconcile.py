@@ -1,0 +1,104 @@
+"""Finds tasks that the queue lost and hands them back to it.
+
+The database is the record of every task; Redis only carries jobs. Two things
+can separate them: Redis restarts without its data (QUEUED tasks with no job),
+and a worker dies mid-task (SIGKILL, OOM, a lost machine), leaving a RUNNING
+task that nothing will ever finish. ``reconcile()`` repairs both and is safe to
+run at any time, from any number of processes: every change it makes is a
+conditional update, and running a task twice is harmless.
+
+It runs every ``CONVERTER_RECONCILE_INTERVAL_S`` under ``manage.py up`` and on
+demand with ``manage.py reconcile`` (``--every N`` to loop).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+
+import django_rq
+from django.utils import timezone
+from rq.job import Job
+from rq.worker import Worker
+
+from . import services
+from .models import Task
+
+log = logging.getLogger(__name__)
+
+# A worker's monitor refreshes its heartbeat every job_monitoring_interval
+# (RQ's default 30 s) and its key lives that long plus 60 s; past this a
+# silent worker on another machine is taken for dead.
+STALE_HEARTBEAT_S = 120
+
+
+@dataclass
+class Report:
+    requeued_forgotten: int = 0
+    recovered_running: int = 0
+    failed_running: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"re-queued {self.requeued_forgotten} forgotten task(s); recovered "
+            f"{self.recovered_running} task(s) from dead workers; failed {self.failed_running}"
+        )
+
+
+def _worker_alive(connection, name: str | None) -> bool:
+    """Whether the RQ worker ``name`` is still there to finish its job."""
+    if not name:
+        return False
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=connection)
+    if worker is None:
+        return False  # its key expired: no heartbeat for a minute and more
+    if worker.hostname == socket.gethostname() and worker.pid:
+        # Same machine: the process table answers at once, without waiting
+        # for the key to expire.
+        try:
+            os.kill(worker.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    beat = worker.last_heartbeat
+    return beat is None or timezone.now() - beat < timedelta(seconds=STALE_HEARTBEAT_S)
+
+
+def run_is_alive(task: Task, connection=None) -> bool:
+    """Whether the job running this RUNNING task can still finish it."""
+    connection = connection or django_rq.get_connection(services.QUEUE)
+    job = Job.fetch_many([services.job_id(task, task.attempts - 1)], connection=connection)[0]
+    if job is None or job.get_status(refresh=False) != "started":
+        return False  # Redis lost it, or RQ ended it (failed, abandoned) without our code running
+    return _worker_alive(connection, job.worker_name)
+
+
+def recover_running(report: Report | None = None) -> Report:
+    report = report or Report()
+    connection = django_rq.get_connection(services.QUEUE)
+    now = timezone.now()
+    for task in Task.objects.filter(status=Task.Status.RUNNING):
+        limit = timedelta(seconds=services.job_timeout_s(task) + STALE_HEARTBEAT_S)
+        overdue = task.started_at is not None and now - task.started_at > limit
+        if not overdue and run_is_alive(task, connection):
+            continue
+        new = services.task_recover_lost(task)
+        if new == Task.Status.QUEUED:
+            report.recovered_running += 1
+        elif new == Task.Status.FAILED:
+            report.failed_running += 1
+    return report
+
+
+def reconcile() -> Report:
+    """One pass: dead workers' tasks first (they become QUEUED and get a job),
+    then QUEUED tasks with no live job."""
+    report = recover_running()
+    report.requeued_forgotten = services.requeue_forgotten()
+    if report.requeued_forgotten or report.recovered_running or report.failed_running:
+        log.warning("reconcile: %s", report)
+    return report
