@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from rq.timeouts import JobTimeoutException
 
-from . import pipeline, storage, tasks
+from . import pipeline, storage, tasks, uploads
 from .models import Output, Project, Task
 from .pipeline import Limits, PipelineError
 from .spec import AnimationSpec, TaskSpec
@@ -108,7 +108,7 @@ def task_create(*, owner, spec: TaskSpec, upload, original_filename: str, projec
         owner=owner,
         project=project or project_default_for(owner),
         spec=spec.to_dict(),
-        original_filename=original_filename[:255],
+        original_filename=uploads.display_filename(original_filename),
         source_size=getattr(upload, "size", 0) or 0,
     )
     storage.save_source(task.source, upload)

@@ -3,20 +3,47 @@ size limit: bytes over ``CONVERTER_MAX_UPLOAD_BYTES`` stop the upload."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
-class UploadTooLarge(StopUpload):
-    pass
+# Multipart framing and the form's other fields around the file.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def upload_too_large_response(request: HttpRequest) -> HttpResponse:
+    limit_mb = settings.CONVERTER_MAX_UPLOAD_BYTES / 1024 / 1024
+    message = f"The file is too large; the limit is {limit_mb:g} MB."
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"code": "UploadTooLarge", "message": message}, status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request whose declared body is over the upload limit before
+    anything reads it (it sits before the CSRF middleware, which would)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.CONVERTER_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
+            request.upload_too_large = True
+            return upload_too_large_response(request)
+        return self.get_response(request)
 
 
 class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
-        if content_length and content_length > settings.CONVERTER_MAX_UPLOAD_BYTES + 64 * 1024:
-            self.request.upload_too_large = True
-            raise StopUpload(connection_reset=False)
-        return super().handle_raw_input(input_data, META, content_length, boundary, encoding)
+    """Streams each file to a temporary file and stops at the limit, deleting
+    what it wrote; the view then answers 413. (Uploads never go to memory:
+    this is the only upload handler.)"""
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         if start + len(raw_data) > settings.CONVERTER_MAX_UPLOAD_BYTES:
@@ -24,3 +51,24 @@ class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
             self.file.close()  # the temporary file is deleted with it
             raise StopUpload(connection_reset=False)
         return super().receive_data_chunk(raw_data, start)
+
+
+# The longest original name kept (the model's column is 255 characters).
+MAX_DISPLAY_NAME_CHARS = 255
+
+
+def display_filename(name: str) -> str:
+    """The user's file name as display text only (never a storage key, so
+    "../" in it is just text): NFC, without control or bidi-override
+    characters (no log or header injection, no "gpj.exe" spoofing), at most
+    255 characters keeping the extension. Templates still escape it."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in name)
+    name = " ".join(name.split()).strip(" .")
+    if len(name) > MAX_DISPLAY_NAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 16:
+            name = stem[: MAX_DISPLAY_NAME_CHARS - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_DISPLAY_NAME_CHARS]
+    return name or "upload"

@@ -1,0 +1,117 @@
+"""Oversized uploads and hostile file names, through the real upload view."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from converter import services
+from converter.models import Task
+from converter.uploads import display_filename
+from tests.factories import make_user, task_spec, upload_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIMIT = 100_000
+
+
+def form_data(video, **overrides):
+    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
+            "size": "half", "width": "", "quality": "balanced", **overrides}
+
+
+@pytest.fixture
+def user_client(client):
+    user = make_user()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def small_limit(settings, tmp_path):
+    settings.CONVERTER_MAX_UPLOAD_BYTES = LIMIT
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    return tmp_path
+
+
+def test_an_upload_declared_over_the_limit_is_refused_before_its_body_is_read(user_client, small_limit):
+    body = SimpleUploadedFile("big.mp4", b"\0" * (LIMIT * 3), content_type="video/mp4")
+    response = user_client.post(reverse("converter:upload"), form_data(body), HTTP_ACCEPT="application/json")
+    assert response.status_code == 413 and response.json()["code"] == "UploadTooLarge"
+    assert not Task.objects.exists()
+    assert list(small_limit.iterdir()) == []  # nothing written to disk
+
+
+def test_an_upload_that_streams_past_the_limit_is_stopped_and_its_temp_file_removed(
+    user_client, small_limit
+):
+    # Within the declared-size allowance (form overhead), so the body is read
+    # and the upload handler must stop it part-way.
+    body = SimpleUploadedFile("big.mp4", b"\0" * (LIMIT + 20_000), content_type="video/mp4")
+    response = user_client.post(reverse("converter:upload"), form_data(body), HTTP_ACCEPT="application/json")
+    assert response.status_code == 413 and response.json()["code"] == "UploadTooLarge", response.content
+    assert not Task.objects.exists()
+    assert list(small_limit.iterdir()) == []
+
+
+def test_uploads_never_go_to_memory(settings):
+    # The only handler streams to a temporary file and stops at the limit;
+    # Django's default list would keep small files in memory, unbounded by us.
+    assert settings.FILE_UPLOAD_HANDLERS == ["converter.uploads.LimitedTemporaryFileUploadHandler"]
+
+
+HOSTILE_NAMES = [
+    "../../../../etc/passwd.mp4",
+    "..\\..\\windows\\system.ini.mp4",
+    "<script>alert(1)</script><img src=x onerror=alert(2)>.mp4",
+    "evil\r\nSet-Cookie: x=1\x00\x1b[31m.mp4",
+    "\u202egpj.mp4",
+    "動画" * 300 + ".mp4",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_file_names_are_stored_as_text_and_shown_escaped(user_client, clips, name):
+    task = services.task_create(
+        owner=user_client.user, spec=task_spec(), upload=upload_of(clips.moving(), name="x.mp4"),
+        original_filename=name,
+    )
+    # The storage key is ours alone: task id and a random hex name.
+    assert re.fullmatch(r"mc-[0-9a-f]{32}/[0-9a-f]{32}\.video", task.source.name), task.source.name
+    stored = task.original_filename
+    assert len(stored) <= 255 and not any(ord(c) < 32 or c == "\u202e" for c in stored)
+    assert stored == display_filename(name)
+    html = user_client.get(reverse("converter:task-list")).content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    if "<script>" in name:
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    detail = user_client.get(reverse("converter:task-detail", args=[task.task_id])).content.decode()
+    assert "<script>alert" not in detail and "\x1b" not in detail
+    services.task_run(task)
+    download = user_client.get(
+        reverse("converter:task-output", args=[task.task_id, 0, "gif"]), {"download": "1"}
+    )
+    assert download.status_code == 200
+    disposition = download["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "\r" not in disposition and "\n" not in disposition
+
+
+def test_a_very_long_unicode_name_keeps_its_extension():
+    name = display_filename("é" * 1000 + ".mp4")
+    assert len(name) == 255 and name.endswith(".mp4")
+
+
+def test_a_traversal_name_through_the_upload_form_creates_no_file_outside_storage(user_client, clips):
+    video = upload_of(clips.moving(), name="../../../../tmp/loopforge-pwned.mp4")
+    response = user_client.post(reverse("converter:upload"), form_data(video), HTTP_ACCEPT="application/json")
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    assert "/" not in task.original_filename.replace("../", "")  # Django kept the base name only
+    assert task.source.name.endswith(".video") and ".." not in task.source.name
+    from pathlib import Path
+
+    assert not Path("/tmp/loopforge-pwned.mp4").exists()
