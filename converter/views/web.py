@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import selectors, services
+from .. import ratelimit, selectors, services
 from ..forms import SignupForm, UploadForm
 from ..models import Output, Task
 from ..pipeline import CONTENT_TYPES, PipelineError
@@ -35,8 +35,17 @@ def signup(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "converter/upload.html", {"form": UploadForm()})
+    try:
+        ratelimit.task_creation_by_user(request.user)
+    except ratelimit.RateLimited as exc:
+        response = _form_errors(request, UploadForm(), {"video": [exc.message]}, status=429, code=exc.code)
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
+    request.FILES  # parse the body now (the CSRF middleware may not have): it sets upload_too_large
     if getattr(request, "upload_too_large", False):
-        return _form_errors(request, UploadForm(), {"video": ["The file is too large."]}, status=413)
+        return _form_errors(
+            request, UploadForm(), {"video": ["The file is too large."]}, status=413, code="UploadTooLarge"
+        )
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _form_errors(request, form, form.errors, status=400)

@@ -1,0 +1,195 @@
+"""Outbound HTTP that cannot be turned against our own network (SSRF).
+
+Webhook targets and URL imports are chosen by users. A URL is allowed only if
+its scheme is http(s), it carries no credentials, its port is 80, 443 or
+unprivileged, and **every** address its name resolves to is public: loopback,
+private (RFC 1918), link-local (cloud metadata at 169.254.169.254), CGNAT
+(100.64/10), "this network" (0/8), multicast, reserved, IPv6 ULA (fc00::/7)
+and link-local, and IPv4 embedded in IPv6 (mapped, 6to4, Teredo) are refused
+unless ``CONVERTER_OUTBOUND_ALLOW_CIDRS`` names them.
+
+``safe_post`` resolves once and connects to the address it checked (so a DNS
+answer that changes between check and connect, "rebinding", cannot redirect
+it), sends SNI and verifies the certificate against the name, reads a bounded
+reply, and re-checks every redirect it is allowed to follow.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+
+# Privileged ports other than HTTP(S) belong to other protocols (SMTP, SSH...)
+# that a crafted request body could talk to.
+ALLOWED_LOW_PORTS = {80, 443}
+# A webhook answer is a status line; nobody needs megabytes of it.
+MAX_RESPONSE_BYTES = 64 * 1024
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class BlockedURL(ValueError):
+    """The URL may not be fetched; ``message`` says why, for the user."""
+
+    code = "InvalidArgument.URL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query, as sent in the request line
+    address: str  # the checked IP to connect to
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    url: str = ""
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(c, strict=False) for c in settings.CONVERTER_OUTBOUND_ALLOW_CIDRS]
+
+
+def _embedded_v4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return ip.ipv4_mapped
+        if ip.sixtofour:
+            return ip.sixtofour
+        if ip.teredo:
+            return ip.teredo[1]
+        if ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def address_allowed(ip: IPAddress) -> bool:
+    if any(ip in net for net in _allowed_networks()):
+        return True
+    embedded = _embedded_v4(ip)
+    if embedded is not None:
+        return address_allowed(embedded)
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+def _split(url: str) -> tuple[str, str, int, str]:
+    if not isinstance(url, str) or len(url) > 2048 or any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise BlockedURL("The URL must be a plain http(s) URL of at most 2048 characters.")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise BlockedURL("Only http and https URLs are allowed.")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise BlockedURL("URLs with user names or passwords are not allowed.")
+    host = parts.hostname
+    if not host:
+        raise BlockedURL("The URL has no host name.")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise BlockedURL("The URL's port is not valid.") from None
+    if port < 1024 and port not in ALLOWED_LOW_PORTS:
+        raise BlockedURL(f"Port {port} is not allowed; use 80, 443 or a port from 1024.")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return scheme, host, port, path
+
+
+def resolve(url: str) -> Target:
+    """Check ``url`` and pick the address to connect to. Every address the
+    name resolves to must be allowed (an attacker's DNS may answer with a mix)."""
+    scheme, host, port, path = _split(url)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise BlockedURL(f"The host name {host!r} could not be resolved.") from None
+    addresses = []
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address_allowed(ip):
+            raise BlockedURL(
+                f"The host {host!r} resolves to {ip}, which is not a public address."
+            )
+        addresses.append(str(ip))
+    if not addresses:
+        raise BlockedURL(f"The host name {host!r} has no address.")
+    return Target(scheme, host, port, path, addresses[0])
+
+
+def check_url(url: str) -> None:
+    """Raise ``BlockedURL`` unless ``url`` may be fetched now. Check again at
+    send time (``safe_post`` does): DNS answers change."""
+    resolve(url)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self._address = target.address
+
+    def connect(self) -> None:  # TCP to the checked address; TLS names the host
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
+    if target.scheme == "https":
+        return _PinnedHTTPSConnection(target, timeout)
+    return http.client.HTTPConnection(target.address, target.port, timeout=timeout)
+
+
+def safe_post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+    *,
+    max_redirects: int = 0,
+) -> Response:
+    """POST ``body`` to ``url`` over a connection to the address that was
+    checked. Redirects are returned as they are unless ``max_redirects`` > 0;
+    then 307/308 are followed (each hop checked again) and others returned.
+
+    Raises ``BlockedURL`` for a refused target and ``OSError`` (including
+    ``TimeoutError``) for network failures, which callers retry.
+    """
+    for _ in range(max_redirects + 1):
+        target = resolve(url)
+        conn = _connection(target, timeout)
+        try:
+            host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+            if ":" in target.host:  # IPv6 literal
+                host_header = f"[{target.host}]" + (f":{target.port}" if target.port not in (80, 443) else "")
+            sent = {"Host": host_header, "Content-Length": str(len(body)), "Connection": "close"}
+            sent.update(headers or {})
+            conn.request("POST", target.path, body=body, headers=sent)
+            reply = conn.getresponse()
+            data = reply.read(MAX_RESPONSE_BYTES)
+            response = Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data, url)
+        except http.client.HTTPException as exc:
+            raise OSError(f"bad HTTP reply from {target.host}: {exc!r}") from None
+        finally:
+            conn.close()
+        location = response.headers.get("location")
+        if response.status in (307, 308) and location and max_redirects > 0:
+            url = urljoin(url, location)
+            continue
+        return response
+    return response
