@@ -1,0 +1,162 @@
+"""Nobody reaches another user's tasks, forms need CSRF tokens, share keys
+cannot be guessed, and task creation is rate limited."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, reverse
+
+from converter import ratelimit, services
+from converter.models import Task, new_share_key
+from converter.urls import urlpatterns
+from tests.factories import make_user, task_spec, upload_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TASK_URLS = [p for p in urlpatterns if isinstance(p, URLPattern) and "<str:task_id>" in str(p.pattern)]
+SHARE_URLS = [p for p in urlpatterns if isinstance(p, URLPattern) and "<str:share_key>" in str(p.pattern)]
+
+
+def _args(pattern: URLPattern, key: str) -> list:
+    route = str(pattern.pattern)
+    args = [key]
+    if "<int:index>" in route:
+        args.append(0)
+    if "<str:ext>" in route:
+        args.append("gif")
+    return args
+
+
+@pytest.fixture
+def finished_task(clips):
+    task = services.task_create(
+        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="secret.mp4"
+    )
+    services.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED
+    return task
+
+
+def test_every_task_url_answers_404_for_someone_elses_task(client, finished_task):
+    assert len(TASK_URLS) >= 3
+    client.force_login(make_user())
+    for pattern in TASK_URLS:
+        name = f"converter:{pattern.name}"
+        for method in ("get", "post", "delete", "put"):
+            theirs = getattr(client, method)(reverse(name, args=_args(pattern, finished_task.task_id)))
+            missing = getattr(client, method)(reverse(name, args=_args(pattern, "mc-" + "0" * 32)))
+            # 404 for GET; a refused method may say 405. Never 200 or 403, and
+            # never a difference between "someone else's" and "does not exist".
+            assert theirs.status_code in (404, 405), (name, method, theirs.status_code)
+            assert theirs.status_code == missing.status_code, (name, method)
+            assert b"secret.mp4" not in theirs.content
+    listing = client.get(reverse("converter:task-list")).content.decode()
+    assert finished_task.task_id not in listing and "secret.mp4" not in listing
+
+
+def test_task_urls_need_a_login(client, finished_task):
+    for pattern in TASK_URLS:
+        response = client.get(reverse(f"converter:{pattern.name}", args=_args(pattern, finished_task.task_id)))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_share_urls_need_the_share_key_not_the_task_id(client, finished_task):
+    for pattern in SHARE_URLS:
+        name = f"converter:{pattern.name}"
+        assert client.get(reverse(name, args=_args(pattern, finished_task.share_key))).status_code == 200
+        for guess in (finished_task.task_id, finished_task.share_key[:-1], "x" * 32):
+            assert client.get(reverse(name, args=_args(pattern, guess))).status_code == 404
+
+
+def test_share_keys_carry_at_least_128_random_bits():
+    keys = {new_share_key() for _ in range(2000)}
+    assert len(keys) == 2000
+    for key in list(keys)[:50]:
+        raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+        assert len(raw) * 8 >= 128
+
+
+FORM_URLS = [
+    ("converter:upload", []),
+    ("converter:signup", []),
+    ("login", []),
+    ("logout", []),
+    ("password_change", []),
+    ("password_reset", []),
+    ("admin:login", []),
+]
+
+
+@pytest.mark.parametrize("name,args", FORM_URLS)
+def test_every_form_refuses_a_post_without_a_csrf_token(name, args):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user())
+    response = client.post(reverse(name, args=args), {"username": "x", "password": "y"})
+    assert response.status_code == 403, (name, response.status_code)
+
+
+def test_every_converter_url_refuses_a_post_without_a_csrf_token(finished_task):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(finished_task.owner)
+    for pattern in urlpatterns:
+        if "api" in (pattern.name or ""):
+            continue  # the JSON API authenticates with keys, not cookies
+        args = []
+        if "<str:task_id>" in str(pattern.pattern):
+            args = _args(pattern, finished_task.task_id)
+        elif "<str:share_key>" in str(pattern.pattern):
+            args = _args(pattern, finished_task.share_key)
+        response = client.post(reverse(f"converter:{pattern.name}", args=args))
+        assert response.status_code == 403, (pattern.name, response.status_code)
+
+
+def test_the_upload_form_works_with_its_csrf_token(clips):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user())
+    page = client.get(reverse("converter:upload"))
+    token = page.cookies["csrftoken"].value
+    response = client.post(
+        reverse("converter:upload"),
+        {"video": upload_of(clips.moving()), "format": "gif", "start": "0", "fps": "10", "size": "half",
+         "quality": "balanced", "csrfmiddlewaretoken": token},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_task_creation_is_rate_limited_per_user(client, settings):
+    settings.CONVERTER_RATE_LIMIT_PER_MINUTE = 2
+    user = make_user()
+    client.force_login(user)
+    statuses = [
+        client.post(reverse("converter:upload"), {}, HTTP_ACCEPT="application/json").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [400, 400, 429]
+    refused = client.post(reverse("converter:upload"), {}, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 429 and refused.json()["code"] == "Throttling"
+    assert 1 <= int(refused["Retry-After"]) <= 61
+    other = Client()
+    other.force_login(make_user())
+    assert other.post(reverse("converter:upload"), {}, HTTP_ACCEPT="application/json").status_code == 400
+
+
+def test_access_keys_are_rate_limited_on_their_own(settings):
+    settings.CONVERTER_KEY_RATE_LIMIT_PER_MINUTE = 3
+    for _ in range(3):
+        ratelimit.task_creation_by_key("AK1")
+    with pytest.raises(ratelimit.RateLimited) as info:
+        ratelimit.task_creation_by_key("AK1")
+    assert info.value.retry_after_s >= 1
+    ratelimit.task_creation_by_key("AK2")  # another key has its own window
+
+
+def test_a_zero_limit_disables_the_check(settings):
+    settings.CONVERTER_RATE_LIMIT_PER_MINUTE = 0
+    user = make_user()
+    for _ in range(50):
+        ratelimit.task_creation_by_user(user)
