@@ -6,6 +6,9 @@ from __future__ import annotations
 def convert_task(task_pk: int) -> None:
     from . import services
     from .models import Task
+    from .pipeline.ffmpeg import die_with_parent
+
+    die_with_parent()  # a killed worker takes its horse (and ffmpeg) with it
 
     task = Task.objects.filter(pk=task_pk).first()
     if task is None:

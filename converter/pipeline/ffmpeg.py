@@ -35,6 +35,20 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies.
+
+    RQ's work horse runs in a process group of its own, so killing a worker
+    (even its whole group) leaves the horse, and the ffmpeg under it, running
+    on as orphans while the reconciler hands the task to another worker. Called
+    at the start of every job, it makes the chain worker -> horse -> ffmpeg
+    die together."""
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
     def setup() -> None:  # runs in the child between fork and exec
         _die_with_parent()

@@ -1,0 +1,86 @@
+"""A worker SIGKILLed mid-task: its ffmpeg dies with it, the reconciler finds
+the task it left RUNNING, and another worker finishes it (or, with no
+attempts left, it fails with WorkerLost). Never Running forever."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from converter import reconcile, services
+from converter.models import Task
+from tests.conftest import wait_until
+from tests.factories import make_user, task_spec, upload_of
+from tests.security.hostile import alive, ffmpeg_descendants
+
+
+def _describe(pids: list[int]) -> str:
+    out = []
+    for pid in pids:
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()[:300]
+            state = open(f"/proc/{pid}/status").read().split("State:")[1].split("\n")[0].strip()
+            ppid = open(f"/proc/{pid}/status").read().split("PPid:")[1].split("\n")[0].strip()
+        except OSError:
+            continue
+        out.append(f"{pid} [{state}, ppid {ppid}] {cmd}")
+    return "; ".join(out)
+
+
+def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
+    doomed = make_worker("doomed", FFMPEG_BINARY=slow_ffmpeg)
+    task = services.task_create(
+        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving(12, name="twelve.mp4")),
+        original_filename="twelve.mp4",
+    )
+    children = wait_until(lambda: ffmpeg_descendants(doomed.proc.pid), 60, what="ffmpeg under the worker")
+    assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
+    os.killpg(doomed.proc.pid, signal.SIGKILL)  # the worker and its work horse, at once
+    doomed.proc.wait()  # reap it, as init would
+    # PR_SET_PDEATHSIG: ffmpeg (in a session of its own, so not in the killed
+    # group) dies with the horse that started it.
+    wait_until(
+        lambda: not any(alive(pid) for pid in children), 10,
+        what=f"ffmpeg to die with its parent: {_describe(children)}",
+    )
+    task.refresh_from_db()
+    assert task.status == Task.Status.RUNNING and task.attempts == 1  # what the crash leaves
+    return task, children
+
+
+def test_a_killed_workers_task_is_picked_up_again_and_finishes(make_worker, slow_ffmpeg, clips):
+    task, _ = _kill_mid_task(make_worker, slow_ffmpeg, clips)
+    report = reconcile.reconcile()
+    assert report.recovered_running == 1
+    task.refresh_from_db()
+    assert task.status == Task.Status.QUEUED and task.code == "WorkerLost"
+    make_worker("rescuer")
+    wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 120, what="the rescued task")
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    assert task.attempts == 2 and task.outputs.exclude(file="").count() == 1
+    assert reconcile.reconcile().recovered_running == 0
+
+
+def test_a_killed_workers_task_fails_clearly_when_its_attempts_are_used_up(
+    make_worker, slow_ffmpeg, clips, settings
+):
+    settings.CONVERTER_RETRY_INTERVALS_S = []  # one attempt in all
+    task, _ = _kill_mid_task(make_worker, slow_ffmpeg, clips)
+    assert reconcile.reconcile().failed_running == 1
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED and task.code == "WorkerLost" and task.message
+
+
+def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpeg, clips):
+    worker = make_worker("busy", FFMPEG_BINARY=slow_ffmpeg)
+    task = services.task_create(
+        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving(12, name="twelve.mp4")),
+        original_filename="twelve.mp4",
+    )
+    wait_until(lambda: ffmpeg_descendants(worker.proc.pid), 60, what="ffmpeg under the worker")
+    report = reconcile.reconcile()
+    assert report.recovered_running == 0 and report.requeued_forgotten == 0
+    assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
