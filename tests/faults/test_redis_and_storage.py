@@ -1,0 +1,116 @@
+"""Redis losing its data and the S3 server going away: no task is lost, none
+is stuck, the source survives, and the task can be retried."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import django_rq
+import pytest
+from django.db import connection
+
+from converter import reconcile, services
+from converter.models import Task
+from tests.conftest import ROOT, wait_until
+from tests.factories import make_user, task_spec, upload_of
+
+
+@pytest.fixture
+def reconciler(transactional_db, tmp_path):
+    """``manage.py reconcile --every 1`` as its own process, as ``up`` runs it."""
+    db = connection.settings_dict
+    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    log = open(tmp_path / "reconciler.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "reconcile", "--every", "1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    yield tmp_path / "reconciler.log"
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
+    make_worker, clips, services_handle, reconciler
+):
+    tasks = [
+        services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
+                             original_filename=f"m{k}.mp4")
+        for k in range(3)
+    ]
+    services_handle.restart_redis()  # every queued job is gone
+    assert django_rq.get_queue(services.QUEUE).count == 0
+    make_worker()
+    for task in tasks:
+        wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 120,
+                   what=f"task after Redis restart (reconciler: {reconciler.read_text()[-500:]})")
+        assert Task.objects.get(pk=task.pk).status == Task.Status.SUCCEEDED
+    assert "re-queued" in reconciler.read_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
+    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
+                                original_filename="m.mp4")
+    assert services.task_start(task)
+    django_rq.get_connection(services.QUEUE).flushdb()  # Redis lost the running job
+    report = reconcile.reconcile()
+    assert report.recovered_running == 1
+    task.refresh_from_db()
+    assert task.status == Task.Status.QUEUED
+    job = django_rq.get_queue(services.QUEUE).fetch_job(services.job_id(task))
+    assert job is not None and job.get_status() == "queued"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconciling_twice_queues_one_job(clips):
+    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
+                                original_filename="m.mp4")
+    django_rq.get_connection(services.QUEUE).flushdb()
+    assert reconcile.reconcile().requeued_forgotten == 1
+    assert reconcile.reconcile().requeued_forgotten == 0
+    assert django_rq.get_queue(services.QUEUE).count == 1
+    assert Task.objects.get(pk=task.pk).status == Task.Status.QUEUED
+
+
+def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retried(
+    make_worker, clips, services_handle
+):
+    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
+                                original_filename="m.mp4")
+    source_name = task.source.name
+    django_rq.get_connection(services.QUEUE).flushdb()  # the worker starts after S3 is gone
+    services_handle.seaweed.stop()
+    try:
+        worker = make_worker(CONVERTER_RETRY_INTERVALS_S="1,2")
+        services.task_enqueue(task)
+        wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 180,
+                   what=f"the task to give up (worker: {worker.log()[-1500:]})")
+        task.refresh_from_db()
+        assert task.status == Task.Status.FAILED, (task.code, task.message)
+        assert task.code == "StorageUnavailable" and "source is kept" in task.message
+        assert task.attempts == 3  # the first run and two retries, 1 s and 2 s apart
+        log = worker.log()
+        assert "next in 1s" in log and "next in 2s" in log
+    finally:
+        if services_handle.seaweed.proc.poll() is not None:
+            services_handle.seaweed.start()
+    # Storage is back: the source was never removed, and a retry succeeds.
+    assert task.source.storage.exists(source_name)
+    assert services.task_retry(task)
+    wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 120, what="the retried task")
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    assert task.outputs.exclude(file="").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_failures_outside_the_source_can_be_retried(clips):
+    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.audio_only()),
+                                original_filename="a.mp3")
+    services.task_run(task)
+    task.refresh_from_db()
+    assert task.code == "NoVideoStream" and not services.task_retry(task)
