@@ -38,14 +38,16 @@ class SpecError(ValueError):
 
 
 def _number(data: Mapping[str, Any], key: str, default: float | None) -> float | None:
-    value = data.get(key, default)
+    value = data.get(key)
+    if value is None:  # absent or JSON null: the default
+        value = default
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise SpecError(key, f"{key} must be a number.")
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an int past float's range
         raise SpecError(key, f"{key} must be a number.") from None
     if not math.isfinite(number):
         raise SpecError(key, f"{key} must be a finite number.")
@@ -187,6 +189,8 @@ class Trim:
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> "Trim":
+        if not isinstance(data, Mapping):
+            raise SpecError("Sources", "Each source must be an object.")
         start = _number(data, "StartTime", 0)
         duration = _number(data, "Duration", 0)
         if start < 0:
