@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import shutil
 import socket
+import tempfile
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +37,12 @@ log = logging.getLogger(__name__)
 # (RQ's default 30 s) and its key lives that long plus 60 s; past this a
 # silent worker on another machine is taken for dead.
 STALE_HEARTBEAT_S = 120
+# Private folders of a worker that was killed stay behind in the temp dir.
+# Past a day no task can still be using one (RQ kills jobs long before).
+TEMP_MAX_AGE_S = 24 * 3600
+# storage.local_copy, storage.upload_path and the pipeline's work folders;
+# nothing else (not the test services' "loopforge-test-" folders).
+TEMP_NAME = re.compile(r"loopforge-(src-|up-)?[a-z0-9_]{8}")
 
 
 @dataclass
@@ -40,11 +50,13 @@ class Report:
     requeued_forgotten: int = 0
     recovered_running: int = 0
     failed_running: int = 0
+    swept_temp_dirs: int = 0
 
     def __str__(self) -> str:
         return (
             f"re-queued {self.requeued_forgotten} forgotten task(s); recovered "
-            f"{self.recovered_running} task(s) from dead workers; failed {self.failed_running}"
+            f"{self.recovered_running} task(s) from dead workers; failed {self.failed_running}; "
+            f"removed {self.swept_temp_dirs} stale temp folder(s)"
         )
 
 
@@ -94,11 +106,32 @@ def recover_running(report: Report | None = None) -> Report:
     return report
 
 
+def sweep_temp_dirs(max_age_s: float = TEMP_MAX_AGE_S, root: str | None = None) -> int:
+    """Remove this machine's task folders older than ``max_age_s``, left by
+    workers that were killed before their ``finally`` ran. Each is logged."""
+    root = root or tempfile.gettempdir()
+    cutoff = time.time() - max_age_s
+    removed = 0
+    for entry in os.scandir(root):
+        if not TEMP_NAME.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+                continue
+        except FileNotFoundError:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        log.warning("removed stale temp folder %s", entry.path)
+        removed += 1
+    return removed
+
+
 def reconcile() -> Report:
     """One pass: dead workers' tasks first (they become QUEUED and get a job),
-    then QUEUED tasks with no live job."""
+    then QUEUED tasks with no live job, then stale temp folders."""
     report = recover_running()
     report.requeued_forgotten = services.requeue_forgotten()
+    report.swept_temp_dirs = sweep_temp_dirs()
     if report.requeued_forgotten or report.recovered_running or report.failed_running:
         log.warning("reconcile: %s", report)
     return report

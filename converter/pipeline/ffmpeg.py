@@ -26,6 +26,10 @@ from .errors import PipelineError
 
 FFMPEG = os.environ.get("FFMPEG_BINARY") or imageio_ffmpeg.get_ffmpeg_exe()
 _PR_SET_PDEATHSIG = 1
+# glibc reserves 64 MiB of address space per thread arena: without a cap a
+# tiny decode with a few threads needs > 400 MB of RLIMIT_AS (measured), and
+# the limit could not tell a bomb from a normal file.
+MALLOC_ARENA_MAX = "2"
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -96,6 +100,7 @@ def run(
             cwd=cwd,
             start_new_session=True,
             preexec_fn=_child_setup(memory_bytes),
+            env={**os.environ, "MALLOC_ARENA_MAX": MALLOC_ARENA_MAX},
         )
         timed_out = threading.Event()
 

@@ -114,3 +114,18 @@ def test_only_failures_outside_the_source_can_be_retried(clips):
     services.task_run(task)
     task.refresh_from_db()
     assert task.code == "NoVideoStream" and not services.task_retry(task)
+
+
+def test_stale_task_folders_are_swept_and_nothing_else(tmp_path):
+    import time
+
+    stale = [tmp_path / "loopforge-src-abcd1234", tmp_path / "loopforge-x1y2z3_4", tmp_path / "loopforge-up-00000000"]
+    keep = [tmp_path / "loopforge-test-abcd1234", tmp_path / "other-abcd1234", tmp_path / "loopforge-src-fresh123"]
+    old = time.time() - 2 * reconcile.TEMP_MAX_AGE_S
+    for folder in stale + keep:
+        folder.mkdir()
+        (folder / "source.video").write_bytes(b"x")
+        if folder.name != "loopforge-src-fresh123":
+            os.utime(folder, (old, old))
+    assert reconcile.sweep_temp_dirs(root=str(tmp_path)) == 3
+    assert [f.exists() for f in stale] == [False] * 3 and all(f.exists() for f in keep)
