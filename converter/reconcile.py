@@ -52,6 +52,10 @@ class Report:
     failed_running: int = 0
     swept_temp_dirs: int = 0
 
+    @property
+    def changed(self) -> bool:
+        return any((self.requeued_forgotten, self.recovered_running, self.failed_running, self.swept_temp_dirs))
+
     def __str__(self) -> str:
         return (
             f"re-queued {self.requeued_forgotten} forgotten task(s); recovered "
@@ -132,6 +136,6 @@ def reconcile() -> Report:
     report = recover_running()
     report.requeued_forgotten = services.requeue_forgotten()
     report.swept_temp_dirs = sweep_temp_dirs()
-    if report.requeued_forgotten or report.recovered_running or report.failed_running:
+    if report.changed:
         log.warning("reconcile: %s", report)
     return report
