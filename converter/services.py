@@ -6,19 +6,21 @@ UPDATE, so two workers (or a retry racing a reconciler) cannot both run a task.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import re
 import time
 from typing import Callable
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rq import Retry
 
 from . import pipeline, storage, tasks
-from .models import Output, Project, Task
+from .models import AccessKey, Output, Project, Task, hash_secret, new_access_key_secret
 from .pipeline import Limits, PipelineError
 from .spec import AnimationSpec, TaskSpec
 
@@ -51,6 +53,78 @@ def project_default_for(user) -> Project:
     """The project a user's browser uploads belong to."""
     project, _ = Project.objects.get_or_create(name=f"default-{user.pk}", defaults={"owner": user})
     return project
+
+
+class ProjectError(ValueError):
+    """A project or key operation that cannot be done; ``code`` is the API's."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+PROJECT_NAME_RE = r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$"  # the reference's rule, roughly
+
+
+def project_create(*, owner, name: str, description: str = "", monthly_frame_quota: int | None = None) -> Project:
+    """A new project owned by ``owner``. Names are unique per installation."""
+    if not isinstance(name, str) or not re.match(PROJECT_NAME_RE, name):
+        raise ProjectError(
+            "InvalidArgument.ProjectName",
+            "ProjectName must start with a letter and hold up to 128 letters, digits, '-' or '_'.",
+        )
+    try:
+        with transaction.atomic():
+            return Project.objects.create(
+                owner=owner, name=name, description=description[:256], monthly_frame_quota=monthly_frame_quota
+            )
+    except IntegrityError:
+        raise ProjectError("ResourceAlreadyExists", f"A project named {name!r} already exists.") from None
+
+
+def project_delete(project: Project) -> None:
+    """Delete a project with its tasks, outputs, keys and usage. Objects
+    written to API buckets stay: they belong to whoever owns the bucket."""
+    for task in project.tasks.all():
+        task_delete_files(task)
+    project.delete()
+
+
+def task_delete_files(task: Task) -> None:
+    if task.source:
+        task.source.delete(save=False)
+    for output in task.outputs.all():
+        if output.file:
+            output.file.delete(save=False)
+
+
+def access_key_create(project: Project) -> tuple[AccessKey, str]:
+    """A new key for ``project`` and its secret, which is never stored or shown again."""
+    secret = new_access_key_secret()
+    key = AccessKey.objects.create(project=project, secret_hash=hash_secret(secret))
+    return key, secret
+
+
+def access_key_revoke(key: AccessKey) -> bool:
+    n = AccessKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db()
+    return n == 1
+
+
+def access_key_authenticate(key_id: str, secret: str) -> AccessKey | None:
+    """The active key with this id and secret, or None. The hash is compared
+    even for an unknown id, so timing does not reveal which ids exist."""
+    key = AccessKey.objects.select_related("project", "project__owner").filter(key_id=key_id).first()
+    stored = key.secret_hash if key else hash_secret("no-such-key")
+    matches = hmac.compare_digest(stored, hash_secret(secret))
+    if key is None or not matches or not key.is_active:
+        return None
+    # At most one write a minute per key: the timestamp is informational.
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        AccessKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
 
 
 def upload_check(upload, spec: TaskSpec) -> None:
