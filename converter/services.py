@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import re
 import time
 from typing import Callable
@@ -15,14 +16,16 @@ from typing import Callable
 import django_rq
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from rq import Retry
 
-from . import pipeline, storage, tasks
-from .models import AccessKey, Output, Project, Task, hash_secret, new_access_key_secret
+from . import notifications, pipeline, storage, tasks
+from .models import (
+    AccessKey, Delivery, Output, Project, Task, UsageRecord, hash_secret, new_access_key_secret,
+)
 from .pipeline import Limits, PipelineError
-from .spec import AnimationSpec, TaskSpec
+from .spec import AnimationSpec, ImmRequest, ObjectUri, TaskSpec, expand_uri
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 RETRY_INTERVALS_S = [10, 60, 300]
 MAX_ATTEMPTS = len(RETRY_INTERVALS_S) + 1
 QUEUE = "convert"
+NOTIFY_QUEUE = "notify"
 
 
 def limits() -> Limits:
@@ -55,8 +59,8 @@ def project_default_for(user) -> Project:
     return project
 
 
-class ProjectError(ValueError):
-    """A project or key operation that cannot be done; ``code`` is the API's."""
+class ServiceError(ValueError):
+    """A request the service refuses; ``code`` is the API's error code."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -70,7 +74,7 @@ PROJECT_NAME_RE = r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$"  # the reference's rule, rou
 def project_create(*, owner, name: str, description: str = "", monthly_frame_quota: int | None = None) -> Project:
     """A new project owned by ``owner``. Names are unique per installation."""
     if not isinstance(name, str) or not re.match(PROJECT_NAME_RE, name):
-        raise ProjectError(
+        raise ServiceError(
             "InvalidArgument.ProjectName",
             "ProjectName must start with a letter and hold up to 128 letters, digits, '-' or '_'.",
         )
@@ -80,7 +84,7 @@ def project_create(*, owner, name: str, description: str = "", monthly_frame_quo
                 owner=owner, name=name, description=description[:256], monthly_frame_quota=monthly_frame_quota
             )
     except IntegrityError:
-        raise ProjectError("ResourceAlreadyExists", f"A project named {name!r} already exists.") from None
+        raise ServiceError("ResourceAlreadyExists", f"A project named {name!r} already exists.") from None
 
 
 def project_delete(project: Project) -> None:
@@ -172,6 +176,105 @@ def task_create(*, owner, spec: TaskSpec, upload, original_filename: str, projec
     return task
 
 
+def month_start(now=None):
+    now = now or timezone.now()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def estimate_frames(spec: TaskSpec) -> tuple[int, bool]:
+    """Frames the request will make, as far as the request alone tells:
+    (frames, exact). Exact when every animation has a ``Number`` or the source
+    has a ``Duration``; otherwise only the known part is counted."""
+    total, exact = 0, True
+    for a in spec.animations:
+        counted = None
+        if spec.trim.duration > 0:
+            span = spec.trim.duration - a.start_time
+            counted = max(0, math.floor(span / a.interval - 1e-6) + 1) if span > 0 else 0
+        if a.number > 0:
+            counted = min(a.number, counted) if counted is not None else a.number
+        if counted is None:
+            exact = False
+        else:
+            total += counted
+    return total, exact
+
+
+def project_frames_used(project: Project) -> int:
+    """Frames billed to the project this calendar month (UTC)."""
+    return UsageRecord.objects.filter(project=project, created_at__gte=month_start()).aggregate(
+        n=Sum("frames")
+    )["n"] or 0
+
+
+def project_frames_committed(project: Project) -> int:
+    """Frames billed this month plus the estimates of tasks still to finish."""
+    used = project_frames_used(project)
+    pending = Task.objects.filter(project=project, status__in=(S.QUEUED, S.RUNNING)).aggregate(
+        n=Sum("estimated_frames")
+    )["n"] or 0
+    return used + pending
+
+
+def _quota_check(project: Project, estimate: int) -> None:
+    """Refuse before any work when the month's quota would be exceeded. A
+    request whose frame count cannot be known up front (no Number and no
+    Duration) is refused only once the quota is used up; its real frames are
+    billed when it finishes, so it may overrun the quota once."""
+    quota = project.monthly_frame_quota
+    if quota is None:
+        return
+    committed = project_frames_committed(project)
+    if committed >= quota or committed + estimate > quota:
+        raise ServiceError(
+            "QuotaExceeded",
+            f"Project {project.name} may make {quota} frames a month; {committed} are used or "
+            f"reserved and this task needs {estimate or 'an unknown number of'} more.",
+        )
+
+
+def task_create_from_request(*, project: Project, request: ImmRequest, body: dict) -> Task:
+    """An API task: the source is a bucket object the worker downloads; every
+    animation goes to its own (expanded) URI. Checked before anything is
+    queued: buckets open to the API, the source exists, the quota."""
+    targets = [ObjectUri.parse(uri, "URI") for uri in request.target_uris()]
+    try:
+        for uri in [request.source, *targets]:
+            storage.object_check_allowed(uri.bucket, uri.key)
+    except storage.ObjectForbidden as exc:
+        raise ServiceError("Forbidden", str(exc)) from None
+    try:
+        size = storage.object_size(request.source.bucket, request.source.key)
+    except storage.ObjectNotFound:
+        raise ServiceError("ResourceNotFound", f"The source object {request.source} does not exist.") from None
+    if size > settings.CONVERTER_MAX_UPLOAD_BYTES:
+        raise ServiceError(
+            "InvalidArgument.Sources.URI",
+            f"The source is {size:,} bytes; the limit is {settings.CONVERTER_MAX_UPLOAD_BYTES:,}.",
+        )
+    estimate, _ = estimate_frames(request.spec)
+    with transaction.atomic():
+        # One creation at a time per project, so two requests cannot both
+        # pass the quota check with the last frames left.
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        _quota_check(project, estimate)
+        task = Task.objects.create(
+            owner=project.owner,
+            project=project,
+            source_uri=str(request.source),
+            original_filename=request.source.key.rsplit("/", 1)[-1][:255],
+            source_size=size,
+            spec=request.spec.to_dict(),
+            user_data=request.user_data,
+            tags=request.tags,
+            notification=request.notification,
+            request=body,
+            estimated_frames=estimate,
+        )
+        transaction.on_commit(lambda: task_enqueue(task))
+    return task
+
+
 def _job_id(task: Task) -> str:
     return f"convert-{task.task_id}-{task.attempts}"
 
@@ -208,11 +311,65 @@ def task_progress(task: Task, percent: int) -> None:
 
 
 def task_succeed(task: Task) -> bool:
-    return _transition(task, S.SUCCEEDED, progress=100, finished_at=timezone.now(), code="", message="")
+    done = _transition(task, S.SUCCEEDED, progress=100, finished_at=timezone.now(), code="", message="")
+    if done:
+        transaction.on_commit(lambda: notification_enqueue(task))
+    return done
 
 
 def task_fail(task: Task, *, code: str, message: str) -> bool:
-    return _transition(task, S.FAILED, finished_at=timezone.now(), code=code, message=message[:2000])
+    done = _transition(task, S.FAILED, finished_at=timezone.now(), code=code, message=message[:2000])
+    if done:
+        transaction.on_commit(lambda: notification_enqueue(task))
+    return done
+
+
+# --- Completion messages ----------------------------------------------------------
+# Sent once: only the caller whose conditional UPDATE reached the terminal
+# state enqueues them. Each channel is its own RQ job with Retry; every
+# attempt leaves a Delivery row.
+
+
+def notification_enqueue(task: Task) -> None:
+    channels = []
+    if (task.notification or {}).get("MNS"):
+        channels.append(Delivery.Channel.MNS)
+    if (task.notification or {}).get("Webhook"):
+        channels.append(Delivery.Channel.WEBHOOK)
+    intervals = settings.CONVERTER_WEBHOOK_RETRY_INTERVALS_S
+    for channel in channels:
+        django_rq.get_queue(NOTIFY_QUEUE).enqueue(
+            tasks.deliver_notification,
+            task.pk,
+            str(channel),
+            job_id=f"notify-{task.task_id}-{channel}",
+            retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+        )
+
+
+class DeliveryFailed(Exception):
+    """Raised after a failed attempt is recorded, so RQ's Retry tries again."""
+
+
+def delivery_attempt(task: Task, channel: str) -> Delivery:
+    """Send the task's completion message on one channel once, record the
+    attempt, and raise DeliveryFailed if it did not get through."""
+    message = notifications.message_for(task)
+    config = task.notification or {}
+    if channel == Delivery.Channel.MNS:
+        target = config["MNS"]["TopicName"]
+        outcome = notifications.publish_stream(target, message)
+    else:
+        target = config["Webhook"]["URL"]
+        outcome = notifications.post_webhook(target, config["Webhook"].get("Secret", ""), message)
+    attempt = Delivery.objects.filter(task=task, channel=channel).count() + 1
+    delivery = Delivery.objects.create(
+        task=task, channel=channel, target=target[:2048], message_id=message["id"], attempt=attempt,
+        ok=outcome.ok, status_code=outcome.status_code, error=outcome.error, duration_ms=outcome.duration_ms,
+    )
+    if not outcome.ok:
+        raise DeliveryFailed(f"{channel} delivery {attempt} for {task.task_id} failed: {outcome.error}")
+    return delivery
 
 
 def task_requeue(task: Task, *, code: str, message: str) -> bool:
@@ -245,13 +402,16 @@ def task_run(task: Task) -> None:
     spec = TaskSpec.from_dict(task.spec)
     bounds = limits()
     try:
-        with storage.local_copy(task.source) as path:
+        with storage.task_source_copy(task) as path:
             info = pipeline.probe(path, bounds)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for index, animation in enumerate(spec.animations):
                 _run_animation(task, index, animation, spec, path, info, bounds)
     except PipelineError as exc:
         _handle_failure(task, exc.code, exc.message, permanent=exc.permanent)
+        return
+    except storage.ObjectNotFound:
+        task_fail(task, code="SourceNotFound", message="The source object no longer exists.")
         return
     except (OSError, ConnectionError) as exc:  # storage or network trouble: may pass
         log.warning("task %s: transient failure: %r", task.task_id, exc)
@@ -289,8 +449,36 @@ def _run_animation(task, index, animation: AnimationSpec, spec: TaskSpec, path, 
         limits=bounds,
         on_progress=_progress_reporter(task, index, len(spec.animations)),
     )
-    storage.save_output(output.file, result.data, result.format)
+    if animation.uri:
+        target = ObjectUri.parse(_target_uri(task, index, animation), "URI")
+        storage.object_put(target.bucket, target.key, result.data, result.format)
+        output.uri = str(target)
+    else:
+        storage.save_output(output.file, result.data, result.format)
     output.width, output.height = result.width, result.height
     output.frames, output.bytes = result.frames, len(result.data)
     output.frame_duration_ms = result.frame_duration_ms
-    output.save()
+    with transaction.atomic():
+        output.save()
+        usage_record(output)
+
+
+def _target_uri(task: Task, index: int, animation: AnimationSpec) -> str:
+    source = ObjectUri.parse(task.source_uri) if task.source_uri else None
+    return expand_uri(
+        animation.uri, source=source, source_name=task.original_filename, fmt=animation.format,
+        index=index, tags=task.tags or {},
+    )
+
+
+# --- Metering -------------------------------------------------------------------
+
+
+def usage_record(output: Output) -> UsageRecord:
+    """Bill an output's frames to its project, once: the row is unique per
+    output, so a task that runs again (a retry, a duplicate job) adds nothing."""
+    record, _ = UsageRecord.objects.get_or_create(
+        output=output,
+        defaults={"project_id": output.task.project_id, "task_id": output.task_id, "frames": output.frames},
+    )
+    return record

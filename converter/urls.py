@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import web
+from .views import api, web
 
 app_name = "converter"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("tasks/<str:task_id>/<int:index>.<str:ext>", web.task_output, name="task-output"),
     path("s/<str:share_key>/", web.shared, name="shared"),
     path("s/<str:share_key>/<int:index>.<str:ext>", web.shared_output, name="shared-output"),
+    path("api/v1/", api.dispatch, name="api"),
+    path("api/v1/openapi.json", api.openapi, name="api-openapi"),
+    path("api/v1/<str:action_name>", api.dispatch, name="api-action"),
+    re_path(r"^api/v1/.+$", api.not_found),
 ]

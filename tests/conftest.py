@@ -53,7 +53,7 @@ class Worker:
         }
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage.py"), "rqworker", "convert", "--with-scheduler"],
+                [sys.executable, str(ROOT / "manage.py"), "rqworker", "notify", "convert", "--with-scheduler"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         return self

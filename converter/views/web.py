@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import selectors, services
+from .. import selectors, services, storage
 from ..forms import SignupForm, UploadForm
 from ..models import Output, Task
 from ..pipeline import CONTENT_TYPES, PipelineError
@@ -143,10 +143,9 @@ def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponse:
         params = {}
         if download:
             params["ResponseContentDisposition"] = f'attachment; filename="{task.task_id}.{output.format}"'
-        url = output.file.storage.url(output.file.name, parameters=params) if params else output.file.url
-        return HttpResponseRedirect(url)
+        return HttpResponseRedirect(storage.output_signed_url(output, params))
     response = FileResponse(
-        output.file.open("rb"), as_attachment=download, filename=filename, content_type=CONTENT_TYPES[output.format]
+        storage.output_open(output), as_attachment=download, filename=filename, content_type=CONTENT_TYPES[output.format]
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
