@@ -33,10 +33,10 @@ def test_a_revoked_key_is_refused():
 def test_project_names_are_unique_and_checked():
     owner = make_user()
     services.project_create(owner=owner, name="gamma")
-    with pytest.raises(services.ProjectError) as exc:
+    with pytest.raises(services.ServiceError) as exc:
         services.project_create(owner=owner, name="gamma")
     assert exc.value.code == "ResourceAlreadyExists"
-    with pytest.raises(services.ProjectError) as exc:
+    with pytest.raises(services.ServiceError) as exc:
         services.project_create(owner=owner, name="9 bad name")
     assert exc.value.code == "InvalidArgument.ProjectName"
 

@@ -18,6 +18,6 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {owner!r}.")
         try:
             project = services.project_create(owner=user, name=name, monthly_frame_quota=quota)
-        except services.ProjectError as exc:
+        except services.ServiceError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Created project {project.name} (owner {user.username}).")
