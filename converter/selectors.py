@@ -133,7 +133,9 @@ def usage_for_owner(user, *, granularity: str, start: datetime, end: datetime) -
 
 
 def project_list_for_owner(user) -> QuerySet[Project]:
-    return Project.objects.filter(owner=user).prefetch_related("access_keys")
+    return Project.objects.filter(owner=user).annotate(
+        active_keys=Count("access_keys", filter=Q(access_keys__revoked_at__isnull=True))
+    )
 
 
 def project_get_for_owner(user, name: str) -> Project:
