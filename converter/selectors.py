@@ -36,7 +36,9 @@ def task_get_shared(share_key: str) -> Task:
 
 
 def output_get(task: Task, index: int) -> Output:
-    output = task.outputs.filter(index=index).exclude(file="").first()
+    # Done: stored in our outputs storage, or written to its API URI.
+    done = ~Q(file="") | Q(bytes__gt=0, uri__gt="")
+    output = task.outputs.filter(done, index=index).first()
     if output is None:
         raise Http404("No such animation.")
     return output

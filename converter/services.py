@@ -131,10 +131,11 @@ def access_key_authenticate(key_id: str, secret: str) -> AccessKey | None:
     return key
 
 
-def upload_check(upload, spec: TaskSpec) -> None:
+def upload_check(upload, spec: TaskSpec) -> pipeline.VideoInfo:
     """Refuse, before anything is stored or queued, an upload that can never
     convert: not a video format we read, no picture, over the limits, or a
-    start time past its end. Reads container headers only (no decoding)."""
+    start time past its end. Reads container headers only (no decoding).
+    Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
         info = pipeline.probe(path, limits(), decode=False)
     first = spec.trim.start + min(a.start_time for a in spec.animations)
@@ -143,6 +144,7 @@ def upload_check(upload, spec: TaskSpec) -> None:
             "StartTimeOutOfRange",
             f"The start time {first:g} s is past the end of the video ({info.duration:.2f} s).",
         )
+    return info
 
 
 def _transition(task: Task, to: str, **fields) -> bool:
@@ -152,22 +154,32 @@ def _transition(task: Task, to: str, **fields) -> bool:
     return n == 1
 
 
-def task_create(*, owner, spec: TaskSpec, upload, original_filename: str, project: Project | None = None) -> Task:
+def task_create(
+    *, owner, spec: TaskSpec, upload, original_filename: str, project: Project | None = None,
+    source_duration: float | None = None,
+) -> Task:
     """Store the source, record the task and queue it once the row is committed.
 
     The upload goes to storage before the row exists (slow I/O outside the
     transaction); if recording fails, the stored object is removed again.
+    The project's frame quota is checked before the upload is stored and again,
+    serialised per project, when the row is written.
     """
+    project = project or project_default_for(owner)
+    estimate, _ = estimate_frames(spec, source_duration)
+    _quota_check(project, estimate)
     task = Task(
         owner=owner,
-        project=project or project_default_for(owner),
+        project=project,
         spec=spec.to_dict(),
         original_filename=original_filename[:255],
         source_size=getattr(upload, "size", 0) or 0,
+        estimated_frames=estimate,
     )
     storage.save_source(task.source, upload)
     try:
         with transaction.atomic():
+            _quota_check(Project.objects.select_for_update().get(pk=project.pk), estimate)
             task.save()
             transaction.on_commit(lambda: task_enqueue(task))
     except Exception:
@@ -181,15 +193,20 @@ def month_start(now=None):
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def estimate_frames(spec: TaskSpec) -> tuple[int, bool]:
-    """Frames the request will make, as far as the request alone tells:
-    (frames, exact). Exact when every animation has a ``Number`` or the source
-    has a ``Duration``; otherwise only the known part is counted."""
+def estimate_frames(spec: TaskSpec, source_duration: float | None = None) -> tuple[int, bool]:
+    """Frames the request will make, as far as the request (and the source's
+    duration, when probed) tells: (frames, exact). Without the duration it is
+    exact when every animation has a ``Number`` or the source a ``Duration``;
+    otherwise only the known part is counted."""
     total, exact = 0, True
+    length = spec.trim.duration if spec.trim.duration > 0 else None
+    if source_duration is not None:
+        rest = max(0.0, source_duration - spec.trim.start)
+        length = min(length, rest) if length is not None else rest
     for a in spec.animations:
         counted = None
-        if spec.trim.duration > 0:
-            span = spec.trim.duration - a.start_time
+        if length is not None:
+            span = length - a.start_time
             counted = max(0, math.floor(span / a.interval - 1e-6) + 1) if span > 0 else 0
         if a.number > 0:
             counted = min(a.number, counted) if counted is not None else a.number

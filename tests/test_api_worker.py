@@ -111,6 +111,14 @@ def test_the_reference_examples_work_verbatim(worker, clips, client):
     assert (output["Format"], output["Width"], output["Height"], output["Frames"]) == ("webp", 80, 45, 30)
     assert output["Bytes"] == len(storage.object_read(BUCKET, "video-demo/animation.webp"))
 
+    # The owner sees the API task in the browser too, its output streamed from the bucket.
+    client.force_login(project.owner)
+    page = client.get(f"/tasks/{created['TaskId']}/")
+    assert page.status_code == 200 and "釀酒.mov" in page.content.decode()
+    image = client.get(f"/tasks/{created['TaskId']}/0.webp")
+    assert image.status_code == 200 and b"".join(image.streaming_content)[:4] == b"RIFF"
+    client.logout()
+
     messages = wait_until(stream_messages, 20, what="the stream message")
     assert len(messages) == 1
     message = messages[0]

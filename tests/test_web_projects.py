@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from converter import services
 from converter.models import AccessKey, Delivery, Output, Project, Task, UsageRecord
-from tests.factories import make_user
+from tests.factories import make_user, upload_of
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,18 @@ def test_the_task_page_lists_every_notification_attempt(user_client):
     page = user_client.get(reverse("converter:task-detail", args=[task.task_id])).content.decode()
     table = page.split('id="deliveries"')[1]
     assert "HTTP 500" in table and "delivered (200)" in table and table.count("https://example.com/h") == 2
+
+
+def test_a_browser_upload_over_the_default_projects_quota_is_refused(user_client, clips):
+    project = services.project_default_for(user_client.user)
+    project.monthly_frame_quota = 10
+    project.save()
+    data = {"video": upload_of(clips.moving()), "format": "gif", "start": "0", "duration": "", "fps": "10",
+            "size": "half", "width": "", "quality": "balanced"}
+    response = user_client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json")
+    assert response.status_code == 429 and response.json()["code"] == "QuotaExceeded"  # 3 s x 10 fps = 30
+    assert not Task.objects.exists()
+    data["fps"] = "2"  # 6 frames: within the quota
+    data["video"] = upload_of(clips.moving())
+    assert user_client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json").status_code == 201
+    assert Task.objects.get().estimated_frames == 6

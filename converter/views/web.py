@@ -45,15 +45,18 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _form_errors(request, form, form.errors, status=400)
     try:
         spec = form.to_spec()
-        services.upload_check(request.FILES["video"], spec)
+        info = services.upload_check(request.FILES["video"], spec)
+        task = services.task_create(
+            owner=request.user,
+            spec=spec,
+            upload=request.FILES["video"],
+            original_filename=request.FILES["video"].name,
+            source_duration=info.duration,
+        )
     except PipelineError as exc:
         return _form_errors(request, form, {"video": [exc.message]}, status=400, code=exc.code)
-    task = services.task_create(
-        owner=request.user,
-        spec=spec,
-        upload=request.FILES["video"],
-        original_filename=request.FILES["video"].name,
-    )
+    except services.ServiceError as exc:  # the default project's frame quota
+        return _form_errors(request, form, {"video": [exc.message]}, status=429, code=exc.code)
     url = reverse("converter:task-detail", args=[task.task_id])
     if _wants_json(request):
         return JsonResponse({"task_id": task.task_id, "url": url}, status=201)
