@@ -65,11 +65,21 @@ def task_to_imm(task: Task, *, request_definition: bool = False) -> dict[str, An
         "Outputs": [output_to_imm(o) for o in task.outputs.all() if o.is_done],
     }
     if request_definition:
-        request = task.request or {}
+        request = _redacted(task.request or {})
         data["RequestDefinition"] = request
         # The reference returns the original request as a JSON string.
         data["TaskRequestDefinition"] = json.dumps(request, ensure_ascii=False)
     return data
+
+
+def _redacted(request: dict[str, Any]) -> dict[str, Any]:
+    """The request as sent, but never the webhook's signing secret."""
+    hook = (request.get("Notification") or {}).get("Webhook") if isinstance(request, dict) else None
+    if not isinstance(hook, dict) or not hook.get("Secret"):
+        return request
+    copy = json.loads(json.dumps(request))
+    copy["Notification"]["Webhook"]["Secret"] = "******"
+    return copy
 
 
 def _sources(task: Task) -> list[dict[str, Any]]:

@@ -89,7 +89,10 @@ def project_create(*, owner, name: str, description: str = "", monthly_frame_quo
 
 def project_delete(project: Project) -> None:
     """Delete a project with its tasks, outputs, keys and usage. Objects
-    written to API buckets stay: they belong to whoever owns the bucket."""
+    written to API buckets stay: they belong to whoever owns the bucket.
+    A user's default project (their browser history) is not deleted this way."""
+    if project.name == f"default-{project.owner_id}":
+        raise ServiceError("Forbidden", "A user's default project holds their browser uploads; it cannot be deleted.")
     for task in project.tasks.all():
         task_delete_files(task)
     project.delete()

@@ -89,6 +89,7 @@ def test_errors_have_one_shape_and_the_right_status(client, source_object):
     _, key = new_project("errs")
     assert call(client, "ListTasks", raw=b"{not json", key=key, expect=400)["Code"] == "MalformedJSON"
     assert call(client, "Nope", {}, key=key, expect=400)["Code"] == "InvalidAction"
+    assert call(client, "Nope", {}, expect=401)["Code"] == "Unauthorized"  # nothing answered without a key
     response = client.get("/api/v1/ListTasks")
     assert response.status_code == 405 and set(response.json()) == {"RequestId", "Code", "Message"}
     response = client.post("/api/v1/a/b", data="{}", content_type="application/json")
@@ -197,6 +198,10 @@ def test_projects_can_be_created_listed_and_deleted(client):
     call(client, "DeleteProject", {"ProjectName": "child"}, key=child_key)
     assert not Project.objects.filter(name="child").exists()
     assert call(client, "GetProject", {"ProjectName": "child"}, key=child_key, expect=401)
+    default = services.project_default_for(make_user())
+    default_key = services.access_key_create(default)
+    default_key = (default_key[0].key_id, default_key[1])
+    assert call(client, "DeleteProject", {"ProjectName": default.name}, key=default_key, expect=403)["Code"] == "Forbidden"
 
 
 def test_an_upload_url_lets_a_program_put_a_source_without_s3_credentials(client):

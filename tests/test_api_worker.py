@@ -175,7 +175,10 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(fast_retries, wo
             if Delivery.objects.filter(task__task_id=created["TaskId"], ok=True).exists() else None, 10
         )
         assert [(d.attempt, d.ok, d.status_code) for d in deliveries] == [(1, False, 500), (2, True, 204)]
-        got = call(client, "GetTask", {"ProjectName": "test-project", "TaskId": created["TaskId"]}, key=key)
+        got = call(client, "GetTask", {"ProjectName": "test-project", "TaskId": created["TaskId"],
+                                        "RequestDefinition": True}, key=key)
+        assert got["RequestDefinition"]["Notification"]["Webhook"] == {"URL": receiver.url, "Secret": "******"}
+        assert "s3cret" not in got["TaskRequestDefinition"]
         assert [(d["Attempt"], d["OK"]) for d in got["Deliveries"]] == [(1, False), (2, True)]
         assert Task.objects.get(task_id=created["TaskId"]).usage.count() == 2
     finally:

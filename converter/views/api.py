@@ -150,11 +150,12 @@ def dispatch(request: HttpRequest, action_name: str = "") -> JsonResponse:
     try:
         if request.method != "POST":
             raise ApiError("MethodNotAllowed", "Call the API with POST and a JSON body.")
+        # Who is asking comes first: without a valid key, nothing else is answered.
+        key = _authenticate(request)
         body = _body(request)
         name = action_name or body.get("Action") or ""
         if not isinstance(name, str) or name not in ACTIONS:
             raise ApiError("InvalidAction", f"Unknown action {name!r}; see /api/v1/openapi.json.")
-        key = _authenticate(request)
         result = ACTIONS[name](Call(request, request_id, key, body))
     except ApiError as exc:
         return error(request_id, exc.code, exc.message)
