@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, TextField
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import TruncDay, TruncMonth
+from django.db.models.functions import Cast, TruncDay, TruncMonth
 from django.http import Http404
 
 from .models import Output, Project, Task, UsageRecord
@@ -85,9 +85,10 @@ def task_list_for_project(
         qs = qs.filter(status__in=filters.statuses)
     for i, (name, value) in enumerate(filters.tags):
         # KeyTextTransform takes the tag name literally (a name with "__" is
-        # not split into a path) and works on SQLite as well as PostgreSQL.
+        # not split into a path); the Cast makes the comparison a plain text
+        # one, which SQLite needs (its JSON "exact" expects a JSON right side).
         alias = f"tag_{i}"
-        qs = qs.alias(**{alias: KeyTextTransform(name, "tags")}).filter(**{alias: value})
+        qs = qs.alias(**{alias: Cast(KeyTextTransform(name, "tags"), TextField())}).filter(**{alias: value})
     for field, start, end in filters.ranges:
         if start is not None:
             qs = qs.filter(**{f"{field}__gte": start})
