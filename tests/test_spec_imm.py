@@ -79,3 +79,21 @@ def test_each_scale_type_gives_its_exact_geometry(clips, scale_type, size):
     if scale_type == "fill":  # 100x75 picture centred with black bars above and below
         rgb = frames[0][..., :3]
         assert rgb[:10].max() < 16 and rgb[-10:].max() < 16 and rgb[40:60].max() > 64
+
+
+def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
+    """Sources StartTime 1 + animation StartTime 2, Interval 0.5, Number 4 on a
+    24 fps clip whose frame n has brightness n: frames 72, 84, 96, 108, each
+    shown 1/FrameRate = 1/(1/Interval) = 0.5 s."""
+    body = request([{"Format": "webp", "Interval": 0.5, "Number": 4, "StartTime": 2, "Quality": "best",
+                     "URI": "oss://media/x.{autoext}"}])
+    body["Sources"][0]["StartTime"] = 1
+    parsed = ImmRequest.parse(body)
+    source = clips.indexed()
+    info = pipeline.probe(source, Limits())
+    result = pipeline.convert(source, info, parsed.spec.animations[0], trim_start=parsed.spec.trim.start,
+                              trim_duration=parsed.spec.trim.duration, limits=Limits())
+    _, frames, durations = animation_frames(result.data)
+    levels = [float(np.median(f[..., :3])) for f in frames]
+    assert len(levels) == 4 and all(abs(a - b) <= 3 for a, b in zip(levels, [72, 84, 96, 108])), levels
+    assert durations == [500] * 4
