@@ -77,3 +77,9 @@ class ProjectForm(forms.Form):
     monthly_frame_quota = forms.IntegerField(
         label="Monthly frame quota", min_value=0, required=False, help_text="Empty: no quota."
     )
+
+
+class QuotaForm(forms.Form):
+    monthly_frame_quota = forms.IntegerField(
+        label="Monthly frame quota", min_value=0, required=False, help_text="Empty: no quota."
+    )

@@ -73,6 +73,7 @@ class Outcome:
     status_code: int | None = None
     error: str = ""
     duration_ms: int = 0
+    permanent: bool = False  # trying again cannot help (a refused address)
 
 
 def publish_stream(topic: str, message: dict[str, Any]) -> Outcome:
@@ -128,7 +129,7 @@ def post_webhook(url: str, secret: str, message: dict[str, Any]) -> Outcome:
     started = time.monotonic()
     refused = _address_allowed(url)
     if refused:
-        return Outcome(False, None, f"refused: {refused}"[:MAX_ERROR_CHARS], 0)
+        return Outcome(False, None, f"refused: {refused}"[:MAX_ERROR_CHARS], 0, permanent=True)
     body = body_of(message)
     headers = {
         "Content-Type": "application/json; charset=utf-8",

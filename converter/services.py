@@ -106,6 +106,12 @@ def task_delete_files(task: Task) -> None:
             output.file.delete(save=False)
 
 
+def project_set_quota(project: Project, *, monthly_frame_quota: int | None) -> Project:
+    project.monthly_frame_quota = monthly_frame_quota
+    project.save(update_fields=["monthly_frame_quota"])
+    return project
+
+
 def access_key_create(project: Project) -> tuple[AccessKey, str]:
     """A new key for ``project`` and its secret, which is never stored or shown again."""
     secret = new_access_key_secret()
@@ -387,7 +393,7 @@ def delivery_attempt(task: Task, channel: str) -> Delivery:
         task=task, channel=channel, target=target[:2048], message_id=message["id"], attempt=attempt,
         ok=outcome.ok, status_code=outcome.status_code, error=outcome.error, duration_ms=outcome.duration_ms,
     )
-    if not outcome.ok:
+    if not outcome.ok and not outcome.permanent:
         raise DeliveryFailed(f"{channel} delivery {attempt} for {task.task_id} failed: {outcome.error}")
     return delivery
 

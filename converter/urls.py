@@ -15,6 +15,7 @@ urlpatterns = [
     path("s/<str:share_key>/<int:index>.<str:ext>", web.shared_output, name="shared-output"),
     path("projects/", web.project_list, name="project-list"),
     path("projects/<str:name>/", web.project_detail, name="project-detail"),
+    path("projects/<str:name>/quota/", web.project_quota, name="project-quota"),
     path("projects/<str:name>/keys/", web.access_key_create, name="access-key-create"),
     path("projects/<str:name>/keys/<str:key_id>/revoke/", web.access_key_revoke, name="access-key-revoke"),
     path("usage/", web.usage, name="usage"),

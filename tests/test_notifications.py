@@ -29,7 +29,7 @@ def test_webhooks_to_private_addresses_are_refused_unless_allowed(settings):
     settings.CONVERTER_WEBHOOK_ALLOW_PRIVATE = False
     for url in ("http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://169.254.169.254/latest", "http://[::1]/"):
         outcome = notifications.post_webhook(url, "", {"id": "1", "type": "t"})
-        assert not outcome.ok and outcome.error.startswith("refused"), (url, outcome)
+        assert not outcome.ok and outcome.permanent and outcome.error.startswith("refused"), (url, outcome)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -39,6 +39,17 @@ def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_cl
     assert "revoked" in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
 
 
+def test_the_owner_sets_and_clears_the_monthly_quota(user_client):
+    project = services.project_create(owner=user_client.user, name="quoted")
+    user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "250"})
+    project.refresh_from_db()
+    assert project.monthly_frame_quota == 250
+    user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": ""})
+    project.refresh_from_db()
+    assert project.monthly_frame_quota is None
+    assert user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "-1"}).status_code == 200
+
+
 def test_a_taken_project_name_is_explained(user_client):
     services.project_create(owner=make_user(), name="taken")
     page = user_client.post(reverse("converter:project-list"), {"name": "taken"}).content.decode()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import selectors, services, storage
-from ..forms import ProjectForm, SignupForm, UploadForm
+from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
 from ..models import Output, Task
 from ..pipeline import CONTENT_TYPES, PipelineError
 
@@ -195,9 +195,21 @@ def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
         "keys": project.access_keys.all(),
         "frames_this_month": services.project_frames_used(project),
         "api_url": request.build_absolute_uri("/api/v1/"),
+        "quota_form": QuotaForm(initial={"monthly_frame_quota": project.monthly_frame_quota}),
         **extra,
     }
     return render(request, "converter/project_detail.html", context)
+
+
+@login_required
+@require_POST
+def project_quota(request: HttpRequest, name: str) -> HttpResponse:
+    project = selectors.project_get_for_owner(request.user, name)
+    form = QuotaForm(request.POST)
+    if not form.is_valid():
+        return _project_page(request, project, quota_form=form)
+    services.project_set_quota(project, monthly_frame_quota=form.cleaned_data["monthly_frame_quota"])
+    return redirect("converter:project-detail", project.name)
 
 
 @login_required
