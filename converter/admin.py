@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Output, Project, Task
+from .models import AccessKey, Delivery, Output, Project, Task, UsageRecord
 
 
 @admin.register(Project)
@@ -20,3 +20,20 @@ class TaskAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("task_id", "original_filename")
     inlines = [OutputInline]
+
+
+@admin.register(AccessKey)
+class AccessKeyAdmin(admin.ModelAdmin):
+    list_display = ("key_id", "project", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("key_id", "secret_hash")
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(admin.ModelAdmin):
+    list_display = ("project", "task", "output", "frames", "created_at")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("task", "channel", "target", "attempt", "ok", "status_code", "error", "created_at")
+    list_filter = ("channel", "ok")

@@ -64,3 +64,22 @@ class UploadForm(forms.Form):
 
 class SignupForm(UserCreationForm):
     pass
+
+
+class ProjectForm(forms.Form):
+    name = forms.RegexField(
+        regex=r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$",
+        max_length=128,
+        help_text="Starts with a letter; letters, digits, '-' and '_'. Used as ProjectName in API calls.",
+        error_messages={"invalid": "Start with a letter; use letters, digits, '-' and '_'."},
+    )
+    description = forms.CharField(max_length=256, required=False)
+    monthly_frame_quota = forms.IntegerField(
+        label="Monthly frame quota", min_value=0, required=False, help_text="Empty: no quota."
+    )
+
+
+class QuotaForm(forms.Form):
+    monthly_frame_quota = forms.IntegerField(
+        label="Monthly frame quota", min_value=0, required=False, help_text="Empty: no quota."
+    )

@@ -3,6 +3,8 @@ do not, so every status the user sees comes from here."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import uuid
 from pathlib import PurePosixPath
@@ -38,13 +40,61 @@ def output_name(output: "Output", filename: str) -> str:
     return f"{output.task.task_id}/{output.index}-{output.spec_key}"
 
 
+def new_access_key_id() -> str:
+    # Upper-case letters and digits, like the reference's AccessKeyId; 100 bits.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    return "LF" + "".join(secrets.choice(alphabet) for _ in range(20))
+
+
+def new_access_key_secret() -> str:
+    return secrets.token_urlsafe(30)  # 240 bits
+
+
+def hash_secret(secret: str) -> str:
+    # The secret is 240 random bits, not a password: one SHA-256 cannot be
+    # brute-forced and keeps every API call cheap (a slow KDF would not).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class Project(models.Model):
     name = models.CharField(max_length=128, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects")
+    description = models.CharField(max_length=256, blank=True)
+    # Frames (the billing unit) per calendar month (UTC); null: no quota.
+    monthly_frame_quota = models.PositiveBigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class AccessKey(models.Model):
+    """An API credential for exactly one project. Only the hash of the secret
+    is stored; the secret itself is shown once, when the key is made."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="access_keys")
+    key_id = models.CharField(max_length=32, unique=True, default=new_access_key_id, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.key_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def secret_matches(self, secret: str) -> bool:
+        # Constant time: the comparison must not tell how many characters matched.
+        return hmac.compare_digest(self.secret_hash, hash_secret(secret))
 
 
 class Task(models.Model):
@@ -61,7 +111,17 @@ class Task(models.Model):
     source = models.FileField(storage=sources_storage, upload_to=source_name, max_length=500, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     source_size = models.BigIntegerField(default=0)
+    # API tasks read their source from a bucket object (oss://bucket/key or
+    # s3://bucket/key) instead of an upload; the worker downloads it itself.
+    source_uri = models.CharField(max_length=1100, blank=True)
     spec = models.JSONField()  # TaskSpec.to_dict()
+    user_data = models.TextField(blank=True)  # passed through, <= 2048 bytes
+    tags = models.JSONField(default=dict, blank=True)  # {"name": "value"}
+    notification = models.JSONField(default=dict, blank=True)  # {"MNS": {...}, "Webhook": {...}}
+    request = models.JSONField(null=True, blank=True)  # the API request body, for RequestDefinition
+    # Frames the request will make when they can be known up front (0: not
+    # known); held against the project's monthly quota while the task runs.
+    estimated_frames = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)  # 0..100
     code = models.CharField(max_length=64, blank=True)
@@ -74,6 +134,8 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # ListTasks pages by keyset on (created_at, id) within one project.
+        indexes = [models.Index(fields=["project", "created_at", "id"], name="task_project_keyset")]
 
     def __str__(self) -> str:
         return self.task_id
@@ -93,6 +155,9 @@ class Output(models.Model):
     spec = models.JSONField()  # AnimationSpec.to_dict()
     spec_key = models.CharField(max_length=200)  # str(AnimationSpec)
     file = models.FileField(storage=outputs_storage, upload_to=output_name, max_length=500, blank=True)
+    # Where an API output was written: the animation's URI template expanded
+    # (oss://bucket/key). Empty: the output lives in ``file``.
+    uri = models.CharField(max_length=1100, blank=True)
     format = models.CharField(max_length=8)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
@@ -110,4 +175,41 @@ class Output(models.Model):
 
     @property
     def is_done(self) -> bool:
-        return bool(self.file)
+        return bool(self.file) or bool(self.uri and self.bytes)
+
+
+class UsageRecord(models.Model):
+    """Frames billed for one output (the reference bills per output frame).
+    Unique per output, so a task that runs twice is billed once."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="usage")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="usage")
+    output = models.OneToOneField(Output, on_delete=models.CASCADE, related_name="usage")
+    frames = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Delivery(models.Model):
+    """One attempt to deliver a task's completion message (every attempt is
+    kept, failures too, so a missing notification can be explained)."""
+
+    class Channel(models.TextChoices):
+        MNS = "mns", "Redis stream (MNS)"
+        WEBHOOK = "webhook", "Webhook"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    target = models.CharField(max_length=2048)  # topic name or URL
+    message_id = models.CharField(max_length=64)
+    attempt = models.PositiveSmallIntegerField()
+    ok = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -21,6 +21,7 @@ import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass, field
+from typing import Sequence
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -62,8 +63,9 @@ class Response:
     url: str = ""
 
 
-def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(c, strict=False) for c in settings.CONVERTER_OUTBOUND_ALLOW_CIDRS]
+def _allowed_networks(extra: Sequence[str] = ()) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    cidrs = [*settings.CONVERTER_OUTBOUND_ALLOW_CIDRS, *extra]
+    return [ipaddress.ip_network(c, strict=False) for c in cidrs]
 
 
 def _embedded_v4(ip: IPAddress) -> ipaddress.IPv4Address | None:
@@ -79,12 +81,13 @@ def _embedded_v4(ip: IPAddress) -> ipaddress.IPv4Address | None:
     return None
 
 
-def address_allowed(ip: IPAddress) -> bool:
-    if any(ip in net for net in _allowed_networks()):
+def address_allowed(ip: IPAddress, extra: Sequence[str] = ()) -> bool:
+    """Public, or inside a network the settings (or ``extra``) allow."""
+    if any(ip in net for net in _allowed_networks(extra)):
         return True
     embedded = _embedded_v4(ip)
     if embedded is not None:
-        return address_allowed(embedded)
+        return address_allowed(embedded, extra)
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
@@ -112,7 +115,7 @@ def _split(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port, path
 
 
-def resolve(url: str) -> Target:
+def resolve(url: str, allow_cidrs: Sequence[str] = ()) -> Target:
     """Check ``url`` and pick the address to connect to. Every address the
     name resolves to must be allowed (an attacker's DNS may answer with a mix)."""
     scheme, host, port, path = _split(url)
@@ -123,7 +126,7 @@ def resolve(url: str) -> Target:
     addresses = []
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not address_allowed(ip):
+        if not address_allowed(ip, allow_cidrs):
             raise BlockedURL(
                 f"The host {host!r} resolves to {ip}, which is not a public address."
             )
@@ -133,10 +136,11 @@ def resolve(url: str) -> Target:
     return Target(scheme, host, port, path, addresses[0])
 
 
-def check_url(url: str) -> None:
+def check_url(url: str, allow_cidrs: Sequence[str] = ()) -> None:
     """Raise ``BlockedURL`` unless ``url`` may be fetched now. Check again at
-    send time (``safe_post`` does): DNS answers change."""
-    resolve(url)
+    send time (``safe_post`` does): DNS answers change. ``allow_cidrs`` adds
+    networks to ``CONVERTER_OUTBOUND_ALLOW_CIDRS`` for this call."""
+    resolve(url, allow_cidrs)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -162,6 +166,7 @@ def safe_post(
     timeout: float = 10.0,
     *,
     max_redirects: int = 0,
+    allow_cidrs: Sequence[str] = (),
 ) -> Response:
     """POST ``body`` to ``url`` over a connection to the address that was
     checked. Redirects are returned as they are unless ``max_redirects`` > 0;
@@ -171,7 +176,7 @@ def safe_post(
     ``TimeoutError``) for network failures, which callers retry.
     """
     for _ in range(max_redirects + 1):
-        target = resolve(url)
+        target = resolve(url, allow_cidrs)
         conn = _connection(target, timeout)
         try:
             host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"

@@ -6,22 +6,28 @@ UPDATE, so two workers (or a retry racing a reconciler) cannot both run a task.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import math
+import re
 import time
 from datetime import timedelta
 from typing import Callable
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
+from rq import Retry
 from rq.timeouts import JobTimeoutException
 
-from . import pipeline, storage, tasks, uploads
-from .models import Output, Project, Task
+from . import notifications, pipeline, storage, tasks, uploads
+from .models import (
+    AccessKey, Delivery, Output, Project, Task, UsageRecord, hash_secret, new_access_key_secret,
+)
 from .pipeline import Limits, PipelineError
-from .spec import AnimationSpec, TaskSpec
+from .spec import AnimationSpec, ImmRequest, ObjectUri, TaskSpec, expand_uri
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.FAILED: {S.QUEUED},  # only task_retry, for failures that may pass (RETRYABLE_CODES)
 }
 QUEUE = "convert"
+NOTIFY_QUEUE = "notify"
 # Failures that say nothing about the source: trying again later may work.
 RETRYABLE_CODES = {"StorageUnavailable", "WorkerLost"}
 # Jobs that will still run (a task with one of these needs no new job).
@@ -75,10 +82,92 @@ def project_default_for(user) -> Project:
     return project
 
 
-def upload_check(upload, spec: TaskSpec) -> None:
+class ServiceError(ValueError):
+    """A request the service refuses; ``code`` is the API's error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+PROJECT_NAME_RE = r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$"  # the reference's rule, roughly
+
+
+def project_create(*, owner, name: str, description: str = "", monthly_frame_quota: int | None = None) -> Project:
+    """A new project owned by ``owner``. Names are unique per installation."""
+    if not isinstance(name, str) or not re.match(PROJECT_NAME_RE, name):
+        raise ServiceError(
+            "InvalidArgument.ProjectName",
+            "ProjectName must start with a letter and hold up to 128 letters, digits, '-' or '_'.",
+        )
+    try:
+        with transaction.atomic():
+            return Project.objects.create(
+                owner=owner, name=name, description=description[:256], monthly_frame_quota=monthly_frame_quota
+            )
+    except IntegrityError:
+        raise ServiceError("ResourceAlreadyExists", f"A project named {name!r} already exists.") from None
+
+
+def project_delete(project: Project) -> None:
+    """Delete a project with its tasks, outputs, keys and usage. Objects
+    written to API buckets stay: they belong to whoever owns the bucket.
+    A user's default project (their browser history) is not deleted this way."""
+    if project.name == f"default-{project.owner_id}":
+        raise ServiceError("Forbidden", "A user's default project holds their browser uploads; it cannot be deleted.")
+    for task in project.tasks.all():
+        task_delete_files(task)
+    project.delete()
+
+
+def task_delete_files(task: Task) -> None:
+    if task.source:
+        task.source.delete(save=False)
+    for output in task.outputs.all():
+        if output.file:
+            output.file.delete(save=False)
+
+
+def project_set_quota(project: Project, *, monthly_frame_quota: int | None) -> Project:
+    project.monthly_frame_quota = monthly_frame_quota
+    project.save(update_fields=["monthly_frame_quota"])
+    return project
+
+
+def access_key_create(project: Project) -> tuple[AccessKey, str]:
+    """A new key for ``project`` and its secret, which is never stored or shown again."""
+    secret = new_access_key_secret()
+    key = AccessKey.objects.create(project=project, secret_hash=hash_secret(secret))
+    return key, secret
+
+
+def access_key_revoke(key: AccessKey) -> bool:
+    n = AccessKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db()
+    return n == 1
+
+
+def access_key_authenticate(key_id: str, secret: str) -> AccessKey | None:
+    """The active key with this id and secret, or None. The hash is compared
+    even for an unknown id, so timing does not reveal which ids exist."""
+    key = AccessKey.objects.select_related("project", "project__owner").filter(key_id=key_id).first()
+    stored = key.secret_hash if key else hash_secret("no-such-key")
+    matches = hmac.compare_digest(stored, hash_secret(secret))
+    if key is None or not matches or not key.is_active:
+        return None
+    # At most one write a minute per key: the timestamp is informational.
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        AccessKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+def upload_check(upload, spec: TaskSpec) -> pipeline.VideoInfo:
     """Refuse, before anything is stored or queued, an upload that can never
     convert: not a video format we read, no picture, over the limits, or a
-    start time past its end. Reads container headers only (no decoding)."""
+    start time past its end. Reads container headers only (no decoding).
+    Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
         info = pipeline.probe(path, limits(), decode=False)
     first = spec.trim.start + min(a.start_time for a in spec.animations)
@@ -87,6 +176,7 @@ def upload_check(upload, spec: TaskSpec) -> None:
             "StartTimeOutOfRange",
             f"The start time {first:g} s is past the end of the video ({info.duration:.2f} s).",
         )
+    return info
 
 
 def _transition(task: Task, to: str, *, from_: tuple[str, ...] | None = None, **fields) -> bool:
@@ -98,27 +188,141 @@ def _transition(task: Task, to: str, *, from_: tuple[str, ...] | None = None, **
     return n == 1
 
 
-def task_create(*, owner, spec: TaskSpec, upload, original_filename: str, project: Project | None = None) -> Task:
+def task_create(
+    *, owner, spec: TaskSpec, upload, original_filename: str, project: Project | None = None,
+    source_duration: float | None = None,
+) -> Task:
     """Store the source, record the task and queue it once the row is committed.
 
     The upload goes to storage before the row exists (slow I/O outside the
     transaction); if recording fails, the stored object is removed again.
+    The project's frame quota is checked before the upload is stored and again,
+    serialised per project, when the row is written.
     """
+    project = project or project_default_for(owner)
+    estimate, _ = estimate_frames(spec, source_duration)
+    _quota_check(project, estimate)
     task = Task(
         owner=owner,
-        project=project or project_default_for(owner),
+        project=project,
         spec=spec.to_dict(),
         original_filename=uploads.display_filename(original_filename),
         source_size=getattr(upload, "size", 0) or 0,
+        estimated_frames=estimate,
     )
     storage.save_source(task.source, upload)
     try:
         with transaction.atomic():
+            _quota_check(Project.objects.select_for_update().get(pk=project.pk), estimate)
             task.save()
             transaction.on_commit(lambda: task_enqueue(task))
     except Exception:
         task.source.delete(save=False)
         raise
+    return task
+
+
+def month_start(now=None):
+    now = now or timezone.now()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def estimate_frames(spec: TaskSpec, source_duration: float | None = None) -> tuple[int, bool]:
+    """Frames the request will make, as far as the request (and the source's
+    duration, when probed) tells: (frames, exact). Without the duration it is
+    exact when every animation has a ``Number`` or the source a ``Duration``;
+    otherwise only the known part is counted."""
+    total, exact = 0, True
+    length = spec.trim.duration if spec.trim.duration > 0 else None
+    if source_duration is not None:
+        rest = max(0.0, source_duration - spec.trim.start)
+        length = min(length, rest) if length is not None else rest
+    for a in spec.animations:
+        counted = None
+        if length is not None:
+            span = length - a.start_time
+            counted = max(0, math.floor(span / a.interval - 1e-6) + 1) if span > 0 else 0
+        if a.number > 0:
+            counted = min(a.number, counted) if counted is not None else a.number
+        if counted is None:
+            exact = False
+        else:
+            total += counted
+    return total, exact
+
+
+def project_frames_used(project: Project) -> int:
+    """Frames billed to the project this calendar month (UTC)."""
+    return UsageRecord.objects.filter(project=project, created_at__gte=month_start()).aggregate(
+        n=Sum("frames")
+    )["n"] or 0
+
+
+def project_frames_committed(project: Project) -> int:
+    """Frames billed this month plus the estimates of tasks still to finish."""
+    used = project_frames_used(project)
+    pending = Task.objects.filter(project=project, status__in=(S.QUEUED, S.RUNNING)).aggregate(
+        n=Sum("estimated_frames")
+    )["n"] or 0
+    return used + pending
+
+
+def _quota_check(project: Project, estimate: int) -> None:
+    """Refuse before any work when the month's quota would be exceeded. A
+    request whose frame count cannot be known up front (no Number and no
+    Duration) is refused only once the quota is used up; its real frames are
+    billed when it finishes, so it may overrun the quota once."""
+    quota = project.monthly_frame_quota
+    if quota is None:
+        return
+    committed = project_frames_committed(project)
+    if committed >= quota or committed + estimate > quota:
+        raise ServiceError(
+            "QuotaExceeded",
+            f"Project {project.name} may make {quota} frames a month; {committed} are used or "
+            f"reserved and this task needs {estimate or 'an unknown number of'} more.",
+        )
+
+
+def task_create_from_request(*, project: Project, request: ImmRequest, body: dict) -> Task:
+    """An API task: the source is a bucket object the worker downloads; every
+    animation goes to its own (expanded) URI. Checked before anything is
+    queued: buckets open to the API, the source exists, the quota."""
+    targets = [ObjectUri.parse(uri, "URI") for uri in request.target_uris()]
+    try:
+        for uri in [request.source, *targets]:
+            storage.object_check_allowed(uri.bucket, uri.key)
+    except storage.ObjectForbidden as exc:
+        raise ServiceError("Forbidden", str(exc)) from None
+    try:
+        size = storage.object_size(request.source.bucket, request.source.key)
+    except storage.ObjectNotFound:
+        raise ServiceError("ResourceNotFound", f"The source object {request.source} does not exist.") from None
+    if size > settings.CONVERTER_MAX_UPLOAD_BYTES:
+        raise ServiceError(
+            "InvalidArgument.Sources.URI",
+            f"The source is {size:,} bytes; the limit is {settings.CONVERTER_MAX_UPLOAD_BYTES:,}.",
+        )
+    estimate, _ = estimate_frames(request.spec)
+    with transaction.atomic():
+        # One creation at a time per project, so two requests cannot both
+        # pass the quota check with the last frames left.
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        _quota_check(project, estimate)
+        task = Task.objects.create(
+            owner=project.owner,
+            project=project,
+            source_uri=str(request.source),
+            original_filename=request.source.key.rsplit("/", 1)[-1][:255],
+            source_size=size,
+            spec=request.spec.to_dict(),
+            user_data=request.user_data,
+            tags=request.tags,
+            notification=request.notification,
+            request=body,
+            estimated_frames=estimate,
+        )
+        transaction.on_commit(lambda: task_enqueue(task))
     return task
 
 
@@ -173,11 +377,65 @@ def task_progress(task: Task, percent: int) -> None:
 
 
 def task_succeed(task: Task) -> bool:
-    return _transition(task, S.SUCCEEDED, progress=100, finished_at=timezone.now(), code="", message="")
+    done = _transition(task, S.SUCCEEDED, progress=100, finished_at=timezone.now(), code="", message="")
+    if done:
+        transaction.on_commit(lambda: notification_enqueue(task))
+    return done
 
 
 def task_fail(task: Task, *, code: str, message: str) -> bool:
-    return _transition(task, S.FAILED, finished_at=timezone.now(), code=code, message=message[:2000])
+    done = _transition(task, S.FAILED, finished_at=timezone.now(), code=code, message=message[:2000])
+    if done:
+        transaction.on_commit(lambda: notification_enqueue(task))
+    return done
+
+
+# --- Completion messages ----------------------------------------------------------
+# Sent once: only the caller whose conditional UPDATE reached the terminal
+# state enqueues them. Each channel is its own RQ job with Retry; every
+# attempt leaves a Delivery row.
+
+
+def notification_enqueue(task: Task) -> None:
+    channels = []
+    if (task.notification or {}).get("MNS"):
+        channels.append(Delivery.Channel.MNS)
+    if (task.notification or {}).get("Webhook"):
+        channels.append(Delivery.Channel.WEBHOOK)
+    intervals = settings.CONVERTER_WEBHOOK_RETRY_INTERVALS_S
+    for channel in channels:
+        django_rq.get_queue(NOTIFY_QUEUE).enqueue(
+            tasks.deliver_notification,
+            task.pk,
+            str(channel),
+            job_id=f"notify-{task.task_id}-{channel}",
+            retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+        )
+
+
+class DeliveryFailed(Exception):
+    """Raised after a failed attempt is recorded, so RQ's Retry tries again."""
+
+
+def delivery_attempt(task: Task, channel: str) -> Delivery:
+    """Send the task's completion message on one channel once, record the
+    attempt, and raise DeliveryFailed if it did not get through."""
+    message = notifications.message_for(task)
+    config = task.notification or {}
+    if channel == Delivery.Channel.MNS:
+        target = config["MNS"]["TopicName"]
+        outcome = notifications.publish_stream(target, message)
+    else:
+        target = config["Webhook"]["URL"]
+        outcome = notifications.post_webhook(target, config["Webhook"].get("Secret", ""), message)
+    attempt = Delivery.objects.filter(task=task, channel=channel).count() + 1
+    delivery = Delivery.objects.create(
+        task=task, channel=channel, target=target[:2048], message_id=message["id"], attempt=attempt,
+        ok=outcome.ok, status_code=outcome.status_code, error=outcome.error, duration_ms=outcome.duration_ms,
+    )
+    if not outcome.ok and not outcome.permanent:
+        raise DeliveryFailed(f"{channel} delivery {attempt} for {task.task_id} failed: {outcome.error}")
+    return delivery
 
 
 def task_requeue(task: Task, *, code: str, message: str) -> bool:
@@ -216,6 +474,8 @@ def task_recover_lost(task: Task) -> str:
     log.warning("task %s: worker lost during attempt %d; now %s", task.task_id, task.attempts, new)
     if new == S.QUEUED:
         task_enqueue(task)
+    else:
+        transaction.on_commit(lambda: notification_enqueue(task))
     return new
 
 
@@ -251,13 +511,16 @@ def task_run(task: Task) -> None:
     spec = TaskSpec.from_dict(task.spec)
     bounds = limits()
     try:
-        with storage.local_copy(task.source) as path:
+        with storage.task_source_copy(task) as path:
             info = pipeline.probe(path, bounds)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for index, animation in enumerate(spec.animations):
                 _run_animation(task, index, animation, spec, path, info, bounds)
     except PipelineError as exc:
         _handle_failure(task, exc.code, exc.message, permanent=exc.permanent)
+        return
+    except storage.ObjectNotFound:
+        task_fail(task, code="SourceNotFound", message="The source object no longer exists.")
         return
     except _storage_errors() as exc:  # storage or network trouble: may pass
         log.warning("task %s: transient failure: %r", task.task_id, exc)
@@ -306,8 +569,36 @@ def _run_animation(task, index, animation: AnimationSpec, spec: TaskSpec, path, 
         limits=bounds,
         on_progress=_progress_reporter(task, index, len(spec.animations), deadline),
     )
-    storage.save_output(output.file, result.data, result.format)
+    if animation.uri:
+        target = ObjectUri.parse(_target_uri(task, index, animation), "URI")
+        storage.object_put(target.bucket, target.key, result.data, result.format)
+        output.uri = str(target)
+    else:
+        storage.save_output(output.file, result.data, result.format)
     output.width, output.height = result.width, result.height
     output.frames, output.bytes = result.frames, len(result.data)
     output.frame_duration_ms = result.frame_duration_ms
-    output.save()
+    with transaction.atomic():
+        output.save()
+        usage_record(output)
+
+
+def _target_uri(task: Task, index: int, animation: AnimationSpec) -> str:
+    source = ObjectUri.parse(task.source_uri) if task.source_uri else None
+    return expand_uri(
+        animation.uri, source=source, source_name=task.original_filename, fmt=animation.format,
+        index=index, tags=task.tags or {},
+    )
+
+
+# --- Metering -------------------------------------------------------------------
+
+
+def usage_record(output: Output) -> UsageRecord:
+    """Bill an output's frames to its project, once: the row is unique per
+    output, so a task that runs again (a retry, a duplicate job) adds nothing."""
+    record, _ = UsageRecord.objects.get_or_create(
+        output=output,
+        defaults={"project_id": output.task.project_id, "task_id": output.task_id, "frames": output.frames},
+    )
+    return record

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
@@ -222,3 +223,227 @@ class TaskSpec:
             animations=tuple(AnimationSpec.from_dict(a) for a in data["animations"]),
             source_uri=data.get("source_uri", ""),
         )
+
+
+# --- The reference's CreateMediaConvertTask request ------------------------------
+
+MAX_USER_DATA_BYTES = 2048  # the reference's limit
+MAX_TAGS = 20
+MAX_TAG_KEY_CHARS = 128
+MAX_TAG_VALUE_CHARS = 256
+MAX_ANIMATIONS = 20  # each one is a full decode pass over the source
+URI_SCHEMES = ("oss", "s3")
+TEMPLATE_VARIABLES = ("autoext", "bucket", "dirname", "barename", "basename", "ext", "index")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+_TOPIC_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
+_TEMPLATE_RE = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class ObjectUri:
+    """``oss://bucket/key`` or ``s3://bucket/key``: an object on the S3 server.
+    The bucket in the URI is the S3 bucket's name; the scheme is kept so that
+    answers echo what the client wrote."""
+
+    scheme: str
+    bucket: str
+    key: str
+
+    @classmethod
+    def parse(cls, value: Any, field_name: str = "URI") -> "ObjectUri":
+        if not isinstance(value, str) or "://" not in value:
+            raise SpecError(field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key.")
+        scheme, rest = value.split("://", 1)
+        bucket, _, key = rest.partition("/")
+        if scheme.lower() not in URI_SCHEMES or not _BUCKET_RE.match(bucket) or not key:
+            raise SpecError(field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key.")
+        if len(key.encode()) > 1024 or key.startswith("/") or any(ord(c) < 32 for c in key):
+            raise SpecError(field_name, f"{field_name} has an object key S3 cannot store.")
+        return cls(scheme.lower(), bucket, key)
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.bucket}/{self.key}"
+
+
+def expand_uri(template: str, *, source: ObjectUri | None, source_name: str, fmt: str, index: int,
+               tags: Mapping[str, str]) -> str:
+    """The animation's ``URI`` with its template variables filled in:
+    ``{autoext}`` the output's extension; ``{bucket}`` the source's bucket;
+    ``{dirname}`` the source key's folder (no trailing slash); ``{basename}``
+    the source file name; ``{barename}`` it without extension; ``{ext}`` the
+    source's extension (no dot); ``{index}`` the animation's place in the task
+    (0, 1, ...); ``{tags.NAME}`` the task's tag NAME."""
+    name = source.key if source else source_name
+    dirname, _, basename = name.rpartition("/")
+    barename, dot, ext = basename.rpartition(".")
+    if not dot:
+        barename, ext = basename, ""
+    values = {
+        "autoext": fmt,
+        "bucket": source.bucket if source else "",
+        "dirname": dirname,
+        "basename": basename,
+        "barename": barename,
+        "ext": ext,
+        "index": str(index),
+    }
+
+    def fill(match: re.Match) -> str:
+        variable = match.group(1)
+        if variable.startswith("tags."):
+            tag = variable[5:]
+            if tag not in tags:
+                raise SpecError("URI", f"URI uses {{{variable}}} but the task has no tag {tag!r}.")
+            return tags[tag]
+        if variable not in values:
+            raise SpecError(
+                "URI", f"URI has an unknown variable {{{variable}}}; known: "
+                + ", ".join(f"{{{v}}}" for v in TEMPLATE_VARIABLES) + ", {tags.NAME}."
+            )
+        return values[variable]
+
+    return _TEMPLATE_RE.sub(fill, template)
+
+
+def _tags(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SpecError("Tags", "Tags must be an object of names to string values.")
+    if len(value) > MAX_TAGS:
+        raise SpecError("Tags", f"At most {MAX_TAGS} tags.")
+    tags = {}
+    for key, item in value.items():
+        if not _TAG_KEY_RE.match(key) or len(key) > MAX_TAG_KEY_CHARS:
+            raise SpecError("Tags", f"Tag name {key!r} must be up to {MAX_TAG_KEY_CHARS} letters, digits, '_.:-'.")
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise SpecError("Tags", f"Tag {key!r} must have a string value.")
+        item = str(item)
+        if len(item) > MAX_TAG_VALUE_CHARS:
+            raise SpecError("Tags", f"Tag {key!r} is longer than {MAX_TAG_VALUE_CHARS} characters.")
+        tags[key] = item
+    return tags
+
+
+def _notification(value: Any) -> dict[str, Any]:
+    """``MNS.TopicName`` (a Redis stream here) and ``Webhook`` {URL, Secret}."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SpecError("Notification", "Notification must be an object.")
+    unknown = set(value) - {"MNS", "Webhook"}
+    if unknown:
+        raise SpecError(
+            "Notification", f"Notification supports MNS and Webhook, not {', '.join(sorted(unknown))}."
+        )
+    result: dict[str, Any] = {}
+    if value.get("MNS") is not None:
+        mns = value["MNS"]
+        topic = mns.get("TopicName") if isinstance(mns, Mapping) else None
+        if not isinstance(topic, str) or not _TOPIC_RE.match(topic):
+            raise SpecError("Notification.MNS.TopicName", "MNS.TopicName must be 1-256 letters, digits, '_.:-'.")
+        result["MNS"] = {"TopicName": topic}
+    if value.get("Webhook") is not None:
+        hook = value["Webhook"]
+        url = hook.get("URL") if isinstance(hook, Mapping) else None
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s/?#]+", url) or len(url) > 2048:
+            raise SpecError("Notification.Webhook.URL", "Webhook.URL must be an http:// or https:// URL.")
+        secret = hook.get("Secret", "")
+        if not isinstance(secret, str) or len(secret) > 256:
+            raise SpecError("Notification.Webhook.Secret", "Webhook.Secret must be a string of up to 256 characters.")
+        result["Webhook"] = {"URL": url, "Secret": secret}
+    return result
+
+
+def _source(sources: Any) -> tuple[ObjectUri, Trim]:
+    if not isinstance(sources, list) or not sources:
+        raise SpecError("Sources", "Sources must be a list with one source.")
+    if len(sources) > 1:
+        raise SpecError("Sources", "Only one source per task is supported (no concatenation).")
+    source = sources[0]
+    if not isinstance(source, Mapping):
+        raise SpecError("Sources", "Each source must be an object.")
+    return ObjectUri.parse(source.get("URI"), "Sources.URI"), Trim.parse(source)
+
+
+def _animations(targets: Any) -> tuple[AnimationSpec, ...]:
+    if not isinstance(targets, list) or not targets:
+        raise SpecError("Targets", "Targets must be a non-empty list.")
+    animations: list[AnimationSpec] = []
+    for target in targets:
+        if not isinstance(target, Mapping):
+            raise SpecError("Targets", "Each target must be an object.")
+        # The reference rejects a container or URI on an image-only target:
+        # each animation's own URI says where it goes.
+        for field_name in ("URI", "Container"):
+            if target.get(field_name) not in (None, ""):
+                raise SpecError(
+                    f"Targets.{field_name}",
+                    f"Targets[].{field_name} must not be set for an animation target; "
+                    "give each animation its own URI.",
+                )
+        unsupported = set(target) - {"Image", "URI", "Container"}
+        if unsupported:
+            raise SpecError("Targets", f"Only Image.Animations targets are supported, not {', '.join(sorted(unsupported))}.")
+        image = target.get("Image")
+        if not isinstance(image, Mapping) or not isinstance(image.get("Animations"), list) or not image["Animations"]:
+            raise SpecError("Targets.Image.Animations", "Each target needs Image.Animations, a non-empty list.")
+        others = set(image) - {"Animations"}
+        if others:
+            raise SpecError("Targets.Image", f"Only Animations are supported, not {', '.join(sorted(others))}.")
+        for item in image["Animations"]:
+            animation = AnimationSpec.parse(item)
+            if not animation.uri:
+                raise SpecError("URI", "Each animation needs a URI saying where to write it.")
+            ObjectUri.parse(animation.uri, "URI")  # shape only; variables are filled later
+            animations.append(animation)
+    if len(animations) > MAX_ANIMATIONS:
+        raise SpecError("Targets", f"At most {MAX_ANIMATIONS} animations per task.")
+    return tuple(animations)
+
+
+@dataclass(frozen=True)
+class ImmRequest:
+    """A ``CreateMediaConvertTask`` body, validated: the reference's fields,
+    verbatim, plus ``Notification.Webhook``."""
+
+    project_name: str
+    source: ObjectUri
+    spec: TaskSpec
+    user_data: str
+    tags: dict[str, str]
+    notification: dict[str, Any]
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> "ImmRequest":
+        if not isinstance(data, Mapping):
+            raise SpecError("", "The request body must be a JSON object.")
+        project = data.get("ProjectName")
+        if not isinstance(project, str) or not project:
+            raise SpecError("ProjectName", "ProjectName is required.")
+        source, trim = _source(data.get("Sources"))
+        animations = _animations(data.get("Targets"))
+        user_data = data.get("UserData", "")
+        if user_data is None:
+            user_data = ""
+        if not isinstance(user_data, str) or len(user_data.encode()) > MAX_USER_DATA_BYTES:
+            raise SpecError("UserData", f"UserData must be a string of at most {MAX_USER_DATA_BYTES} bytes.")
+        tags = _tags(data.get("Tags"))
+        request = cls(
+            project_name=project,
+            source=source,
+            spec=TaskSpec(trim, animations, source_uri=str(source)),
+            user_data=user_data,
+            tags=tags,
+            notification=_notification(data.get("Notification")),
+        )
+        for index, target in enumerate(request.target_uris()):  # every template must expand
+            ObjectUri.parse(target, "URI")
+        return request
+
+    def target_uris(self) -> list[str]:
+        return [
+            expand_uri(a.uri, source=self.source, source_name="", fmt=a.format, index=i, tags=self.tags)
+            for i, a in enumerate(self.spec.animations)
+        ]

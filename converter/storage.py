@@ -3,12 +3,17 @@ storage may be S3. ``local_copy`` bridges the two and always cleans up."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db.models.fields.files import FieldFile
 
@@ -59,3 +64,149 @@ def save_output(field: FieldFile, data: bytes, fmt: str) -> None:
     content = ContentFile(data)
     content.content_type = CONTENT_TYPES[fmt]
     field.save(f"animation.{EXTENSIONS[fmt]}", content, save=False)
+
+
+# --- Bucket objects named by the API (oss://bucket/key, s3://bucket/key) -----------
+# The API reads sources from and writes animations to objects the client names,
+# on the configured S3 server, with the server's credentials: only buckets in
+# CONVERTER_API_BUCKETS, and never the prefixes where this app keeps its own files.
+
+RESERVED_PREFIXES = ("sources/", "outputs/", "misc/")
+
+
+class ObjectNotFound(Exception):
+    pass
+
+
+class ObjectForbidden(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=4)
+def _client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=settings.CONVERTER_S3_ACCESS_KEY,
+        aws_secret_access_key=settings.CONVERTER_S3_SECRET_KEY,
+        region_name=settings.CONVERTER_S3_REGION,
+        config=BotoConfig(
+            signature_version="s3v4", s3={"addressing_style": "path"},
+            retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=60,
+        ),
+    )
+
+
+def s3_client():
+    return _client(settings.CONVERTER_S3_ENDPOINT)
+
+
+def object_check_allowed(bucket: str, key: str) -> None:
+    """Refuse buckets the installation does not open to the API, and the
+    prefixes of our own storage (other users' uploads and outputs live there)."""
+    if settings.CONVERTER_STORAGE != "s3":
+        raise ObjectForbidden("Bucket objects need S3 storage (CONVERTER_STORAGE=s3).")
+    if bucket not in settings.CONVERTER_API_BUCKETS:
+        raise ObjectForbidden(f"Bucket {bucket!r} is not open to the API on this installation.")
+    if bucket == settings.CONVERTER_S3_BUCKET and key.startswith(RESERVED_PREFIXES):
+        raise ObjectForbidden(f"Keys under {', '.join(RESERVED_PREFIXES)} are reserved for Loopforge itself.")
+
+
+def object_size(bucket: str, key: str) -> int:
+    """The object's size; ObjectNotFound when there is none."""
+    try:
+        return s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise ObjectNotFound(f"{bucket}/{key}") from None
+        raise OSError(f"S3 HEAD failed: {exc}") from exc
+    except BotoCoreError as exc:
+        raise OSError(f"S3 unreachable: {exc}") from exc
+
+
+@contextmanager
+def object_local_copy(bucket: str, key: str) -> Iterator[Path]:
+    """Download an object into a private folder under a neutral name (ffmpeg
+    is never handed a URL, nor the client's file name), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="loopforge-obj-"))
+    try:
+        target = folder / "source.video"
+        try:
+            with open(target, "wb") as dst:
+                s3_client().download_fileobj(bucket, key, dst)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise ObjectNotFound(f"{bucket}/{key}") from None
+            raise OSError(f"S3 GET failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise OSError(f"S3 unreachable: {exc}") from exc
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def object_put(bucket: str, key: str, data: bytes, fmt: str) -> None:
+    try:
+        s3_client().put_object(Bucket=bucket, Key=key, Body=data, ContentType=CONTENT_TYPES[fmt])
+    except (ClientError, BotoCoreError) as exc:
+        raise OSError(f"S3 PUT failed: {exc}") from exc
+
+
+def object_read(bucket: str, key: str) -> bytes:
+    return s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def object_open(bucket: str, key: str):
+    """A readable stream of the object (for the web pages that show API outputs)."""
+    return s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+
+
+def object_signed_url(bucket: str, key: str, params: dict | None = None) -> str:
+    return s3_client().generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key, **(params or {})},
+        ExpiresIn=settings.CONVERTER_SIGNED_URL_EXPIRY_S,
+    )
+
+
+def object_upload_url(bucket: str, key: str, expires_s: int) -> str:
+    """A pre-signed PUT URL a program can upload a source to without S3
+    credentials of its own, signed for the address clients use."""
+    client = _client(settings.CONVERTER_S3_PUBLIC_ENDPOINT)
+    return client.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_s
+    )
+
+
+@contextmanager
+def task_source_copy(task) -> Iterator[Path]:
+    """The task's source as a local file: its bucket object (API tasks) or
+    its upload (browser tasks)."""
+    if task.source_uri:
+        from .spec import ObjectUri
+
+        uri = ObjectUri.parse(task.source_uri)
+        with object_local_copy(uri.bucket, uri.key) as path:
+            yield path
+    else:
+        with local_copy(task.source) as path:
+            yield path
+
+
+def output_open(output):
+    """A readable stream of a finished output, wherever it was written."""
+    if output.file:
+        return output.file.open("rb")
+    from .spec import ObjectUri
+
+    uri = ObjectUri.parse(output.uri)
+    return object_open(uri.bucket, uri.key)
+
+
+def output_signed_url(output, params: dict | None = None) -> str:
+    if output.file:
+        storage = output.file.storage
+        return storage.url(output.file.name, parameters=params) if params else output.file.url
+    from .spec import ObjectUri
+
+    uri = ObjectUri.parse(output.uri)
+    return object_signed_url(uri.bucket, uri.key, params)

@@ -14,3 +14,13 @@ def convert_task(task_pk: int) -> None:
     if task is None:
         return  # deleted while queued
     services.task_run(task)
+
+
+def deliver_notification(task_pk: int, channel: str) -> None:
+    from . import services
+    from .models import Task
+
+    task = Task.objects.filter(pk=task_pk).select_related("project").first()
+    if task is None:
+        return
+    services.delivery_attempt(task, channel)

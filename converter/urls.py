@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import web
+from .views import api, web
 
 app_name = "converter"
 
@@ -13,4 +13,14 @@ urlpatterns = [
     path("tasks/<str:task_id>/<int:index>.<str:ext>", web.task_output, name="task-output"),
     path("s/<str:share_key>/", web.shared, name="shared"),
     path("s/<str:share_key>/<int:index>.<str:ext>", web.shared_output, name="shared-output"),
+    path("projects/", web.project_list, name="project-list"),
+    path("projects/<str:name>/", web.project_detail, name="project-detail"),
+    path("projects/<str:name>/quota/", web.project_quota, name="project-quota"),
+    path("projects/<str:name>/keys/", web.access_key_create, name="access-key-create"),
+    path("projects/<str:name>/keys/<str:key_id>/revoke/", web.access_key_revoke, name="access-key-revoke"),
+    path("usage/", web.usage, name="usage"),
+    path("api/v1/", api.dispatch, name="api"),
+    path("api/v1/openapi.json", api.openapi, name="api-openapi"),
+    path("api/v1/<str:action_name>", api.dispatch, name="api-action"),
+    re_path(r"^api/v1/.+$", api.not_found),
 ]

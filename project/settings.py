@@ -96,8 +96,24 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6390/0")
 RQ_QUEUES = {
     "convert": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 1800},
+    # Completion messages: short jobs, on their own queue so that a worker
+    # can serve them first (``rqworker notify convert``).
+    "notify": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
 }
 RQ = {"COMMIT_MODE": "on_db_commit"}
+
+# --- Notifications --------------------------------------------------------------
+# Notification.MNS.TopicName is a Redis stream on this server (XADD).
+CONVERTER_NOTIFY_REDIS_URL = envstr("CONVERTER_NOTIFY_REDIS_URL", REDIS_URL)
+# Streams are trimmed to about this many messages so unread topics stay bounded.
+CONVERTER_NOTIFY_STREAM_MAXLEN = envint("CONVERTER_NOTIFY_STREAM_MAXLEN", "10000")
+# Seconds between webhook attempts after a failure (one more attempt per entry).
+CONVERTER_WEBHOOK_RETRY_INTERVALS_S = [
+    int(v) for v in envstr("CONVERTER_WEBHOOK_RETRY_INTERVALS_S", "10,60,300,1800").split(",") if v
+]
+# Webhooks to private, loopback or link-local addresses are refused unless True
+# (the server would otherwise call into its own network for any API client).
+CONVERTER_WEBHOOK_ALLOW_PRIVATE = envbool("CONVERTER_WEBHOOK_ALLOW_PRIVATE", "False")
 
 # --- Storage ------------------------------------------------------------------
 # "s3": django-storages on an S3-compatible server (SeaweedFS in development).
@@ -111,6 +127,16 @@ CONVERTER_S3_REGION = envstr("CONVERTER_S3_REGION", "us-east-1")
 # Pre-signed URLs live this long; share links stay valid because they are our
 # own URLs that sign a fresh storage URL on every visit.
 CONVERTER_SIGNED_URL_EXPIRY_S = envint("CONVERTER_SIGNED_URL_EXPIRY_S", "300")
+
+# Buckets whose objects API requests may read (Sources[].URI) and write
+# (Animations[].URI), comma-separated; the app's own prefixes stay off limits.
+CONVERTER_API_BUCKETS = [
+    b for b in envstr("CONVERTER_API_BUCKETS", CONVERTER_S3_BUCKET).split(",") if b
+]
+# The S3 address clients use for pre-signed upload URLs (the server's own
+# endpoint may be an internal address).
+CONVERTER_S3_PUBLIC_ENDPOINT = envstr("CONVERTER_S3_PUBLIC_ENDPOINT", CONVERTER_S3_ENDPOINT)
+CONVERTER_UPLOAD_URL_EXPIRY_S = envint("CONVERTER_UPLOAD_URL_EXPIRY_S", "3600")
 
 # How images reach browsers: "proxy" streams them through the web server (works
 # whatever the network between browser and S3); "redirect" sends a freshly

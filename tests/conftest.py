@@ -40,8 +40,9 @@ def _empty_queue(request):
 class Worker:
     """A real ``manage.py rqworker`` process on the test database."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, env: dict | None = None) -> None:
         self.log_path = log_path
+        self.extra_env = env or {}
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
@@ -50,10 +51,11 @@ class Worker:
             **os.environ,
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "CONVERTER_LOG_LEVEL": "INFO",
+            **self.extra_env,
         }
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage.py"), "rqworker", "convert", "--with-scheduler"],
+                [sys.executable, str(ROOT / "manage.py"), "rqworker", "notify", "convert", "--with-scheduler"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         return self
@@ -72,11 +74,13 @@ class Worker:
 
 
 @pytest.fixture
-def worker(transactional_db, tmp_path):
+def worker(request, transactional_db, tmp_path):
     """A worker process for tests that need the real queue. The test's data is
-    committed (transactional_db) so the worker's connection sees it."""
+    committed (transactional_db) so the worker's connection sees it. A test
+    marked ``worker_env(NAME=value, ...)`` gives the worker extra settings."""
     assert connection.vendor == "postgresql", "the worker fixture shares the PostgreSQL test database"
-    w = Worker(tmp_path / "worker.log").start()
+    marker = request.node.get_closest_marker("worker_env")
+    w = Worker(tmp_path / "worker.log", marker.kwargs if marker else None).start()
     yield w
     w.stop()
 

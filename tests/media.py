@@ -45,6 +45,14 @@ class Clips:
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
         )
 
+    def reference(self) -> Path:
+        """The reference examples' source: 30 s long (so frame counts are the
+        real ones) but only 160x90 pixels, H.264 in a QuickTime .mov."""
+        return self._make(
+            "reference-30s.mov", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10:duration=30",
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        )
+
     def portrait(self) -> Path:
         """A landscape-coded 320x180 clip with 90-degree display rotation, as
         phones record portrait video: shown upright it is 180x320."""

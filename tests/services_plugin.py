@@ -41,6 +41,8 @@ class Services:
             CONVERTER_S3_ACCESS_KEY=self.s3.access_key,
             CONVERTER_S3_SECRET_KEY=self.s3.secret_key,
             CONVERTER_DATA_DIR=str(self.root / "data"),
+            # The tests' webhook receiver listens on 127.0.0.1.
+            CONVERTER_WEBHOOK_ALLOW_PRIVATE="True",
         )
         os.environ.setdefault("DATABASE_URL", self._postgres_url())
         os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync ORM inside Playwright tests

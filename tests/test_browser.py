@@ -79,3 +79,45 @@ def test_upload_convert_share_and_privacy(page, browser, live_server, worker, cl
     assert other.goto(task_url).status == 404
     assert other.request.get(base + src).status == 404
     stranger.close()
+
+
+def test_a_dropped_file_uploads_and_converts_to_webp(page, live_server, worker, clips):
+    base = live_server.url
+    sign_up(page, base, "carol")
+    clip = clips.moving(duration=2, size="320x240", name="dropped.mp4")
+    payload = list(clip.read_bytes())
+    page.evaluate(
+        """([bytes, name]) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([new Uint8Array(bytes)], name, {type: "video/mp4"}));
+            const zone = document.getElementById("dropzone");
+            zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+        }""",
+        [payload, clip.name],
+    )
+    expect(page.locator("#dz-file")).to_contain_text("dropped.mp4")
+    page.select_option("#id_format", "webp")
+    page.check("input[name=size][value=original]")
+    page.fill("#id_fps", "4")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+    expect(page.locator("#outputs .dims")).to_have_text("320 × 240")
+    expect(page.locator("#outputs .frames")).to_have_text("8")
+    expect(page.locator(".filename")).to_have_text("dropped.mp4")
+
+
+@pytest.mark.worker_env(CONVERTER_MAX_OUTPUT_FRAMES="20")
+def test_a_failed_task_shows_a_readable_reason(page, live_server, worker, clips):
+    base = live_server.url
+    sign_up(page, base, "dave")
+    page.set_input_files("#id_video", str(clips.moving(duration=2, size="320x240", name="short.mp4")))
+    page.fill("#id_fps", "50")
+    page.fill("#id_duration", "")
+    # 2 s at 50 fps is 100 frames; a worker limit of 20 frames makes the task fail.
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Failed", timeout=90_000)
+    expect(page.locator("#failure-code")).to_have_text("TooManyFrames")
+    expect(page.locator("#failure-message")).to_contain_text("limit is 20")

@@ -27,22 +27,42 @@ def embedded_env(data: Path) -> dict:
     return env
 
 
-def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
-    env = embedded_env(tmp_path / "data")
-    port = ls.free_port()
+def start(env: dict, port: int) -> subprocess.Popen:
+    """``manage.py up`` (what ``./loopforge start`` runs), once it printed its URL."""
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "up", "--addr", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     lines: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "Loopforge is running at" in line or proc.poll() is not None:
+            break
+    assert f"Loopforge is running at http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> str:
+    """Ctrl-C, as a person would; returns what it printed afterwards."""
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(60)
+    return proc.stdout.read()
+
+
+def shell(env: dict, script: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    return out.stdout + out.stderr
+
+
+def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
+    env = embedded_env(tmp_path / "data")
+    port = ls.free_port()
+    proc = start(env, port)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            lines.append(line)
-            if "Loopforge is running at" in line or proc.poll() is not None:
-                break
-        assert f"http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
             assert response.status == 200
 
@@ -55,15 +75,21 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
             "while time.time() < deadline and not Task.objects.get(pk=t.pk).is_finished: time.sleep(0.3)\n"
             "t.refresh_from_db(); print('STATUS', t.status, t.code, t.outputs.first().frames if t.outputs.exists() else 0)"
         )
-        out = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert "STATUS succeeded  6" in out.stdout, out.stdout + out.stderr
+        out = shell(env, script)
+        assert "STATUS succeeded  6" in out, out
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(60)
-    rest = proc.stdout.read()
-    assert "Stopping" in rest
+        assert "Stopping" in stop(proc)
     # Nothing it started is left running.
     leftover = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
     assert not leftover.strip(), leftover
+
+    # A second start reuses the data: the task and its stored animation are there.
+    proc = start(env, port)
+    try:
+        out = shell(env, (
+            "from converter.models import Task; t = Task.objects.get();"
+            "print('AGAIN', t.status, t.outputs.get().file.read(6))"
+        ))
+        assert "AGAIN succeeded b'GIF89a'" in out, out
+    finally:
+        stop(proc)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import ratelimit, selectors, services
-from ..forms import SignupForm, UploadForm
+from .. import ratelimit, selectors, services, storage
+from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
 from ..models import Output, Task
 from ..pipeline import CONTENT_TYPES, PipelineError
 
@@ -51,15 +54,18 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _form_errors(request, form, form.errors, status=400)
     try:
         spec = form.to_spec()
-        services.upload_check(request.FILES["video"], spec)
+        info = services.upload_check(request.FILES["video"], spec)
+        task = services.task_create(
+            owner=request.user,
+            spec=spec,
+            upload=request.FILES["video"],
+            original_filename=request.FILES["video"].name,
+            source_duration=info.duration,
+        )
     except PipelineError as exc:
         return _form_errors(request, form, {"video": [exc.message]}, status=400, code=exc.code)
-    task = services.task_create(
-        owner=request.user,
-        spec=spec,
-        upload=request.FILES["video"],
-        original_filename=request.FILES["video"].name,
-    )
+    except services.ServiceError as exc:  # the default project's frame quota
+        return _form_errors(request, form, {"video": [exc.message]}, status=429, code=exc.code)
     url = reverse("converter:task-detail", args=[task.task_id])
     if _wants_json(request):
         return JsonResponse({"task_id": task.task_id, "url": url}, status=201)
@@ -87,7 +93,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
 def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     task = selectors.task_get_for_owner(request.user, task_id)
     share_url = request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
-    return render(request, "converter/task_detail.html", {"task": task, "share_url": share_url})
+    context = {"task": task, "share_url": share_url, "deliveries": task.deliveries.all()}
+    return render(request, "converter/task_detail.html", context)
 
 
 def task_state(task: Task) -> dict:
@@ -152,11 +159,104 @@ def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponse:
         params = {}
         if download:
             params["ResponseContentDisposition"] = f'attachment; filename="{task.task_id}.{output.format}"'
-        url = output.file.storage.url(output.file.name, parameters=params) if params else output.file.url
-        return HttpResponseRedirect(url)
+        return HttpResponseRedirect(storage.output_signed_url(output, params))
     response = FileResponse(
-        output.file.open("rb"), as_attachment=download, filename=filename, content_type=CONTENT_TYPES[output.format]
+        storage.output_open(output), as_attachment=download, filename=filename, content_type=CONTENT_TYPES[output.format]
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- Projects, access keys and usage ----------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_list(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_create(
+                owner=request.user,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                monthly_frame_quota=form.cleaned_data["monthly_frame_quota"],
+            )
+        except services.ServiceError as exc:
+            form.add_error("name", exc.message)
+        else:
+            return redirect("converter:project-detail", project.name)
+    projects = selectors.project_list_for_owner(request.user)
+    return render(request, "converter/project_list.html", {"projects": projects, "form": form})
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, name: str) -> HttpResponse:
+    project = selectors.project_get_for_owner(request.user, name)
+    return _project_page(request, project)
+
+
+def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
+    context = {
+        "project": project,
+        "keys": project.access_keys.all(),
+        "frames_this_month": services.project_frames_used(project),
+        "api_url": request.build_absolute_uri("/api/v1/"),
+        "quota_form": QuotaForm(initial={"monthly_frame_quota": project.monthly_frame_quota}),
+        **extra,
+    }
+    return render(request, "converter/project_detail.html", context)
+
+
+@login_required
+@require_POST
+def project_quota(request: HttpRequest, name: str) -> HttpResponse:
+    project = selectors.project_get_for_owner(request.user, name)
+    form = QuotaForm(request.POST)
+    if not form.is_valid():
+        return _project_page(request, project, quota_form=form)
+    services.project_set_quota(project, monthly_frame_quota=form.cleaned_data["monthly_frame_quota"])
+    return redirect("converter:project-detail", project.name)
+
+
+@login_required
+@require_POST
+def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
+    project = selectors.project_get_for_owner(request.user, name)
+    key, secret = services.access_key_create(project)
+    # Rendered, not redirected: the secret exists only in this response.
+    response = _project_page(request, project, new_key=key, new_secret=secret)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def access_key_revoke(request: HttpRequest, name: str, key_id: str) -> HttpResponse:
+    project = selectors.project_get_for_owner(request.user, name)
+    key = project.access_keys.filter(key_id=key_id).first()
+    if key is None:
+        raise Http404("No such key.")
+    services.access_key_revoke(key)
+    return redirect("converter:project-detail", project.name)
+
+
+@login_required
+@require_GET
+def usage(request: HttpRequest) -> HttpResponse:
+    """Frames per project per day (last 31 days) and per month (last 12)."""
+    now = timezone.now()
+    daily = selectors.usage_for_owner(
+        request.user, granularity="day", start=now - timedelta(days=31), end=now + timedelta(seconds=1)
+    )
+    monthly = selectors.usage_for_owner(
+        request.user, granularity="month",
+        start=services.month_start(now - timedelta(days=335)), end=now + timedelta(seconds=1),
+    )
+    projects = selectors.project_list_for_owner(request.user)
+    quotas = [
+        {"project": p, "used": services.project_frames_used(p)} for p in projects
+    ]
+    return render(request, "converter/usage.html", {"daily": daily, "monthly": monthly, "quotas": quotas})

@@ -17,10 +17,12 @@ from tests.security import hostile
 
 def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, clips, tmp_path):
     # 189 KB on disk, 64 Mpx per frame. The probe is told to let it through,
-    # so the ffmpeg memory cap is what stops it.
+    # so the ffmpeg memory cap is what stops it. RLIMIT_AS is coarse: a small
+    # normal decode needs under 400 MB of address space, this bomb over 600 MB
+    # (measured, MALLOC_ARENA_MAX=2), so 500 MB tells them apart.
     bomb = hostile.big_frames_mp4(tmp_path / "bomb.mp4", "8000x8000", seconds=1, fps=2)
     worker = make_worker(
-        CONVERTER_MAX_SOURCE_PIXELS=str(100_000_000), CONVERTER_FFMPEG_MEMORY_BYTES=str(600 * 1024 * 1024)
+        CONVERTER_MAX_SOURCE_PIXELS=str(100_000_000), CONVERTER_FFMPEG_MEMORY_BYTES=str(500 * 1024 * 1024)
     )
     user = make_user()
     bad = services.task_create(owner=user, spec=task_spec(), upload=upload_of(bomb), original_filename="bomb.mp4")

@@ -99,19 +99,85 @@ def test_every_form_refuses_a_post_without_a_csrf_token(name, args):
     assert response.status_code == 403, (name, response.status_code)
 
 
+def _kwargs(pattern: URLPattern, values: dict) -> dict:
+    return {name: values[name] for name in pattern.pattern.converters}
+
+
+def _owned_objects(task: Task) -> dict:
+    project = services.project_create(owner=task.owner, name=f"p{task.pk}x")
+    key, _ = services.access_key_create(project)
+    return {"task_id": task.task_id, "share_key": task.share_key, "index": 0, "ext": "gif",
+            "name": project.name, "key_id": key.key_id}
+
+
 def test_every_converter_url_refuses_a_post_without_a_csrf_token(finished_task):
     client = Client(enforce_csrf_checks=True)
     client.force_login(finished_task.owner)
+    values = _owned_objects(finished_task)
+    checked = 0
     for pattern in urlpatterns:
-        if "api" in (pattern.name or ""):
-            continue  # the JSON API authenticates with keys, not cookies
-        args = []
-        if "<str:task_id>" in str(pattern.pattern):
-            args = _args(pattern, finished_task.task_id)
-        elif "<str:share_key>" in str(pattern.pattern):
-            args = _args(pattern, finished_task.share_key)
-        response = client.post(reverse(f"converter:{pattern.name}", args=args))
+        if not isinstance(pattern, URLPattern) or not pattern.name or pattern.name.startswith("api"):
+            continue  # the JSON API authenticates with keys, never cookies
+        url = reverse(f"converter:{pattern.name}", kwargs=_kwargs(pattern, values))
+        response = client.post(url)
         assert response.status_code == 403, (pattern.name, response.status_code)
+        checked += 1
+    assert checked >= 10
+
+
+def test_every_project_url_answers_404_for_someone_elses_project(client, finished_task):
+    values = _owned_objects(finished_task)
+    client.force_login(make_user())
+    patterns = [p for p in urlpatterns if isinstance(p, URLPattern) and "name" in p.pattern.converters]
+    assert len(patterns) >= 3
+    for pattern in patterns:
+        url = reverse(f"converter:{pattern.name}", kwargs=_kwargs(pattern, values))
+        for method in ("get", "post"):
+            status = getattr(client, method)(url).status_code
+            assert status in (404, 405), (pattern.name, method, status)
+
+
+def test_the_api_never_accepts_a_session_cookie(client, finished_task):
+    client.force_login(finished_task.owner)
+    response = client.post("/api/v1/ListTasks", data=b"{}", content_type="application/json")
+    assert response.status_code == 401 and response.json()["Code"] == "Unauthorized"
+
+
+def test_access_keys_are_stored_hashed_and_compared_in_constant_time(monkeypatch):
+    import hmac
+
+    project = services.project_create(owner=make_user(), name="hashed")
+    key, secret = services.access_key_create(project)
+    key.refresh_from_db()
+    assert secret not in key.secret_hash and len(secret) >= 32
+    compared = []
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: compared.append((a, b)) or real(a, b))
+    assert services.access_key_authenticate(key.key_id, secret) == key
+    assert services.access_key_authenticate("LF-NO-SUCH-KEY", secret) is None  # compared all the same
+    assert len(compared) == 2
+
+
+def test_the_api_refuses_another_projects_task_as_not_found(client, finished_task):
+    from tests.api import call
+
+    mine = services.project_create(owner=make_user(), name="mine")
+    key, secret = services.access_key_create(mine)
+    answer = call(client, "GetTask", {"ProjectName": "mine", "TaskId": finished_task.task_id},
+                  key=(key.key_id, secret), expect=None)
+    assert answer["_status"] == 404 and answer["Code"] == "ResourceNotFound"
+
+
+def test_the_api_rate_limits_task_creation_per_key(client, settings):
+    from tests.api import call
+
+    settings.CONVERTER_KEY_RATE_LIMIT_PER_MINUTE = 2
+    project = services.project_create(owner=make_user(), name="busy")
+    key, secret = services.access_key_create(project)
+    body = {"ProjectName": "busy", "Sources": [{"URI": "s3://nowhere/x.mp4"}]}
+    codes = [call(client, "CreateMediaConvertTask", body, key=(key.key_id, secret), expect=None)["Code"]
+             for _ in range(3)]
+    assert codes[:2] != ["Throttling"] * 2 and codes[2] == "Throttling"
 
 
 def test_the_upload_form_works_with_its_csrf_token(clips):

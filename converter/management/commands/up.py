@@ -55,7 +55,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Re-queued {requeue_forgotten()} task(s) that Redis no longer held.")
             python = sys.executable
             started.append(ls.Service(
-                "worker", [python, MANAGE, "rqworker", "convert", "--with-scheduler"], data / "worker.log"
+                "worker", [python, MANAGE, "rqworker", "notify", "convert", "--with-scheduler"], data / "worker.log"
             ).start())
             # Re-queues what Redis forgets and what dead workers leave RUNNING.
             started.append(ls.Service(

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from converter import services
+from converter.models import Project
+
+
+class Command(BaseCommand):
+    help = "Create an API access key for a project; the secret is printed once."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("project")
+
+    def handle(self, *args, project: str, **options) -> None:
+        target = Project.objects.filter(name=project).first()
+        if target is None:
+            raise CommandError(f"No project named {project!r}.")
+        key, secret = services.access_key_create(target)
+        self.stdout.write(f"AccessKeyId: {key.key_id}\nAccessKeySecret: {secret}\n")
+        self.stderr.write("Store the secret now: it is not kept and cannot be shown again.")

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from converter import services
+from converter.models import AccessKey
+
+
+class Command(BaseCommand):
+    help = "Revoke an API access key: every later call with it is refused."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("key_id")
+
+    def handle(self, *args, key_id: str, **options) -> None:
+        key = AccessKey.objects.filter(key_id=key_id).first()
+        if key is None:
+            raise CommandError(f"No access key {key_id!r}.")
+        if not services.access_key_revoke(key):
+            raise CommandError(f"Access key {key_id} was already revoked.")
+        self.stdout.write(f"Revoked {key_id} (project {key.project.name}).")

@@ -1,0 +1,462 @@
+"""The IMM-compatible JSON API.
+
+Every call is ``POST /api/v1/<Action>`` (or ``POST /api/v1/`` with an
+``"Action"`` field in the body) with a JSON object body, authenticated by an
+access key. Answers are JSON objects with a ``RequestId``; failures have the
+one shape ``{"RequestId", "Code", "Message"}`` made by ``error()``.
+Handlers parse, call one service or selector, and shape the answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import Any, Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+
+from .. import ratelimit, selectors, services, storage
+from ..imm import iso, task_to_imm
+from ..models import AccessKey, Delivery, Project, Task
+from ..spec import ImmRequest, ObjectUri, SpecError
+
+log = logging.getLogger(__name__)
+
+KEY_ID_HEADER = "X-Loopforge-Key-Id"
+KEY_SECRET_HEADER = "X-Loopforge-Key-Secret"
+MAX_RESULTS = 100  # the reference's page size limit
+
+# HTTP status for each error code; InvalidArgument.<Field> codes are 400.
+STATUS_BY_CODE = {
+    "InvalidArgument": 400,
+    "InvalidAction": 400,
+    "MalformedJSON": 400,
+    "Unauthorized": 401,
+    "Forbidden": 403,
+    "ResourceNotFound": 404,
+    "ActionNotFound": 404,
+    "MethodNotAllowed": 405,
+    "ResourceAlreadyExists": 409,
+    "RequestTooLarge": 413,
+    "QuotaExceeded": 429,
+    "Throttling": 429,
+    "InternalError": 500,
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def status_for(code: str) -> int:
+    return STATUS_BY_CODE.get(code, STATUS_BY_CODE.get(code.split(".", 1)[0], 400))
+
+
+def error(request_id: str, code: str, message: str, status: int | None = None) -> JsonResponse:
+    """The one error answer of the API."""
+    response = JsonResponse(
+        {"RequestId": request_id, "Code": code, "Message": message},
+        status=status or status_for(code),
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["X-Request-Id"] = request_id
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="loopforge"'
+    return response
+
+
+@dataclass(frozen=True)
+class Call:
+    request: HttpRequest
+    request_id: str
+    key: AccessKey
+    body: dict[str, Any]
+
+    @property
+    def project(self) -> Project:
+        return self.key.project
+
+
+Handler = Callable[[Call], dict[str, Any]]
+ACTIONS: dict[str, Handler] = {}
+
+
+def action(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ACTIONS[name] = handler
+        return handler
+
+    return register
+
+
+def _credentials(request: HttpRequest) -> tuple[str, str] | None:
+    key_id = request.headers.get(KEY_ID_HEADER)
+    secret = request.headers.get(KEY_SECRET_HEADER)
+    if key_id and secret:
+        return key_id, secret
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and ":" in value:
+        key_id, _, secret = value.strip().partition(":")
+        return key_id, secret
+    return None
+
+
+def _authenticate(request: HttpRequest) -> AccessKey:
+    credentials = _credentials(request)
+    if credentials is None:
+        raise ApiError(
+            "Unauthorized",
+            f"Give an access key: 'Authorization: Bearer <KeyId>:<Secret>' or the "
+            f"{KEY_ID_HEADER} and {KEY_SECRET_HEADER} headers.",
+        )
+    key = services.access_key_authenticate(*credentials)
+    if key is None:
+        raise ApiError("Unauthorized", "The access key is unknown, revoked, or its secret is wrong.")
+    return key
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError("RequestTooLarge", "The request body is too large.") from None
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError("MalformedJSON", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError("MalformedJSON", "The request body must be a JSON object.")
+    return data
+
+
+@csrf_exempt
+def dispatch(request: HttpRequest, action_name: str = "") -> JsonResponse:
+    request_id = str(uuid.uuid4()).upper()
+    try:
+        if request.method != "POST":
+            raise ApiError("MethodNotAllowed", "Call the API with POST and a JSON body.")
+        # Who is asking comes first: without a valid key, nothing else is answered.
+        key = _authenticate(request)
+        body = _body(request)
+        name = action_name or body.get("Action") or ""
+        if not isinstance(name, str) or name not in ACTIONS:
+            raise ApiError("InvalidAction", f"Unknown action {name!r}; see /api/v1/openapi.json.")
+        result = ACTIONS[name](Call(request, request_id, key, body))
+    except ApiError as exc:
+        return error(request_id, exc.code, exc.message)
+    except services.ServiceError as exc:
+        return error(request_id, exc.code, exc.message)
+    except SpecError as exc:
+        return error(request_id, exc.code, exc.message, 400)
+    except Exception:
+        log.exception("API request %s failed", request_id)
+        return error(request_id, "InternalError", "The request failed; it has been logged as " + request_id)
+    response = JsonResponse({"RequestId": request_id, **result}, json_dumps_params={"ensure_ascii": False})
+    response["X-Request-Id"] = request_id
+    return response
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    return error(str(uuid.uuid4()).upper(), "ActionNotFound", "No such API path; see /api/v1/openapi.json.")
+
+
+def openapi(request: HttpRequest) -> JsonResponse:
+    from ..openapi import document
+
+    return JsonResponse(document(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False})
+
+
+# --- Parameters ---------------------------------------------------------------------
+
+
+def _project(call: Call) -> Project:
+    """The project the call names, which must be the key's own. The answer is
+    the same whether another project of that name exists or not."""
+    name = call.body.get("ProjectName")
+    if not isinstance(name, str) or not name:
+        raise ApiError("InvalidArgument.ProjectName", "ProjectName is required.")
+    if name != call.project.name:
+        raise ApiError("Forbidden", f"This access key is not for project {name!r}.")
+    return call.project
+
+
+def _string(call: Call, name: str, *, required: bool = False, default: str = "") -> str:
+    value = call.body.get(name, default)
+    if value is None:
+        value = default
+    if not isinstance(value, str) or (required and not value):
+        raise ApiError(f"InvalidArgument.{name}", f"{name} must be a{' non-empty' if required else ''} string.")
+    return value
+
+
+def _integer(call: Call, name: str, default: int, low: int, high: int) -> int:
+    value = call.body.get(name, default)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ApiError(f"InvalidArgument.{name}", f"{name} must be a whole number from {low} to {high}.")
+    return value
+
+
+def _boolean(call: Call, name: str) -> bool:
+    value = call.body.get(name, False)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ApiError(f"InvalidArgument.{name}", f"{name} must be true or false.")
+    return value
+
+
+def _time(value: Any, name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ApiError(f"InvalidArgument.{name}", f"{name} must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
+
+
+def _range(call: Call, name: str) -> tuple[datetime | None, datetime | None]:
+    value = call.body.get(name)
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise ApiError(f"InvalidArgument.{name}", f"{name} must be an object with Start and/or End.")
+    return _time(value.get("Start"), f"{name}.Start"), _time(value.get("End"), f"{name}.End")
+
+
+# --- Projects -----------------------------------------------------------------------
+
+
+def _project_to_imm(project: Project) -> dict[str, Any]:
+    return {
+        "ProjectName": project.name,
+        "Description": project.description,
+        "MonthlyFrameQuota": project.monthly_frame_quota,
+        "CreateTime": iso(project.created_at),
+    }
+
+
+@action("CreateProject")
+def create_project(call: Call) -> dict[str, Any]:
+    """A new project of the key's owner, with a first access key for it (a
+    key only ever acts on its own project, so the new one needs its own)."""
+    quota = call.body.get("MonthlyFrameQuota")
+    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
+        raise ApiError("InvalidArgument.MonthlyFrameQuota", "MonthlyFrameQuota must be a whole number, 0 or more.")
+    project = services.project_create(
+        owner=call.project.owner,
+        name=_string(call, "ProjectName", required=True),
+        description=_string(call, "Description"),
+        monthly_frame_quota=quota,
+    )
+    key, secret = services.access_key_create(project)
+    return {"Project": _project_to_imm(project), "AccessKeyId": key.key_id, "AccessKeySecret": secret}
+
+
+@action("GetProject")
+def get_project(call: Call) -> dict[str, Any]:
+    return {"Project": _project_to_imm(_project(call))}
+
+
+@action("ListProjects")
+def list_projects(call: Call) -> dict[str, Any]:
+    """The projects this key may act on: its own."""
+    prefix = _string(call, "Prefix")
+    _integer(call, "MaxResults", MAX_RESULTS, 1, MAX_RESULTS)
+    projects = [call.project] if call.project.name.startswith(prefix) else []
+    return {"Projects": [_project_to_imm(p) for p in projects], "NextToken": ""}
+
+
+@action("DeleteProject")
+def delete_project(call: Call) -> dict[str, Any]:
+    """Delete the key's own project, its tasks and keys (this key too)."""
+    services.project_delete(_project(call))
+    return {}
+
+
+# --- Tasks --------------------------------------------------------------------------
+
+
+@action("CreateMediaConvertTask")
+def create_media_convert_task(call: Call) -> dict[str, Any]:
+    project = _project(call)
+    try:
+        ratelimit.task_creation_by_key(call.key.key_id)
+    except ratelimit.RateLimited as exc:
+        raise ApiError(exc.code, exc.message) from None
+    request = ImmRequest.parse(call.body)
+    body = {k: v for k, v in call.body.items() if k != "Action"}
+    task = services.task_create_from_request(project=project, request=request, body=body)
+    return {"TaskId": task.task_id, "TaskType": "MediaConvert"}
+
+
+def _task(call: Call) -> Task:
+    project = _project(call)
+    task = selectors.task_get_for_project(project, _string(call, "TaskId", required=True))
+    if task is None:
+        raise ApiError("ResourceNotFound", "No such task in this project.")
+    return task
+
+
+def _deliveries(task: Task) -> list[dict[str, Any]]:
+    return [
+        {
+            "Channel": d.channel, "Target": d.target, "Attempt": d.attempt, "OK": d.ok,
+            "StatusCode": d.status_code, "Error": d.error, "Time": iso(d.created_at),
+        }
+        for d in Delivery.objects.filter(task=task)
+    ]
+
+
+@action("GetTask")
+def get_task(call: Call) -> dict[str, Any]:
+    task = _task(call)
+    data = task_to_imm(task, request_definition=_boolean(call, "RequestDefinition"))
+    data["Deliveries"] = _deliveries(task)
+    return data
+
+
+STATUS_FILTER = {
+    "Running": (Task.Status.QUEUED, Task.Status.RUNNING),
+    "Succeeded": (Task.Status.SUCCEEDED,),
+    "Failed": (Task.Status.FAILED,),
+    # Ours: the reference's "Running" split in two.
+    "Queued": (Task.Status.QUEUED,),
+}
+
+
+def _tag_pairs(call: Call) -> tuple[tuple[str, str], ...]:
+    """``TagSelector`` as the reference writes it ("a=1,b=2"), or a ``Tags``
+    object; every pair must match."""
+    pairs: list[tuple[str, str]] = []
+    selector = call.body.get("TagSelector")
+    if selector not in (None, ""):
+        if not isinstance(selector, str):
+            raise ApiError("InvalidArgument.TagSelector", "TagSelector must be a string like 'name=value,other=x'.")
+        for part in selector.split(","):
+            name, eq, value = part.partition("=")
+            if not eq or not name.strip():
+                raise ApiError("InvalidArgument.TagSelector", "TagSelector must be a string like 'name=value,other=x'.")
+            pairs.append((name.strip(), value.strip()))
+    tags = call.body.get("Tags")
+    if tags is not None:
+        if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+            raise ApiError("InvalidArgument.Tags", "Tags must be an object of names to string values.")
+        pairs.extend(tags.items())
+    return tuple(pairs)
+
+
+def _encode_token(cursor: selectors.Cursor, ascending: bool) -> str:
+    raw = json.dumps({"t": cursor.created_at.isoformat(), "i": cursor.pk, "a": ascending})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str, ascending: bool) -> selectors.Cursor | None:
+    if not token:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        created = datetime.fromisoformat(data["t"])
+        if data["a"] != ascending:
+            raise ValueError("order changed")
+        return selectors.Cursor(created, int(data["i"]))
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise ApiError("InvalidArgument.NextToken", "NextToken is not one this API gave (with this Order).") from None
+
+
+@action("ListTasks")
+def list_tasks(call: Call) -> dict[str, Any]:
+    project = _project(call)
+    task_type = _string(call, "TaskType")
+    if task_type not in ("", "MediaConvert"):
+        raise ApiError("InvalidArgument.TaskType", "TaskType must be MediaConvert (the only type here).")
+    status = _string(call, "Status")
+    if status and status not in STATUS_FILTER:
+        raise ApiError("InvalidArgument.Status", f"Status must be one of: {', '.join(STATUS_FILTER)}.")
+    order = _string(call, "Order", default="DESC").upper()
+    if order not in ("ASC", "DESC"):
+        raise ApiError("InvalidArgument.Order", "Order must be ASC or DESC.")
+    ranges = []
+    for name, field in (("CreationTimeRange", "created_at"), ("StartTimeRange", "started_at"),
+                        ("EndTimeRange", "finished_at")):
+        start, end = _range(call, name)
+        if start or end:
+            ranges.append((field, start, end))
+    filters = selectors.TaskFilter(
+        statuses=STATUS_FILTER.get(status, ()), tags=_tag_pairs(call), ranges=tuple(ranges),
+        ascending=order == "ASC",
+    )
+    limit = _integer(call, "MaxResults", MAX_RESULTS, 1, MAX_RESULTS)
+    after = _decode_token(_string(call, "NextToken"), filters.ascending)
+    rows, cursor = selectors.task_list_for_project(project, filters, limit=limit, after=after)
+    definition = _boolean(call, "RequestDefinition")
+    return {
+        "ProjectName": project.name,
+        "MaxResults": limit,
+        "NextToken": _encode_token(cursor, filters.ascending) if cursor else "",
+        "Tasks": [task_to_imm(t, request_definition=definition) for t in rows],
+    }
+
+
+# --- Sources --------------------------------------------------------------------------
+
+
+@action("CreateUploadURL")
+def create_upload_url(call: Call) -> dict[str, Any]:
+    """A pre-signed PUT URL for a source object, so a program can put a video
+    into the bucket without S3 credentials of its own."""
+    _project(call)
+    uri = ObjectUri.parse(call.body.get("URI"), "URI")
+    expires = _integer(call, "ExpiresIn", settings.CONVERTER_UPLOAD_URL_EXPIRY_S, 60, 7 * 24 * 3600)
+    try:
+        storage.object_check_allowed(uri.bucket, uri.key)
+    except storage.ObjectForbidden as exc:
+        raise ApiError("Forbidden", str(exc)) from None
+    return {
+        "URI": str(uri),
+        "UploadURL": storage.object_upload_url(uri.bucket, uri.key, expires),
+        "Method": "PUT",
+        "Expiration": iso(timezone.now() + timedelta(seconds=expires)),
+    }
+
+
+# --- Metering -------------------------------------------------------------------------
+
+
+@action("GetUsage")
+def get_usage(call: Call) -> dict[str, Any]:
+    """Frames billed (the reference's unit, MediaAnimation) per day or month."""
+    project = _project(call)
+    granularity = _string(call, "Granularity", default="Day").lower()
+    if granularity not in ("day", "month"):
+        raise ApiError("InvalidArgument.Granularity", "Granularity must be Day or Month.")
+    now = timezone.now()
+    start = _time(call.body.get("StartTime"), "StartTime") or services.month_start(now)
+    end = _time(call.body.get("EndTime"), "EndTime") or now + timedelta(seconds=1)
+    rows = selectors.usage_for_project(project, granularity=granularity, start=start, end=end)
+    fmt = "%Y-%m-%d" if granularity == "day" else "%Y-%m"
+    return {
+        "ProjectName": project.name,
+        "Granularity": granularity.capitalize(),
+        "Usage": [{"Period": r["period"].strftime(fmt), "Frames": r["frames"], "Outputs": r["outputs"]} for r in rows],
+        "MonthlyFrameQuota": project.monthly_frame_quota,
+        "FramesThisMonth": services.project_frames_used(project),
+    }

@@ -1,0 +1,105 @@
+"""The pages for projects, access keys, usage and notification attempts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from converter import services
+from converter.models import AccessKey, Delivery, Output, Project, Task, UsageRecord
+from tests.factories import make_user, upload_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def user_client(client):
+    user = make_user()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_client):
+    response = user_client.post(reverse("converter:project-list"), {"name": "shop", "monthly_frame_quota": "900"})
+    assert response.status_code == 302
+    project = Project.objects.get(name="shop")
+    assert project.owner == user_client.user and project.monthly_frame_quota == 900
+
+    page = user_client.post(reverse("converter:access-key-create", args=["shop"])).content.decode()
+    key = AccessKey.objects.get(project=project)
+    secret = re.search(r'id="new-key-secret" type="text" readonly value="([^"]+)"', page).group(1)
+    assert services.access_key_authenticate(key.key_id, secret) == key
+    assert secret not in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
+
+    user_client.post(reverse("converter:access-key-revoke", args=["shop", key.key_id]))
+    assert services.access_key_authenticate(key.key_id, secret) is None
+    assert "revoked" in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
+
+
+def test_the_owner_sets_and_clears_the_monthly_quota(user_client):
+    project = services.project_create(owner=user_client.user, name="quoted")
+    user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "250"})
+    project.refresh_from_db()
+    assert project.monthly_frame_quota == 250
+    user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": ""})
+    project.refresh_from_db()
+    assert project.monthly_frame_quota is None
+    assert user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "-1"}).status_code == 200
+
+
+def test_a_taken_project_name_is_explained(user_client):
+    services.project_create(owner=make_user(), name="taken")
+    page = user_client.post(reverse("converter:project-list"), {"name": "taken"}).content.decode()
+    assert "already exists" in page
+
+
+def test_someone_elses_project_is_not_found(user_client):
+    services.project_create(owner=make_user(), name="theirs")
+    assert user_client.get(reverse("converter:project-detail", args=["theirs"])).status_code == 404
+    assert user_client.post(reverse("converter:access-key-create", args=["theirs"])).status_code == 404
+    assert not AccessKey.objects.exists()
+
+
+def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
+    project = services.project_create(owner=user_client.user, name="metered", monthly_frame_quota=1000)
+    for frames in (30, 25):
+        task = Task.objects.create(owner=user_client.user, project=project, spec={})
+        output = Output.objects.create(task=task, index=0, spec={}, spec_key="k", format="gif", frames=frames)
+        services.usage_record(output)
+        services.usage_record(output)  # twice: billed once
+    assert UsageRecord.objects.count() == 2
+    page = user_client.get(reverse("converter:usage")).content.decode()
+    daily = page.split('id="usage-daily"')[1]
+    monthly = page.split('id="usage-monthly"')[1].split('id="usage-daily"')[0]
+    assert "metered" in daily and "<td>55</td>" in daily
+    assert "metered" in monthly and "<td>55</td>" in monthly
+
+
+def test_the_task_page_lists_every_notification_attempt(user_client):
+    project = services.project_default_for(user_client.user)
+    task = Task.objects.create(owner=user_client.user, project=project, spec={}, status=Task.Status.SUCCEEDED)
+    Delivery.objects.create(task=task, channel="webhook", target="https://example.com/h", message_id="m",
+                            attempt=1, ok=False, status_code=500, error="HTTP 500")
+    Delivery.objects.create(task=task, channel="webhook", target="https://example.com/h", message_id="m",
+                            attempt=2, ok=True, status_code=200)
+    page = user_client.get(reverse("converter:task-detail", args=[task.task_id])).content.decode()
+    table = page.split('id="deliveries"')[1]
+    assert "HTTP 500" in table and "delivered (200)" in table and table.count("https://example.com/h") == 2
+
+
+def test_a_browser_upload_over_the_default_projects_quota_is_refused(user_client, clips):
+    project = services.project_default_for(user_client.user)
+    project.monthly_frame_quota = 10
+    project.save()
+    data = {"video": upload_of(clips.moving()), "format": "gif", "start": "0", "duration": "", "fps": "10",
+            "size": "half", "width": "", "quality": "balanced"}
+    response = user_client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json")
+    assert response.status_code == 429 and response.json()["code"] == "QuotaExceeded"  # 3 s x 10 fps = 30
+    assert not Task.objects.exists()
+    data["fps"] = "2"  # 6 frames: within the quota
+    data["video"] = upload_of(clips.moving())
+    assert user_client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json").status_code == 201
+    assert Task.objects.get().estimated_frames == 6
