@@ -40,9 +40,9 @@ STALE_HEARTBEAT_S = 120
 # Private folders of a worker that was killed stay behind in the temp dir.
 # Past a day no task can still be using one (RQ kills jobs long before).
 TEMP_MAX_AGE_S = 24 * 3600
-# storage.local_copy, storage.upload_path and the pipeline's work folders;
+# storage.local_copy, object_local_copy, upload_path and the pipeline's work folders;
 # nothing else (not the test services' "loopforge-test-" folders).
-TEMP_NAME = re.compile(r"loopforge-(src-|up-)?[a-z0-9_]{8}")
+TEMP_NAME = re.compile(r"loopforge-(src-|up-|obj-)?[a-z0-9_]{8}")
 
 
 @dataclass

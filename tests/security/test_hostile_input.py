@@ -297,3 +297,38 @@ def test_ffmpeg_memory_is_capped_and_the_caller_survives(tmp_path):
     assert error.value.code == "DecodeFailed"
     # The same file converts with the default cap: it was the limit that stopped it.
     assert convert(path, info, ANIMATION).frames == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, caplog):
+    """The API's bucket source, stored with a playlist content type: the
+    worker downloads it (never hands ffmpeg a URL) and refuses it."""
+    from django.conf import settings
+
+    from converter import storage
+    from converter.spec import ImmRequest
+
+    caplog.set_level(logging.DEBUG)
+    bucket = settings.CONVERTER_S3_BUCKET
+    client = storage.s3_client()
+    client.put_object(Bucket=bucket, Key="tenant-b/secret.ts", Body=hostile.ts_clip(tmp_path / "s.ts").read_bytes())
+    project = services.project_create(owner=make_user(), name="attacker")
+    with Listener() as listener:
+        for name, payload in {
+            "hls.mp4": hostile.hls_playlist(f"{listener.url}/x.ts", "../tenant-b/secret.ts", "file:///etc/passwd"),
+            "concat.mp4": hostile.ffconcat("../tenant-b/secret.ts", f"{listener.url}/y.ts"),
+        }.items():
+            client.put_object(Bucket=bucket, Key=f"attacker/{name}", Body=payload,
+                              ContentType="application/vnd.apple.mpegurl")
+            request = ImmRequest.parse({
+                "ProjectName": "attacker",
+                "Sources": [{"URI": f"s3://{bucket}/attacker/{name}"}],
+                "Targets": [{"Image": {"Animations": [
+                    {"Format": "gif", "Interval": 1, "URI": f"s3://{bucket}/attacker/out-{name}.{{autoext}}"}]}}],
+            })
+            task = services.task_create_from_request(project=project, request=request, body={})
+            services.task_run(task)
+            task.refresh_from_db()
+            assert task.status == Task.Status.FAILED and task.code == "UnsupportedFormat", (name, task.code)
+    assert listener.connections == 0
+    assert PASSWD_MARK not in caplog.text
