@@ -63,7 +63,10 @@ class Response:
     url: str = ""
 
 
-def _allowed_networks(extra: Sequence[str] = ()) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _allowed_networks(extra: Sequence[str] = ()) -> list[Network]:
     cidrs = [*settings.CONVERTER_OUTBOUND_ALLOW_CIDRS, *extra]
     return [ipaddress.ip_network(c, strict=False) for c in cidrs]
 
@@ -92,7 +95,8 @@ def address_allowed(ip: IPAddress, extra: Sequence[str] = ()) -> bool:
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
-    if not isinstance(url, str) or len(url) > 2048 or any(ord(c) < 33 or ord(c) == 127 for c in url):
+    bad_char = any(ord(c) < 33 or ord(c) == 127 for c in url) if isinstance(url, str) else True
+    if bad_char or len(url) > 2048:
         raise BlockedURL("The URL must be a plain http(s) URL of at most 2048 characters.")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -145,7 +149,8 @@ def check_url(url: str, allow_cidrs: Sequence[str] = ()) -> None:
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        context = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=context)
         self._address = target.address
 
     def connect(self) -> None:  # TCP to the checked address; TLS names the host
@@ -179,15 +184,15 @@ def safe_post(
         target = resolve(url, allow_cidrs)
         conn = _connection(target, timeout)
         try:
-            host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-            if ":" in target.host:  # IPv6 literal
-                host_header = f"[{target.host}]" + (f":{target.port}" if target.port not in (80, 443) else "")
+            host = f"[{target.host}]" if ":" in target.host else target.host  # IPv6 literal
+            host_header = host if target.port in (80, 443) else f"{host}:{target.port}"
             sent = {"Host": host_header, "Content-Length": str(len(body)), "Connection": "close"}
             sent.update(headers or {})
             conn.request("POST", target.path, body=body, headers=sent)
             reply = conn.getresponse()
             data = reply.read(MAX_RESPONSE_BYTES)
-            response = Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data, url)
+            headers_in = {k.lower(): v for k, v in reply.getheaders()}
+            response = Response(reply.status, headers_in, data, url)
         except http.client.HTTPException as exc:
             raise OSError(f"bad HTTP reply from {target.host}: {exc!r}") from None
         finally:

@@ -27,7 +27,9 @@ class RateLimited(Exception):
     def __init__(self, limit: int, retry_after_s: int) -> None:
         self.limit = limit
         self.retry_after_s = retry_after_s
-        self.message = f"Too many new tasks: at most {limit} a minute. Try again in {retry_after_s} s."
+        self.message = (
+            f"Too many new tasks: at most {limit} a minute. Try again in {retry_after_s} s."
+        )
         super().__init__(self.message)
 
 

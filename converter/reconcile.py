@@ -54,7 +54,8 @@ class Report:
 
     @property
     def changed(self) -> bool:
-        return any((self.requeued_forgotten, self.recovered_running, self.failed_running, self.swept_temp_dirs))
+        counts = (self.requeued_forgotten, self.recovered_running, self.failed_running)
+        return any(counts) or bool(self.swept_temp_dirs)
 
     def __str__(self) -> str:
         return (

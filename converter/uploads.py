@@ -36,7 +36,8 @@ class RequestSizeLimitMiddleware:
             length = 0
         # The JSON API reads bodies within DATA_UPLOAD_MAX_MEMORY_SIZE and
         # answers in its own error shape.
-        if length > settings.CONVERTER_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES and not request.path.startswith("/api/"):
+        limit = settings.CONVERTER_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
+        if length > limit and not request.path.startswith("/api/"):
             request.upload_too_large = True
             return upload_too_large_response(request)
         return self.get_response(request)

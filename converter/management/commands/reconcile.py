@@ -20,7 +20,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--every", type=float, default=None, metavar="SECONDS",
-            help=f"repeat forever (e.g. {settings.CONVERTER_RECONCILE_INTERVAL_S:g}); default: run once",
+            help=(
+                f"repeat forever (e.g. {settings.CONVERTER_RECONCILE_INTERVAL_S:g}); "
+                "default: run once"
+            ),
         )
 
     def handle(self, *args, every: float | None, **options) -> None:
