@@ -37,6 +37,8 @@ DEMUXERS: dict[str, str] = {
     "aac": "aac",
     "ac3": "ac3",
 }
+# AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
+INTERLACED_FIELD_ORDERS = (2, 3, 4, 5)
 FORMAT_WHITELIST = ",".join(DEMUXERS)
 PROTOCOL_WHITELIST = "file"
 PROBE_OPTIONS = {
@@ -61,6 +63,7 @@ class VideoInfo:
     duration: float  # seconds
     has_alpha: bool
     pix_fmt: str
+    interlaced: bool = False  # fields to weave apart before sampling
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,13 +99,14 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return end
 
 
-def _rotation(container: av.container.InputContainer, stream_pos: int) -> int:
+def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tuple[int, bool]:
     """Rotation as ffmpeg applies it, read from the first decoded frame's
-    display matrix (frame.rotation is counter-clockwise degrees)."""
+    display matrix (frame.rotation is counter-clockwise degrees), and whether
+    that frame is interlaced."""
     container.seek(0)
     stream = container.streams.video[stream_pos]
     for frame in container.decode(stream):
-        return int(round(frame.rotation or 0)) % 360
+        return int(round(frame.rotation or 0)) % 360, bool(frame.interlaced_frame)
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
@@ -150,7 +154,7 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
         sar = stream.sample_aspect_ratio or Fraction(1)
         width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
         height = coded_h
-        rotation = _rotation(container, pos) if decode else 0
+        rotation, interlaced_frame = _first_frame(container, pos) if decode else (0, False)
         if rotation in (90, 270):
             width, height = height, width
         pix_fmt = ctx.pix_fmt or ""
@@ -167,6 +171,7 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
             duration=duration,
             has_alpha=_has_alpha(stream),
             pix_fmt=pix_fmt,
+            interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
         )
 
 

@@ -17,11 +17,16 @@ from typing import Callable, Iterator
 import numpy as np
 from moviepy import VideoFileClip
 
-from . import ffmpeg
+from . import ffmpeg, mpegts
 from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
 from .probe import VideoInfo
+
+# Interlaced sources (broadcast TS, DV, old camcorders) show combing on every
+# moving edge. bwdif (motion-adaptive, better than yadif on still detail) makes
+# one progressive frame of each frame before sampling, keeping the frame times.
+DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 
 # Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
 EPSILON_S = 1e-6
@@ -89,6 +94,8 @@ def normalise(
     (frame k at k seconds), so MoviePy reads exactly the planned frames."""
     out = workdir / "frames.mkv"
     pix_fmt = "rgba" if info.has_alpha else "rgb24"
+    if info.demuxer == "mpegts":
+        source = mpegts.without_sdt(source, workdir / "source.ts")
     # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
     # shown at the start time usually began a little earlier. Seek two source
     # frames early and let the fps filter, whose slots start at ``lead``, pick
@@ -97,13 +104,19 @@ def normalise(
     # Read slightly past the last sampled time so its frame is decoded.
     window = lead + (plan.count - 1) * plan.interval + 2.0 / max(info.fps, 1.0) + 0.05
     vf = (
+        f"{DEINTERLACE + ',' if info.interlaced else ''}"
         f"fps=fps=1/{plan.interval!r}:start_time={lead!r}:round=up,{geometry.filters},"
         f"format={pix_fmt},settb=1,setpts=N"
     )
     args = ffmpeg.safe_input_args(
         source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
     )
-    args += ["-ss", f"{plan.start - lead:.6f}", "-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
+    seek = plan.start - lead
+    if seek > 0:
+        # Never ``-ss 0``: where the demuxer cannot seek (FLV without an index
+        # starting at a non-zero timestamp) it makes ffmpeg drop every frame.
+        args += ["-ss", f"{seek:.6f}"]
+    args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
     args += ["-frames:v", str(plan.count), "-r", "1", "-c:v", "ffv1", "-y", out.name]
