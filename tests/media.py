@@ -217,10 +217,10 @@ class Clips:
         )
 
     def two_video_streams(self) -> Path:
-        """Two video streams; the second (SMPTE bars) is flagged default."""
+        """Two video streams; the second (the older testsrc pattern) is flagged default."""
         return self._make(
             "two-streams.mkv", *pattern(),
-            "-f", "lavfi", "-i", "smptebars=size=320x240:rate=25:duration=2",
+            "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=2",
             "-map", "0", "-map", "1", *X264, "-disposition:v:0", "0", "-disposition:v:1", "default",
         )
 

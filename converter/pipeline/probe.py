@@ -19,24 +19,31 @@ from .limits import Limits
 
 # libavformat demuxer name -> the short name ffmpeg's ``-f`` takes. Playlists
 # (hls), scripts (concat), image sequences and device inputs are deliberately
-# absent: they make ffmpeg open other files or URLs.
-DEMUXERS: dict[str, str] = {
-    "mov,mp4,m4a,3gp,3g2,mj2": "mov",
-    "matroska,webm": "matroska",
+# absent: they make ffmpeg open other files or URLs. (An HLS upload is
+# assembled into one local MPEG-TS file by ``hls.assemble_hls`` first.)
+VIDEO_DEMUXERS: dict[str, str] = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "mov",  # MP4, MOV, M4A
+    "matroska,webm": "matroska",  # MKV, WebM
     "avi": "avi",
     "flv": "flv",
-    "asf": "asf",
-    "mpegts": "mpegts",
-    "mpeg": "mpeg",
-    "rm": "rm",
-    # audio-only containers, probed only to answer "no video stream" clearly
+    "asf": "asf",  # WMV, WMA
+    "mpegts": "mpegts",  # TS, M2TS, HLS segments
+    "mpeg": "mpeg",  # MPEG-PS: VOB, MPG
+    "rm": "rm",  # RealMedia
+}
+# Audio-only containers. They are opened only to answer "no video stream"
+# clearly (and, when asked, to draw the sound's waveform); a picture inside one
+# (Ogg Theora) is never converted.
+AUDIO_DEMUXERS: dict[str, str] = {
     "mp3": "mp3",
     "wav": "wav",
     "flac": "flac",
-    "ogg": "ogg",
-    "aac": "aac",
+    "ogg": "ogg",  # Opus, Vorbis
+    "aac": "aac",  # ADTS
     "ac3": "ac3",
+    "eac3": "eac3",
 }
+DEMUXERS: dict[str, str] = {**VIDEO_DEMUXERS, **AUDIO_DEMUXERS}
 # AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
 INTERLACED_FIELD_ORDERS = (2, 3, 4, 5)
 FORMAT_WHITELIST = ",".join(DEMUXERS)
@@ -131,6 +138,8 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
         if demuxer is None:
             raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
         pos, stream = _pick_stream(container)
+        if container.format.name in AUDIO_DEMUXERS:
+            raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
         ctx = stream.codec_context
         coded_w, coded_h = ctx.width, ctx.height
         if coded_w <= 0 or coded_h <= 0:
