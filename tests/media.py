@@ -240,6 +240,24 @@ class Clips:
     def one_frame(self) -> Path:
         return self._make("one-frame.mp4", *pattern(), "-frames:v", "1", *X264)
 
+    def hls(self, segment_type: str = "mpegts") -> Path:
+        """An HLS folder as ffmpeg's hls muxer writes it: ``index.m3u8`` and
+        0.5 s segments next to it (``seg000.ts``... or ``init.mp4`` and
+        ``seg000.m4s``... for fMP4) of the 2 s 320x240 pattern. Returns the
+        playlist's path."""
+        folder = self.root / f"hls-{segment_type}"
+        playlist = folder / "index.m3u8"
+        if not playlist.exists():
+            folder.mkdir(exist_ok=True)
+            ext = "ts" if segment_type == "mpegts" else "m4s"
+            ffmpeg(
+                *pattern(), *tone(), *X264, "-g", "12", "-c:a", "aac", "-f", "hls", "-hls_time", "0.5",
+                "-hls_list_size", "0", "-hls_segment_type", segment_type,
+                "-hls_fmp4_init_filename", "init.mp4",
+                "-hls_segment_filename", str(folder / f"seg%03d.{ext}"), str(playlist),
+            )
+        return playlist
+
     def audio_only(self, kind: str = "mp3") -> Path:
         name, args = AUDIO[kind]
         return self._make(name, *tone(), *args)
