@@ -42,15 +42,11 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _form_errors(request, form, form.errors, status=400)
     try:
         spec = form.to_spec()
-        services.upload_check(request.FILES["video"], spec)
+        source = form.source_upload()  # one video, or an HLS bundle assembled
+        services.upload_check(source, spec)
     except PipelineError as exc:
         return _form_errors(request, form, {"video": [exc.message]}, status=400, code=exc.code)
-    task = services.task_create(
-        owner=request.user,
-        spec=spec,
-        upload=request.FILES["video"],
-        original_filename=request.FILES["video"].name,
-    )
+    task = services.task_create(owner=request.user, spec=spec, upload=source, original_filename=source.name)
     url = reverse("converter:task-detail", args=[task.task_id])
     if _wants_json(request):
         return JsonResponse({"task_id": task.task_id, "url": url}, status=201)

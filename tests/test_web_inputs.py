@@ -1,0 +1,88 @@
+"""Uploads of every kind through the upload page (Django's test client): an
+HLS playlist with its segments, audio-only files, a playlist alone."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from converter.models import Task
+from tests.factories import make_user, upload_of
+from tests.media import AUDIO
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def form_data(video, **overrides):
+    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
+            "size": "half", "width": "", "quality": "balanced", **overrides}
+
+
+@pytest.fixture
+def user_client(client):
+    user = make_user()
+    client.force_login(user)
+    return client
+
+
+def post(client, files, **overrides):
+    return client.post(reverse("converter:upload"), form_data(files, **overrides), HTTP_ACCEPT="application/json")
+
+
+def bundle(playlist):
+    return [upload_of(p) for p in sorted(playlist.parent.iterdir())]
+
+
+@pytest.mark.parametrize("segment_type", ["mpegts", "fmp4"])
+def test_a_playlist_uploaded_with_its_segments_becomes_one_task(user_client, clips, segment_type):
+    playlist = clips.hls(segment_type)
+    response = post(user_client, bundle(playlist))
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    assert task.original_filename == "index.m3u8"
+    # The stored source is the assembled video, never the playlist
+    with task.source.open("rb") as f:
+        head = f.read(8)
+    assert not head.startswith(b"#EXTM3U")
+    assert task.source_size == sum(p.stat().st_size for p in playlist.parent.iterdir() if p.suffix != ".m3u8")
+
+
+def test_a_playlist_without_its_segments_is_refused_naming_the_missing_one(user_client, clips):
+    playlist = clips.hls("mpegts")
+    files = [f for f in bundle(playlist) if f.name != "seg001.ts"]
+    response = post(user_client, files)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "SegmentMissing" and "seg001.ts" in body["errors"]["video"][0]
+    assert post(user_client, [upload_of(playlist)]).json()["code"] == "SegmentMissing"
+    assert not Task.objects.exists()
+
+
+def test_a_playlist_pointing_outside_the_upload_is_refused(user_client, clips):
+    playlist = SimpleUploadedFile(
+        "evil.m3u8", b"#EXTM3U\n#EXTINF:1,\nhttp://169.254.169.254/latest/x.ts\n#EXTINF:1,\n../x.ts\n"
+    )
+    response = post(user_client, [playlist])
+    assert response.status_code == 400 and response.json()["code"] == "InvalidPlaylist"
+    assert not Task.objects.exists()
+
+
+def test_several_videos_without_a_playlist_are_refused(user_client, clips):
+    response = post(user_client, [upload_of(clips.container("mp4-h264")), upload_of(clips.container("webm-vp9"))])
+    assert response.status_code == 400 and response.json()["code"] == "InvalidPlaylist"
+
+
+@pytest.mark.parametrize("kind", list(AUDIO))
+def test_every_audio_format_is_refused_before_queueing(user_client, clips, kind):
+    response = post(user_client, [upload_of(clips.audio_only(kind))])
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "NoVideoStream" and "audio" in body["errors"]["video"][0]
+    assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["mov-h264", "webm-vp9", "rm-rv20", "wmv-wmv2", "vob-mpeg2", "ts-h264", "flv-flv1"])
+def test_video_formats_are_accepted(user_client, clips, kind):
+    response = post(user_client, [upload_of(clips.container(kind))])
+    assert response.status_code == 201, response.content
