@@ -100,6 +100,11 @@ class UploadForm(forms.Form):
     size = forms.ChoiceField(choices=SIZE_CHOICES, initial="half", widget=forms.RadioSelect)
     width = forms.IntegerField(label="Width (pixels)", min_value=1, max_value=MAX_SIDE_PX, required=False)
     quality = forms.ChoiceField(choices=QUALITY_CHOICES, initial=DEFAULT_QUALITY)
+    waveform = forms.BooleanField(
+        label="Animate the sound's waveform instead of the picture",
+        required=False,
+        help_text="For audio files (MP3, WAV, AAC...), which have no picture to animate.",
+    )
 
     def clean_video(self):
         files = self.cleaned_data["video"]
@@ -134,6 +139,7 @@ class UploadForm(forms.Form):
                 frame_rate=fps,
                 width=float(width) if width else None,
                 quality=data["quality"],
+                waveform=bool(data.get("waveform")),
             )
         except SpecError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None

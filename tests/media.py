@@ -258,9 +258,12 @@ class Clips:
             )
         return playlist
 
-    def audio_only(self, kind: str = "mp3") -> Path:
+    def audio_only(self, kind: str = "mp3", rising: bool = False) -> Path:
+        """2 s of 440 Hz in one of the ``AUDIO`` formats; ``rising``: its
+        amplitude grows as 0.45 x t, so every moment sounds different."""
         name, args = AUDIO[kind]
-        return self._make(name, *tone(), *args)
+        source = ("-f", "lavfi", "-i", f"aevalsrc={RISING}:s=44100:d=2") if rising else tone()
+        return self._make(("rising-" if rising else "") + name, *source, *args)
 
     def audio_with_cover(self, kind: str = "mp3") -> Path:
         """An audio file with an attached cover picture (not a video)."""
@@ -273,6 +276,7 @@ class Clips:
         )
 
 
+RISING = "0.45*t*sin(2*PI*440*t)"
 ALPHA_PATTERN = (
     "testsrc2=size=160x120:rate=25:duration=2,format=yuva420p,"
     "geq=lum='lum(X,Y)':cb='cb(X,Y)':cr='cr(X,Y)':a='if(lt(hypot(X-80,Y-60),40),255,0)'"

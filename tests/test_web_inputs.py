@@ -7,8 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from converter import services
 from converter.models import Task
-from tests.factories import make_user, upload_of
+from tests.factories import make_user, task_spec, upload_of
 from tests.media import AUDIO
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,3 +87,23 @@ def test_every_audio_format_is_refused_before_queueing(user_client, clips, kind)
 def test_video_formats_are_accepted(user_client, clips, kind):
     response = post(user_client, [upload_of(clips.container(kind))])
     assert response.status_code == 201, response.content
+
+
+def test_an_audio_file_with_the_waveform_option_is_queued(user_client, clips):
+    response = post(user_client, [upload_of(clips.audio_only("mp3"))], waveform="on")
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    assert task.spec["animations"][0]["waveform"] is True
+
+
+def test_a_waveform_task_runs_on_an_audio_file(clips):
+    task = services.task_create(
+        owner=make_user(), spec=task_spec(waveform=True, width=0.5),
+        upload=upload_of(clips.audio_only("m4a", rising=True)), original_filename="voice.m4a",
+    )
+    services.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    assert task.probe["audio_only"] is True
+    output = task.outputs.get()
+    assert (output.width, output.height, output.frames) == (320, 120, 4)  # 2 s at 0.5 s intervals

@@ -71,6 +71,10 @@ class VideoInfo:
     has_alpha: bool
     pix_fmt: str
     interlaced: bool = False  # fields to weave apart before sampling
+    audio_stream: int | None = None  # index among audio streams (``-map 0:a:N``)
+    # No picture at all, only sound (probed with ``audio_only_ok``): the size
+    # is then the waveform's canvas, and only a waveform animation can be made.
+    audio_only: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,7 +89,8 @@ def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.
     if not candidates:
         raise PipelineError(
             "NoVideoStream",
-            "This file has no video picture (it looks like audio only), so there is nothing to animate.",
+            "This file has no video picture (it looks like audio only), so there is nothing to "
+            "animate. Choose the waveform option to animate its sound instead.",
         )
     for i, s in candidates:
         if s.disposition & av.stream.Disposition.default:
@@ -93,7 +98,7 @@ def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.
     return candidates[0]
 
 
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+def _duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration and container.duration > 0:
@@ -117,12 +122,54 @@ def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tup
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
-def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> VideoInfo:
+def _pick_audio(container: av.container.InputContainer) -> int | None:
+    streams = list(container.streams.audio)
+    for i, s in enumerate(streams):
+        if s.disposition & av.stream.Disposition.default:
+            return i
+    return 0 if streams else None
+
+
+def _audio_only(container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits) -> VideoInfo:
+    from .waveform import CANVAS  # the pipeline's drawing size for sound
+
+    stream = container.streams.audio[audio]
+    duration = _duration(container, stream)
+    if duration > limits.max_source_duration_s:
+        raise PipelineError(
+            "SourceTooLong",
+            f"The sound is {duration:,.0f} s long; the limit is {limits.max_source_duration_s:,.0f} s.",
+        )
+    return VideoInfo(
+        demuxer=demuxer,
+        codec=stream.codec_context.name,
+        stream_index=0,
+        coded_width=0,
+        coded_height=0,
+        width=CANVAS[0],
+        height=CANVAS[1],
+        rotation=0,
+        fps=0.0,
+        duration=duration,
+        has_alpha=False,
+        pix_fmt="",
+        audio_stream=audio,
+        audio_only=True,
+    )
+
+
+def probe(
+    path: Path, limits: Limits = Limits(), *, decode: bool = True, audio_only_ok: bool = False
+) -> VideoInfo:
     """Read what is needed to plan a conversion, and refuse what breaks limits.
 
     With ``decode=False`` only container headers are read (no decoder runs):
     cheap enough for the web request to refuse bad uploads before queueing.
     Rotation is then reported as 0.
+
+    A file with sound but no picture fails with ``NoVideoStream``, unless
+    ``audio_only_ok`` (the task asks for a waveform animation): then it is
+    described with ``audio_only=True``.
     """
     try:
         container = av.open(str(path), options=PROBE_OPTIONS, timeout=30)
@@ -137,7 +184,13 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
         demuxer = DEMUXERS.get(container.format.name)
         if demuxer is None:
             raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
-        pos, stream = _pick_stream(container)
+        audio = _pick_audio(container)
+        try:
+            pos, stream = _pick_stream(container)
+        except PipelineError as exc:
+            if audio_only_ok and audio is not None and exc.code == "NoVideoStream":
+                return _audio_only(container, demuxer, audio, limits)
+            raise
         if container.format.name in AUDIO_DEMUXERS:
             raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
         ctx = stream.codec_context
@@ -181,6 +234,7 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
             has_alpha=_has_alpha(stream),
             pix_fmt=pix_fmt,
             interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
+            audio_stream=audio,
         )
 
 
