@@ -80,6 +80,9 @@ CONTAINERS: dict[str, Container] = {
     "flv-flv1": Container("flv1.flv", ("-c:v", "flv", "-q:v", "3"), "flv", ("flv",)),
     "flv-h264": Container("h264.flv", (*X264, "-c:a", "aac"), "flv", ("h264",), audio=True),
     "ts-h264": Container("h264.ts", (*X264, "-c:a", "aac"), "mpegts", ("h264",), audio=True),
+    "m2ts-h264": Container(
+        "h264.m2ts", (*X264, "-c:a", "ac3", "-f", "mpegts", "-mpegts_m2ts_mode", "1"), "mpegts", ("h264",), audio=True
+    ),
     "wmv-wmv2": Container("wmv2.wmv", ("-c:v", "wmv2", "-q:v", "3", "-c:a", "wmav2"), "asf", ("wmv2",), audio=True),
     "wmv-wmv1": Container("wmv1.wmv", ("-c:v", "wmv1", "-q:v", "3"), "asf", ("wmv1",)),
     "rm-rv10": Container("rv10.rm", ("-c:v", "rv10", "-q:v", "3"), "rm", ("rv10",)),
@@ -324,7 +327,7 @@ def ffmpeg_first_frame_time(path: Path, stream: int = 0) -> float:
     """When the first frame of video stream ``stream`` is shown on the
     bundled ffmpeg's timeline (its input timestamps less its start offset)."""
     with tempfile.TemporaryDirectory() as tmp:
-        if path.suffix == ".ts":  # the bundled ffmpeg crashes on TS service tables
+        if path.suffix in (".ts", ".m2ts"):  # the bundled ffmpeg crashes on TS service tables
             path = without_sdt(path, Path(tmp) / "copy.ts")
         log = subprocess.run(
             [FFMPEG, "-nostdin", "-hide_banner", "-i", str(path), "-map", f"0:v:{stream}", "-an",
