@@ -137,12 +137,6 @@ class Clips:
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
         )
 
-    def container(self, kind: str) -> Path:
-        """A 2 s 320x240 25 fps pattern in one of ``CONTAINERS``."""
-        c = CONTAINERS[kind]
-        inputs = (*pattern(), *(tone() if c.audio else ()))
-        return self._make(c.filename, *inputs, *c.args)
-
     def portrait(self) -> Path:
         """A landscape-coded 320x180 clip with 90-degree display rotation, as
         phones record portrait video: shown upright it is 180x320."""
@@ -155,6 +149,12 @@ class Clips:
         return self._make(
             name or f"rotated-{degrees}.mp4", "-display_rotation", str(degrees), "-i", str(coded), "-c", "copy"
         )
+
+    def container(self, kind: str) -> Path:
+        """A 2 s 320x240 25 fps pattern in one of ``CONTAINERS``."""
+        c = CONTAINERS[kind]
+        inputs = (*pattern(), *(tone() if c.audio else ()))
+        return self._make(c.filename, *inputs, *c.args)
 
     def variable_frame_rate(self) -> Path:
         """50 fps for the first second, then one frame every 0.1 s (a phone
