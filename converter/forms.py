@@ -23,9 +23,6 @@ QUALITY_CHOICES = [
 ]
 
 
-PLAYLIST_SUFFIXES = (".m3u8", ".m3u")
-
-
 class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 
@@ -44,8 +41,8 @@ class VideoFilesField(forms.FileField):
 
 
 def _is_playlist(upload: UploadedFile) -> bool:
-    if upload.name.lower().endswith(PLAYLIST_SUFFIXES):
-        return True
+    """By content, never by name: a file called .m3u8 that is something else
+    goes to the probe like any upload (and is refused there)."""
     upload.seek(0)
     head = upload.read(64)
     upload.seek(0)
