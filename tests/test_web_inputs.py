@@ -3,14 +3,17 @@ HLS playlist with its segments, audio-only files, a playlist alone."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from converter import services
 from converter.models import Task
 from tests.factories import make_user, task_spec, upload_of
-from tests.media import AUDIO
+from tests.media import AUDIO, CONTAINERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,10 +86,50 @@ def test_every_audio_format_is_refused_before_queueing(user_client, clips, kind)
     assert not Task.objects.exists()
 
 
-@pytest.mark.parametrize("kind", ["mov-h264", "webm-vp9", "rm-rv20", "wmv-wmv2", "vob-mpeg2", "ts-h264", "flv-flv1"])
-def test_video_formats_are_accepted(user_client, clips, kind):
-    response = post(user_client, [upload_of(clips.container(kind))])
+# Every input of the format matrix through the real upload path (form, header
+# probe, S3 storage, the service that the worker runs), with the size and
+# frame count the stored animation must have (2 s at 4 fps: 8 frames, 9 when
+# a longer audio track makes the file 2.0x s long).
+UPLOADS = [(kind, (320, 240), (8, 9)) for kind in CONTAINERS] + [
+    ("rotated:90", (240, 320), (8,)),
+    ("rotated:180", (320, 240), (8,)),
+    ("rotated:270", (240, 320), (8,)),
+    ("variable_frame_rate", (320, 240), (12,)),
+    ("odd_size", (101, 57), (8,)),
+    ("anamorphic", (320, 240), (8,)),
+    ("ten_bit", (320, 240), (8,)),
+    ("full_chroma", (320, 240), (8,)),
+    ("interlaced", (320, 240), (8,)),
+    ("without_duration", (320, 240), (8,)),
+    ("broken_audio", (320, 240), (8,)),
+    ("two_video_streams", (320, 240), (8,)),
+    ("alpha", (160, 120), (8,)),
+    ("one_frame", (320, 240), (1,)),
+]
+
+
+def make_clip(clips, kind: str):
+    if kind in CONTAINERS:
+        return clips.container(kind)
+    name, _, arg = kind.partition(":")
+    return getattr(clips, name)(*([int(arg)] if arg else []))
+
+
+@pytest.mark.parametrize("kind,size,frames", UPLOADS, ids=[u[0] for u in UPLOADS])
+def test_every_input_converts_through_a_real_upload(user_client, clips, kind, size, frames):
+    src = make_clip(clips, kind)
+    response = post(user_client, [upload_of(src)], format="webp", fps="4", size="original")
     assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    services.task_run(task)  # what the worker runs, inline
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    output = task.outputs.get()
+    assert (output.width, output.height) == size and output.frames in frames
+    with output.file.open("rb") as f:
+        image = Image.open(io.BytesIO(f.read()))
+        assert (image.format, image.size) == ("WEBP", size)
+        assert getattr(image, "n_frames", 1) <= output.frames  # identical frames may merge
 
 
 def test_an_audio_file_with_the_waveform_option_is_queued(user_client, clips):
