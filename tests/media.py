@@ -194,12 +194,15 @@ class Clips:
         """4:4:4 H.264 (High 4:4:4 Predictive), as screen recorders make."""
         return self._make("yuv444.mp4", *pattern(), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv444p")
 
-    def interlaced(self) -> Path:
-        """Top-field-first interlaced MPEG-2 in MPEG-TS, as broadcast
+    def interlaced(self, codec: str = "mpeg2") -> Path:
+        """Top-field-first interlaced MPEG-2 (or H.264) in MPEG-TS, as broadcast
         recordings are: two moments 1/50 s apart woven into each frame."""
+        encode = {
+            "mpeg2": ("-c:v", "mpeg2video", "-q:v", "2", "-flags", "+ilme+ildct", "-top", "1"),
+            "h264": (*X264, "-flags", "+ilme+ildct", "-x264opts", "tff=1"),
+        }[codec]
         return self._make(
-            "interlaced.ts", *pattern(fps=50), "-vf", "interlace=scan=tff",
-            "-c:v", "mpeg2video", "-q:v", "2", "-flags", "+ilme+ildct", "-top", "1", "-f", "mpegts",
+            f"interlaced-{codec}.ts", *pattern(fps=50), "-vf", "interlace=scan=tff", *encode, "-f", "mpegts",
         )
 
     def without_duration(self) -> Path:
@@ -227,13 +230,16 @@ class Clips:
             "-map", "0", "-map", "1", *X264, "-disposition:v:0", "0", "-disposition:v:1", "default",
         )
 
-    def alpha(self) -> Path:
-        """VP9 with an alpha channel: an opaque disc of the pattern on a fully
-        transparent background."""
+    def alpha(self, codec: str = "vp9") -> Path:
+        """VP9 (or VP8) with an alpha channel: an opaque disc of the pattern on
+        a fully transparent background."""
+        encode = {
+            "vp9": ("-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "20"),
+            "vp8": ("-c:v", "libvpx", "-b:v", "1M", "-auto-alt-ref", "0"),
+        }[codec]
         return self._make(
-            "alpha.webm", "-f", "lavfi", "-i", f"{ALPHA_PATTERN}",
-            "-c:v", "libvpx-vp9", "-pix_fmt", "yuva420p", "-deadline", "realtime", "-cpu-used", "8",
-            "-b:v", "0", "-crf", "20",
+            f"alpha-{codec}.webm", "-f", "lavfi", "-i", ALPHA_PATTERN, *encode,
+            "-pix_fmt", "yuva420p", "-deadline", "realtime", "-cpu-used", "8",
         )
 
     def alpha_master(self) -> Path:

@@ -104,8 +104,9 @@ def combing(frame: np.ndarray) -> float:
     return float(np.abs(y[1:-1] - (y[:-2] + y[2:]) / 2).mean())
 
 
-def test_interlaced_transport_stream_is_deinterlaced(clips):
-    src = clips.interlaced()
+@pytest.mark.parametrize("codec", ["mpeg2", "h264"])
+def test_interlaced_transport_stream_is_deinterlaced(clips, codec):
+    src = clips.interlaced(codec)
     info = probe(src)
     assert info.demuxer == "mpegts" and info.interlaced
     out, _ = check(src, info, "webp", size=(320, 240), frames=8)
@@ -144,10 +145,11 @@ def test_the_default_video_stream_is_used(clips):
     assert ssim(out[0][..., :3], other) < 0.5
 
 
-def test_alpha_webm_gives_a_transparent_webp(clips):
-    src = clips.alpha()
+@pytest.mark.parametrize("codec", ["vp9", "vp8"])
+def test_alpha_webm_gives_a_transparent_webp(clips, codec):
+    src = clips.alpha(codec)
     info = probe(src)
-    assert info.has_alpha
+    assert info.has_alpha and info.codec == codec
     result = convert(src, info, AnimationSpec.create(format="webp", interval=0.5, frame_rate=2, quality="best"))
     image, frames, _ = animation_frames(result.data)
     assert image.mode == "RGBA" and len(frames) == 4
