@@ -156,6 +156,24 @@ class Clips:
         inputs = (*pattern(), *(tone() if c.audio else ()))
         return self._make(c.filename, *inputs, *c.args)
 
+    def long(self, kind: str, piped: bool = False) -> Path:
+        """12 s of a 160x120 pattern in one of ``CONTAINERS`` (one keyframe a
+        second), for seeks far into a file. ``piped``: written to a pipe, as
+        live recorders do, so the file has no index or duration header."""
+        c = CONTAINERS[kind]
+        path = self.root / f"long{'-piped' if piped else ''}-{c.filename}"
+        if not path.exists():
+            args = [*pattern("160x120", 25, 12), *(tone(12) if c.audio else ()), *c.args, "-g", "25"]
+            if piped:
+                fmt = {".flv": "flv", ".ts": "mpegts", ".mkv": "matroska"}[path.suffix]
+                with open(path, "wb") as out:
+                    subprocess.run(
+                        [FFMPEG, "-nostdin", "-v", "error", *args, "-f", fmt, "pipe:1"], check=True, stdout=out
+                    )
+            else:
+                ffmpeg(*args, str(path))
+        return path
+
     def variable_frame_rate(self) -> Path:
         """50 fps for the first second, then one frame every 0.1 s (a phone
         slowing down in low light), H.264 in Matroska with the real times."""

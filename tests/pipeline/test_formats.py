@@ -204,3 +204,24 @@ def test_cover_art_in_an_audio_file_is_not_a_video(clips, kind):
     with pytest.raises(PipelineError) as err:
         probe(clips.audio_with_cover(kind))
     assert err.value.code == "NoVideoStream"
+
+
+@pytest.mark.parametrize("kind", list(CONTAINERS))
+def test_every_container_seeks_to_the_exact_frame(clips, kind):
+    """A start inside the file makes ffmpeg seek, which each demuxer does its
+    own way (index, bitrate guess, timestamps): the frames must still be the
+    ones shown at 0.7, 0.95, 1.2 and 1.45 s."""
+    src = clips.container(kind)
+    check(src, probe(src), "webp", size=(320, 240), frames=4, trim_start=0.7, number=4)
+
+
+@pytest.mark.parametrize(
+    "kind,piped",
+    [("ts-h264", False), ("vob-mpeg2", False), ("flv-h264", True), ("mkv-h264", True),
+     ("avi-mpeg4", False), ("rm-rv20", False), ("wmv-wmv2", False), ("mp4-h264", False)],
+)
+def test_a_seek_far_into_a_long_file_finds_the_exact_frames(clips, kind, piped):
+    src = clips.long(kind, piped)
+    info = probe(src)
+    assert info.duration == pytest.approx(12.0, abs=0.15)
+    check(src, info, "webp", size=(160, 120), frames=5, trim_start=8.3, number=5, floor=0.7)
