@@ -16,6 +16,7 @@ The result then goes through the normal probe and pipeline like any upload.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 from dataclasses import dataclass
@@ -205,6 +206,22 @@ def assemble_hls(
             else:
                 dst.write(part)
     return out
+
+
+def folder_fetcher(read: Callable[[str], "bytes | Path"], playlist_key: str) -> SegmentFetcher:
+    """A ``fetch_segment`` for a playlist stored under ``playlist_key`` in a
+    bucket (``videos/show/index.m3u8``): segment ``name`` is read with
+    ``read(key)`` from the playlist's own folder (``videos/show/<name>``),
+    and never from anywhere else, because ``check_name`` has refused every
+    name that could leave it. ``read`` raises ``FileNotFoundError`` (or
+    ``KeyError``) for a missing object."""
+    folder = posixpath.dirname(playlist_key)
+
+    def fetch(name: str) -> bytes | Path:
+        name = check_name(name)
+        return read(posixpath.join(folder, name) if folder else name)
+
+    return fetch
 
 
 def is_playlist(head: bytes) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from converter.pipeline import PipelineError, convert, probe
-from converter.pipeline.hls import assemble_hls, check_name, is_playlist
+from converter.pipeline.hls import assemble_hls, check_name, folder_fetcher, is_playlist
 from converter.spec import AnimationSpec
 from tests.media import reference_frames
 from tests.quality import animation_frames, ssim
@@ -143,3 +143,23 @@ def test_a_playlist_uploaded_alone_is_not_a_video(clips):
     with pytest.raises(PipelineError) as err:
         probe(playlist)  # ffmpeg's hls demuxer is never allowed to open it
     assert err.value.code == "UnsupportedFormat"
+
+
+def test_a_bucket_folder_fetcher_reads_only_inside_the_playlists_folder(clips, tmp_path):
+    playlist = clips.hls("mpegts")
+    bucket = {f"videos/show/{p.name}": p.read_bytes() for p in playlist.parent.iterdir()}
+    bucket["videos/secret.ts"] = b"other tenant"
+    read_keys = []
+
+    def read(key):
+        read_keys.append(key)
+        return bucket[key]
+
+    fetch = folder_fetcher(read, "videos/show/index.m3u8")
+    source = assemble_hls(bucket["videos/show/index.m3u8"], fetch, tmp_path / "source.video")
+    assert probe(source).demuxer == "mpegts"
+    assert read_keys == [f"videos/show/seg00{k}.ts" for k in range(4)]
+    with pytest.raises(PipelineError):
+        fetch("../secret.ts")
+    with pytest.raises(KeyError):
+        folder_fetcher(read, "index.m3u8")("seg000.ts")  # top-level playlist: top-level names
