@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
+from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 
+from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
+from .pipeline.errors import PipelineError
 from .spec import MAX_FRAME_RATE, MAX_SIDE_PX, AnimationSpec, SpecError, TaskSpec, Trim
 
 SIZE_CHOICES = [("half", "Half size"), ("original", "Original size"), ("pixels", "Width in pixels")]
@@ -17,8 +23,69 @@ QUALITY_CHOICES = [
 ]
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class VideoFilesField(forms.FileField):
+    """One video, or an HLS playlist together with its segments: a list of
+    uploaded files either way."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if not files and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return [super(VideoFilesField, self).clean(f, initial) for f in files]
+
+
+def _is_playlist(upload: UploadedFile) -> bool:
+    """By content, never by name: a file called .m3u8 that is something else
+    goes to the probe like any upload (and is refused there)."""
+    upload.seek(0)
+    head = upload.read(64)
+    upload.seek(0)
+    return hls.is_playlist(head)
+
+
+def assemble_bundle(files: list[UploadedFile]) -> UploadedFile:
+    """The one source file a playlist bundle stands for: its segments, named
+    by the playlist and found among the uploaded files only, concatenated by
+    ``hls.assemble_hls`` into a temporary file. Raises ``PipelineError``."""
+    playlists = [f for f in files if _is_playlist(f)]
+    if len(playlists) > 1:  # a master playlist with its variant playlists
+        playlists = [f for f in playlists if b"#EXT-X-STREAM-INF" in f.read(hls.MAX_PLAYLIST_BYTES)]
+    if len(playlists) != 1:
+        raise PipelineError(
+            "InvalidPlaylist",
+            "Choose one video file, or one .m3u8 playlist together with all of its segments.",
+        )
+    playlist = playlists[0]
+    by_name = {f.name: f for f in files if f is not playlist}
+
+    def fetch(name: str) -> bytes | Path:
+        upload = by_name[name]  # KeyError: not uploaded
+        if hasattr(upload, "temporary_file_path"):
+            return Path(upload.temporary_file_path())
+        upload.seek(0)
+        return upload.read()
+
+    playlist.seek(0)
+    text = playlist.read(hls.MAX_PLAYLIST_BYTES + 1)
+    bundle = TemporaryUploadedFile(playlist.name, "application/octet-stream", 0, None)
+    path = Path(bundle.temporary_file_path())
+    hls.assemble_hls(text, fetch, path, max_bytes=settings.CONVERTER_MAX_UPLOAD_BYTES)
+    bundle.size = os.path.getsize(path)
+    bundle.file.seek(0)
+    return bundle
+
+
 class UploadForm(forms.Form):
-    video = forms.FileField(help_text="MP4, MOV, WebM, MKV, AVI and most other video files.")
+    video = VideoFilesField(
+        help_text="MP4, MOV, WebM, MKV, AVI and most other video files. For HLS, choose the "
+        ".m3u8 playlist together with all of its segments."
+    )
     format = forms.ChoiceField(choices=[("gif", "GIF"), ("webp", "WebP")], initial="gif")
     start = forms.FloatField(label="Start at (seconds)", min_value=0, initial=0, required=False)
     duration = forms.FloatField(
@@ -30,14 +97,27 @@ class UploadForm(forms.Form):
     size = forms.ChoiceField(choices=SIZE_CHOICES, initial="half", widget=forms.RadioSelect)
     width = forms.IntegerField(label="Width (pixels)", min_value=1, max_value=MAX_SIDE_PX, required=False)
     quality = forms.ChoiceField(choices=QUALITY_CHOICES, initial=DEFAULT_QUALITY)
+    waveform = forms.BooleanField(
+        label="Animate the sound's waveform instead of the picture",
+        required=False,
+        help_text="For audio files (MP3, WAV, AAC...), which have no picture to animate.",
+    )
 
     def clean_video(self):
-        video = self.cleaned_data["video"]
-        if video.size == 0:
+        files = self.cleaned_data["video"]
+        if len(files) == 1 and files[0].size == 0:
             raise forms.ValidationError("The file is empty.", code="EmptyFile")
-        if video.size > settings.CONVERTER_MAX_UPLOAD_BYTES:
+        if sum(f.size for f in files) > settings.CONVERTER_MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is too large.", code="UploadTooLarge")
-        return video
+        return files
+
+    def source_upload(self) -> UploadedFile:
+        """The uploaded video, or the video an uploaded HLS bundle assembles
+        into. Raises ``PipelineError`` for an unusable bundle."""
+        files = self.cleaned_data["video"]
+        if len(files) == 1 and not _is_playlist(files[0]):
+            return files[0]
+        return assemble_bundle(files)
 
     def clean(self):
         data = super().clean()
@@ -56,6 +136,7 @@ class UploadForm(forms.Form):
                 frame_rate=fps,
                 width=float(width) if width else None,
                 quality=data["quality"],
+                waveform=bool(data.get("waveform")),
             )
         except SpecError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None

@@ -169,7 +169,7 @@ def upload_check(upload, spec: TaskSpec) -> pipeline.VideoInfo:
     start time past its end. Reads container headers only (no decoding).
     Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
-        info = pipeline.probe(path, limits(), decode=False)
+        info = pipeline.probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
     first = spec.trim.start + min(a.start_time for a in spec.animations)
     if first >= info.duration:
         raise PipelineError(
@@ -512,7 +512,7 @@ def task_run(task: Task) -> None:
     bounds = limits()
     try:
         with storage.task_source_copy(task) as path:
-            info = pipeline.probe(path, bounds)
+            info = pipeline.probe(path, bounds, audio_only_ok=spec.wants_waveform)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for index, animation in enumerate(spec.animations):
                 _run_animation(task, index, animation, spec, path, info, bounds)

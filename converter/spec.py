@@ -95,6 +95,9 @@ class AnimationSpec:
     uri: str = ""
     quality: str = DEFAULT_QUALITY
     loop: int = 0  # 0 = forever
+    # Beyond the reference: animate the waveform of the source's sound instead
+    # of its picture (the only animation an audio-only file can give).
+    waveform: bool = False
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> "AnimationSpec":
@@ -125,6 +128,9 @@ class AnimationSpec:
         uri = data.get("URI", "")
         if not isinstance(uri, str):
             raise SpecError("URI", "URI must be a string.")
+        waveform = data.get("Waveform", False)
+        if not isinstance(waveform, bool):
+            raise SpecError("Waveform", "Waveform must be true or false.")
         return cls.create(
             format=fmt,
             interval=interval,
@@ -137,6 +143,7 @@ class AnimationSpec:
             uri=uri,
             quality=_choice(data, "Quality", QUALITIES, DEFAULT_QUALITY),
             loop=int(loop),
+            waveform=waveform,
         )
 
     @classmethod
@@ -170,7 +177,8 @@ class AnimationSpec:
         size = f"{_fmt(self.width or 0)}x{_fmt(self.height or 0)}"
         return (
             f"{size}-{self.scale_type}-i{_fmt(self.interval)}-r{_fmt(self.frame_rate)}"
-            f"-n{self.number}-s{_fmt(self.start_time)}-{self.quality}-l{self.loop}.{self.format}"
+            f"-n{self.number}-s{_fmt(self.start_time)}-{self.quality}-l{self.loop}"
+            f"{'-wave' if self.waveform else ''}.{self.format}"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,6 +216,11 @@ class TaskSpec:
     trim: Trim
     animations: tuple[AnimationSpec, ...]
     source_uri: str = ""
+
+    @property
+    def wants_waveform(self) -> bool:
+        """Whether an audio-only source can serve this task."""
+        return any(a.waveform for a in self.animations)
 
     def to_dict(self) -> dict[str, Any]:
         return {

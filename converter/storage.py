@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import shutil
 import tempfile
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db.models.fields.files import FieldFile
 
-from .pipeline import CONTENT_TYPES, EXTENSIONS
+from .pipeline import CONTENT_TYPES, EXTENSIONS, hls
 
 
 @contextmanager
@@ -124,6 +125,20 @@ def object_size(bucket: str, key: str) -> int:
         raise OSError(f"S3 unreachable: {exc}") from exc
 
 
+def _download(bucket: str, key: str, target: Path) -> None:
+    """One object to a local file. Missing: ``ObjectNotFound``; storage
+    trouble: ``OSError`` (transient, so the task is retried)."""
+    try:
+        with open(target, "wb") as dst:
+            s3_client().download_fileobj(bucket, key, dst)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise ObjectNotFound(f"{bucket}/{key}") from None
+        raise OSError(f"S3 GET failed: {exc}") from exc
+    except BotoCoreError as exc:
+        raise OSError(f"S3 unreachable: {exc}") from exc
+
+
 @contextmanager
 def object_local_copy(bucket: str, key: str) -> Iterator[Path]:
     """Download an object into a private folder under a neutral name (ffmpeg
@@ -131,15 +146,7 @@ def object_local_copy(bucket: str, key: str) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="loopforge-obj-"))
     try:
         target = folder / "source.video"
-        try:
-            with open(target, "wb") as dst:
-                s3_client().download_fileobj(bucket, key, dst)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                raise ObjectNotFound(f"{bucket}/{key}") from None
-            raise OSError(f"S3 GET failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise OSError(f"S3 unreachable: {exc}") from exc
+        _download(bucket, key, target)
         yield target
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -186,10 +193,31 @@ def task_source_copy(task) -> Iterator[Path]:
 
         uri = ObjectUri.parse(task.source_uri)
         with object_local_copy(uri.bucket, uri.key) as path:
-            yield path
+            with open(path, "rb") as f:
+                head = f.read(hls.MAX_PLAYLIST_BYTES + 1)
+            if hls.is_playlist(head):
+                yield _bucket_playlist(uri.bucket, uri.key, head, path.parent)
+            else:
+                yield path
     else:
         with local_copy(task.source) as path:
             yield path
+
+
+def _bucket_playlist(bucket: str, key: str, playlist: bytes, folder: Path) -> Path:
+    """An HLS playlist object and the segments beside it in its bucket folder,
+    joined into one local file. Only plain relative names in the playlist's
+    own folder are read (``hls.folder_fetcher``); nothing else is fetched."""
+
+    def read(segment_key: str) -> Path:
+        target = folder / f"segment-{uuid.uuid4().hex}"
+        try:
+            _download(bucket, segment_key, target)
+        except ObjectNotFound:
+            raise FileNotFoundError(segment_key) from None
+        return target
+
+    return hls.assemble_hls(playlist, hls.folder_fetcher(read, key), folder / "assembled.video")
 
 
 def output_open(output):

@@ -165,8 +165,12 @@ def seaweed_service(s3: S3Config, s3_port: int, data_dir: Path, base_port: int |
     (data_dir / "data").mkdir(exist_ok=True)
 
     def ready() -> bool:
-        s3.client().head_bucket(Bucket=s3.bucket)
-        return True
+        # A round trip, not just the bucket: after a restart the filer answers
+        # before the volume server has re-registered its (old) volumes.
+        client = s3.client()
+        client.head_bucket(Bucket=s3.bucket)
+        client.put_object(Bucket=s3.bucket, Key=".ready", Body=b"ok")
+        return client.get_object(Bucket=s3.bucket, Key=".ready")["Body"].read() == b"ok"
 
     return Service("seaweedfs", argv, data_dir / "weed.log", ready)
 

@@ -183,3 +183,39 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(fast_retries, wo
         assert Task.objects.get(task_id=created["TaskId"]).usage.count() == 2
     finally:
         receiver.close()
+
+
+def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worker, clips, client):
+    folder = clips.hls().parent  # index.m3u8 and its segments
+    s3 = storage.s3_client()
+    for path in sorted(folder.iterdir()):
+        s3.put_object(Bucket=BUCKET, Key=f"streams/show/{path.name}", Body=path.read_bytes())
+    # a segment elsewhere in the bucket that a playlist must never reach
+    s3.put_object(Bucket=BUCKET, Key="streams/secret.ts", Body=b"private")
+    project, key = new_project("test-project")
+    body = {
+        "ProjectName": "test-project",
+        "Sources": [{"URI": f"s3://{BUCKET}/streams/show/index.m3u8"}],
+        "Targets": [{"Image": {"Animations": [{
+            "Format": "gif", "Interval": 0.5, "FrameRate": 4, "Width": 80,
+            "URI": f"s3://{BUCKET}/streams/out/{{barename}}.{{autoext}}"}]}}],
+    }
+    created = call(client, "CreateMediaConvertTask", body, key=key)
+    answer = finished(client, key, created["TaskId"], worker)
+    image, frames, _ = animation_frames(storage.object_read(BUCKET, "streams/out/index.gif"))
+    assert image.format == "GIF" and image.size[0] == 80
+    assert len(frames) == answer["Outputs"][0]["Frames"] >= 4
+
+    # A playlist that names a segment outside its folder fails without reading it.
+    s3.put_object(
+        Bucket=BUCKET, Key="streams/evil/index.m3u8",
+        Body=b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n../secret.ts\n#EXT-X-ENDLIST\n",
+    )
+    body["Sources"][0]["URI"] = f"s3://{BUCKET}/streams/evil/index.m3u8"
+    created = call(client, "CreateMediaConvertTask", body, key=key)
+    task_id = created["TaskId"]
+    answer = wait_until(
+        lambda: (a := call(client, "GetTask", {"ProjectName": "test-project", "TaskId": task_id}, key=key))["Status"] != "Running" and a,
+        120, 0.5, what="the evil playlist task",
+    )
+    assert answer["Status"] == "Failed" and answer["Code"] == "InvalidPlaylist", answer

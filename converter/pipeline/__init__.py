@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import encode_gif, encode_webp
+from . import encode_gif, encode_webp, waveform
 from .encoding import EncodeOptions, Encoder
 from .errors import PipelineError
 from .geometry import plan_geometry
@@ -58,6 +58,13 @@ def convert(
     while they are encoded.
     """
     report = on_progress or (lambda fraction: None)
+    wave = bool(getattr(animation, "waveform", False))
+    if info.audio_only and not wave:
+        raise PipelineError(
+            "NoVideoStream",
+            "This file has no video picture (it looks like audio only), so there is nothing to "
+            "animate. Choose the waveform option to animate its sound instead.",
+        )
     plan = plan_frames(
         info,
         trim_start=trim_start,
@@ -67,20 +74,20 @@ def convert(
         number=animation.number,
         limits=limits,
     )
+    canvas = waveform.CANVAS if wave else (info.width, info.height)
     geometry = plan_geometry(
-        info.width, info.height, animation.width, animation.height, animation.scale_type,
+        *canvas, animation.width, animation.height, animation.scale_type,
         limits.max_output_pixels,
     )
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="loopforge-") as tmp:
         t0 = time.monotonic()
-        clip = normalise(
-            source, info, plan, geometry, Path(tmp), limits, lambda f: report(0.5 * f)
-        )
+        draw = waveform.normalise if wave else normalise
+        clip = draw(source, info, plan, geometry, Path(tmp), limits, lambda f: report(0.5 * f))
         timings["sample_s"] = time.monotonic() - t0
 
         def frames():
-            for k, frame in enumerate(read_frames(clip, info.has_alpha)):
+            for k, frame in enumerate(read_frames(clip, info.has_alpha and not wave)):
                 report(0.5 + 0.5 * k / plan.count)
                 yield frame
 

@@ -19,24 +19,33 @@ from .limits import Limits
 
 # libavformat demuxer name -> the short name ffmpeg's ``-f`` takes. Playlists
 # (hls), scripts (concat), image sequences and device inputs are deliberately
-# absent: they make ffmpeg open other files or URLs.
-DEMUXERS: dict[str, str] = {
-    "mov,mp4,m4a,3gp,3g2,mj2": "mov",
-    "matroska,webm": "matroska",
+# absent: they make ffmpeg open other files or URLs. (An HLS upload is
+# assembled into one local MPEG-TS file by ``hls.assemble_hls`` first.)
+VIDEO_DEMUXERS: dict[str, str] = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "mov",  # MP4, MOV, M4A
+    "matroska,webm": "matroska",  # MKV, WebM
     "avi": "avi",
     "flv": "flv",
-    "asf": "asf",
-    "mpegts": "mpegts",
-    "mpeg": "mpeg",
-    "rm": "rm",
-    # audio-only containers, probed only to answer "no video stream" clearly
+    "asf": "asf",  # WMV, WMA
+    "mpegts": "mpegts",  # TS, M2TS, HLS segments
+    "mpeg": "mpeg",  # MPEG-PS: VOB, MPG
+    "rm": "rm",  # RealMedia
+}
+# Audio-only containers. They are opened only to answer "no video stream"
+# clearly (and, when asked, to draw the sound's waveform); a picture inside one
+# (Ogg Theora) is never converted.
+AUDIO_DEMUXERS: dict[str, str] = {
     "mp3": "mp3",
     "wav": "wav",
     "flac": "flac",
-    "ogg": "ogg",
-    "aac": "aac",
+    "ogg": "ogg",  # Opus, Vorbis
+    "aac": "aac",  # ADTS
     "ac3": "ac3",
+    "eac3": "eac3",
 }
+DEMUXERS: dict[str, str] = {**VIDEO_DEMUXERS, **AUDIO_DEMUXERS}
+# AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
+INTERLACED_FIELD_ORDERS = (2, 3, 4, 5)
 FORMAT_WHITELIST = ",".join(DEMUXERS)
 PROTOCOL_WHITELIST = "file"
 PROBE_OPTIONS = {
@@ -61,6 +70,11 @@ class VideoInfo:
     duration: float  # seconds
     has_alpha: bool
     pix_fmt: str
+    interlaced: bool = False  # fields to weave apart before sampling
+    audio_stream: int | None = None  # index among audio streams (``-map 0:a:N``)
+    # No picture at all, only sound (probed with ``audio_only_ok``): the size
+    # is then the waveform's canvas, and only a waveform animation can be made.
+    audio_only: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,7 +89,8 @@ def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.
     if not candidates:
         raise PipelineError(
             "NoVideoStream",
-            "This file has no video picture (it looks like audio only), so there is nothing to animate.",
+            "This file has no video picture (it looks like audio only), so there is nothing to "
+            "animate. Choose the waveform option to animate its sound instead.",
         )
     for i, s in candidates:
         if s.disposition & av.stream.Disposition.default:
@@ -83,7 +98,7 @@ def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.
     return candidates[0]
 
 
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+def _duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration and container.duration > 0:
@@ -96,22 +111,65 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return end
 
 
-def _rotation(container: av.container.InputContainer, stream_pos: int) -> int:
+def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tuple[int, bool]:
     """Rotation as ffmpeg applies it, read from the first decoded frame's
-    display matrix (frame.rotation is counter-clockwise degrees)."""
+    display matrix (frame.rotation is counter-clockwise degrees), and whether
+    that frame is interlaced."""
     container.seek(0)
     stream = container.streams.video[stream_pos]
     for frame in container.decode(stream):
-        return int(round(frame.rotation or 0)) % 360
+        return int(round(frame.rotation or 0)) % 360, bool(frame.interlaced_frame)
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
-def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> VideoInfo:
+def _pick_audio(container: av.container.InputContainer) -> int | None:
+    streams = list(container.streams.audio)
+    for i, s in enumerate(streams):
+        if s.disposition & av.stream.Disposition.default:
+            return i
+    return 0 if streams else None
+
+
+def _audio_only(container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits) -> VideoInfo:
+    from .waveform import CANVAS  # the pipeline's drawing size for sound
+
+    stream = container.streams.audio[audio]
+    duration = _duration(container, stream)
+    if duration > limits.max_source_duration_s:
+        raise PipelineError(
+            "SourceTooLong",
+            f"The sound is {duration:,.0f} s long; the limit is {limits.max_source_duration_s:,.0f} s.",
+        )
+    return VideoInfo(
+        demuxer=demuxer,
+        codec=stream.codec_context.name,
+        stream_index=0,
+        coded_width=0,
+        coded_height=0,
+        width=CANVAS[0],
+        height=CANVAS[1],
+        rotation=0,
+        fps=0.0,
+        duration=duration,
+        has_alpha=False,
+        pix_fmt="",
+        audio_stream=audio,
+        audio_only=True,
+    )
+
+
+def probe(
+    path: Path, limits: Limits = Limits(), *, decode: bool = True, audio_only_ok: bool = False
+) -> VideoInfo:
     """Read what is needed to plan a conversion, and refuse what breaks limits.
 
     With ``decode=False`` only container headers are read (no decoder runs):
     cheap enough for the web request to refuse bad uploads before queueing.
     Rotation is then reported as 0.
+
+    A file with sound but no picture fails with ``NoVideoStream``, unless
+    ``audio_only_ok`` (the task asks for a waveform animation): then it is
+    described with ``audio_only=True``.
     """
     try:
         container = av.open(str(path), options=PROBE_OPTIONS, timeout=30)
@@ -126,7 +184,15 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
         demuxer = DEMUXERS.get(container.format.name)
         if demuxer is None:
             raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
-        pos, stream = _pick_stream(container)
+        audio = _pick_audio(container)
+        try:
+            pos, stream = _pick_stream(container)
+        except PipelineError as exc:
+            if audio_only_ok and audio is not None and exc.code == "NoVideoStream":
+                return _audio_only(container, demuxer, audio, limits)
+            raise
+        if container.format.name in AUDIO_DEMUXERS:
+            raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
         ctx = stream.codec_context
         coded_w, coded_h = ctx.width, ctx.height
         if coded_w <= 0 or coded_h <= 0:
@@ -150,7 +216,7 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
         sar = stream.sample_aspect_ratio or Fraction(1)
         width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
         height = coded_h
-        rotation = _rotation(container, pos) if decode else 0
+        rotation, interlaced_frame = _first_frame(container, pos) if decode else (0, False)
         if rotation in (90, 270):
             width, height = height, width
         pix_fmt = ctx.pix_fmt or ""
@@ -167,6 +233,8 @@ def probe(path: Path, limits: Limits = Limits(), *, decode: bool = True) -> Vide
             duration=duration,
             has_alpha=_has_alpha(stream),
             pix_fmt=pix_fmt,
+            interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
+            audio_stream=audio,
         )
 
 

@@ -17,11 +17,29 @@ from typing import Callable, Iterator
 import numpy as np
 from moviepy import VideoFileClip
 
-from . import ffmpeg
+from . import ffmpeg, mpegts
 from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
 from .probe import VideoInfo
+
+# Interlaced sources (broadcast TS, DV, old camcorders) show combing on every
+# moving edge. bwdif (motion-adaptive, better than yadif on still detail) makes
+# one progressive frame of each frame before sampling, keeping the frame times.
+DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
+
+# MPEG program and transport streams (and FLV written live) have no index:
+# ffmpeg finds a position by bisecting on timestamps and can land up to a GOP
+# *after* the target (measured: the next keyframe, 0.7 s late, on TS and VOB),
+# losing the frames in between. There, seek this much earlier and let the fps
+# filter pick the frames.
+SEEK_MARGIN_S = {"mpeg": 5.0, "mpegts": 5.0, "flv": 5.0}
+# For these (timestamp-discontinuous formats), ffmpeg 7.0.2's input -ss also
+# shifts timestamps by the seek point but not by the file's start time, so
+# frame times come out off by it (1.48 s on a TS from ffmpeg's muxer). Keep the
+# file's own timeline instead (-copyts -start_at_zero: the same zero as without
+# a seek) and place the fps filter's slots on it.
+OWN_TIMELINE = ("mpeg", "mpegts")
 
 # Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
 EPSILON_S = 1e-6
@@ -89,21 +107,32 @@ def normalise(
     (frame k at k seconds), so MoviePy reads exactly the planned frames."""
     out = workdir / "frames.mkv"
     pix_fmt = "rgba" if info.has_alpha else "rgb24"
+    if info.demuxer == "mpegts":
+        source = mpegts.without_sdt(source, workdir / "source.ts")
     # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
     # shown at the start time usually began a little earlier. Seek two source
     # frames early and let the fps filter, whose slots start at ``lead``, pick
     # the frame shown at each sampled time (round=up).
-    lead = min(plan.start, 2.0 / max(info.fps, 1.0))
+    lead = min(plan.start, max(2.0 / max(info.fps, 1.0), SEEK_MARGIN_S.get(info.demuxer, 0.0)))
     # Read slightly past the last sampled time so its frame is decoded.
     window = lead + (plan.count - 1) * plan.interval + 2.0 / max(info.fps, 1.0) + 0.05
+    seek = plan.start - lead
+    own_timeline = seek > 0 and info.demuxer in OWN_TIMELINE
+    slots_from = plan.start if own_timeline else lead
     vf = (
-        f"fps=fps=1/{plan.interval!r}:start_time={lead!r}:round=up,{geometry.filters},"
+        f"{DEINTERLACE + ',' if info.interlaced else ''}"
+        f"fps=fps=1/{plan.interval!r}:start_time={slots_from!r}:round=up,{geometry.filters},"
         f"format={pix_fmt},settb=1,setpts=N"
     )
-    args = ffmpeg.safe_input_args(
+    args = ["-copyts", "-start_at_zero"] if own_timeline else []
+    args += ffmpeg.safe_input_args(
         source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
     )
-    args += ["-ss", f"{plan.start - lead:.6f}", "-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
+    if seek > 0:
+        # Never ``-ss 0``: where the demuxer cannot seek (FLV without an index
+        # starting at a non-zero timestamp) it makes ffmpeg drop every frame.
+        args += ["-ss", f"{seek:.6f}"]
+    args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
     args += ["-frames:v", str(plan.count), "-r", "1", "-c:v", "ffv1", "-y", out.name]

@@ -54,12 +54,13 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _form_errors(request, form, form.errors, status=400)
     try:
         spec = form.to_spec()
-        info = services.upload_check(request.FILES["video"], spec)
+        source = form.source_upload()  # one video, or an HLS bundle assembled
+        info = services.upload_check(source, spec)
         task = services.task_create(
             owner=request.user,
             spec=spec,
-            upload=request.FILES["video"],
-            original_filename=request.FILES["video"].name,
+            upload=source,
+            original_filename=source.name,
             source_duration=info.duration,
         )
     except PipelineError as exc:

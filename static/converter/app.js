@@ -14,8 +14,22 @@
     var input = document.getElementById("id_video");
     var zone = document.getElementById("dropzone");
     var label = document.getElementById("dz-file");
+    // Django refuses a request with more files than DATA_UPLOAD_MAX_NUMBER_FILES (100).
+    var MAX_FILES = 100;
     var showName = function () {
-      if (input.files.length) label.textContent = input.files[0].name + " (" + humanBytes(input.files[0].size) + ")";
+      var files = input.files;
+      if (files.length === 1) {
+        label.textContent = files[0].name + " (" + humanBytes(files[0].size) + ")";
+      } else if (files.length > 1) {
+        // An HLS bundle: name the playlist and count its segments.
+        var total = 0, playlist = null;
+        for (var i = 0; i < files.length; i++) {
+          total += files[i].size;
+          if (/\.m3u8?$/i.test(files[i].name)) playlist = files[i].name;
+        }
+        label.textContent = (playlist ? playlist + " + " + (files.length - 1) + " segments" : files.length + " files") +
+          " (" + humanBytes(total) + ")";
+      }
     };
     input.addEventListener("change", showName);
     ["dragenter", "dragover"].forEach(function (ev) {
@@ -41,6 +55,11 @@
       error.hidden = true;
       if (!input.files.length) {
         error.textContent = "Choose a video first.";
+        error.hidden = false;
+        return;
+      }
+      if (input.files.length >= MAX_FILES) {
+        error.textContent = "At most " + (MAX_FILES - 1) + " segments can be uploaded with a playlist.";
         error.hidden = false;
         return;
       }

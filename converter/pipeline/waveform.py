@@ -1,0 +1,82 @@
+"""An animation of a sound: frame k draws the waveform of the audio heard from
+``start + k x interval`` for one interval (ffmpeg's showwaves filter), so the
+animation plays the sound's shape in time. Off by default; a task asks for it
+with ``AnimationSpec.waveform`` (for audio files, and for the sound of videos).
+
+The drawing goes through the same safe ffmpeg runner and input options as
+video sampling and is written the same way (a lossless 1-fps clip that
+``sample.read_frames`` reads), so encoders cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from . import ffmpeg, mpegts
+from .errors import PipelineError
+from .geometry import Geometry
+from .limits import Limits
+from .probe import VideoInfo
+from .sample import FramePlan
+
+# The waveform's own canvas: Width/Height fractions and ScaleType apply to it
+# as they apply to a video's picture. 8:3 suits a voice clip in a chat.
+CANVAS = (640, 240)
+BACKGROUND = "0x111827"
+WAVE_COLOUR = "0x38bdf8"
+BASE_RATE_HZ = 44_100  # columns are drawn from about this many samples a second
+
+
+def normalise(
+    source: Path,
+    info: VideoInfo,
+    plan: FramePlan,
+    geometry: Geometry,
+    workdir: Path,
+    limits: Limits,
+    on_progress: Callable[[float], None] | None = None,
+) -> Path:
+    """Draw the planned frames into ``workdir/frames.mkv`` at 1 fps (frame k
+    at k seconds), exactly like ``sample.normalise`` writes video frames."""
+    if info.audio_stream is None:
+        raise PipelineError("NoAudioStream", "This file has no sound to draw a waveform of.")
+    out = workdir / "frames.mkv"
+    if info.demuxer == "mpegts":
+        source = mpegts.without_sdt(source, workdir / "source.ts")
+    w, h = CANVAS
+    # Each frame is one interval of sound drawn as ``w`` columns of ``n``
+    # samples. showwaves frames by sample count, so resample the sound to the
+    # rate at which ``n x w`` samples last exactly one interval; otherwise the
+    # frames drift away from their times (1.3 % at 0.25 s).
+    n = max(1, round(BASE_RATE_HZ * plan.interval / w))
+    rate = max(1, round(n * w / plan.interval))
+    bg = [int(BACKGROUND[i : i + 2], 16) for i in (2, 4, 6)]
+    # showwaves (ffmpeg 7.0.2) first sends an empty frame and keeps the last
+    # interval until more sound comes: pad two intervals of silence and drop
+    # the first frame, so frame k draws exactly [start + k x interval, + interval).
+    # It draws on transparent black; lutrgb paints that black with the
+    # background colour (the wave colour has no zero channel).
+    graph = (
+        f"[0:a:{info.audio_stream}]aformat=channel_layouts=mono,aresample={rate},"
+        f"apad=pad_dur={2 * plan.interval!r},"
+        f"showwaves=s={w}x{h}:mode=cline:draw=full:n={n}:colors={WAVE_COLOUR},trim=start_frame=1,"
+        f"format=rgb24,lutrgb=r='if(val,val,{bg[0]})':g='if(val,val,{bg[1]})':b='if(val,val,{bg[2]})',"
+        f"{geometry.filters},format=rgb24,settb=1,setpts=N[v]"
+    )
+    args = ffmpeg.safe_input_args(source, info.demuxer, max_pixels=limits.max_source_pixels)
+    if plan.start > 0:
+        args += ["-ss", f"{plan.start:.6f}"]
+    window = plan.count * plan.interval
+    args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
+    args += ["-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1", "-map_chapters", "-1"]
+    args += ["-frames:v", str(plan.count), "-r", "1", "-c:v", "ffv1", "-y", out.name]
+
+    def progress(block: dict[str, str]) -> None:
+        if on_progress and block.get("frame", "").isdigit():
+            on_progress(min(1.0, int(block["frame"]) / plan.count))
+
+    ffmpeg.run(args, timeout_s=limits.task_timeout_s, cwd=workdir, on_progress=progress)
+    if not out.exists() or out.stat().st_size == 0:
+        raise PipelineError("DecodeFailed", "No sound could be decoded from the file.")
+    return out

@@ -1,0 +1,152 @@
+"""Uploads of every kind through the upload page (Django's test client): an
+HLS playlist with its segments, audio-only files, a playlist alone."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from converter import services
+from converter.models import Task
+from tests.factories import make_user, task_spec, upload_of
+from tests.media import AUDIO, CONTAINERS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def form_data(video, **overrides):
+    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
+            "size": "half", "width": "", "quality": "balanced", **overrides}
+
+
+@pytest.fixture
+def user_client(client):
+    user = make_user()
+    client.force_login(user)
+    return client
+
+
+def post(client, files, **overrides):
+    return client.post(reverse("converter:upload"), form_data(files, **overrides), HTTP_ACCEPT="application/json")
+
+
+def bundle(playlist):
+    return [upload_of(p) for p in sorted(playlist.parent.iterdir())]
+
+
+@pytest.mark.parametrize("segment_type", ["mpegts", "fmp4"])
+def test_a_playlist_uploaded_with_its_segments_becomes_one_task(user_client, clips, segment_type):
+    playlist = clips.hls(segment_type)
+    response = post(user_client, bundle(playlist))
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    assert task.original_filename == "index.m3u8"
+    # The stored source is the assembled video, never the playlist
+    with task.source.open("rb") as f:
+        head = f.read(8)
+    assert not head.startswith(b"#EXTM3U")
+    assert task.source_size == sum(p.stat().st_size for p in playlist.parent.iterdir() if p.suffix != ".m3u8")
+
+
+def test_a_playlist_without_its_segments_is_refused_naming_the_missing_one(user_client, clips):
+    playlist = clips.hls("mpegts")
+    files = [f for f in bundle(playlist) if f.name != "seg001.ts"]
+    response = post(user_client, files)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "SegmentMissing" and "seg001.ts" in body["errors"]["video"][0]
+    assert post(user_client, [upload_of(playlist)]).json()["code"] == "SegmentMissing"
+    assert not Task.objects.exists()
+
+
+def test_a_playlist_pointing_outside_the_upload_is_refused(user_client, clips):
+    playlist = SimpleUploadedFile(
+        "evil.m3u8", b"#EXTM3U\n#EXTINF:1,\nhttp://169.254.169.254/latest/x.ts\n#EXTINF:1,\n../x.ts\n"
+    )
+    response = post(user_client, [playlist])
+    assert response.status_code == 400 and response.json()["code"] == "InvalidPlaylist"
+    assert not Task.objects.exists()
+
+
+def test_several_videos_without_a_playlist_are_refused(user_client, clips):
+    response = post(user_client, [upload_of(clips.container("mp4-h264")), upload_of(clips.container("webm-vp9"))])
+    assert response.status_code == 400 and response.json()["code"] == "InvalidPlaylist"
+
+
+@pytest.mark.parametrize("kind", list(AUDIO))
+def test_every_audio_format_is_refused_before_queueing(user_client, clips, kind):
+    response = post(user_client, [upload_of(clips.audio_only(kind))])
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "NoVideoStream" and "audio" in body["errors"]["video"][0]
+    assert not Task.objects.exists()
+
+
+# Every input of the format matrix through the real upload path (form, header
+# probe, S3 storage, the service that the worker runs), with the size and
+# frame count the stored animation must have (2 s at 4 fps: 8 frames, 9 when
+# a longer audio track makes the file 2.0x s long).
+UPLOADS = [(kind, (320, 240), (8, 9)) for kind in CONTAINERS] + [
+    ("rotated:90", (240, 320), (8,)),
+    ("rotated:180", (320, 240), (8,)),
+    ("rotated:270", (240, 320), (8,)),
+    ("variable_frame_rate", (320, 240), (12,)),
+    ("odd_size", (101, 57), (8,)),
+    ("anamorphic", (320, 240), (8,)),
+    ("ten_bit", (320, 240), (8,)),
+    ("full_chroma", (320, 240), (8,)),
+    ("interlaced", (320, 240), (8,)),
+    ("without_duration", (320, 240), (8,)),
+    ("broken_audio", (320, 240), (8,)),
+    ("two_video_streams", (320, 240), (8,)),
+    ("alpha", (160, 120), (8,)),
+    ("one_frame", (320, 240), (1,)),
+]
+
+
+def make_clip(clips, kind: str):
+    if kind in CONTAINERS:
+        return clips.container(kind)
+    name, _, arg = kind.partition(":")
+    return getattr(clips, name)(*([int(arg)] if arg else []))
+
+
+@pytest.mark.parametrize("kind,size,frames", UPLOADS, ids=[u[0] for u in UPLOADS])
+def test_every_input_converts_through_a_real_upload(user_client, clips, kind, size, frames):
+    src = make_clip(clips, kind)
+    response = post(user_client, [upload_of(src)], format="webp", fps="4", size="original")
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    services.task_run(task)  # what the worker runs, inline
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    output = task.outputs.get()
+    assert (output.width, output.height) == size and output.frames in frames
+    with output.file.open("rb") as f:
+        image = Image.open(io.BytesIO(f.read()))
+        assert (image.format, image.size) == ("WEBP", size)
+        assert getattr(image, "n_frames", 1) <= output.frames  # identical frames may merge
+
+
+def test_an_audio_file_with_the_waveform_option_is_queued(user_client, clips):
+    response = post(user_client, [upload_of(clips.audio_only("mp3"))], waveform="on")
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(task_id=response.json()["task_id"])
+    assert task.spec["animations"][0]["waveform"] is True
+
+
+def test_a_waveform_task_runs_on_an_audio_file(clips):
+    task = services.task_create(
+        owner=make_user(), spec=task_spec(waveform=True, width=0.5),
+        upload=upload_of(clips.audio_only("m4a", rising=True)), original_filename="voice.m4a",
+    )
+    services.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    assert task.probe["audio_only"] is True
+    output = task.outputs.get()
+    assert (output.width, output.height, output.frames) == (320, 120, 4)  # 2 s at 0.5 s intervals
