@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 import imageio_ffmpeg
 
 from .errors import PipelineError
+from .limits import Limits
 
 FFMPEG = os.environ.get("FFMPEG_BINARY") or imageio_ffmpeg.get_ffmpeg_exe()
 _PR_SET_PDEATHSIG = 1
@@ -79,13 +80,14 @@ def run(
     timeout_s: float,
     cwd: Path | None = None,
     on_progress: Callable[[dict[str, str]], None] | None = None,
-    memory_bytes: int | None = None,
+    memory_bytes: int | None = Limits.ffmpeg_memory_bytes,
 ) -> None:
     """Run ffmpeg with ``args``; report ``-progress`` blocks to ``on_progress``.
 
     Raises ``PipelineError`` with code ``Timeout`` past ``timeout_s`` and
     ``DecodeFailed`` on a non-zero exit (with the tail of ffmpeg's errors).
-    ``memory_bytes`` caps ffmpeg's address space (RLIMIT_AS).
+    ``memory_bytes`` caps ffmpeg's address space (RLIMIT_AS); a caller that
+    forgets it still gets the default cap, ``None`` lifts it.
     """
     cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats"]
     if on_progress:

@@ -76,7 +76,10 @@ def normalise(
         if on_progress and block.get("frame", "").isdigit():
             on_progress(min(1.0, int(block["frame"]) / plan.count))
 
-    ffmpeg.run(args, timeout_s=limits.task_timeout_s, cwd=workdir, on_progress=progress)
+    ffmpeg.run(
+        args, timeout_s=limits.task_timeout_s, cwd=workdir, on_progress=progress,
+        memory_bytes=limits.ffmpeg_memory_bytes,
+    )
     if not out.exists() or out.stat().st_size == 0:
         raise PipelineError("DecodeFailed", "No sound could be decoded from the file.")
     return out
