@@ -159,7 +159,9 @@ def document(server: str = "/") -> dict[str, Any]:
             "operationId": name,
             "summary": spec["summary"],
             "security": [{"bearer": []}, {"keyHeaders": []}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": spec["request"]}}},
+            # An action with no required field also takes an empty body.
+            "requestBody": {"required": bool(spec["request"].get("required")),
+                            "content": {"application/json": {"schema": spec["request"]}}},
             "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": spec["response"]}}},
                           **errors},
         }}

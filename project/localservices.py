@@ -154,7 +154,9 @@ def seaweed_service(s3: S3Config, s3_port: int, data_dir: Path, base_port: int |
         "credentials": [{"accessKey": s3.access_key, "secretKey": s3.secret_key}],
         "actions": ["Admin", "Read", "List", "Tagging", "Write"],
     }]}))
-    base = base_port or _free_low_port_block()
+    base = base_port or free_seaweed_port(3)
+    while not base_port and base <= s3_port < base + 3:  # not yet listening, so not seen as taken
+        base = free_seaweed_port(3)
     argv = [
         weed_binary(), "mini", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         f"-s3.port={s3_port}", f"-master.port={base}", f"-volume.port={base + 1}",
@@ -175,16 +177,17 @@ def seaweed_service(s3: S3Config, s3_port: int, data_dir: Path, base_port: int |
     return Service("seaweedfs", argv, data_dir / "weed.log", ready)
 
 
-def _free_low_port_block() -> int:
-    """Three consecutive free ports below 45000 (their +10000 gRPC twins too)."""
+def free_seaweed_port(count: int = 1) -> int:
+    """``count`` consecutive free ports below 45000 whose gRPC twins (+10000,
+    which SeaweedFS opens beside every HTTP port) are free too. An ordinary
+    ephemeral port may be above 55535, where the twin cannot exist."""
     for _ in range(200):
-        base = free_port()
-        if base > 45000:
-            base = 20000 + base % 20000
-        ports = [base, base + 1, base + 2, base + 10000, base + 10001, base + 10002]
+        base = 20000 + free_port() % 25000
+        ports = [p + twin for p in range(base, base + count) for twin in (0, 10000)]
         if not any(port_open(p) for p in ports):
             return base
     raise RuntimeError("no free port block for SeaweedFS")
+
 
 
 def postgres_service(port: int, data_dir: Path) -> Service:

@@ -24,7 +24,7 @@ class Services:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.redis_port = ls.free_port()
-        self.s3_port = ls.free_port()
+        self.s3_port = ls.free_seaweed_port()
         self.s3 = ls.S3Config(f"http://127.0.0.1:{self.s3_port}", S3.bucket, S3.access_key, S3.secret_key)
         self.redis = ls.redis_service(self.redis_port, root / "redis", persist=False)
         self.seaweed = ls.seaweed_service(self.s3, self.s3_port, root / "seaweedfs")

@@ -22,7 +22,7 @@ def embedded_env(data: Path) -> dict:
     env.update(
         CONVERTER_DATA_DIR=str(data),
         REDIS_URL=f"redis://127.0.0.1:{ls.free_port()}/0",
-        CONVERTER_S3_ENDPOINT=f"http://127.0.0.1:{ls.free_port()}",
+        CONVERTER_S3_ENDPOINT=f"http://127.0.0.1:{ls.free_seaweed_port()}",
     )
     return env
 
