@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from tests import services_plugin
@@ -25,6 +24,17 @@ def clips(tmp_path_factory) -> Clips:
 @pytest.fixture(scope="session")
 def services_handle() -> services_plugin.Services:
     return services_plugin.SERVICES
+
+
+@pytest.fixture
+def user_client(client):
+    """Django's test client, logged in as a new user (``client.user``)."""
+    from tests.factories import make_user
+
+    user = make_user()
+    client.force_login(user)
+    client.user = user
+    return client
 
 
 @pytest.fixture(autouse=True)

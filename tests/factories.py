@@ -25,3 +25,9 @@ def upload_of(path: Path, name: str | None = None) -> SimpleUploadedFile:
 def task_spec(trim_start: float = 0.0, trim_duration: float = 0.0, **animation) -> TaskSpec:
     fields = {"format": "gif", "interval": 0.5, "frame_rate": 2.0, "width": 80.0, **animation}
     return TaskSpec(Trim(trim_start, trim_duration), (AnimationSpec.create(**fields),))
+
+
+def form_data(video, **overrides) -> dict:
+    """The upload form's fields, with sensible choices, for Django's test client."""
+    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
+            "size": "half", "width": "", "quality": "balanced", **overrides}

@@ -4,7 +4,6 @@ SQLite, its own Redis and S3 server, a worker and the web server."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys

@@ -8,22 +8,11 @@ from django.urls import reverse
 
 from converter import services
 from converter.models import Task
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import form_data, make_user, task_spec, upload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def form_data(video, **overrides):
-    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
-            "size": "half", "width": "", "quality": "balanced", **overrides}
-
-
-@pytest.fixture
-def user_client(client):
-    user = make_user()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def test_pages_need_a_login(client):

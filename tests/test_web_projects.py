@@ -14,13 +14,6 @@ from tests.factories import make_user, upload_of
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def user_client(client):
-    user = make_user()
-    client.force_login(user)
-    client.user = user
-    return client
-
 
 def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_client):
     response = user_client.post(reverse("converter:project-list"), {"name": "shop", "monthly_frame_quota": "900"})

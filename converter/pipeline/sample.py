@@ -135,18 +135,33 @@ def normalise(
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
-    args += ["-frames:v", str(plan.count), "-r", "1", "-c:v", "ffv1", "-y", out.name]
+    return write_clip(args, out, plan.count, limits, on_progress, "No frame could be decoded from the video.")
+
+
+def write_clip(
+    args: list[str],
+    out: Path,
+    count: int,
+    limits: Limits,
+    on_progress: Callable[[float], None] | None,
+    nothing_decoded: str,
+) -> Path:
+    """Finish and run an ffmpeg command (inputs and filters in ``args``) that
+    writes ``count`` frames as a lossless 1-fps clip to ``out``, reporting the
+    fraction of frames written. ``nothing_decoded`` is the message when no
+    frame came out."""
+    args = [*args, "-frames:v", str(count), "-r", "1", "-c:v", "ffv1", "-y", out.name]
 
     def progress(block: dict[str, str]) -> None:
         if on_progress and block.get("frame", "").isdigit():
-            on_progress(min(1.0, int(block["frame"]) / plan.count))
+            on_progress(min(1.0, int(block["frame"]) / count))
 
     ffmpeg.run(
-        args, timeout_s=limits.task_timeout_s, cwd=workdir, on_progress=progress,
+        args, timeout_s=limits.task_timeout_s, cwd=out.parent, on_progress=progress,
         memory_bytes=limits.ffmpeg_memory_bytes,
     )
     if not out.exists() or out.stat().st_size == 0:
-        raise PipelineError("DecodeFailed", "No frame could be decoded from the video.")
+        raise PipelineError("DecodeFailed", nothing_decoded)
     return out
 
 

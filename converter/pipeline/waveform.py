@@ -18,7 +18,7 @@ from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .sample import FramePlan
+from .sample import FramePlan, write_clip
 
 # The waveform's own canvas: Width/Height fractions and ScaleType apply to it
 # as they apply to a video's picture. 8:3 suits a voice clip in a chat.
@@ -70,16 +70,4 @@ def normalise(
     window = plan.count * plan.interval
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1", "-map_chapters", "-1"]
-    args += ["-frames:v", str(plan.count), "-r", "1", "-c:v", "ffv1", "-y", out.name]
-
-    def progress(block: dict[str, str]) -> None:
-        if on_progress and block.get("frame", "").isdigit():
-            on_progress(min(1.0, int(block["frame"]) / plan.count))
-
-    ffmpeg.run(
-        args, timeout_s=limits.task_timeout_s, cwd=workdir, on_progress=progress,
-        memory_bytes=limits.ffmpeg_memory_bytes,
-    )
-    if not out.exists() or out.stat().st_size == 0:
-        raise PipelineError("DecodeFailed", "No sound could be decoded from the file.")
-    return out
+    return write_clip(args, out, plan.count, limits, on_progress, "No sound could be decoded from the file.")

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import os
 import stat
-from pathlib import Path
 
 import pytest
 from django.db import connection

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 
-import pytest
 
 from converter import reconcile, services
 from converter.models import Task

@@ -3,7 +3,6 @@ proving that hostile input or an outbound request never reached it."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

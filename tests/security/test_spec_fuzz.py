@@ -8,7 +8,7 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from converter.spec import AnimationSpec, SpecError, TaskSpec, Trim
+from converter.spec import AnimationSpec, SpecError, Trim
 
 FIELDS = ["Format", "Interval", "FrameRate", "Number", "StartTime", "Width", "Height", "ScaleType",
           "URI", "Quality", "Loop", "Duration"]

@@ -11,24 +11,13 @@ from django.urls import reverse
 from converter import services
 from converter.models import Task
 from converter.uploads import display_filename
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import form_data, task_spec, upload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIMIT = 100_000
 
 
-def form_data(video, **overrides):
-    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
-            "size": "half", "width": "", "quality": "balanced", **overrides}
-
-
-@pytest.fixture
-def user_client(client):
-    user = make_user()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ lives in CONVERTER_DATA_DIR, so a second run finds the first run's tasks.
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
