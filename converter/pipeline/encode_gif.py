@@ -8,12 +8,13 @@ quantized in parallel):
    when it was last painted. Comparing with the value at the last paint, not
    with the previous frame, means slow fades cannot creep: a kept pixel is never
    more than ``threshold`` from the source. Unchanged pixels are transparent
-   (disposal 1 keeps the previous picture under them), which leaves static
-   areas free of dithering flicker and makes long runs that LZW packs well.
+   (disposal 1 keeps the previous picture under them), which keeps static
+   areas from flickering and makes long runs that LZW packs well.
    The frame is cropped to the rectangle holding the changes.
 2. **Palette.** libimagequant builds a palette for the changed pixels of the
    rectangle only (unchanged ones are given as transparent), and remaps them
-   with Floyd-Steinberg dithering. This depends only on the source, so frames
+   (dithering is a setting; the benchmark turned it off). This depends only on
+   the source, so frames
    are quantized on a thread pool (cffi releases the GIL while
    libimagequant runs) while ffmpeg decodes on the other core.
 3. **Write**, in order: a changed pixel whose palette colour is exactly what
@@ -53,11 +54,15 @@ class GifSettings:
     max_quality: int = 100  # libimagequant target quality; lower may use fewer colours
 
 
-# Chosen with `python -m converter.benchmark --qualities ...` (see docs/encoding.md).
+# Chosen with the benchmark (docs/encoding.md). SSIM against the source falls
+# with any dithering on every workload measured (dither noise is structure
+# the source lacks) and bytes rise, so all levels leave it off; a kept pixel
+# also never flickers. max_quality < 100 lets libimagequant stop adding
+# colours once a region looks right, which shrinks the many small palettes.
 SETTINGS: dict[str, GifSettings] = {
-    "low": GifSettings(threshold=10, dither=0.8, speed=8, max_quality=80),
-    "balanced": GifSettings(threshold=5, dither=1.0, speed=6),
-    "best": GifSettings(threshold=2, dither=1.0, speed=3),
+    "low": GifSettings(threshold=6, dither=0.0, speed=8, max_quality=90),
+    "balanced": GifSettings(threshold=3, dither=0.0, speed=6, max_quality=99),
+    "best": GifSettings(threshold=1, dither=0.0, speed=3, max_quality=100),
 }
 
 
@@ -117,6 +122,16 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
+def _changed(a: np.ndarray, b: np.ndarray, threshold: int) -> np.ndarray:
+    """Where any channel of two H x W x 3 uint8 images differs by more than threshold."""
+    d = np.maximum(a, b)
+    d -= np.minimum(a, b)  # |a - b| without leaving uint8
+    out = d[..., 0] > threshold
+    out |= d[..., 1] > threshold  # channel by channel: a reduce over axis 2 is slow
+    out |= d[..., 2] > threshold
+    return out
+
+
 class _ChangeTracker:
     """Decides, from the source alone, which pixels each frame repaints."""
 
@@ -127,24 +142,30 @@ class _ChangeTracker:
     def region(self, frame: np.ndarray) -> tuple[int, int, np.ndarray]:
         """(left, top, RGBA region to quantize); unchanged pixels have alpha 0."""
         rgb = frame[..., :3]
-        if self.painted is None or frame.shape[2] == 4 or self.threshold < 0:
-            if frame.shape[2] == 4:
-                alpha = np.where(frame[..., 3] >= ALPHA_CUTOFF, 255, 0).astype(np.uint8)
-                return 0, 0, np.dstack([rgb, alpha])
-            self.painted = rgb.astype(np.int16)
-            return 0, 0, np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
-        diff = np.abs(rgb.astype(np.int16) - self.painted).max(axis=2)
-        changed = diff > self.threshold
+        h, w = rgb.shape[:2]
+        if frame.shape[2] == 4:
+            alpha = np.where(frame[..., 3] >= ALPHA_CUTOFF, 255, 0).astype(np.uint8)
+            return 0, 0, np.dstack([rgb, alpha])
+        if self.painted is None or self.threshold < 0:
+            self.painted = rgb.copy()
+            return 0, 0, np.dstack([rgb, np.full((h, w), 255, np.uint8)])
+        changed = _changed(rgb, self.painted, self.threshold)
         box = _bbox(changed)
         if box is None:
             return 0, 0, np.zeros((1, 1, 4), np.uint8)
         y0, y1, x0, x1 = box
         sub = changed[y0:y1, x0:x1]
-        region = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
+        region = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
         region[..., :3] = rgb[y0:y1, x0:x1]
-        region[..., 3] = sub * np.uint8(255)
-        self.painted[y0:y1, x0:x1][sub] = rgb[y0:y1, x0:x1][sub]
+        np.multiply(sub, 255, out=region[..., 3], casting="unsafe")
+        np.copyto(self.painted[y0:y1, x0:x1], rgb[y0:y1, x0:x1], where=sub[..., None])
         return x0, y0, region
+
+
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    """RGB triples as one uint32 each, for fast comparisons."""
+    rgb = rgb.astype(np.uint32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
 def _lzw(indices: np.ndarray, bits: int) -> bytes:
@@ -166,7 +187,7 @@ class _Writer:
         if loop != 1:  # NETSCAPE2.0: loop 0 = forever; n plays = n - 1 repeats
             repeats = 0 if loop == 0 else loop - 1
             self.out.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", repeats) + b"\0")
-        self.shown = np.zeros((height, width, 3), np.uint8)  # what a viewer displays
+        self.shown = np.zeros((height, width), np.uint32)  # what a viewer displays (packed)
 
     def frame(self, q: _Quantized, delay_cs: int, disposal: int) -> None:
         idx, pal = q.indices, q.palette
@@ -174,20 +195,18 @@ class _Writer:
         left, top = q.left, q.top
         if disposal == 1:
             shown = self.shown[top : top + h, left : left + w]
+            colours = _pack(pal[:, :3])[idx]
             if q.transparent >= 0:
                 # Lossless: a pixel already showing its palette colour need not be sent.
-                same = (pal[idx, :3] == shown).all(axis=2)
-                idx = np.where(same, np.uint8(q.transparent), idx)
-                opaque = idx != q.transparent
-                np.copyto(shown, pal[idx, :3], where=opaque[..., None])
-                box = _bbox(opaque)
-                if box is None:
-                    box = (0, 1, 0, 1)
+                opaque = (colours != shown) & (idx != q.transparent)
+                np.copyto(shown, colours, where=opaque)
+                idx = np.where(opaque, idx, np.uint8(q.transparent))
+                box = _bbox(opaque) or (0, 1, 0, 1)
                 y0, y1, x0, x1 = box
                 idx = idx[y0:y1, x0:x1]
                 left, top = left + x0, top + y0
             else:
-                shown[...] = pal[idx, :3]
+                shown[...] = colours
         n = len(pal)
         bits = max(2, int(n - 1).bit_length())
         table = np.zeros((1 << bits, 3), np.uint8)
