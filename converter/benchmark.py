@@ -168,17 +168,34 @@ def source_path(key: str, workdir: Path) -> tuple[Path, str]:
 # Our pipeline
 
 
-def probe_size(path: Path) -> tuple[int, int]:
+def probe(path: Path) -> tuple[int, int, float]:
+    """Width, height and frame rate of the first video stream."""
     import av
 
     with av.open(str(path)) as c:
         s = c.streams.video[0]
-        return s.codec_context.width, s.codec_context.height
+        rate = float(s.average_rate or s.guessed_rate or 30)
+        return s.codec_context.width, s.codec_context.height, rate
 
 
 def _fps_expr(interval: float) -> str:
     f = 1 / Fraction(interval).limit_denominator(1000)
     return f"{f.numerator}/{f.denominator}"
+
+
+def sample_filter(path: Path, interval: float) -> str:
+    """ffmpeg filters that pick, for every k, the source frame nearest to
+    k * interval (after the seek).
+
+    The plain ``fps`` filter keeps the *last* frame of each output slot, so
+    ``fps=1`` picks the frame nearest k + 0.5 s, not k s. Shifting the
+    timestamps by one interval less half a source frame and rounding down makes
+    slot k end half a source frame after k * interval, so its last frame is
+    the nearest one. Every ffmpeg-based tool in the benchmark gets the same
+    frames, so the comparison is about encoding alone.
+    """
+    half = 0.5 / probe(path)[2]
+    return f"setpts=PTS+{interval - half:.6f}/TB,fps={_fps_expr(interval)}:round=down"
 
 
 def our_frames(path: Path, start: float, duration: float, interval: float,
@@ -190,12 +207,12 @@ def our_frames(path: Path, start: float, duration: float, interval: float,
     scaling, and a reader thread keeps a few frames ahead so decoding runs on
     the other core while the encoder works.
     """
-    sw, sh = probe_size(path)
+    sw, sh, _ = probe(path)
     height = max(2, int(round(sh * width / sw / 2)) * 2)
     n = int(round(duration / interval + 0.4999))
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-ss", f"{start}", "-t", f"{duration}",
            "-i", str(path), "-vf",
-           f"fps={_fps_expr(interval)},scale={width}:{height}:flags=lanczos",
+           f"{sample_filter(path, interval)},scale={width}:{height}:flags=lanczos",
            "-frames:v", str(n), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     size = width * height * 3
@@ -256,21 +273,21 @@ def _ff_input(src: Path, wl: Workload) -> list[str]:
             "-t", f"{wl.duration}", "-i", str(src)]
 
 
-def _ff_filters(wl: Workload) -> str:
+def _ff_filters(src: Path, wl: Workload) -> str:
     # The playback rate: frame k shown at k / fps (settb keeps pts precise).
     fps = Fraction(wl.fps).limit_denominator(1000)
-    return (f"fps={_fps_expr(wl.interval)},scale={wl.width}:-2:flags=lanczos,"
+    return (f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos,"
             f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB")
 
 
 def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
-    vf = (_ff_filters(wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
+    vf = (_ff_filters(src, wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
           "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle")
     return [_ff_input(src, wl) + ["-vf", vf, "-loop", "0", str(out)]]
 
 
 def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
-    return [_ff_input(src, wl) + ["-vf", _ff_filters(wl), "-c:v", "libwebp_anim",
+    return [_ff_input(src, wl) + ["-vf", _ff_filters(src, wl), "-c:v", "libwebp_anim",
                                   "-quality", "75", "-loop", "0", str(out)]]
 
 
@@ -291,7 +308,7 @@ def cmds_gifski(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str
     shutil.rmtree(pngs, ignore_errors=True)
     pngs.mkdir(parents=True)
     extract = _ff_input(src, wl) + [
-        "-vf", f"fps={_fps_expr(wl.interval)},scale={wl.width}:-2:flags=lanczos",
+        "-vf", f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos",
         str(pngs / "f%05d.png")]
     # gifski takes the sorted file list; a shell glob would need a shell, so
     # the list is expanded by a tiny sh wrapper at run time.

@@ -12,11 +12,10 @@ quantized in parallel):
    areas from flickering and makes long runs that LZW packs well.
    The frame is cropped to the rectangle holding the changes.
 2. **Palette.** libimagequant builds a palette for the changed pixels of the
-   rectangle only (unchanged ones are given as transparent), and remaps them
+   rectangle only (unchanged ones are given as transparent) and remaps them
    (dithering is a setting; the benchmark turned it off). This depends only on
-   the source, so frames
-   are quantized on a thread pool (cffi releases the GIL while
-   libimagequant runs) while ffmpeg decodes on the other core.
+   the source, so frames are quantized on a thread pool (cffi releases the
+   GIL while libimagequant runs) while ffmpeg decodes on the other core.
 3. **Write**, in order: a changed pixel whose palette colour is exactly what
    is already displayed becomes transparent too; the rectangle shrinks to what
    is left; Pillow's LZW coder packs it with the smallest code size the palette
