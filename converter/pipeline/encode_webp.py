@@ -72,6 +72,7 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
 
     enc = None
     shape = None
+    has_alpha = False
     timestamp = 0
     durations: list[int] = []
     for frame in frames:
@@ -81,6 +82,7 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
         elif frame.shape != shape:
             raise ValueError("all frames must have the same size")
         im = _rgba_image(frame)
+        has_alpha = has_alpha or (frame.shape[2] == 4 and bool((frame[..., 3] < 255).any()))
         enc.add(im.getim(), timestamp, False, s.quality, 100, s.method)
         # spread_durations, one frame at a time (its i-th value depends only on i).
         ms = round((len(durations) + 1) * options.frame_duration_ms) - timestamp
@@ -92,7 +94,23 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     data = enc.assemble("", b"", "")
     if data is None:
         raise RuntimeError("libwebp returned no data")
-    return Encoded(bytes(data), len(durations), durations)
+    return Encoded(_mark_alpha(bytes(data)) if has_alpha else bytes(data), len(durations),
+                   durations)
+
+
+def _mark_alpha(data: bytes) -> bytes:
+    """Set the VP8X "has alpha" flag.
+
+    libwebp crops each frame to what it must paint, so when every painted
+    rectangle is opaque and the transparency lies only in the (transparent)
+    canvas around them, it leaves the flag unset and decoders show the frames
+    opaque. The flag only says that transparency is present, which it is.
+    """
+    if data[12:16] != b"VP8X":
+        return data
+    out = bytearray(data)
+    out[20] |= 0x10
+    return bytes(out)
 
 
 def _encode_public(frames: Iterable[np.ndarray], options: EncodeOptions,
