@@ -82,34 +82,81 @@ def _pair(name: str, **kw: object) -> list[Workload]:
 
 WORKLOADS: list[Workload] = [
     # The two reference requests: 1 frame a second at 15 fps, half size.
-    *_pair("ref-whole", source="bbb", start=0, duration=30, interval=1, fps=15, width=640),
-    *_pair("ref-5-30", source="bbb", start=5, duration=25, interval=1, fps=15, width=640),
+    *_pair(
+        "ref-whole", source="bbb", start=0, duration=30, interval=1, fps=15, width=640
+    ),
+    *_pair(
+        "ref-5-30", source="bbb", start=5, duration=25, interval=1, fps=15, width=640
+    ),
     # A social clip: 5 s of motion at 15 fps, 480 px wide.
-    *_pair("social", source="bbb", start=10, duration=5, interval=1 / 15, fps=15,
-           width=480, quick=True),
+    *_pair(
+        "social",
+        source="bbb",
+        start=10,
+        duration=5,
+        interval=1 / 15,
+        fps=15,
+        width=480,
+        quick=True,
+    ),
     # Full-HD source at 10 fps, 640 px.
-    *_pair("fullhd", source="smpte", start=0, duration=10, interval=0.1, fps=10, width=640),
+    *_pair(
+        "fullhd", source="smpte", start=0, duration=10, interval=0.1, fps=10, width=640
+    ),
     # Screen-recording-like: static background, a little motion.
-    *_pair("screen", source="screen", start=0, duration=6, interval=0.1, fps=10,
-           width=640, quick=True),
+    *_pair(
+        "screen",
+        source="screen",
+        start=0,
+        duration=6,
+        interval=0.1,
+        fps=10,
+        width=640,
+        quick=True,
+    ),
     # Memory must not grow with the source's length: 30 s of 1080p.
-    Workload("long1080-gif", source="smpte30", fmt="gif", start=0, duration=30, interval=0.1,
-             fps=10, width=640, tools=("ours", "ffmpeg")),
+    Workload(
+        "long1080-gif",
+        source="smpte30",
+        fmt="gif",
+        start=0,
+        duration=30,
+        interval=0.1,
+        fps=10,
+        width=640,
+        tools=("ours", "ffmpeg"),
+    ),
 ]
 
 
 def _make_testsrc(out: Path, size: str, rate: int, seconds: int) -> None:
     subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-         f"testsrc2=size={size}:rate={rate}:duration={seconds}",
-         "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-         str(out)],
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "20",
+            "-pix_fmt",
+            "yuv420p",
+            str(out),
+        ],
         check=True,
     )
 
 
-def make_screen_clip(out: Path, width: int = 1280, height: int = 720,
-                     fps: int = 30, seconds: int = 6) -> None:
+def make_screen_clip(
+    out: Path, width: int = 1280, height: int = 720, fps: int = 30, seconds: int = 6
+) -> None:
     """A screen-recording-like clip: a static desktop with gradients and text
     lines, a moving pointer, a line being typed and a progress bar."""
     rng = np.random.default_rng(7)
@@ -122,16 +169,40 @@ def make_screen_clip(out: Path, width: int = 1280, height: int = 720,
     r = np.hypot(yy - 150, xx - 210) / 260
     panel = np.stack([200 - 120 * r, 150 - 60 * r, 90 + 100 * r], axis=2)
     bg[80:380, 820:1240] = np.clip(panel, 0, 255).astype(np.uint8)
-    bg[40:, :220] = (225 - 30 * np.linspace(0, 1, h - 40))[:, None, None].astype(np.uint8)
+    bg[40:, :220] = (225 - 30 * np.linspace(0, 1, h - 40))[:, None, None].astype(
+        np.uint8
+    )
     for i in range(22):  # "text" in the sidebar and the document
         y = 70 + i * 28
-        bg[y:y + 9, 24:24 + int(rng.integers(60, 170))] = 90
+        bg[y : y + 9, 24 : 24 + int(rng.integers(60, 170))] = 90
         if y < 680:
-            bg[y:y + 9, 260:260 + int(rng.integers(200, 520))] = 40
+            bg[y : y + 9, 260 : 260 + int(rng.integers(200, 520))] = 40
     proc = subprocess.Popen(
-        [ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-         "-s", f"{w}x{h}", "-r", str(fps), "-i", "-", "-c:v", "libx264",
-         "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(out)],
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            str(out),
+        ],
         stdin=subprocess.PIPE,
     )
     assert proc.stdin is not None
@@ -140,11 +211,11 @@ def make_screen_clip(out: Path, width: int = 1280, height: int = 720,
         f = bg.copy()
         t = k / n
         px, py = int(300 + 700 * t), int(500 - 300 * np.sin(np.pi * t))  # pointer
-        f[py:py + 18, px:px + 3] = 0
-        f[py + 2:py + 14, px + 3:px + 10] = 255
+        f[py : py + 18, px : px + 3] = 0
+        f[py + 2 : py + 14, px + 3 : px + 10] = 255
         typed = int(40 + 480 * t)  # a line being typed
-        f[660:672, 260:260 + typed] = 30
-        f[f.shape[0] - 30:f.shape[0] - 18, 260:260 + int(900 * t)] = (60, 170, 80)
+        f[660:672, 260 : 260 + typed] = 30
+        f[f.shape[0] - 30 : f.shape[0] - 18, 260 : 260 + int(900 * t)] = (60, 170, 80)
         proc.stdin.write(f.tobytes())
     proc.stdin.close()
     if proc.wait() != 0:
@@ -157,8 +228,23 @@ def make_long_1080(out: Path) -> None:
     if not smpte.exists():
         _make_testsrc(out, "1920x1080", 25, 30)
         return
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-stream_loop", "2", "-i", str(smpte),
-                    "-an", "-c", "copy", str(out)], check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "2",
+            "-i",
+            str(smpte),
+            "-an",
+            "-c",
+            "copy",
+            str(out),
+        ],
+        check=True,
+    )
 
 
 SOURCES: dict[str, tuple[str, Callable[[Path], None]]] = {
@@ -215,8 +301,9 @@ def sample_filter(path: Path, interval: float) -> str:
     return f"setpts=PTS+{interval - half:.6f}/TB,fps={_fps_expr(interval)}:round=down"
 
 
-def our_frames(path: Path, start: float, duration: float, interval: float,
-               width: int) -> Iterator[np.ndarray]:
+def our_frames(
+    path: Path, start: float, duration: float, interval: float, width: int
+) -> Iterator[np.ndarray]:
     """Frames at start + k * interval, ``width`` wide, as RGB arrays.
 
     The one place to swap for the app's sampling pipeline. ffmpeg seeks
@@ -227,10 +314,27 @@ def our_frames(path: Path, start: float, duration: float, interval: float,
     sw, sh, _ = probe(path)
     height = max(2, int(round(sh * width / sw / 2)) * 2)
     n = int(round(duration / interval + 0.4999))
-    cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-ss", f"{start}", "-t", f"{duration}",
-           "-i", str(path), "-vf",
-           f"{sample_filter(path, interval)},scale={width}:{height}:flags=lanczos",
-           "-frames:v", str(n), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-nostdin",
+        "-ss",
+        f"{start}",
+        "-t",
+        f"{duration}",
+        "-i",
+        str(path),
+        "-vf",
+        f"{sample_filter(path, interval)},scale={width}:{height}:flags=lanczos",
+        "-frames:v",
+        str(n),
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
     size = width * height * 3
     q: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
@@ -260,17 +364,22 @@ def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
 
     encoder = {"gif": encode_gif.encode, "webp": encode_webp.encode}[wl.fmt]
     frames = our_frames(src, wl.start, wl.duration, wl.interval, wl.width)
-    result = encoder(frames, EncodeOptions(frame_duration_ms=1000 / wl.fps, quality=quality))
+    result = encoder(
+        frames, EncodeOptions(frame_duration_ms=1000 / wl.fps, quality=quality)
+    )
     out.write_bytes(result.data)
 
 
 def run_moviepy(src: Path, wl: Workload, out: Path) -> None:
     from moviepy import VideoFileClip, vfx
 
-    with VideoFileClip(str(src), audio=False, target_resolution=(wl.width, None)) as clip:
+    with VideoFileClip(
+        str(src), audio=False, target_resolution=(wl.width, None)
+    ) as clip:
         end = min(wl.start + wl.duration, clip.duration)
         sub = clip.subclipped(wl.start, end).with_effects(
-            [vfx.MultiplySpeed(wl.interval * wl.fps)])
+            [vfx.MultiplySpeed(wl.interval * wl.fps)]
+        )
         sub.write_gif(str(out), fps=wl.fps, loop=0, logger=None)
 
 
@@ -279,33 +388,73 @@ def run_moviepy(src: Path, wl: Workload, out: Path) -> None:
 # this module in a child (--child) so its memory is measured on its own.
 
 
-def _child(tool: str, src: Path, wl: Workload, out: Path, quality: str = "") -> list[str]:
-    cmd = [sys.executable, "-m", "converter.benchmark", "--child", tool,
-           "--workload", wl.name, "--src", str(src), "--out", str(out)]
+def _child(
+    tool: str, src: Path, wl: Workload, out: Path, quality: str = ""
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "converter.benchmark",
+        "--child",
+        tool,
+        "--workload",
+        wl.name,
+        "--src",
+        str(src),
+        "--out",
+        str(out),
+    ]
     return cmd + (["--quality", quality] if quality else [])
 
 
 def _ff_input(src: Path, wl: Workload) -> list[str]:
-    return [ffmpeg_exe(), "-v", "error", "-y", "-nostdin", "-ss", f"{wl.start}",
-            "-t", f"{wl.duration}", "-i", str(src)]
+    return [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-y",
+        "-nostdin",
+        "-ss",
+        f"{wl.start}",
+        "-t",
+        f"{wl.duration}",
+        "-i",
+        str(src),
+    ]
 
 
 def _ff_filters(src: Path, wl: Workload) -> str:
     # The playback rate: frame k shown at k / fps (settb keeps pts precise).
     fps = Fraction(wl.fps).limit_denominator(1000)
-    return (f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos,"
-            f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB")
+    return (
+        f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos,"
+        f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB"
+    )
 
 
 def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
-    vf = (_ff_filters(src, wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
-          "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle")
+    vf = (
+        _ff_filters(src, wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
+        "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle"
+    )
     return [_ff_input(src, wl) + ["-vf", vf, "-loop", "0", str(out)]]
 
 
 def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
-    return [_ff_input(src, wl) + ["-vf", _ff_filters(src, wl), "-c:v", "libwebp_anim",
-                                  "-quality", "75", "-loop", "0", str(out)]]
+    return [
+        _ff_input(src, wl)
+        + [
+            "-vf",
+            _ff_filters(src, wl),
+            "-c:v",
+            "libwebp_anim",
+            "-quality",
+            "75",
+            "-loop",
+            "0",
+            str(out),
+        ]
+    ]
 
 
 def find_gifski() -> Path | None:
@@ -325,12 +474,20 @@ def cmds_gifski(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str
     shutil.rmtree(pngs, ignore_errors=True)
     pngs.mkdir(parents=True)
     extract = _ff_input(src, wl) + [
-        "-vf", f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos",
-        str(pngs / "f%05d.png")]
+        "-vf",
+        f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos",
+        str(pngs / "f%05d.png"),
+    ]
     # gifski takes the sorted file list; a shell glob would need a shell, so
     # the list is expanded by a tiny sh wrapper at run time.
-    encode = ["sh", "-c", f'exec "$0" -q --repeat 0 -r {wl.fps:g} -W {wl.width} -o "$1" "$2"/f*.png',
-              str(gifski), str(out), str(pngs)]
+    encode = [
+        "sh",
+        "-c",
+        f'exec "$0" -q --repeat 0 -r {wl.fps:g} -W {wl.width} -o "$1" "$2"/f*.png',
+        str(gifski),
+        str(out),
+        str(pngs),
+    ]
     return [extract, encode]
 
 
@@ -370,8 +527,11 @@ def run_measured(cmds: list[list[str]]) -> Run:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         for cmd in cmds:
-            proc = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, str(report), *cmd],
-                                  stdout=subprocess.PIPE, cwd=ROOT)
+            proc = subprocess.run(
+                [sys.executable, "-S", "-c", _LAUNCHER, str(report), *cmd],
+                stdout=subprocess.PIPE,
+                cwd=ROOT,
+            )
             measured = json.loads(report.read_text())
             if proc.returncode != 0 or measured["rc"] != 0:
                 raise RuntimeError(f"{cmd[0]} failed with {measured['rc']}")
@@ -399,7 +559,9 @@ def ssim(a: np.ndarray, b: np.ndarray, win: int = 7) -> float:
 
     def box(x: np.ndarray) -> np.ndarray:
         c = np.pad(np.cumsum(np.cumsum(x, 0), 1), ((1, 0), (1, 0)))
-        return (c[win:, win:] - c[:-win, win:] - c[win:, :-win] + c[:-win, :-win]) / (win * win)
+        return (c[win:, win:] - c[:-win, win:] - c[win:, :-win] + c[:-win, :-win]) / (
+            win * win
+        )
 
     out = []
     for ch in range(a.shape[2]):
@@ -407,7 +569,9 @@ def ssim(a: np.ndarray, b: np.ndarray, win: int = 7) -> float:
         ux, uy = box(x), box(y)
         vx, vy = norm * (box(x * x) - ux * ux), norm * (box(y * y) - uy * uy)
         vxy = norm * (box(x * y) - ux * uy)
-        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / (
+            (ux * ux + uy * uy + c1) * (vx + vy + c2)
+        )
         out.append(s.mean())
     return float(np.mean(out))
 
@@ -416,17 +580,34 @@ class Reference:
     """Source frames of one workload at one size, with their timestamps."""
 
     def __init__(self, src: Path, wl: Workload, w: int, h: int) -> None:
-        cmd = [ffmpeg_exe(), "-hide_banner", "-v", "info", "-ss", str(wl.start),
-               "-t", str(wl.duration + 0.2), "-i", str(src), "-vf",
-               f"scale={w}:{h}:flags=lanczos,showinfo", "-f", "rawvideo",
-               "-pix_fmt", "rgb24", "-"]
+        cmd = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-v",
+            "info",
+            "-ss",
+            str(wl.start),
+            "-t",
+            str(wl.duration + 0.2),
+            "-i",
+            str(src),
+            "-vf",
+            f"scale={w}:{h}:flags=lanczos,showinfo",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ]
         p = subprocess.run(cmd, capture_output=True, check=True)
         raw = np.frombuffer(p.stdout, np.uint8)
         n = raw.size // (w * h * 3)
         self.frames = raw[: n * w * h * 3].reshape(n, h, w, 3)
-        times = [float(line.split("pts_time:")[1].split()[0])
-                 for line in p.stderr.decode(errors="replace").splitlines()
-                 if "pts_time:" in line]
+        times = [
+            float(line.split("pts_time:")[1].split()[0])
+            for line in p.stderr.decode(errors="replace").splitlines()
+            if "pts_time:" in line
+        ]
         self.times = np.array(times[:n])
         self.interval = wl.interval
 
@@ -472,12 +653,15 @@ TOOLS_GIF = ["ours", "ffmpeg", "gifski", "moviepy"]
 TOOLS_WEBP = ["ours", "ffmpeg"]
 
 
-def tool_cmds(tool: str, src: Path, wl: Workload, out: Path, work: Path,
-              quality: str) -> list[list[str]]:
+def tool_cmds(
+    tool: str, src: Path, wl: Workload, out: Path, work: Path, quality: str
+) -> list[list[str]]:
     if tool.startswith("ours"):
         return [_child("ours", src, wl, out, quality)]
     if tool == "ffmpeg":
-        return (cmds_ffmpeg_gif if wl.fmt == "gif" else cmds_ffmpeg_webp)(src, wl, out, work)
+        return (cmds_ffmpeg_gif if wl.fmt == "gif" else cmds_ffmpeg_webp)(
+            src, wl, out, work
+        )
     if tool == "gifski":
         return cmds_gifski(src, wl, out, work)
     if tool == "moviepy":
@@ -485,17 +669,27 @@ def tool_cmds(tool: str, src: Path, wl: Workload, out: Path, work: Path,
     raise ValueError(tool)
 
 
-def bench_workload(wl: Workload, tools: list[str], runs: int, work: Path,
-                   qualities: list[str], log: Callable[[str], None]) -> list[Row]:
+def bench_workload(
+    wl: Workload,
+    tools: list[str],
+    runs: int,
+    work: Path,
+    qualities: list[str],
+    log: Callable[[str], None],
+) -> list[Row]:
     src, origin = source_path(wl.source, work)
-    log(f"# {wl.name}: {origin} start={wl.start} duration={wl.duration} "
-        f"interval={wl.interval:.4g} fps={wl.fps:g} width={wl.width}")
+    log(
+        f"# {wl.name}: {origin} start={wl.start} duration={wl.duration} "
+        f"interval={wl.interval:.4g} fps={wl.fps:g} width={wl.width}"
+    )
     rows: list[Row] = []
     refs: dict[tuple[int, int], Reference] = {}
     expanded = []
     for tool in tools:
         if tool == "ours":
-            expanded += [("ours" if q == qualities[0] else f"ours-{q}", q) for q in qualities]
+            expanded += [
+                ("ours" if q == qualities[0] else f"ours-{q}", q) for q in qualities
+            ]
         else:
             expanded.append((tool, ""))
     if "gifski" in [t for t, _ in expanded] and find_gifski() is None:
@@ -511,7 +705,8 @@ def bench_workload(wl: Workload, tools: list[str], runs: int, work: Path,
             out = work / f"{wl.name}.{tool}.{wl.fmt}"
             try:
                 measured[tool].append(
-                    run_measured(tool_cmds(tool, src, wl, out, work, quality)))
+                    run_measured(tool_cmds(tool, src, wl, out, work, quality))
+                )
             except (RuntimeError, OSError) as exc:
                 log(f"  {tool} failed: {exc}")
                 del measured[tool]
@@ -524,22 +719,36 @@ def bench_workload(wl: Workload, tools: list[str], runs: int, work: Path,
         if (w, h) not in refs:
             refs[(w, h)] = Reference(src, wl, w, h)
         scores = refs[(w, h)].score(frames)
-        rows.append(Row(
-            wl.name, tool, statistics.median(r.seconds for r in measured[tool]),
-            out.stat().st_size, len(frames), float(np.mean(scores)), float(np.min(scores)),
-            max(r.peak_rss_mb for r in measured[tool]), int(sum(durations)), int(loop)))
+        rows.append(
+            Row(
+                wl.name,
+                tool,
+                statistics.median(r.seconds for r in measured[tool]),
+                out.stat().st_size,
+                len(frames),
+                float(np.mean(scores)),
+                float(np.min(scores)),
+                max(r.peak_rss_mb for r in measured[tool]),
+                int(sum(durations)),
+                int(loop),
+            )
+        )
         log("  " + format_row(rows[-1]))
     return rows
 
 
-HEADER = (f"{'workload':<14} {'tool':<13} {'seconds':>7} {'bytes':>9} {'frames':>6} "
-          f"{'ssim':>6} {'min':>6} {'rss MB':>6} {'total ms':>8} {'loop':>4}  goal")
+HEADER = (
+    f"{'workload':<14} {'tool':<13} {'seconds':>7} {'bytes':>9} {'frames':>6} "
+    f"{'ssim':>6} {'min':>6} {'rss MB':>6} {'total ms':>8} {'loop':>4}  goal"
+)
 
 
 def format_row(r: Row) -> str:
-    return (f"{r.workload:<14} {r.tool:<13} {r.seconds:7.2f} {r.bytes:9d} {r.frames:6d} "
-            f"{r.ssim_mean:6.4f} {r.ssim_min:6.4f} {r.peak_rss_mb:6.0f} {r.total_ms:8d} "
-            f"{r.loop:4d}  {r.note}")
+    return (
+        f"{r.workload:<14} {r.tool:<13} {r.seconds:7.2f} {r.bytes:9d} {r.frames:6d} "
+        f"{r.ssim_mean:6.4f} {r.ssim_min:6.4f} {r.peak_rss_mb:6.0f} {r.total_ms:8d} "
+        f"{r.loop:4d}  {r.note}"
+    )
 
 
 def judge(rows: list[Row]) -> None:
@@ -559,26 +768,43 @@ def judge(rows: list[Row]) -> None:
             continue
         checks = [(f"time<={limit}x", r.seconds <= limit * ff.seconds)]
         if ref is not None:
-            checks += [("ssim", r.ssim_mean >= ref.ssim_mean), ("bytes", r.bytes <= ref.bytes)]
+            checks += [
+                ("ssim", r.ssim_mean >= ref.ssim_mean),
+                ("bytes", r.bytes <= ref.bytes),
+            ]
         failed = [name for name, ok in checks if not ok]
         r.note = "MET" if not failed else "NOT MET: " + ", ".join(failed)
         if ref is None:
             r.note += f" (time only: no gifski row; time {r.seconds / ff.seconds:.2f}x ffmpeg)"
             continue
-        r.note += (f" (vs {'gifski' if gif else 'ffmpeg'}: ssim {r.ssim_mean - ref.ssim_mean:+.4f}, "
-                   f"bytes {100 * (r.bytes / ref.bytes - 1):+.1f}%, "
-                   f"time {r.seconds / ff.seconds:.2f}x ffmpeg)")
+        r.note += (
+            f" (vs {'gifski' if gif else 'ffmpeg'}: ssim {r.ssim_mean - ref.ssim_mean:+.4f}, "
+            f"bytes {100 * (r.bytes / ref.bytes - 1):+.1f}%, "
+            f"time {r.seconds / ff.seconds:.2f}x ffmpeg)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small subset, one run each")
-    ap.add_argument("--runs", type=int, default=None, help="runs per tool (default 3; 1 with --quick)")
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="runs per tool (default 3; 1 with --quick)",
+    )
     ap.add_argument("--only", default="", help="comma-separated workload names")
-    ap.add_argument("--tools", default="", help="comma-separated tools (ours,ffmpeg,gifski,moviepy)")
-    ap.add_argument("--qualities", default="balanced",
-                    help="our quality settings to run, first is the row 'ours' (e.g. balanced,low,best)")
-    ap.add_argument("--workdir", default=str(OUT_DIR), help="where outputs and made clips go")
+    ap.add_argument(
+        "--tools", default="", help="comma-separated tools (ours,ffmpeg,gifski,moviepy)"
+    )
+    ap.add_argument(
+        "--qualities",
+        default="balanced",
+        help="our quality settings to run, first is the row 'ours' (e.g. balanced,low,best)",
+    )
+    ap.add_argument(
+        "--workdir", default=str(OUT_DIR), help="where outputs and made clips go"
+    )
     ap.add_argument("--json", default="", help="also write the rows as JSON here")
     # Internal: one tool run inside a child process.
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)
@@ -624,9 +850,11 @@ def main(argv: list[str] | None = None) -> int:
             tools = [t for t in tools if t in args.tools.split(",")]
         rows += bench_workload(wl, tools, runs, work, qualities, log)
     judge(rows)
-    print(f"runs per tool: {runs} (median seconds); {os.cpu_count()} CPUs; "
-          f"ffmpeg {Path(ffmpeg_exe()).name}; gifski "
-          f"{find_gifski() or 'not found: skipped'}; total {time.perf_counter() - t0:.0f} s")
+    print(
+        f"runs per tool: {runs} (median seconds); {os.cpu_count()} CPUs; "
+        f"ffmpeg {Path(ffmpeg_exe()).name}; gifski "
+        f"{find_gifski() or 'not found: skipped'}; total {time.perf_counter() - t0:.0f} s"
+    )
     print(HEADER)
     for r in rows:
         print(format_row(r))

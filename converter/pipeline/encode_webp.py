@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 from PIL import Image
 
-from .encoding import EncodeOptions, Encoded, spread_durations
+from .encoding import Encoded, EncodeOptions, spread_durations
 
 NO_KEYFRAMES = 2**31 - 1  # libwebp's own default: key frames only when smaller
 
@@ -82,7 +82,9 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
         elif frame.shape != shape:
             raise ValueError("all frames must have the same size")
         im = _rgba_image(frame)
-        has_alpha = has_alpha or (frame.shape[2] == 4 and bool((frame[..., 3] < 255).any()))
+        has_alpha = has_alpha or (
+            frame.shape[2] == 4 and bool((frame[..., 3] < 255).any())
+        )
         enc.add(im.getim(), timestamp, False, s.quality, 100, s.method)
         # spread_durations, one frame at a time (its i-th value depends only on i).
         ms = round((len(durations) + 1) * options.frame_duration_ms) - timestamp
@@ -94,8 +96,11 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     data = enc.assemble("", b"", "")
     if data is None:
         raise RuntimeError("libwebp returned no data")
-    return Encoded(_mark_alpha(bytes(data)) if has_alpha else bytes(data), len(durations),
-                   durations)
+    return Encoded(
+        _mark_alpha(bytes(data)) if has_alpha else bytes(data),
+        len(durations),
+        durations,
+    )
 
 
 def _mark_alpha(data: bytes) -> bytes:
@@ -113,16 +118,25 @@ def _mark_alpha(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _encode_public(frames: Iterable[np.ndarray], options: EncodeOptions,
-                   s: WebpSettings) -> Encoded:
+def _encode_public(
+    frames: Iterable[np.ndarray], options: EncodeOptions, s: WebpSettings
+) -> Encoded:
     images = [_rgba_image(f) for f in frames]
     if not images:
         raise ValueError("no frames to encode")
     durations = spread_durations(len(images), options.frame_duration_ms, 1)
     buf = io.BytesIO()
     images[0].save(
-        buf, "WEBP", save_all=True, append_images=images[1:], duration=durations,
-        loop=options.loop, quality=s.quality, method=s.method, allow_mixed=s.allow_mixed,
-        kmin=NO_KEYFRAMES - 1, kmax=NO_KEYFRAMES,
+        buf,
+        "WEBP",
+        save_all=True,
+        append_images=images[1:],
+        duration=durations,
+        loop=options.loop,
+        quality=s.quality,
+        method=s.method,
+        allow_mixed=s.allow_mixed,
+        kmin=NO_KEYFRAMES - 1,
+        kmax=NO_KEYFRAMES,
     )
     return Encoded(buf.getvalue(), len(images), durations)

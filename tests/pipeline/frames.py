@@ -7,7 +7,9 @@ import subprocess
 import numpy as np
 
 
-def moving_scene(count: int = 12, width: int = 160, height: int = 96) -> list[np.ndarray]:
+def moving_scene(
+    count: int = 12, width: int = 160, height: int = 96
+) -> list[np.ndarray]:
     """A soft gradient background with a bright square and a disc that move."""
     yy, xx = np.mgrid[0:height, 0:width]
     base = np.stack(
@@ -49,14 +51,27 @@ def with_alpha(count: int = 6, size: int = 64) -> list[np.ndarray]:
     return frames
 
 
-def ffmpeg_clip(count: int = 10, width: int = 192, height: int = 108) -> list[np.ndarray]:
+def ffmpeg_clip(
+    count: int = 10, width: int = 192, height: int = 108
+) -> list[np.ndarray]:
     """Frames of ffmpeg's testsrc2 pattern, decoded by the bundled ffmpeg."""
     import imageio_ffmpeg
 
     cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-        f"testsrc2=size={width}x{height}:rate=10", "-frames:v", str(count),
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={width}x{height}:rate=10",
+        "-frames:v",
+        str(count),
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-",
     ]
     raw = subprocess.run(cmd, capture_output=True, check=True).stdout
     return list(np.frombuffer(raw, np.uint8).reshape(count, height, width, 3))

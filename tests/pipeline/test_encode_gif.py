@@ -8,7 +8,12 @@ from PIL import Image
 
 from converter.pipeline import encode_gif
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
-from tests.pipeline.frames import ffmpeg_clip, flashing_squares, moving_scene, with_alpha
+from tests.pipeline.frames import (
+    ffmpeg_clip,
+    flashing_squares,
+    moving_scene,
+    with_alpha,
+)
 from tests.pipeline.ssim import ssim
 
 SSIM_FLOOR = 0.95
@@ -44,16 +49,24 @@ def test_it_loops_forever_by_default() -> None:
 
 
 def test_it_plays_n_times_when_asked() -> None:
-    three = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3))
-    once = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=1))
-    assert decoded(three.data)[2]["loop"] == 2  # NETSCAPE counts repeats after the first play
+    three = encode_gif.encode(
+        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3)
+    )
+    once = encode_gif.encode(
+        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=1)
+    )
+    assert (
+        decoded(three.data)[2]["loop"] == 2
+    )  # NETSCAPE counts repeats after the first play
     assert "loop" not in decoded(once.data)[2]
 
 
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
-    result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
+    result = encode_gif.encode(
+        frames, EncodeOptions(frame_duration_ms=100, quality=quality)
+    )
     out, _, _ = decoded(result.data)
     scores = [ssim(a, b) for a, b in zip(out, frames)]
     assert min(scores) >= SSIM_FLOOR_BY_QUALITY[quality]

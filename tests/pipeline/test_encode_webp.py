@@ -31,7 +31,9 @@ def decoded(data: bytes, mode: str = "RGB") -> tuple[list[np.ndarray], list[int]
 
 
 def test_it_keeps_every_frame_with_millisecond_durations() -> None:
-    result = encode_webp.encode(iter(moving_scene(12)), EncodeOptions(frame_duration_ms=1000 / 15))
+    result = encode_webp.encode(
+        iter(moving_scene(12)), EncodeOptions(frame_duration_ms=1000 / 15)
+    )
     out, durations, _ = decoded(result.data)
     assert len(out) == result.frames == 12
     assert durations == result.durations_ms
@@ -45,14 +47,18 @@ def test_it_loops_forever_by_default() -> None:
 
 
 def test_it_plays_n_times_when_asked() -> None:
-    result = encode_webp.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3))
+    result = encode_webp.encode(
+        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3)
+    )
     assert decoded(result.data)[2]["loop"] == 3
 
 
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
-    result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
+    result = encode_webp.encode(
+        frames, EncodeOptions(frame_duration_ms=100, quality=quality)
+    )
     out, _, _ = decoded(result.data)
     assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR[quality]
 
@@ -78,7 +84,9 @@ def test_it_keeps_transparency() -> None:
 def test_the_public_pillow_fallback_makes_the_same_kind_of_file() -> None:
     frames = moving_scene(6)
     settings = encode_webp.SETTINGS["balanced"]
-    result = encode_webp._encode_public(frames, EncodeOptions(frame_duration_ms=100), settings)
+    result = encode_webp._encode_public(
+        frames, EncodeOptions(frame_duration_ms=100), settings
+    )
     out, durations, info = decoded(result.data)
     assert len(out) == 6 and durations == [100] * 6 and info["loop"] == 0
     assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR["balanced"]

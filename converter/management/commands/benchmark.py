@@ -19,8 +19,12 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("args", nargs="*", help="options of converter.benchmark, "
-                            "after --, e.g. -- --quick (see -- --help)")
+        parser.add_argument(
+            "args",
+            nargs="*",
+            help="options of converter.benchmark, "
+            "after --, e.g. -- --quick (see -- --help)",
+        )
 
     def run_from_argv(self, argv: list[str]) -> None:
         # Hand everything after "benchmark" to the benchmark's own parser, so
