@@ -46,8 +46,9 @@ SETTINGS: dict[str, WebpSettings] = {
 def _rgba_image(frame: np.ndarray) -> Image.Image:
     if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
         raise ValueError("frames must be H x W x 3 or H x W x 4 uint8 arrays")
-    # Pillow hands RGB (as RGBX) or RGBA to libwebp as is; no alpha, no ALPH chunk.
-    return Image.fromarray(frame, "RGBA" if frame.shape[2] == 4 else "RGB")
+    # RGB or RGBA from the shape (Pillow 11 deprecates passing the mode). Pillow
+    # hands RGB (as RGBX) or RGBA to libwebp as is; no alpha, no ALPH chunk.
+    return Image.fromarray(np.ascontiguousarray(frame))
 
 
 def _encoder(size: tuple[int, int], loop: int, s: WebpSettings) -> Any:
