@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from converter.pipeline import encode_gif
+from converter.pipeline.encoding import QUALITIES, EncodeOptions
+from tests.pipeline.frames import (
+    ffmpeg_clip,
+    flashing_squares,
+    moving_scene,
+    with_alpha,
+)
+from tests.pipeline.ssim import ssim
+
+SSIM_FLOOR = 0.95
+SSIM_FLOOR_BY_QUALITY = {"low": 0.92, "balanced": SSIM_FLOOR, "best": SSIM_FLOOR}
+
+
+def decoded(data: bytes, mode: str = "RGB") -> tuple[list[np.ndarray], list[int], dict]:
+    im = Image.open(io.BytesIO(data))
+    assert im.format == "GIF"
+    frames, durations = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        im.load()
+        durations.append(im.info["duration"])
+        frames.append(np.asarray(im.convert(mode)))
+    im.seek(0)
+    return frames, durations, dict(im.info)
+
+
+def test_it_keeps_every_frame_and_spreads_durations_to_hundredths() -> None:
+    frames = moving_scene(12)
+    result = encode_gif.encode(iter(frames), EncodeOptions(frame_duration_ms=1000 / 15))
+    out, durations, _ = decoded(result.data)
+    assert len(out) == result.frames == 12
+    assert durations == result.durations_ms
+    assert set(durations) == {60, 70}
+    assert sum(durations) == 800  # 12 frames at 15 fps
+
+
+def test_it_loops_forever_by_default() -> None:
+    result = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100))
+    assert decoded(result.data)[2]["loop"] == 0
+
+
+def test_it_plays_n_times_when_asked() -> None:
+    three = encode_gif.encode(
+        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3)
+    )
+    once = encode_gif.encode(
+        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=1)
+    )
+    assert (
+        decoded(three.data)[2]["loop"] == 2
+    )  # NETSCAPE counts repeats after the first play
+    assert "loop" not in decoded(once.data)[2]
+
+
+@pytest.mark.parametrize("quality", QUALITIES)
+def test_it_stays_close_to_the_source(quality: str) -> None:
+    frames = moving_scene(10)
+    result = encode_gif.encode(
+        frames, EncodeOptions(frame_duration_ms=100, quality=quality)
+    )
+    out, _, _ = decoded(result.data)
+    scores = [ssim(a, b) for a, b in zip(out, frames)]
+    assert min(scores) >= SSIM_FLOOR_BY_QUALITY[quality]
+
+
+def test_it_stays_close_to_a_clip_decoded_by_ffmpeg() -> None:
+    frames = ffmpeg_clip(10)
+    result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
+    out, _, _ = decoded(result.data)
+    assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR
+
+
+def test_it_leaves_nothing_behind_when_content_disappears() -> None:
+    frames = flashing_squares()
+    result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
+    out, _, _ = decoded(result.data)
+    for a, b in zip(out, frames):
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 8
+
+
+def test_unchanged_frames_cost_almost_nothing() -> None:
+    still = [moving_scene(1)[0]] * 10
+    one = encode_gif.encode(still[:1], EncodeOptions(frame_duration_ms=100))
+    ten = encode_gif.encode(still, EncodeOptions(frame_duration_ms=100))
+    assert ten.frames == 10
+    assert len(ten.data) < len(one.data) + 10 * 40
+
+
+def test_it_keeps_transparency() -> None:
+    frames = with_alpha()
+    result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
+    out, _, _ = decoded(result.data, "RGBA")
+    assert len(out) == len(frames)
+    for a, b in zip(out, frames):
+        assert ((a[..., 3] > 0) == (b[..., 3] > 0)).all()
+        opaque = b[..., 3] > 0
+        assert np.abs(a[opaque, :3].astype(int) - b[opaque, :3]).max() <= 8
+
+
+def test_it_refuses_frames_of_different_sizes() -> None:
+    frames = [np.zeros((10, 10, 3), np.uint8), np.zeros((12, 10, 3), np.uint8)]
+    with pytest.raises(ValueError):
+        encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
+
+
+def test_it_refuses_no_frames() -> None:
+    with pytest.raises(ValueError):
+        encode_gif.encode([], EncodeOptions(frame_duration_ms=100))
