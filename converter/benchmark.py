@@ -26,18 +26,16 @@ import argparse
 import functools
 import json
 import os
-import queue
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageSequence
@@ -301,71 +299,24 @@ def sample_filter(path: Path, interval: float) -> str:
     return f"setpts=PTS+{interval - half:.6f}/TB,fps={_fps_expr(interval)}:round=down"
 
 
-def our_frames(
-    path: Path, start: float, duration: float, interval: float, width: int
-) -> Iterator[np.ndarray]:
-    """Frames at start + k * interval, ``width`` wide, as RGB arrays.
-
-    The one place to swap for the app's sampling pipeline. ffmpeg seeks
-    before decoding (``-ss`` before ``-i``), the fps filter drops frames before
-    scaling, and a reader thread keeps a few frames ahead so decoding runs on
-    the other core while the encoder works.
-    """
-    sw, sh, _ = probe(path)
-    height = max(2, int(round(sh * width / sw / 2)) * 2)
-    n = int(round(duration / interval + 0.4999))
-    cmd = [
-        ffmpeg_exe(),
-        "-v",
-        "error",
-        "-nostdin",
-        "-ss",
-        f"{start}",
-        "-t",
-        f"{duration}",
-        "-i",
-        str(path),
-        "-vf",
-        f"{sample_filter(path, interval)},scale={width}:{height}:flags=lanczos",
-        "-frames:v",
-        str(n),
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "rgb24",
-        "-",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
-    size = width * height * 3
-    q: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
-
-    def read() -> None:
-        assert proc.stdout is not None
-        while True:
-            buf = proc.stdout.read(size)
-            if len(buf) < size:
-                break
-            q.put(buf)
-        q.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        while (buf := q.get()) is not None:
-            yield np.frombuffer(buf, np.uint8).reshape(height, width, 3)
-    finally:
-        proc.kill()
-        proc.wait()
-
-
 def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
-    from converter.pipeline import encode_gif, encode_webp
-    from converter.pipeline.encoding import EncodeOptions
+    """The worker's own pipeline, storage aside: probe, sample, encode."""
+    from converter import pipeline
+    from converter.spec import AnimationSpec
 
-    encoder = {"gif": encode_gif.encode, "webp": encode_webp.encode}[wl.fmt]
-    frames = our_frames(src, wl.start, wl.duration, wl.interval, wl.width)
-    result = encoder(
-        frames, EncodeOptions(frame_duration_ms=1000 / wl.fps, quality=quality)
+    animation = AnimationSpec.create(
+        format=wl.fmt,
+        interval=wl.interval,
+        frame_rate=wl.fps,
+        width=float(wl.width),
+        quality=quality,
+    )
+    result = pipeline.convert(
+        src,
+        pipeline.probe(src),
+        animation,
+        trim_start=wl.start,
+        trim_duration=wl.duration,
     )
     out.write_bytes(result.data)
 
@@ -818,8 +769,8 @@ def main(argv: list[str] | None = None) -> int:
         wl = next(w for w in WORKLOADS if w.name == args.workload)
         # A worker has its modules loaded before a job arrives; so does this.
         if args.child == "ours":
-            import converter.pipeline.encode_gif  # noqa: F401
-            import converter.pipeline.encode_webp  # noqa: F401
+            import converter.pipeline  # noqa: F401
+            import converter.spec  # noqa: F401
         else:
             import moviepy  # noqa: F401
         t0 = time.perf_counter()

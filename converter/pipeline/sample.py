@@ -46,6 +46,14 @@ EPSILON_S = 1e-6
 
 
 @dataclass(frozen=True)
+class Clip:
+    """A clip we wrote ourselves: 1 fps, ``frames`` frames, no metadata."""
+
+    path: Path
+    frames: int
+
+
+@dataclass(frozen=True)
 class FramePlan:
     start: float  # absolute source time of frame 0
     interval: float
@@ -102,10 +110,9 @@ def normalise(
     workdir: Path,
     limits: Limits,
     on_progress: Callable[[float], None] | None = None,
-) -> Path:
-    """Write the sampled, scaled frames to ``workdir/frames.mkv`` at 1 fps
+) -> Clip:
+    """Write the sampled, scaled frames to a clip in ``workdir`` at 1 fps
     (frame k at k seconds), so MoviePy reads exactly the planned frames."""
-    out = workdir / "frames.mkv"
     pix_fmt = "rgba" if info.has_alpha else "rgb24"
     if info.demuxer == "mpegts":
         source = mpegts.without_sdt(source, workdir / "source.ts")
@@ -135,39 +142,58 @@ def normalise(
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
-    return write_clip(args, out, plan.count, limits, on_progress, "No frame could be decoded from the video.")
+    frame_bytes = geometry.width * geometry.height * len(pix_fmt.replace("24", ""))
+    return write_clip(
+        args, workdir, plan.count, frame_bytes, limits, on_progress,
+        "No frame could be decoded from the video.",
+    )
+
+
+# Up to this many bytes of frames the clip is stored raw (NUT): nothing to
+# encode or decode, which is most of ffmpeg's work on a short clip. Larger
+# clips are compressed losslessly (FFV1) to keep the temporary folder small.
+MAX_RAW_CLIP_BYTES = 512 * 1024 * 1024
 
 
 def write_clip(
     args: list[str],
-    out: Path,
+    workdir: Path,
     count: int,
+    frame_bytes: int,
     limits: Limits,
     on_progress: Callable[[float], None] | None,
     nothing_decoded: str,
-) -> Path:
+) -> Clip:
     """Finish and run an ffmpeg command (inputs and filters in ``args``) that
-    writes ``count`` frames as a lossless 1-fps clip to ``out``, reporting the
-    fraction of frames written. ``nothing_decoded`` is the message when no
-    frame came out."""
-    args = [*args, "-frames:v", str(count), "-r", "1", "-c:v", "ffv1", "-y", out.name]
+    writes ``count`` frames of ``frame_bytes`` each as a lossless 1-fps clip
+    in ``workdir``, reporting the fraction of frames written. Returns the
+    clip; ``nothing_decoded`` is the message when no frame came out."""
+    if count * frame_bytes <= MAX_RAW_CLIP_BYTES:
+        out, codec = workdir / "frames.nut", "rawvideo"
+    else:
+        out, codec = workdir / "frames.mkv", "ffv1"
+    args = [*args, "-frames:v", str(count), "-r", "1", "-c:v", codec, "-y", out.name]
+    written = 0
 
     def progress(block: dict[str, str]) -> None:
-        if on_progress and block.get("frame", "").isdigit():
-            on_progress(min(1.0, int(block["frame"]) / count))
+        nonlocal written
+        if block.get("frame", "").isdigit():
+            written = int(block["frame"])
+            if on_progress:
+                on_progress(min(1.0, written / count))
 
     ffmpeg.run(
         args, timeout_s=limits.task_timeout_s, cwd=out.parent, on_progress=progress,
         memory_bytes=limits.ffmpeg_memory_bytes,
     )
-    if not out.exists() or out.stat().st_size == 0:
+    if not written or not out.exists():
         raise PipelineError("DecodeFailed", nothing_decoded)
-    return out
+    return Clip(out, written)
 
 
-def read_frames(clip_path: Path, has_alpha: bool) -> Iterator[np.ndarray]:
-    """Frames of a clip made by ``normalise``, in order, one at a time."""
-    with VideoFileClip(str(clip_path), audio=False, has_mask=has_alpha) as clip:
-        count = round(clip.duration * clip.fps)
-        for k in range(count):
-            yield clip.reader.get_frame(k / clip.fps)
+def read_frames(clip: Clip, has_alpha: bool) -> Iterator[np.ndarray]:
+    """Frames of a clip made by ``normalise``, in order, one at a time. The
+    count is what ffmpeg wrote, not what a container's duration suggests."""
+    with VideoFileClip(str(clip.path), audio=False, has_mask=has_alpha) as video:
+        for k in range(clip.frames):
+            yield video.reader.get_frame(k / video.fps)

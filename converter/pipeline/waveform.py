@@ -18,7 +18,7 @@ from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .sample import FramePlan, write_clip
+from .sample import Clip, FramePlan, write_clip
 
 # The waveform's own canvas: Width/Height fractions and ScaleType apply to it
 # as they apply to a video's picture. 8:3 suits a voice clip in a chat.
@@ -36,12 +36,11 @@ def normalise(
     workdir: Path,
     limits: Limits,
     on_progress: Callable[[float], None] | None = None,
-) -> Path:
-    """Draw the planned frames into ``workdir/frames.mkv`` at 1 fps (frame k
+) -> Clip:
+    """Draw the planned frames into a clip in ``workdir`` at 1 fps (frame k
     at k seconds), exactly like ``sample.normalise`` writes video frames."""
     if info.audio_stream is None:
         raise PipelineError("NoAudioStream", "This file has no sound to draw a waveform of.")
-    out = workdir / "frames.mkv"
     if info.demuxer == "mpegts":
         source = mpegts.without_sdt(source, workdir / "source.ts")
     w, h = CANVAS
@@ -70,4 +69,7 @@ def normalise(
     window = plan.count * plan.interval
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1", "-map_chapters", "-1"]
-    return write_clip(args, out, plan.count, limits, on_progress, "No sound could be decoded from the file.")
+    return write_clip(
+        args, workdir, plan.count, geometry.width * geometry.height * 3, limits, on_progress,
+        "No sound could be decoded from the file.",
+    )

@@ -162,10 +162,6 @@ def test_alpha_webm_gives_a_transparent_webp(clips, codec):
         assert ssim(out[..., :3] * visible[..., None], ref[..., :3] * visible[..., None]) > 0.85
 
 
-@pytest.mark.xfail(
-    reason="encode_gif (issue 4's encoder) quantises RGBA but writes no GIF transparency index yet",
-    strict=False,
-)
 def test_alpha_webm_gives_a_gif_with_transparency(clips):
     src = clips.alpha()
     result = convert(src, probe(src), AnimationSpec.create(format="gif", interval=0.5, frame_rate=2))
@@ -224,4 +220,12 @@ def test_a_seek_far_into_a_long_file_finds_the_exact_frames(clips, kind, piped):
     src = clips.long(kind, piped)
     info = probe(src)
     assert info.duration == pytest.approx(12.0, abs=0.15)
-    check(src, info, "webp", size=(160, 120), frames=5, trim_start=8.3, number=5, floor=0.7)
+    # These small noisy clips score 0.69-0.85 even on the right frame after
+    # lossy WebP, so the floor only catches gross errors; that each frame is
+    # the one at its own time is shown by it resembling its own reference
+    # more than the references a quarter second before and after.
+    out, _ = check(src, info, "webp", size=(160, 120), frames=5, trim_start=8.3, number=5, floor=0.6)
+    refs = reference_frames(src, [8.3 + 0.25 * k for k in range(5)], 160, 120)
+    for k, frame in enumerate(out):
+        scores = [ssim(frame[..., :3], ref) for ref in refs]
+        assert max(range(5), key=scores.__getitem__) == k, (k, scores)
