@@ -290,7 +290,7 @@ def test_decoding_past_the_wall_time_is_stopped_and_ffmpeg_killed(tmp_path):
     info = probe(path)
     every = AnimationSpec.create(format="gif", interval=0.04, frame_rate=25.0, width=64.0)
     with pytest.raises(PipelineError) as error:
-        convert(path, info, every, limits=Limits(task_timeout_s=0.5, max_output_frames=10_000))
+        convert(path, info, every, limits=Limits(task_timeout_s=0.2, max_output_frames=10_000))
     assert error.value.code == "Timeout"
     assert hostile.ffmpeg_descendants(os.getpid()) == []
 
