@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from converter.ssim import ssim
 from PIL import Image, ImageSequence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -501,30 +503,6 @@ def _reported_seconds(stdout: bytes) -> float | None:
 
 # --------------------------------------------------------------------------
 # Scoring (the method of ../shared/bench/animq.py)
-
-
-def ssim(a: np.ndarray, b: np.ndarray, win: int = 7) -> float:
-    """skimage.metrics.structural_similarity(a, b, channel_axis=2, data_range=255)."""
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    norm = win * win / (win * win - 1)
-
-    def box(x: np.ndarray) -> np.ndarray:
-        c = np.pad(np.cumsum(np.cumsum(x, 0), 1), ((1, 0), (1, 0)))
-        return (c[win:, win:] - c[:-win, win:] - c[win:, :-win] + c[:-win, :-win]) / (
-            win * win
-        )
-
-    out = []
-    for ch in range(a.shape[2]):
-        x, y = a[..., ch].astype(np.float64), b[..., ch].astype(np.float64)
-        ux, uy = box(x), box(y)
-        vx, vy = norm * (box(x * x) - ux * ux), norm * (box(y * y) - uy * uy)
-        vxy = norm * (box(x * y) - ux * uy)
-        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / (
-            (ux * ux + uy * uy + c1) * (vx + vy + c2)
-        )
-        out.append(s.mean())
-    return float(np.mean(out))
 
 
 class Reference:

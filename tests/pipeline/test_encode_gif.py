@@ -14,7 +14,7 @@ from tests.pipeline.frames import (
     moving_scene,
     with_alpha,
 )
-from tests.pipeline.ssim import ssim
+from tests.quality import ssim
 
 SSIM_FLOOR = 0.95
 SSIM_FLOOR_BY_QUALITY = {"low": 0.92, "balanced": SSIM_FLOOR, "best": SSIM_FLOOR}

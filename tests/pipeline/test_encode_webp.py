@@ -9,7 +9,7 @@ from PIL import Image
 from converter.pipeline import encode_webp
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
 from tests.pipeline.frames import ffmpeg_clip, moving_scene, with_alpha
-from tests.pipeline.ssim import ssim
+from tests.quality import ssim
 
 # Lossy WebP subsamples chroma, which costs SSIM on these small, sharp,
 # saturated test pictures (ffmpeg's testsrc2 most of all); the floors catch a
