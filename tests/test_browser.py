@@ -10,16 +10,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.browser import sign_up
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def sign_up(page, base: str, username: str) -> None:
-    page.goto(f"{base}/signup/")
-    page.fill("#id_username", username)
-    page.fill("#id_password1", "a-Long-passw0rd!")
-    page.fill("#id_password2", "a-Long-passw0rd!")
-    page.click("button[type=submit]")
-    expect(page.locator("#upload-form")).to_be_visible()
 
 
 def test_upload_convert_share_and_privacy(page, browser, live_server, worker, clips):

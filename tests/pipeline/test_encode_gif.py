@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import io
+import functools
+
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from converter.pipeline import encode_gif
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
@@ -14,23 +14,15 @@ from tests.pipeline.frames import (
     moving_scene,
     with_alpha,
 )
+from tests import quality
 from tests.quality import ssim
 
 SSIM_FLOOR = 0.95
 SSIM_FLOOR_BY_QUALITY = {"low": 0.92, "balanced": SSIM_FLOOR, "best": SSIM_FLOOR}
 
 
-def decoded(data: bytes, mode: str = "RGB") -> tuple[list[np.ndarray], list[int], dict]:
-    im = Image.open(io.BytesIO(data))
-    assert im.format == "GIF"
-    frames, durations = [], []
-    for i in range(im.n_frames):
-        im.seek(i)
-        im.load()
-        durations.append(im.info["duration"])
-        frames.append(np.asarray(im.convert(mode)))
-    im.seek(0)
-    return frames, durations, dict(im.info)
+
+decoded = functools.partial(quality.decoded, fmt="GIF")
 
 
 def test_it_keeps_every_frame_and_spreads_durations_to_hundredths() -> None:

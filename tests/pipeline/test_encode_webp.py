@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-import io
+import functools
+
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from converter.pipeline import encode_webp
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
 from tests.pipeline.frames import ffmpeg_clip, moving_scene, with_alpha
+from tests import quality
 from tests.quality import ssim
 
 # Lossy WebP subsamples chroma, which costs SSIM on these small, sharp,
@@ -18,16 +19,8 @@ SSIM_FLOOR = {"low": 0.82, "balanced": 0.86, "best": 0.88}
 SSIM_FLOOR_TESTSRC = 0.72
 
 
-def decoded(data: bytes, mode: str = "RGB") -> tuple[list[np.ndarray], list[int], dict]:
-    im = Image.open(io.BytesIO(data))
-    assert im.format == "WEBP"
-    frames, durations = [], []
-    for i in range(im.n_frames):
-        im.seek(i)
-        im.load()
-        durations.append(im.info["duration"])
-        frames.append(np.asarray(im.convert(mode)))
-    return frames, durations, dict(im.info)
+
+decoded = functools.partial(quality.decoded, fmt="WEBP")
 
 
 def test_it_keeps_every_frame_with_millisecond_durations() -> None:
