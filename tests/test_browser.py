@@ -26,6 +26,7 @@ def test_upload_convert_share_and_privacy(page, browser, live_server, worker, cl
     page.fill("#id_start", "0.5")
     page.fill("#id_duration", "2")
     page.fill("#id_fps", "5")
+    expect(page.locator("#id_width")).to_be_hidden()  # only asked for with "Width in pixels"
     page.check("input[name=size][value=pixels]")
     page.fill("#id_width", "160")
     page.click("#submit")

@@ -32,6 +32,15 @@
       }
     };
     input.addEventListener("change", showName);
+
+    // The width box matters only for "Width in pixels".
+    var widthRow = document.getElementById("width-row");
+    var sizeChoice = function () {
+      var chosen = form.querySelector("input[name=size]:checked");
+      widthRow.hidden = !chosen || chosen.value !== "pixels";
+    };
+    form.querySelectorAll("input[name=size]").forEach(function (r) { r.addEventListener("change", sizeChoice); });
+    sizeChoice();
     ["dragenter", "dragover"].forEach(function (ev) {
       zone.addEventListener(ev, function (e) { e.preventDefault(); zone.classList.add("over"); });
     });
