@@ -113,30 +113,30 @@ def object_check_allowed(bucket: str, key: str) -> None:
         raise ObjectForbidden(f"Keys under {', '.join(RESERVED_PREFIXES)} are reserved for Loopforge itself.")
 
 
-def object_size(bucket: str, key: str) -> int:
-    """The object's size; ObjectNotFound when there is none."""
+@contextmanager
+def _s3_errors(action: str, bucket: str, key: str) -> Iterator[None]:
+    """Map boto errors: a missing object is ``ObjectNotFound``; any other
+    storage trouble is ``OSError`` (transient, so the task is retried)."""
     try:
-        return s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"]
+        yield
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             raise ObjectNotFound(f"{bucket}/{key}") from None
-        raise OSError(f"S3 HEAD failed: {exc}") from exc
+        raise OSError(f"S3 {action} failed: {exc}") from exc
     except BotoCoreError as exc:
         raise OSError(f"S3 unreachable: {exc}") from exc
+
+
+def object_size(bucket: str, key: str) -> int:
+    """The object's size; ObjectNotFound when there is none."""
+    with _s3_errors("HEAD", bucket, key):
+        return s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"]
 
 
 def _download(bucket: str, key: str, target: Path) -> None:
-    """One object to a local file. Missing: ``ObjectNotFound``; storage
-    trouble: ``OSError`` (transient, so the task is retried)."""
-    try:
-        with open(target, "wb") as dst:
-            s3_client().download_fileobj(bucket, key, dst)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            raise ObjectNotFound(f"{bucket}/{key}") from None
-        raise OSError(f"S3 GET failed: {exc}") from exc
-    except BotoCoreError as exc:
-        raise OSError(f"S3 unreachable: {exc}") from exc
+    """One object to a local file (errors as ``_s3_errors`` maps them)."""
+    with _s3_errors("GET", bucket, key), open(target, "wb") as dst:
+        s3_client().download_fileobj(bucket, key, dst)
 
 
 @contextmanager
