@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import BinaryIO, Callable, Iterator, Sequence
 
 import imageio_ffmpeg
 
@@ -74,32 +74,34 @@ def safe_input_args(path: Path, demuxer: str, *, max_pixels: int, decoder: str |
     return args + ["-max_pixels", str(max_pixels)]
 
 
-def run(
+def stream(
     args: Sequence[str],
+    frame_bytes: int,
     *,
     timeout_s: float,
     cwd: Path | None = None,
-    on_progress: Callable[[dict[str, str]], None] | None = None,
     memory_bytes: int | None = Limits.ffmpeg_memory_bytes,
-) -> None:
-    """Run ffmpeg with ``args``; report ``-progress`` blocks to ``on_progress``.
+) -> Iterator[bytearray]:
+    """Run ffmpeg with ``args``, which must end with an output to ``pipe:1``,
+    and yield that output in blocks of ``frame_bytes`` as it comes.
 
-    Raises ``PipelineError`` with code ``Timeout`` past ``timeout_s`` and
+    The pipe is ffmpeg's only buffer, so it waits while the caller works on a
+    frame and no more than a frame or two is ever held. Raises
+    ``PipelineError`` with code ``Timeout`` past ``timeout_s`` and
     ``DecodeFailed`` on a non-zero exit (with the tail of ffmpeg's errors).
     ``memory_bytes`` caps ffmpeg's address space (RLIMIT_AS); a caller that
-    forgets it still gets the default cap, ``None`` lifts it.
+    forgets it still gets the default cap, ``None`` lifts it. Closing the
+    generator early stops ffmpeg.
     """
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats"]
-    if on_progress:
-        cmd += ["-progress", "pipe:1"]
-    cmd += list(args)
+    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
     with tempfile.TemporaryFile() as errfile:
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if on_progress else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=errfile,
             cwd=cwd,
+            bufsize=0,
             start_new_session=True,
             preexec_fn=_child_setup(memory_bytes),
             env={**os.environ, "MALLOC_ARENA_MAX": MALLOC_ARENA_MAX},
@@ -113,24 +115,34 @@ def run(
         timer = threading.Timer(timeout_s, kill)
         timer.start()
         try:
-            if on_progress and proc.stdout:
-                block: dict[str, str] = {}
-                for raw in proc.stdout:
-                    key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-                    block[key] = value
-                    if key == "progress":
-                        on_progress(block)
-                        block = {}
+            assert proc.stdout is not None
+            while (block := _read_exactly(proc.stdout, frame_bytes)) is not None:
+                yield block
             proc.wait()
         finally:
             timer.cancel()
             _kill_group(proc)
+            if proc.stdout:
+                proc.stdout.close()
         if timed_out.is_set():
             raise PipelineError("Timeout", f"Decoding took longer than {timeout_s:g} s and was stopped.")
         if proc.returncode != 0:
             errfile.seek(0)
             tail = errfile.read()[-2000:].decode("utf-8", "replace")
             raise PipelineError("DecodeFailed", _summarise(tail))
+
+
+def _read_exactly(pipe: BinaryIO, size: int) -> bytearray | None:
+    """The next ``size`` bytes, or None at the end (a short tail is no frame)."""
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = pipe.readinto(view[got:])
+        if not n:
+            return None
+        got += n
+    return buf
 
 
 def _summarise(stderr: str) -> str:

@@ -1,10 +1,11 @@
 """Frame sampling: frame k is the source frame shown at ``start + k x interval``.
 
 ffmpeg (with the safe input options) seeks to the start, picks the frames at
-the sampled times with the ``fps`` filter, scales them, and writes a small
-lossless clip with no metadata into the task's private folder. MoviePy then
-opens that clip, which we made ourselves and can trust, and hands out its
-frames one at a time.
+the sampled times with the ``fps`` filter, scales them and pipes them out raw,
+one at a time as the encoder takes them: nothing is written to disk and no
+more than a frame or two waits. A plan can be split into consecutive runs
+that separate ffmpeg processes sample side by side (``FramePlan.split``).
+MoviePy presents the frames as a clip (``through_clip``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
-from moviepy import VideoFileClip
+from moviepy import VideoClip
 
-from . import ffmpeg, mpegts
+from . import ffmpeg
 from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
@@ -46,14 +47,6 @@ EPSILON_S = 1e-6
 
 
 @dataclass(frozen=True)
-class Clip:
-    """A clip we wrote ourselves: 1 fps, ``frames`` frames, no metadata."""
-
-    path: Path
-    frames: int
-
-
-@dataclass(frozen=True)
 class FramePlan:
     start: float  # absolute source time of frame 0
     interval: float
@@ -61,6 +54,16 @@ class FramePlan:
 
     def times(self) -> list[float]:
         return [self.start + k * self.interval for k in range(self.count)]
+
+    def split(self, parts: int) -> list["FramePlan"]:
+        """Consecutive runs of frames, as even as can be, that together are
+        this plan (no run is empty)."""
+        parts = max(1, min(parts, self.count))
+        bounds = [round(i * self.count / parts) for i in range(parts + 1)]
+        return [
+            FramePlan(self.start + a * self.interval, self.interval, b - a)
+            for a, b in zip(bounds, bounds[1:])
+        ]
 
 
 def plan_frames(
@@ -102,20 +105,16 @@ def _decoder(info: VideoInfo) -> str | None:
     return None
 
 
-def normalise(
+def sample(
     source: Path,
     info: VideoInfo,
     plan: FramePlan,
     geometry: Geometry,
-    workdir: Path,
     limits: Limits,
-    on_progress: Callable[[float], None] | None = None,
-) -> Clip:
-    """Write the sampled, scaled frames to a clip in ``workdir`` at 1 fps
-    (frame k at k seconds), so MoviePy reads exactly the planned frames."""
+) -> Iterator[np.ndarray]:
+    """The planned frames, scaled, in order, one at a time as ffmpeg makes
+    them: ``H x W x 3`` RGB (``x 4`` RGBA when the source has alpha)."""
     pix_fmt = "rgba" if info.has_alpha else "rgb24"
-    if info.demuxer == "mpegts":
-        source = mpegts.without_sdt(source, workdir / "source.ts")
     # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
     # shown at the start time usually began a little earlier. Seek two source
     # frames early and let the fps filter, whose slots start at ``lead``, pick
@@ -129,7 +128,7 @@ def normalise(
     vf = (
         f"{DEINTERLACE + ',' if info.interlaced else ''}"
         f"fps=fps=1/{plan.interval!r}:start_time={slots_from!r}:round=up,{geometry.filters},"
-        f"format={pix_fmt},settb=1,setpts=N"
+        f"format={pix_fmt}"
     )
     args = ["-copyts", "-start_at_zero"] if own_timeline else []
     args += ffmpeg.safe_input_args(
@@ -142,58 +141,73 @@ def normalise(
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
-    frame_bytes = geometry.width * geometry.height * len(pix_fmt.replace("24", ""))
-    return write_clip(
-        args, workdir, plan.count, frame_bytes, limits, on_progress,
+    channels = 4 if info.has_alpha else 3
+    return raw_frames(
+        args, plan.count, (geometry.height, geometry.width, channels), limits,
         "No frame could be decoded from the video.",
     )
 
 
-# Up to this many bytes of frames the clip is stored raw (NUT): nothing to
-# encode or decode, which is most of ffmpeg's work on a short clip. Larger
-# clips are compressed losslessly (FFV1) to keep the temporary folder small.
-MAX_RAW_CLIP_BYTES = 512 * 1024 * 1024
-
-
-def write_clip(
+def raw_frames(
     args: list[str],
-    workdir: Path,
     count: int,
-    frame_bytes: int,
+    shape: tuple[int, int, int],
     limits: Limits,
-    on_progress: Callable[[float], None] | None,
     nothing_decoded: str,
-) -> Clip:
-    """Finish and run an ffmpeg command (inputs and filters in ``args``) that
-    writes ``count`` frames of ``frame_bytes`` each as a lossless 1-fps clip
-    in ``workdir``, reporting the fraction of frames written. Returns the
-    clip; ``nothing_decoded`` is the message when no frame came out."""
-    if count * frame_bytes <= MAX_RAW_CLIP_BYTES:
-        out, codec = workdir / "frames.nut", "rawvideo"
-    else:
-        out, codec = workdir / "frames.mkv", "ffv1"
-    args = [*args, "-frames:v", str(count), "-r", "1", "-c:v", codec, "-y", out.name]
-    written = 0
-
-    def progress(block: dict[str, str]) -> None:
-        nonlocal written
-        if block.get("frame", "").isdigit():
-            written = int(block["frame"])
-            if on_progress:
-                on_progress(min(1.0, written / count))
-
-    ffmpeg.run(
-        args, timeout_s=limits.task_timeout_s, cwd=out.parent, on_progress=progress,
-        memory_bytes=limits.ffmpeg_memory_bytes,
-    )
-    if not written or not out.exists():
+) -> Iterator[np.ndarray]:
+    """Finish and run an ffmpeg command (inputs and filters in ``args``) whose
+    video comes out as ``count`` raw frames of ``shape``, and yield them.
+    ``nothing_decoded`` is the message when no frame came out at all."""
+    args = [*args, "-frames:v", str(count), "-f", "rawvideo", "-fps_mode", "passthrough", "pipe:1"]
+    frame_bytes = shape[0] * shape[1] * shape[2]
+    made = 0
+    for block in ffmpeg.stream(
+        args, frame_bytes, timeout_s=limits.task_timeout_s, memory_bytes=limits.ffmpeg_memory_bytes
+    ):
+        made += 1
+        yield np.frombuffer(block, np.uint8).reshape(shape)
+    if not made:
         raise PipelineError("DecodeFailed", nothing_decoded)
-    return Clip(out, written)
 
 
-def read_frames(clip: Clip, has_alpha: bool) -> Iterator[np.ndarray]:
-    """Frames of a clip made by ``normalise``, in order, one at a time. The
-    count is what ffmpeg wrote, not what a container's duration suggests."""
-    with VideoFileClip(str(clip.path), audio=False, has_mask=has_alpha) as video:
-        for k in range(clip.frames):
-            yield video.reader.get_frame(k / video.fps)
+def through_clip(frames: Iterator[np.ndarray], count: int) -> Iterator[np.ndarray]:
+    """The frames again, through MoviePy: a 1-fps clip whose frame at k s is
+    frame k, pulled from ffmpeg when MoviePy first asks for it. Lazy, so
+    ffmpeg starts when the encoder asks for the first frame.
+
+    MoviePy's own file reader never opens an upload: it learns size and frame
+    rate from ffmpeg's log, which tags in a file can spoof, and it has no
+    protocol whitelist. Sampling is ours; MoviePy gets the frames. ``count``
+    is the planned number; where ffmpeg makes fewer (the source ends early),
+    the clip's frames after the last are None and iteration stops there."""
+    index, frame = 0, next(frames, None)
+    if frame is None:
+        return
+
+    def frame_at(t: float) -> np.ndarray | None:
+        nonlocal index, frame
+        while index < round(t):
+            frame, index = next(frames, None), index + 1
+        return frame
+
+    clip = VideoClip(frame_function=frame_at, duration=count).with_fps(1)
+    for each in clip.iter_frames(fps=1):
+        if each is None:
+            return
+        yield each
+
+
+def until_source_ends(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """The frames of a run after the first. Where the file ends before the run
+    starts (a truncated file whose index claims more), ffmpeg finds nothing
+    there: that is the end of the animation, not a failure."""
+    try:
+        first = next(frames)
+    except StopIteration:
+        return
+    except PipelineError as error:
+        if error.code != "DecodeFailed":
+            raise
+        return
+    yield first
+    yield from frames

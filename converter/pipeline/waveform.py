@@ -4,21 +4,23 @@ animation plays the sound's shape in time. Off by default; a task asks for it
 with ``AnimationSpec.waveform`` (for audio files, and for the sound of videos).
 
 The drawing goes through the same safe ffmpeg runner and input options as
-video sampling and is written the same way (a lossless 1-fps clip that
-``sample.read_frames`` reads), so encoders cannot tell the difference.
+video sampling and comes out the same way (raw frames from a pipe,
+``sample.raw_frames``), so encoders cannot tell the difference.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Iterator
 
-from . import ffmpeg, mpegts
+import numpy as np
+
+from . import ffmpeg
 from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .sample import Clip, FramePlan, write_clip
+from .sample import FramePlan, raw_frames
 
 # The waveform's own canvas: Width/Height fractions and ScaleType apply to it
 # as they apply to a video's picture. 8:3 suits a voice clip in a chat.
@@ -28,21 +30,17 @@ WAVE_COLOUR = "0x38bdf8"
 BASE_RATE_HZ = 44_100  # columns are drawn from about this many samples a second
 
 
-def normalise(
+def sample(
     source: Path,
     info: VideoInfo,
     plan: FramePlan,
     geometry: Geometry,
-    workdir: Path,
     limits: Limits,
-    on_progress: Callable[[float], None] | None = None,
-) -> Clip:
-    """Draw the planned frames into a clip in ``workdir`` at 1 fps (frame k
-    at k seconds), exactly like ``sample.normalise`` writes video frames."""
+) -> Iterator[np.ndarray]:
+    """The planned frames of the drawing, in order, as ``sample.sample``
+    gives video frames."""
     if info.audio_stream is None:
         raise PipelineError("NoAudioStream", "This file has no sound to draw a waveform of.")
-    if info.demuxer == "mpegts":
-        source = mpegts.without_sdt(source, workdir / "source.ts")
     w, h = CANVAS
     # Each frame is one interval of sound drawn as ``w`` columns of ``n``
     # samples. showwaves frames by sample count, so resample the sound to the
@@ -61,7 +59,7 @@ def normalise(
         f"apad=pad_dur={2 * plan.interval!r},"
         f"showwaves=s={w}x{h}:mode=cline:draw=full:n={n}:colors={WAVE_COLOUR},trim=start_frame=1,"
         f"format=rgb24,lutrgb=r='if(val,val,{bg[0]})':g='if(val,val,{bg[1]})':b='if(val,val,{bg[2]})',"
-        f"{geometry.filters},format=rgb24,settb=1,setpts=N[v]"
+        f"{geometry.filters},format=rgb24[v]"
     )
     args = ffmpeg.safe_input_args(source, info.demuxer, max_pixels=limits.max_source_pixels)
     if plan.start > 0:
@@ -69,7 +67,7 @@ def normalise(
     window = plan.count * plan.interval
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1", "-map_chapters", "-1"]
-    return write_clip(
-        args, workdir, plan.count, geometry.width * geometry.height * 3, limits, on_progress,
+    return raw_frames(
+        args, plan.count, (geometry.height, geometry.width, 3), limits,
         "No sound could be decoded from the file.",
     )

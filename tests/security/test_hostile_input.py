@@ -19,7 +19,7 @@ from converter import services
 from converter.models import Task
 from converter.pipeline import Limits, PipelineError, convert, probe
 from converter.pipeline.probe import VideoInfo
-from converter.pipeline.sample import FramePlan, normalise
+from converter.pipeline.sample import FramePlan, sample
 from converter.pipeline.geometry import plan_geometry
 from converter.spec import AnimationSpec
 from tests.factories import make_user, task_spec, upload_of
@@ -185,10 +185,8 @@ def test_a_forced_demuxer_cannot_be_swapped_for_a_script_by_content(tmp_path):
     path.write_bytes(hostile.ffconcat("other.ts"))
     info = VideoInfo("mov", "h264", 0, 160, 120, 160, 120, 0, 10.0, 2.0, False, "yuv420p")
     geometry = plan_geometry(160, 120, 80.0, None, "stretch", Limits().max_output_pixels)
-    work = tmp_path / "work"
-    work.mkdir()
     with pytest.raises(PipelineError) as info_error:
-        normalise(path, info, FramePlan(0, 0.5, 4), geometry, work, Limits())
+        list(sample(path, info, FramePlan(0, 0.5, 4), geometry, Limits()))
     assert info_error.value.code == "DecodeFailed"
 
 
@@ -257,7 +255,7 @@ def test_the_decoder_itself_refuses_frames_over_the_pixel_limit(tmp_path, clips)
     small = Limits(max_source_pixels=100 * 100)
     geometry = plan_geometry(info.width, info.height, 80.0, None, "stretch", small.max_output_pixels)
     with pytest.raises(PipelineError) as error:
-        normalise(source, info, FramePlan(0, 0.5, 4), geometry, tmp_path, small)
+        list(sample(source, info, FramePlan(0, 0.5, 4), geometry, small))
     assert error.value.code == "DecodeFailed" and "pixel limit" in error.value.message
 
 
