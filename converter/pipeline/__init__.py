@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from . import encode_gif, encode_webp, waveform
+import numpy as np
+
+from . import encode_gif, encode_webp, mpegts, waveform
 from .encoding import EncodeOptions, Encoder
 from .errors import PipelineError
 from .geometry import plan_geometry
 from .limits import Limits
 from .probe import VideoInfo, probe
-from .sample import normalise, plan_frames, read_frames
+from .sample import plan_frames, sample, through_clip, until_source_ends
 
 __all__ = ["convert", "probe", "AnimationResult", "PipelineError", "Limits", "VideoInfo", "ENCODERS"]
 
 log = logging.getLogger(__name__)
 
-ENCODERS: dict[str, Encoder] = {"gif": encode_gif.encode, "webp": encode_webp.encode}
+ENCODERS: dict[str, Encoder] = {"gif": encode_gif.ENCODER, "webp": encode_webp.ENCODER}
 EXTENSIONS = {"gif": "gif", "webp": "webp"}
 CONTENT_TYPES = {"gif": "image/gif", "webp": "image/webp"}
 
@@ -54,8 +57,8 @@ def convert(
 ) -> AnimationResult:
     """Make one animation from a probed local source.
 
-    Progress goes 0 -> 0.5 while ffmpeg picks and scales frames and 0.5 -> 1
-    while they are encoded.
+    Progress is the fraction of the frames handed to the encoder; sampling
+    and encoding overlap (ffmpeg pipes each frame as the encoder takes it).
     """
     report = on_progress or (lambda fraction: None)
     wave = bool(getattr(animation, "waveform", False))
@@ -74,36 +77,48 @@ def convert(
         number=animation.number,
         limits=limits,
     )
+    draw = waveform.sample if wave else sample
     canvas = waveform.CANVAS if wave else (info.width, info.height)
     geometry = plan_geometry(
         *canvas, animation.width, animation.height, animation.scale_type,
         limits.max_output_pixels,
     )
-    timings: dict[str, float] = {}
+    options = EncodeOptions(
+        frame_duration_ms=animation.frame_duration_ms,
+        quality=animation.quality,
+        loop=animation.loop,
+    )
+    encoder = ENCODERS[animation.format]
+    alpha = info.has_alpha and not wave
+    # Encoders that take runs get one per CPU, each sampled by its own ffmpeg.
+    parts = encoder.parts(plan.count, alpha)
+    done = [0]
+    lock = threading.Lock()
+
+    def counted(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        for frame in frames:
+            yield frame
+            with lock:
+                done[0] += 1
+                report(done[0] / plan.count)
+
+    t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="loopforge-") as tmp:
-        t0 = time.monotonic()
-        draw = waveform.normalise if wave else normalise
-        clip = draw(source, info, plan, geometry, Path(tmp), limits, lambda f: report(0.5 * f))
-        timings["sample_s"] = time.monotonic() - t0
-
-        def frames():
-            for k, frame in enumerate(read_frames(clip, info.has_alpha and not wave)):
-                report(0.5 + 0.5 * k / plan.count)
-                yield frame
-
-        t0 = time.monotonic()
-        options = EncodeOptions(
-            frame_duration_ms=animation.frame_duration_ms,
-            quality=animation.quality,
-            loop=animation.loop,
-        )
-        encoded = ENCODERS[animation.format](frames(), options)
-        timings["encode_s"] = time.monotonic() - t0
+        if info.demuxer == "mpegts":
+            source = mpegts.without_sdt(source, Path(tmp) / "source.ts")
+        runs = []
+        for n, run in enumerate(plan.split(parts)):
+            frames = draw(source, info, run, geometry, limits)
+            if n:
+                frames = until_source_ends(frames)
+            runs.append(counted(through_clip(frames, run.count)))
+        encoded = encoder.encode(runs, options)
+    timings = {"convert_s": time.monotonic() - t0}
     report(1.0)
     log.info(
-        "converted %s: %d frames %dx%d, %d bytes, sample=%.2fs encode=%.2fs",
-        animation, encoded.frames, geometry.width, geometry.height, len(encoded.data),
-        timings["sample_s"], timings["encode_s"],
+        "converted %s: %d frames %dx%d in %d runs, %d bytes, %.2fs",
+        animation, encoded.frames, geometry.width, geometry.height, parts, len(encoded.data),
+        timings["convert_s"],
     )
     return AnimationResult(
         data=encoded.data,

@@ -28,6 +28,7 @@ transparent), since a transparent pixel cannot erase the picture under it.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import struct
 from collections import deque
@@ -39,7 +40,7 @@ import numpy as np
 from imagequant import ffi, lib
 from PIL import Image, ImageFile
 
-from .encoding import Encoded, EncodeOptions
+from .encoding import Encoded, EncodeOptions, Encoder
 
 GIF_UNIT_MS = 10  # GIF delays are hundredths of a second
 ALPHA_CUTOFF = 128  # GIF has 1-bit transparency: alpha below this is transparent
@@ -299,3 +300,8 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     if writer is None:
         raise ValueError("no frames to encode")
     return Encoded(writer.finish(), len(durations), durations)
+
+
+# One run: each frame is coded against the one shown before it, and frames are
+# quantized on a thread pool anyway.
+ENCODER = Encoder(lambda runs, options: encode(itertools.chain.from_iterable(runs), options))

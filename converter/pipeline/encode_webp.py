@@ -1,128 +1,133 @@
-"""Animated WebP through Pillow's libwebp, one frame at a time.
+"""Animated WebP through libwebp's animation encoder (the libwebp Pillow ships).
 
-Pillow's public ``save(save_all=True)`` wants every frame in memory first, and
-forces a key frame at least every 5 frames (its ``kmax`` default). We feed
-libwebp's animation encoder (Pillow's ``_webp.WebPAnimEncoder``, the object
-``save`` itself drives) frame by frame instead, so a frame is encoded while
-ffmpeg decodes the next (Pillow releases the GIL inside libwebp) and only one
-frame is held. Key frames are left to libwebp, as ``gif2webp`` and ffmpeg do:
-each frame is coded as the rectangle that changed whenever that is smaller.
-If that private encoder is missing, we fall back to the public API.
+Frames go into the encoder one at a time as they are sampled, so only one frame
+is held per encoder. Key frames are left to libwebp, as ``gif2webp`` and ffmpeg
+do: each frame is coded as the rectangle that changed whenever that is smaller
+(Pillow's own ``save`` forces a key frame every 5 frames: 57% more bytes on the
+screen clip).
+
+Opaque animations are encoded as consecutive runs side by side, one per CPU
+(``parts``), each run by its own encoder from its own ffmpeg, and joined into
+one file (``webpfile.join``); a run's first frame is a key frame, which on
+the benchmark clips costs under 1% of the bytes and halves the time on two
+cores. Animations with alpha are one run: a run's first frame would depend on
+the transparent canvas before it.
+
+Settings go through ``libwebp.Config`` (ctypes). Where that binding cannot load,
+Pillow's public ``save`` encodes the frames at the same quality and method.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from typing import Any, Iterable
+import itertools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
-from .encoding import Encoded, EncodeOptions, spread_durations
+from . import libwebp, webpfile
+from .encoding import Encoded, EncodeOptions, Encoder, Frames, spread_durations
 
-NO_KEYFRAMES = 2**31 - 1  # libwebp's own default: key frames only when smaller
-
-
-@dataclass(frozen=True)
-class WebpSettings:
-    quality: float  # libwebp lossy quality 0-100
-    method: int  # 0 (fast) to 6 (slow, smaller)
-    allow_mixed: bool = False  # let libwebp pick lossless per frame when smaller
-
-
-# Chosen with the benchmark (docs/encoding.md). Pillow's libwebp (1.5.0)
-# makes slightly larger, slightly worse files than the libwebp in the bundled
-# ffmpeg for the same settings and frames (checked on single frames too), so
-# "balanced" is quality 74, a step under ffmpeg's 75. Method 5 won one clip
-# and lost another at a third more time; method 4 it is.
-SETTINGS: dict[str, WebpSettings] = {
-    "low": WebpSettings(quality=60, method=4),
-    "balanced": WebpSettings(quality=74, method=4),
-    "best": WebpSettings(quality=88, method=5),
+# Chosen with the benchmark (docs/encoding.md).
+SETTINGS: dict[str, libwebp.Config] = {
+    "low": libwebp.Config(quality=60, method=4, sns_strength=100),
+    "balanced": libwebp.Config(quality=73, method=4, sns_strength=100),
+    "best": libwebp.Config(quality=88, method=5, sns_strength=100),
 }
 
-
-def _rgba_image(frame: np.ndarray) -> Image.Image:
-    if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
-        raise ValueError("frames must be H x W x 3 or H x W x 4 uint8 arrays")
-    # RGB or RGBA from the shape (Pillow 11 deprecates passing the mode). Pillow
-    # hands RGB (as RGBX) or RGBA to libwebp as is; no alpha, no ALPH chunk.
-    return Image.fromarray(np.ascontiguousarray(frame))
+# Fewer frames than this per run and a key frame costs more than time saved.
+MIN_RUN_FRAMES = 8
+CPUS = os.cpu_count() or 1
 
 
-def _encoder(size: tuple[int, int], loop: int, s: WebpSettings) -> Any:
-    from PIL import _webp
-
-    return _webp.WebPAnimEncoder(
-        size, 0, loop, False, NO_KEYFRAMES - 1, NO_KEYFRAMES, s.allow_mixed, False
-    )
+def parts(frame_count: int, alpha: bool) -> int:
+    """How many runs to encode side by side."""
+    if alpha or not libwebp.available():
+        return 1
+    return max(1, min(CPUS, frame_count // MIN_RUN_FRAMES))
 
 
 def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     """Encode RGB or RGBA frames to an animated WebP (alpha kept)."""
-    s = SETTINGS[options.quality]
-    try:
-        from PIL import _webp  # noqa: F401
+    return encode_runs([frames], options)
 
-        streaming = hasattr(_webp, "WebPAnimEncoder")
-    except ImportError:
-        streaming = False
-    if not streaming:
-        return _encode_public(frames, options, s)
 
-    enc = None
-    shape = None
-    has_alpha = False
-    timestamp = 0
-    durations: list[int] = []
-    for frame in frames:
-        if shape is None:
-            shape = frame.shape
-            enc = _encoder((frame.shape[1], frame.shape[0]), options.loop, s)
-        elif frame.shape != shape:
-            raise ValueError("all frames must have the same size")
-        im = _rgba_image(frame)
-        has_alpha = has_alpha or (
-            frame.shape[2] == 4 and bool((frame[..., 3] < 255).any())
+def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
+    """Encode consecutive runs of frames, side by side, into one animation."""
+    config = SETTINGS[options.quality]
+    if not libwebp.available():
+        return _encode_public(itertools.chain.from_iterable(runs), options, config)
+    if len(runs) == 1:
+        data, count, alpha = _encode_run(runs[0], options, config) or _nothing()
+    else:
+        failed = threading.Event()  # one run failed: the others stop too
+
+        def encode_one(run: Frames) -> tuple[bytes, int, bool] | None:
+            try:
+                return _encode_run(run, options, config, failed)
+            except BaseException:
+                failed.set()
+                raise
+
+        with ThreadPoolExecutor(len(runs), thread_name_prefix="webp-run") as pool:
+            # A run may be empty where the source ended before it began.
+            done = [d for d in pool.map(encode_one, runs) if d is not None] or [_nothing()]
+        count = sum(n for _, n, _ in done)
+        if any(a for _, _, a in done):
+            raise ValueError("runs of frames with alpha cannot be joined")
+        data = done[0][0] if len(done) == 1 else webpfile.join(
+            [(d, n) for d, n, _ in done], options.frame_duration_ms
         )
-        enc.add(im.getim(), timestamp, False, s.quality, 100, s.method)
-        # spread_durations, one frame at a time (its i-th value depends only on i).
-        ms = round((len(durations) + 1) * options.frame_duration_ms) - timestamp
-        durations.append(max(1, ms))
-        timestamp += durations[-1]
-    if enc is None:
-        raise ValueError("no frames to encode")
-    enc.add(None, timestamp, False, s.quality, 100, 0)
-    data = enc.assemble("", b"", "")
-    if data is None:
-        raise RuntimeError("libwebp returned no data")
-    return Encoded(
-        _mark_alpha(bytes(data)) if has_alpha else bytes(data),
-        len(durations),
-        durations,
-    )
+        alpha = False
+    durations = spread_durations(count, options.frame_duration_ms, 1)
+    return Encoded(webpfile.mark_alpha(data) if alpha else data, count, durations)
 
 
-def _mark_alpha(data: bytes) -> bytes:
-    """Set the VP8X "has alpha" flag.
+def _encode_run(
+    frames: Iterable[np.ndarray],
+    options: EncodeOptions,
+    config: libwebp.Config,
+    stop: threading.Event | None = None,
+) -> tuple[bytes, int, bool] | None:
+    """One run as its own animation, frame j at round(j x frame ms): the file,
+    its number of frames and whether any pixel is transparent; None if the run
+    has no frames."""
+    encoder = None
+    shape = None
+    alpha = False
+    count = 0
+    try:
+        for frame in frames:
+            if stop is not None and stop.is_set():
+                raise RuntimeError("stopped: another run failed")
+            if encoder is None:
+                shape = frame.shape
+                encoder = libwebp.AnimEncoder(frame.shape[1], frame.shape[0], options.loop, config)
+            elif frame.shape != shape:
+                raise ValueError("all frames must have the same size")
+            alpha = alpha or (frame.shape[2] == 4 and bool((frame[..., 3] < 255).any()))
+            encoder.add(frame, round(count * options.frame_duration_ms))
+            count += 1
+        if encoder is None:
+            return None
+        return encoder.assemble(round(count * options.frame_duration_ms)), count, alpha
+    finally:
+        if encoder is not None:
+            encoder.close()
 
-    libwebp crops each frame to what it must paint, so when every painted
-    rectangle is opaque and the transparency lies only in the (transparent)
-    canvas around them, it leaves the flag unset and decoders show the frames
-    opaque. The flag only says that transparency is present, which it is.
-    """
-    if data[12:16] != b"VP8X":
-        return data
-    out = bytearray(data)
-    out[20] |= 0x10
-    return bytes(out)
+
+def _nothing() -> tuple[bytes, int, bool]:
+    raise ValueError("no frames to encode")
 
 
 def _encode_public(
-    frames: Iterable[np.ndarray], options: EncodeOptions, s: WebpSettings
+    frames: Iterable[np.ndarray], options: EncodeOptions, config: libwebp.Config
 ) -> Encoded:
-    images = [_rgba_image(f) for f in frames]
+    images = [Image.fromarray(np.ascontiguousarray(f)) for f in frames]
     if not images:
         raise ValueError("no frames to encode")
     durations = spread_durations(len(images), options.frame_duration_ms, 1)
@@ -134,10 +139,12 @@ def _encode_public(
         append_images=images[1:],
         duration=durations,
         loop=options.loop,
-        quality=s.quality,
-        method=s.method,
-        allow_mixed=s.allow_mixed,
-        kmin=NO_KEYFRAMES - 1,
-        kmax=NO_KEYFRAMES,
+        quality=config.quality,
+        method=config.method,
+        kmin=libwebp.NO_KEYFRAMES - 1,
+        kmax=libwebp.NO_KEYFRAMES,
     )
     return Encoded(buf.getvalue(), len(images), durations)
+
+
+ENCODER = Encoder(encode_runs, parts)

@@ -1,15 +1,19 @@
-"""The contract every encoder meets, and the registry that picks one by format.
+"""The contract every encoder meets.
 
 An encoder takes frames as they are sampled (an iterable of ``H x W x 3`` RGB or
 ``H x W x 4`` RGBA ``uint8`` arrays, all the same size) and the options below,
 and returns the encoded file. It must consume the iterable lazily where it can,
 so that a long animation is never held in memory twice.
+
+The pipeline hands an ``Encoder`` the frames as consecutive *runs*, as many as
+its ``parts`` asks for (each run is sampled by its own ffmpeg, side by side),
+so an encoder that can encode runs in parallel uses every core.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Literal
+from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -32,7 +36,19 @@ class Encoded:
     durations_ms: list[int] = field(default_factory=list)
 
 
-Encoder = Callable[[Iterable[np.ndarray], EncodeOptions], Encoded]
+Frames = Iterable[np.ndarray]
+
+
+def one_run(frame_count: int, alpha: bool) -> int:
+    return 1
+
+
+@dataclass(frozen=True)
+class Encoder:
+    # Encode consecutive runs of frames (together, the whole animation).
+    encode: Callable[[Sequence[Frames], EncodeOptions], Encoded]
+    # How many runs to ask for, given the frame count and whether there is alpha.
+    parts: Callable[[int, bool], int] = one_run
 
 
 def spread_durations(count: int, frame_ms: float, unit_ms: int) -> list[int]:

@@ -94,3 +94,67 @@ def test_it_refuses_frames_of_different_sizes() -> None:
 def test_it_refuses_no_frames() -> None:
     with pytest.raises(ValueError):
         encode_webp.encode([], EncodeOptions(frame_duration_ms=100))
+
+
+# --- runs encoded side by side and joined ---------------------------------------
+
+
+def test_runs_encoded_side_by_side_join_into_one_animation() -> None:
+    frames = moving_scene(24)
+    options = EncodeOptions(frame_duration_ms=1000 / 15)
+    whole = encode_webp.encode(frames, options)
+    joined = encode_webp.encode_runs([frames[:9], frames[9:]], options)
+    out, durations, info = decoded(joined.data)
+    assert len(out) == joined.frames == 24 and info["loop"] == 0
+    # The timeline is the whole animation's: 66/67 ms spread over all 24 frames.
+    assert durations == joined.durations_ms == decoded(whole.data)[1]
+    assert sum(durations) == 1600
+    scores = [ssim(a, b) for a, b in zip(out, frames)]
+    assert min(scores) >= SSIM_FLOOR["balanced"]
+    # The second run's first frame is a key frame; it costs little.
+    assert len(joined.data) <= 1.25 * len(whole.data)
+
+
+def test_a_run_libwebp_makes_a_still_picture_of_joins_as_one_long_frame() -> None:
+    """libwebp merges identical frames, and a run of one picture comes out as
+    a still image: it becomes one frame lasting the whole run."""
+    frames = moving_scene(8)
+    still = [frames[-1].copy() for _ in range(5)]
+    joined = encode_webp.encode_runs([frames, still], EncodeOptions(frame_duration_ms=100))
+    out, durations, _ = decoded(joined.data)
+    assert joined.frames == 13
+    assert len(out) == 9 and durations == [100] * 8 + [500]
+    assert ssim(out[-1], still[0]) >= SSIM_FLOOR["balanced"]
+
+
+def test_the_frames_of_a_run_that_fails_are_not_lost_silently() -> None:
+    def broken():
+        yield from moving_scene(4)
+        raise RuntimeError("decoder died")
+
+    with pytest.raises(RuntimeError, match="decoder died"):
+        encode_webp.encode_runs([moving_scene(8), broken()], EncodeOptions(frame_duration_ms=100))
+
+
+def test_opaque_animations_use_every_cpu_and_alpha_ones_a_single_run(monkeypatch) -> None:
+    monkeypatch.setattr(encode_webp, "CPUS", 4)
+    assert encode_webp.parts(100, alpha=False) == 4
+    assert encode_webp.parts(20, alpha=False) == 2  # at least MIN_RUN_FRAMES a run
+    assert encode_webp.parts(100, alpha=True) == 1
+
+
+def test_libwebp_settings_beyond_quality_reach_the_encoder() -> None:
+    """Spatial noise shaping is set through our binding (Pillow's wrapper has
+    no such setting): changing it changes the file."""
+    from converter.pipeline import libwebp
+
+    frames = ffmpeg_clip(6)
+
+    def size(**kw) -> int:
+        with libwebp.AnimEncoder(frames[0].shape[1], frames[0].shape[0], 0, libwebp.Config(quality=75, **kw)) as enc:
+            for k, f in enumerate(frames):
+                enc.add(f, 100 * k)
+            return len(enc.assemble(600))
+
+    assert libwebp.available()
+    assert size(sns_strength=0) != size(sns_strength=100)

@@ -70,3 +70,17 @@ def test_portrait_phone_video_comes_out_upright(clips):
     image, frames, _ = animation_frames(result.data)
     assert image.size == (90, 160) == (result.width, result.height)
     assert frames[0].shape[:2] == (160, 90)
+
+
+def test_runs_sampled_side_by_side_are_still_the_frames_at_their_times(clips, monkeypatch):
+    """A WebP is sampled as consecutive runs by separate ffmpeg processes, each
+    seeking to its own start; the frames must be the same as from one run."""
+    from converter.pipeline import encode_webp
+
+    monkeypatch.setattr(encode_webp, "CPUS", 3)
+    src = clips.indexed(duration=10, fps=24)
+    assert encode_webp.parts(24, alpha=False) == 3
+    result = convert(src, probe(src), spec(interval=0.25), trim_start=1.5, trim_duration=6)
+    expected = [int((1.5 + k * 0.25) * 24 + 1e-6) for k in range(24)]
+    assert result.frames == 24
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(result.data)
