@@ -22,7 +22,7 @@ from .errors import PipelineError
 from .geometry import plan_geometry
 from .limits import Limits
 from .probe import VideoInfo, probe
-from .sample import plan_frames, sample, through_clip, until_source_ends
+from .sample import FramePlan, plan_frames, sample, through_clip, until_source_ends
 
 __all__ = ["convert", "probe", "AnimationResult", "PipelineError", "Limits", "VideoInfo", "ENCODERS"]
 
@@ -100,7 +100,7 @@ def convert(
             yield frame
             with lock:
                 done[0] += 1
-                report(done[0] / plan.count)
+                report(min(1.0, done[0] / (plan.count + parts - 1)))
 
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="loopforge-") as tmp:
@@ -108,6 +108,8 @@ def convert(
             source = mpegts.without_sdt(source, Path(tmp) / "source.ts")
         runs = []
         for n, run in enumerate(plan.split(parts)):
+            if n:  # a later run starts with the last frame of the one before
+                run = FramePlan(run.start - run.interval, run.interval, run.count + 1)
             frames = draw(source, info, run, geometry, limits)
             if n:
                 frames = until_source_ends(frames)

@@ -28,7 +28,6 @@ transparent), since a transparent pixel cannot erase the picture under it.
 from __future__ import annotations
 
 import io
-import itertools
 import os
 import struct
 from collections import deque
@@ -302,6 +301,6 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     return Encoded(writer.finish(), len(durations), durations)
 
 
-# One run: each frame is coded against the one shown before it, and frames are
-# quantized on a thread pool anyway.
-ENCODER = Encoder(lambda runs, options: encode(itertools.chain.from_iterable(runs), options))
+# One run (the default ``parts``): each frame is coded against the one shown
+# before it, and frames are quantized on a thread pool anyway.
+ENCODER = Encoder(lambda runs, options: encode(runs[0], options))

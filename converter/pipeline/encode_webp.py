@@ -8,10 +8,11 @@ screen clip).
 
 Opaque animations are encoded as consecutive runs side by side, one per CPU
 (``parts``), each run by its own encoder from its own ffmpeg, and joined into
-one file (``webpfile.join``); a run's first frame is a key frame, which on
-the benchmark clips costs under 1% of the bytes and halves the time on two
-cores. Animations with alpha are one run: a run's first frame would depend on
-the transparent canvas before it.
+one file (``webpfile.join``). Each run after the first starts from the last
+frame of the run before (sampled twice), so its frames are coded as changes
+from that picture, as in one encode, rather than from a key frame.
+Animations with alpha are one run: transparent areas show what the canvas
+held before, which a run cannot know.
 
 Settings go through ``libwebp.Config`` (ctypes). Where that binding cannot load,
 Pillow's public ``save`` encodes the frames at the same quality and method.
@@ -57,7 +58,10 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
 
 
 def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
-    """Encode consecutive runs of frames, side by side, into one animation."""
+    """Encode consecutive runs of frames, side by side, into one animation.
+    Every run after the first starts with an *overlap*, a copy of the last
+    frame of the run before it (see ``webpfile.join``), which is not output
+    twice."""
     config = SETTINGS[options.quality]
     if not libwebp.available():
         return _encode_public(itertools.chain.from_iterable(runs), options, config)
@@ -74,14 +78,16 @@ def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
                 raise
 
         with ThreadPoolExecutor(len(runs), thread_name_prefix="webp-run") as pool:
-            # A run may be empty where the source ended before it began.
-            done = [d for d in pool.map(encode_one, runs) if d is not None] or [_nothing()]
-        count = sum(n for _, n, _ in done)
-        if any(a for _, _, a in done):
+            done = list(pool.map(encode_one, runs))
+        if done[0] is None:
+            _nothing()
+        if any(d[2] for d in done if d is not None):
             raise ValueError("runs of frames with alpha cannot be joined")
-        data = done[0][0] if len(done) == 1 else webpfile.join(
-            [(d, n) for d, n, _ in done], options.frame_duration_ms
-        )
+        # A later run that holds only its overlap (the source ended before
+        # the run began) adds nothing.
+        parts = [(d[0], d[1], n > 0) for n, d in enumerate(done) if d and (n == 0 or d[1] > 1)]
+        count = sum(frames - overlap for _, frames, overlap in parts)
+        data = parts[0][0] if len(parts) == 1 else webpfile.join(parts, options.frame_duration_ms)
         alpha = False
     durations = spread_durations(count, options.frame_duration_ms, 1)
     return Encoded(webpfile.mark_alpha(data) if alpha else data, count, durations)

@@ -7,7 +7,10 @@ so that a long animation is never held in memory twice.
 
 The pipeline hands an ``Encoder`` the frames as consecutive *runs*, as many as
 its ``parts`` asks for (each run is sampled by its own ffmpeg, side by side),
-so an encoder that can encode runs in parallel uses every core.
+so an encoder that can encode runs in parallel uses every core. Every run
+after the first begins with the last frame of the run before it (an overlap,
+for the encoder to code the next frames against), which is not a frame of
+its own.
 """
 
 from __future__ import annotations

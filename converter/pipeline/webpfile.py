@@ -19,6 +19,7 @@ from dataclasses import dataclass
 VP8X_ALPHA = 0x10
 VP8X_ANIMATION = 0x02
 ANMF_NO_BLEND = 0x02
+ANMF_DISPOSE = 0x01
 IMAGE_CHUNKS = (b"ALPH", b"VP8 ", b"VP8L")
 
 
@@ -95,18 +96,27 @@ def _frames(data: bytes, canvas: tuple[int, int], duration: int) -> list[_Frame]
     return [_Frame(0, 0, *canvas, duration, ANMF_NO_BLEND, image)]
 
 
-def join(parts: list[tuple[bytes, int]], frame_ms: float) -> bytes:
+def join(parts: list[tuple[bytes, int, bool]], frame_ms: float) -> bytes:
     """One animation from animations of the same canvas made one after the
-    other: ``parts`` is a list of (file, number of input frames it encoded),
-    each encoded with frame j at ``round(j x frame_ms)`` ms.
+    other: ``parts`` is a list of (file, number of input frames it encoded,
+    whether its first frame is an overlap), each encoded with frame j at
+    ``round(j x frame_ms)`` ms.
 
     Frame durations are recomputed on the whole animation's timeline
     (frame i at ``round(i x frame_ms)``), so rounding spreads over the joined
     file as over one encode; libwebp merges identical consecutive frames, and
     such a frame's share of input frames is read back from its duration.
-    Every part after the first must start with a frame that paints the whole
-    canvas opaquely (libwebp's first frame of opaque input does); it is set
-    not to blend, so it does not depend on what was shown before it.
+
+    An *overlap* is a copy of the previous part's last frame, encoded first
+    so that the part's next frames are coded as changes from it, as in one
+    encode, instead of starting with a key frame. It is dropped here; the
+    previous part's last frame takes its disposal (the frames after it were
+    coded against the canvas that disposal leaves). The frames after it then
+    sit on the previous part's picture of that same frame: another lossy
+    coding of the same source picture. If libwebp merged frames into the
+    overlap, the merged frame stays, as the whole-canvas key frame it is.
+    A part without an overlap must start with a frame that paints the whole
+    canvas opaquely (libwebp's first frame of opaque input does).
     """
     first = _chunks(parts[0][0])
     vp8x = next((c for c in first if c.fourcc == b"VP8X"), None)
@@ -115,22 +125,31 @@ def join(parts: list[tuple[bytes, int]], frame_ms: float) -> bytes:
         raise ValueError("the first part is not an animation")
     canvas = (_u24(vp8x.payload[4:7]) + 1, _u24(vp8x.payload[7:10]) + 1)
     frames: list[_Frame] = []
-    index = 0  # input frames placed so far
-    for n, (data, count) in enumerate(parts):
+    index = 0  # input frames of the joined animation placed so far
+    for n, (data, count, overlap) in enumerate(parts):
         part = _frames(data, canvas, round(count * frame_ms))
-        if n and (part[0].x, part[0].y, part[0].width, part[0].height) != (0, 0, *canvas):
+        whole = (part[0].x, part[0].y, part[0].width, part[0].height) == (0, 0, *canvas)
+        if n and not overlap and not whole:
             raise ValueError("a later part does not start with a whole-canvas frame")
-        if n:
-            part[0].flags |= ANMF_NO_BLEND
-        local = 0
-        for frame in part:
-            spans = max(1, round((round(local * frame_ms) + frame.duration) / frame_ms) - local)
-            frame.duration = round((index + spans) * frame_ms) - round(index * frame_ms)
+        local = 0  # input frames of this part read so far
+        for k, frame in enumerate(part):
+            end = round((round(local * frame_ms) + frame.duration) / frame_ms)
+            spans = max(1, end - local)
             local += spans
+            if n and k == 0:
+                if overlap:
+                    spans -= 1
+                    if spans == 0:
+                        frames[-1].flags = (frames[-1].flags & ~ANMF_DISPOSE) | (
+                            frame.flags & ANMF_DISPOSE
+                        )
+                        continue
+                frame.flags |= ANMF_NO_BLEND
+            frame.duration = round((index + spans) * frame_ms) - round(index * frame_ms)
             index += spans
+            frames.append(frame)
         if local != count:
             raise ValueError(f"a part holds {local} frames, not {count}")
-        frames += part
     flags = vp8x.payload[0] | VP8X_ANIMATION
     vp8x = _Chunk(b"VP8X", bytes((flags,)) + vp8x.payload[1:])
     return _riff([vp8x, anim, *(f.chunk() for f in frames)])
