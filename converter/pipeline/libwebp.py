@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ctypes as C
 import functools
-import threading
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -135,13 +134,9 @@ def _loaded(stem: str) -> str:
     raise OSError(f"{stem} is not loaded")
 
 
-_lock = threading.Lock()
-
-
 @functools.cache
 def _lib() -> _Lib:
-    with _lock:
-        return _Lib()
+    return _Lib()
 
 
 def available() -> bool:
