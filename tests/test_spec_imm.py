@@ -77,8 +77,9 @@ def test_each_scale_type_gives_its_exact_geometry(clips, scale_type, size):
     image, frames, _ = animation_frames(result.data)
     assert image.size == size == (result.width, result.height) and len(frames) == 2
     if scale_type == "fill":  # 100x75 picture centred with black bars above and below
-        rgb = frames[0][..., :3]
-        assert rgb[:10].max() < 16 and rgb[-10:].max() < 16 and rgb[40:60].max() > 64
+        rgb = frames[0][..., :3].astype(int)
+        bars = rgb[:10], rgb[-10:]  # black, apart from lossy ringing off the picture's edge
+        assert all(bar.mean() < 6 and bar.max() < 40 for bar in bars) and rgb[40:60].max() > 64
 
 
 def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
