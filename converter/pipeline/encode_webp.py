@@ -65,22 +65,12 @@ def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
     config = SETTINGS[options.quality]
     if not libwebp.available():
         return _encode_public(itertools.chain.from_iterable(runs), options, config)
-    if len(runs) == 1:
-        data, count, alpha = _encode_run(runs[0], options, config) or _nothing()
+    done = _encode_side_by_side(runs, options, config)
+    if done[0] is None:
+        raise ValueError("no frames to encode")
+    if len(done) == 1:
+        data, count, alpha = done[0]
     else:
-        failed = threading.Event()  # one run failed: the others stop too
-
-        def encode_one(run: Frames) -> tuple[bytes, int, bool] | None:
-            try:
-                return _encode_run(run, options, config, failed)
-            except BaseException:
-                failed.set()
-                raise
-
-        with ThreadPoolExecutor(len(runs), thread_name_prefix="webp-run") as pool:
-            done = list(pool.map(encode_one, runs))
-        if done[0] is None:
-            _nothing()
         if any(d[2] for d in done if d is not None):
             raise ValueError("runs of frames with alpha cannot be joined")
         # A later run that holds only its overlap (the source ended before
@@ -91,6 +81,36 @@ def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
         alpha = False
     durations = spread_durations(count, options.frame_duration_ms, 1)
     return Encoded(webpfile.mark_alpha(data) if alpha else data, count, durations)
+
+
+class _Stopped(Exception):
+    """A run gave up because another run failed."""
+
+
+def _encode_side_by_side(
+    runs: Sequence[Frames], options: EncodeOptions, config: libwebp.Config
+) -> list[tuple[bytes, int, bool] | None]:
+    """Each run encoded in its own thread (see ``_encode_run``). When one run
+    fails the others stop, and the first run's own error is raised, not the
+    others' giving up."""
+    if len(runs) == 1:
+        return [_encode_run(runs[0], options, config)]
+    failed = threading.Event()
+
+    def encode_one(run: Frames) -> tuple[bytes, int, bool] | None:
+        try:
+            return _encode_run(run, options, config, failed)
+        except BaseException:
+            failed.set()
+            raise
+
+    with ThreadPoolExecutor(len(runs), thread_name_prefix="webp-run") as pool:
+        futures = [pool.submit(encode_one, run) for run in runs]
+    errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None and not isinstance(error, _Stopped):
+            raise error
+    return [f.result() for f in futures]
 
 
 def _encode_run(
@@ -109,7 +129,7 @@ def _encode_run(
     try:
         for frame in frames:
             if stop is not None and stop.is_set():
-                raise RuntimeError("stopped: another run failed")
+                raise _Stopped()
             if encoder is None:
                 shape = frame.shape
                 encoder = libwebp.AnimEncoder(frame.shape[1], frame.shape[0], options.loop, config)
@@ -124,10 +144,6 @@ def _encode_run(
     finally:
         if encoder is not None:
             encoder.close()
-
-
-def _nothing() -> tuple[bytes, int, bool]:
-    raise ValueError("no frames to encode")
 
 
 def _encode_public(

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import functools
+import itertools
 
 
 import numpy as np
+
 import pytest
 
 from converter.pipeline import encode_webp
@@ -127,13 +129,22 @@ def test_a_run_libwebp_makes_a_still_picture_of_joins_as_one_long_frame() -> Non
     assert ssim(out[-1], still[0]) >= SSIM_FLOOR["balanced"]
 
 
-def test_the_frames_of_a_run_that_fails_are_not_lost_silently() -> None:
+def test_a_run_that_fails_stops_the_others_and_its_own_error_is_raised() -> None:
+    taken = 0
+
+    def long_run():  # far more frames than the failing run gets to
+        nonlocal taken
+        for frame in itertools.islice(itertools.cycle(moving_scene(8)), 2000):
+            taken += 1
+            yield frame
+
     def broken():
         yield from moving_scene(4)
         raise RuntimeError("decoder died")
 
     with pytest.raises(RuntimeError, match="decoder died"):
-        encode_webp.encode_runs([moving_scene(8), broken()], EncodeOptions(frame_duration_ms=100))
+        encode_webp.encode_runs([long_run(), broken()], EncodeOptions(frame_duration_ms=100))
+    assert taken < 2000
 
 
 def test_a_later_run_with_only_its_overlap_adds_nothing() -> None:
