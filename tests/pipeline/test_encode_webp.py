@@ -3,9 +3,7 @@ from __future__ import annotations
 import functools
 import itertools
 
-
 import numpy as np
-
 import pytest
 
 from converter.pipeline import encode_webp
