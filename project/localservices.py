@@ -75,21 +75,35 @@ class Service:
         return self
 
     def stop(self, timeout_s: float = 10) -> None:
+        stop_all([self], timeout_s)
+
+    def _signal(self, signum: int) -> None:
         if self.proc and self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, signum)
             except ProcessLookupError:
-                return
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+                pass
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+def stop_all(services: list[Service], timeout_s: float = 10) -> None:
+    """Ask every service to stop (SIGTERM to its process group) at once, give
+    them ``timeout_s`` together, then kill what is left."""
+    for service in services:
+        service._signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for service in services:
+        if service.proc is None:
+            continue
+        try:
+            service.proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            service._signal(signal.SIGKILL)
+            service.proc.wait()
 
 
 def redis_server_binary() -> str:

@@ -63,9 +63,7 @@ class Services:
         self.redis = ls.redis_service(self.redis_port, self.root / "redis", persist=False).start()
 
     def stop(self) -> None:
-        for service in (self.postgres, self.seaweed, self.redis):
-            if service:
-                service.stop()
+        ls.stop_all([s for s in (self.postgres, self.seaweed, self.redis) if s])
 
 
 SERVICES: Services | None = None

@@ -46,8 +46,7 @@ def start(env: dict, port: int) -> subprocess.Popen:
 def stop(proc: subprocess.Popen) -> str:
     """Ctrl-C, as a person would; returns what it printed afterwards."""
     os.killpg(proc.pid, signal.SIGINT)
-    proc.wait(60)
-    return proc.stdout.read()
+    return proc.communicate(timeout=60)[0]
 
 
 def shell(env: dict, script: str) -> str:

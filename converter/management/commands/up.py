@@ -77,5 +77,4 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping ...")
         finally:
-            for service in reversed(started):
-                service.stop()
+            ls.stop_all(list(reversed(started)))
