@@ -121,12 +121,12 @@ class Clips:
             ffmpeg(*args, str(path))
         return path
 
-    def indexed(self, duration: int = 10, fps: int = 24) -> Path:
-        """Grey frames whose brightness is the frame number (mod 250), lossless:
-        each decoded frame says exactly which source frame it is."""
+    def indexed(self, duration: int = 10, fps: int = 24, step: int = 1, container: str = "mkv") -> Path:
+        """Grey frames whose brightness is ``step`` x the frame number (mod 250),
+        lossless: each decoded frame says exactly which source frame it is."""
         return self._make(
-            f"indexed-{duration}s-{fps}.mkv",
-            "-f", "lavfi", "-i", f"nullsrc=s=64x48:r={fps}:d={duration},format=gray,geq=lum='mod(N,250)'",
+            f"indexed-{duration}s-{fps}-{step}.{container}",
+            "-f", "lavfi", "-i", f"nullsrc=s=64x48:r={fps}:d={duration},format=gray,geq=lum='mod(N*{step},250)'",
             "-c:v", "ffv1", "-pix_fmt", "gray",
         )
 
@@ -319,10 +319,10 @@ ALPHA_PATTERN = (
 
 
 def decode_frame(path: Path, t: float, width: int, height: int, fps: float | None = None) -> np.ndarray:
-    """The source frame shown at ``t`` (for a constant ``fps`` source: the last
-    frame starting at or before ``t``), scaled like the pipeline scales."""
+    """The source frame nearest to ``t`` (for a constant ``fps`` source; without
+    ``fps``, ``t`` must be a frame's own time), scaled like the pipeline scales."""
     if fps:
-        t = math.floor(t * fps + 1e-6) / fps
+        t = math.floor(t * fps + 0.5 - 1e-6) / fps  # a tie goes to the earlier frame
     out = subprocess.run(
         [FFMPEG, "-nostdin", "-v", "error", "-ss", f"{t:.6f}", "-i", str(path), "-frames:v", "1",
          "-vf", f"scale={width}:{height}:flags=lanczos", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
@@ -334,10 +334,11 @@ def decode_frame(path: Path, t: float, width: int, height: int, fps: float | Non
 def reference_frames(
     path: Path, times: list[float], width: int, height: int, *, stream: int = 0, alpha: bool = False
 ) -> list[np.ndarray]:
-    """The source frames shown at ``times`` (seconds from the start of the
+    """The source frames nearest to ``times`` (seconds from the start of the
     file), decoded by PyAV independently of the pipeline: for each time, the
-    last frame whose timestamp is at or before it. Frames are turned upright
-    by their display matrix and scaled to ``width`` x ``height``."""
+    frame whose timestamp is closest to it (of two as close, the earlier).
+    Frames are turned upright by their display matrix and scaled to
+    ``width`` x ``height``."""
     fmt = "rgba" if alpha else "rgb24"
     with av.open(str(path)) as container:
         decoded = [(f.time, f) for f in container.decode(container.streams.video[stream])]
@@ -346,8 +347,8 @@ def reference_frames(
     origin = decoded[0][0] - ffmpeg_first_frame_time(path, stream)
     out = []
     for t in times:
-        shown = [f for ft, f in decoded if ft is not None and ft <= origin + t + 1e-6] or [decoded[0][1]]
-        frame = shown[-1]
+        timed = [(ft, f) for ft, f in decoded if ft is not None]
+        frame = min(timed, key=lambda pair: (round(abs(pair[0] - origin - t), 6), pair[0]))[1]
         turns = round((frame.rotation or 0) / 90) % 4  # counter-clockwise quarter turns
         w, h = (height, width) if turns % 2 else (width, height)
         array = frame.to_ndarray(format=fmt, width=w, height=h, interpolation="LANCZOS")

@@ -1,4 +1,4 @@
-"""Frame sampling: frame k is the source frame shown at ``start + k x interval``.
+"""Frame sampling: frame k is the source frame nearest to ``start + k x interval``.
 
 ffmpeg (with the safe input options) seeks to the start, picks the frames at
 the sampled times with the ``fps`` filter, scales them and pipes them out raw,
@@ -35,15 +35,19 @@ DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 # losing the frames in between. There, seek this much earlier and let the fps
 # filter pick the frames.
 SEEK_MARGIN_S = {"mpeg": 5.0, "mpegts": 5.0, "flv": 5.0}
-# For these (timestamp-discontinuous formats), ffmpeg 7.0.2's input -ss also
-# shifts timestamps by the seek point but not by the file's start time, so
-# frame times come out off by it (1.48 s on a TS from ffmpeg's muxer). Keep the
-# file's own timeline instead (-copyts -start_at_zero: the same zero as without
-# a seek) and place the fps filter's slots on it.
-OWN_TIMELINE = ("mpeg", "mpegts")
+# After a seek, frame times stay on the file's own timeline (-copyts
+# -start_at_zero: the same zero as without a seek) and the fps filter's slots
+# are placed on it. ffmpeg 7.0.2's default, making the seek point time 0, is
+# wrong twice: it rounds each shifted time to the stream's time base (AVI at
+# 25 fps seeking to 0.62 s put the frame of 0.64 s at 0, not 0.02: half a
+# frame early), and on timestamp-discontinuous formats (MPEG-PS/TS) it
+# ignores the file's start time (1.48 s off on a TS from ffmpeg's muxer).
 
 # Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
 EPSILON_S = 1e-6
+# A slot ending this close to the end of the stream counts as ending after it
+# (see ``_pick_nearest``).
+END_MARGIN_S = 0.001
 
 
 @dataclass(frozen=True)
@@ -116,21 +120,18 @@ def sample(
     them: ``H x W x 3`` RGB (``x 4`` RGBA when the source has alpha)."""
     pix_fmt = "rgba" if info.has_alpha else "rgb24"
     # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
-    # shown at the start time usually began a little earlier. Seek two source
-    # frames early and let the fps filter, whose slots start at ``lead``, pick
-    # the frame shown at each sampled time (round=up).
-    lead = min(plan.start, max(2.0 / max(info.fps, 1.0), SEEK_MARGIN_S.get(info.demuxer, 0.0)))
+    # nearest the start time may begin a little earlier. Seek two source
+    # frames early and let the fps filter pick the frames.
+    frame_s = 1.0 / max(info.fps, 1.0)
+    lead = min(plan.start, max(2 * frame_s, SEEK_MARGIN_S.get(info.demuxer, 0.0)))
     # Read slightly past the last sampled time so its frame is decoded.
-    window = lead + (plan.count - 1) * plan.interval + 2.0 / max(info.fps, 1.0) + 0.05
+    window = lead + (plan.count - 1) * plan.interval + 2 * frame_s + 0.05
     seek = plan.start - lead
-    own_timeline = seek > 0 and info.demuxer in OWN_TIMELINE
-    slots_from = plan.start if own_timeline else lead
     vf = (
         f"{DEINTERLACE + ',' if info.interlaced else ''}"
-        f"fps=fps=1/{plan.interval!r}:start_time={slots_from!r}:round=up,{geometry.filters},"
-        f"format={pix_fmt}"
+        f"{_pick_nearest(plan, info)},{geometry.filters},format={pix_fmt}"
     )
-    args = ["-copyts", "-start_at_zero"] if own_timeline else []
+    args = ["-copyts", "-start_at_zero"] if seek > 0 else []  # the file's own timeline
     args += ffmpeg.safe_input_args(
         source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
     )
@@ -145,6 +146,37 @@ def sample(
     return raw_frames(
         args, plan.count, (geometry.height, geometry.width, channels), limits,
         "No frame could be decoded from the video.",
+    )
+
+
+def _pick_nearest(plan: FramePlan, info: VideoInfo) -> str:
+    """ffmpeg filters that pass, for every k, the source frame nearest to
+    ``plan.start + k x interval`` on the file's own timeline: the last frame to
+    start no later than half a source frame after that time.
+
+    The fps filter (``round=up``) keeps, for each slot, the last frame that
+    starts at or before the slot's end, and stops at the end of the stream.
+    Slot k ends half a frame after frame k's time. Two details of ffmpeg 7's
+    fps filter decide the rest:
+
+    - it rounds ``start_time`` up to a whole output interval but not the end
+      of the stream, so a slot within that rounding of the end was dropped.
+      Shifting the timestamps (``setpts``, in microseconds: ``settb``) so that
+      every slot ends on a whole multiple of the interval removes that;
+    - a slot that ends after the stream gets no frame. Where the last sampled
+      time is within half a frame of the end, the last frame is shown for one
+      frame more (``tpad``), so that slot gets it: the nearest frame there.
+    """
+    half = 0.5 / max(info.fps, 1.0)
+    last = plan.start + (plan.count - 1) * plan.interval
+    near_end = last + half >= info.duration - END_MARGIN_S
+    slot0 = plan.start + half  # slot 0 ends here
+    whole = math.ceil(slot0 / plan.interval)  # ... and is moved to whole x interval
+    shift = whole * plan.interval - slot0
+    return (
+        f"{'tpad=stop_mode=clone:stop=1,' if near_end else ''}"
+        f"settb=AVTB,setpts=PTS+{shift:.6f}/TB,"
+        f"fps=fps=1/{plan.interval!r}:start_time={whole * plan.interval - 1e-6!r}:round=up"
     )
 
 

@@ -1,6 +1,6 @@
 """Every input the reference service accepts, made by the bundled ffmpeg and
 converted through the whole pipeline: format, geometry, orientation, frame
-count and an SSIM floor against the source frame shown at each sampled time
+count and an SSIM floor against the source frame nearest each sampled time
 (decoded independently with PyAV)."""
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def test_cover_art_in_an_audio_file_is_not_a_video(clips, kind):
 def test_every_container_seeks_to_the_exact_frame(clips, kind):
     """A start inside the file makes ffmpeg seek, which each demuxer does its
     own way (index, bitrate guess, timestamps): the frames must still be the
-    ones shown at 0.7, 0.95, 1.2 and 1.45 s."""
+    ones nearest 0.7, 0.95, 1.2 and 1.45 s."""
     src = clips.container(kind)
     check(src, probe(src), "webp", size=(320, 240), frames=4, trim_start=0.7, number=4)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.geometry import Geometry
+from converter.pipeline.sample import plan_frames, sample
 from converter.spec import AnimationSpec
 from tests.quality import animation_frames
 
@@ -22,10 +26,26 @@ def spec(**kw) -> AnimationSpec:
 def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
     src = clips.indexed(duration=10, fps=24)
     result = convert(src, probe(src), spec(interval=0.7), trim_start=2, trim_duration=5)
-    expected = [int((2 + k * 0.7) * 24 + 1e-6) for k in range(8)]  # 2.0 .. 6.9 s
+    expected = [round((2 + k * 0.7) * 24) for k in range(8)]  # 2.0 .. 6.9 s
     assert result.frames == 8
     # lossy WebP of flat grey: allow +-2 levels of brightness, i.e. no off-by-one frame
     assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(result.data)
+
+
+@pytest.mark.parametrize("container", ["mkv", "avi"])  # millisecond and 1/fps time bases
+@pytest.mark.parametrize("start", [0.0, 0.07, 0.98, 2.36])  # no seek, seeks off the frame grid
+def test_each_frame_is_the_source_frame_nearest_its_time_up_to_the_last(clips, container, start):
+    """Frames every 0.1 s, sampled every 0.5 s from ``start``: frame k is the
+    one nearest ``start + 0.5 k`` (of two as near, the earlier); the last
+    sampled time may fall within the last half frame (5.98 s), where the last
+    frame (5.9 s) is the nearest."""
+    src = clips.indexed(duration=6, fps=10, step=4, container=container)
+    info = probe(src)
+    plan = plan_frames(info, trim_start=0, trim_duration=0, start_time=start, interval=0.5, number=0, limits=Limits())
+    frames = list(sample(src, info, plan, Geometry(64, 48, "scale=64:48"), Limits()))
+    times = [start + 0.5 * k for k in range(plan.count)]
+    nearest = [min(math.floor(t * 10 + 0.5 - 1e-6), 59) for t in times]
+    assert [round(f[..., 0].mean() / 4, 2) for f in frames] == nearest
 
 
 def test_whole_source_at_one_frame_a_second_gives_one_frame_per_second(clips):
@@ -81,6 +101,6 @@ def test_runs_sampled_side_by_side_are_still_the_frames_at_their_times(clips, mo
     src = clips.indexed(duration=10, fps=24)
     assert encode_webp.parts(24, alpha=False) == 3
     result = convert(src, probe(src), spec(interval=0.25), trim_start=1.5, trim_duration=6)
-    expected = [int((1.5 + k * 0.25) * 24 + 1e-6) for k in range(24)]
+    expected = [round((1.5 + k * 0.25) * 24) for k in range(24)]
     assert result.frames == 24
     assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(result.data)
