@@ -162,9 +162,12 @@ def _config(c: Config) -> _Config:
 class AnimEncoder:
     """One animation: ``add`` frames (RGB or RGBA ``uint8``) with their start
     times in ms, then ``assemble`` with the end time. Key frames are left to
-    libwebp (it makes one wherever that is smaller), as ffmpeg and gif2webp do."""
+    libwebp (it makes one wherever that is smaller), as ffmpeg and gif2webp do,
+    unless ``key_frames_only``: every frame coded whole."""
 
-    def __init__(self, width: int, height: int, loop: int, config: Config) -> None:
+    def __init__(
+        self, width: int, height: int, loop: int, config: Config, *, key_frames_only: bool = False
+    ) -> None:
         lib = _lib()
         self._webp, self._mux = lib.webp, lib.mux
         self._config = _config(config)
@@ -172,7 +175,8 @@ class AnimEncoder:
         if not self._mux.WebPAnimEncoderOptionsInitInternal(C.byref(options), MUX_ABI):
             raise RuntimeError("libwebpmux refused its options (ABI mismatch)")
         options.loop_count = loop
-        options.kmin, options.kmax = NO_KEYFRAMES - 1, NO_KEYFRAMES
+        # kmax 1: every frame a key frame (libwebp then sets kmin itself).
+        options.kmin, options.kmax = (0, 1) if key_frames_only else (NO_KEYFRAMES - 1, NO_KEYFRAMES)
         self._size = (width, height)
         self._enc = self._mux.WebPAnimEncoderNewInternal(width, height, C.byref(options), MUX_ABI)
         if not self._enc:
