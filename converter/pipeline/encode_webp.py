@@ -140,9 +140,9 @@ def _encode_run(
     if not head:
         return None
     shape = head[0].shape
-    encoder = libwebp.AnimEncoder(
-        shape[1], shape[0], options.loop, config, key_frames_only=_mostly_changed(head)
-    )
+    key_frames_only = _mostly_changed(head)
+    stills: list[bytes] = []
+    encoder = None if key_frames_only else libwebp.AnimEncoder(shape[1], shape[0], options.loop, config)
     alpha = False
     count = 0
     try:
@@ -152,11 +152,18 @@ def _encode_run(
             if frame.shape != shape:
                 raise ValueError("all frames must have the same size")
             alpha = alpha or (frame.shape[2] == 4 and bool((frame[..., 3] < 255).any()))
-            encoder.add(frame, round(count * options.frame_duration_ms))
+            if encoder is None:
+                stills.append(libwebp.encode_image(frame, config))
+            else:
+                encoder.add(frame, round(count * options.frame_duration_ms))
             count += 1
+        if encoder is None:
+            canvas = (shape[1], shape[0])
+            return webpfile.animation(stills, canvas, options.frame_duration_ms, options.loop), count, alpha
         return encoder.assemble(round(count * options.frame_duration_ms)), count, alpha
     finally:
-        encoder.close()
+        if encoder is not None:
+            encoder.close()
 
 
 def _mostly_changed(frames: list[np.ndarray]) -> bool:

@@ -7,16 +7,16 @@ threads) are in libwebp's ``WebPConfig``, which Pillow does not expose. So we
 call the same library Pillow loaded (``PIL._webp`` links it; we find it in the
 process's memory map, so a Pillow built against the system libwebp works as
 well) with the documented C API of ``webp/encode.h`` and ``webp/mux.h``:
-``WebPConfigInitInternal``, ``WebPPictureImportRGB(A)``,
+``WebPConfigInitInternal``, ``WebPPictureImportRGB(A)``, ``WebPEncode``,
 ``WebPAnimEncoderNewInternal``, ``WebPAnimEncoderAdd``,
 ``WebPAnimEncoderAssemble``.
 
 ctypes releases the GIL around every call, so encoders in separate threads
 run in parallel.
 
-Only the leading, long-stable fields of ``WebPPicture`` are touched (the rest
-is left to ``WebPPictureInitInternal``) and every struct is allocated larger
-than libwebp 1.5 declares it. ``available()`` says whether this works here;
+Only the leading, long-stable fields of ``WebPPicture`` (up to ``writer``)
+are touched (the rest is left to ``WebPPictureInitInternal``) and every
+struct is allocated larger than libwebp 1.5 declares it. ``available()`` says whether this works here;
 ``encode_webp`` falls back to Pillow's public API when it does not.
 """
 
@@ -65,13 +65,30 @@ class _AnimOptions(C.Structure):  # struct WebPAnimEncoderOptions
     ]
 
 
-class _Picture(C.Structure):  # struct WebPPicture: its first four fields, then room
+class _Picture(C.Structure):  # struct WebPPicture, then room
     _fields_ = [
         ("use_argb", C.c_int),
         ("colorspace", C.c_int),
         ("width", C.c_int),
         ("height", C.c_int),
+        ("y", C.c_void_p), ("u", C.c_void_p), ("v", C.c_void_p),
+        ("y_stride", C.c_int), ("uv_stride", C.c_int),
+        ("a", C.c_void_p),
+        ("a_stride", C.c_int),
+        ("pad1", C.c_uint32 * 2),
+        ("argb", C.c_void_p),
+        ("argb_stride", C.c_int),
+        ("pad2", C.c_uint32 * 3),
+        ("writer", C.c_void_p),
+        ("custom_ptr", C.c_void_p),
         ("_rest", C.c_uint8 * 2048),
+    ]
+
+
+class _MemoryWriter(C.Structure):  # struct WebPMemoryWriter, then room
+    _fields_ = [
+        ("mem", C.c_void_p), ("size", C.c_size_t), ("max_size", C.c_size_t),
+        ("_spare", C.c_uint32 * 8),
     ]
 
 
@@ -110,6 +127,9 @@ class _Lib:
         w.WebPPictureImportRGBA.argtypes = [C.POINTER(_Picture), C.c_void_p, C.c_int]
         w.WebPPictureFree.argtypes = [C.POINTER(_Picture)]
         w.WebPFree.argtypes = [C.c_void_p]
+        w.WebPMemoryWriterInit.argtypes = [C.POINTER(_MemoryWriter)]
+        w.WebPMemoryWriterClear.argtypes = [C.POINTER(_MemoryWriter)]
+        w.WebPEncode.argtypes = [C.POINTER(_Config), C.POINTER(_Picture)]
         m.WebPAnimEncoderOptionsInitInternal.argtypes = [C.POINTER(_AnimOptions), C.c_int]
         m.WebPAnimEncoderNewInternal.restype = C.c_void_p
         m.WebPAnimEncoderNewInternal.argtypes = [C.c_int, C.c_int, C.POINTER(_AnimOptions), C.c_int]
@@ -159,15 +179,46 @@ def _config(c: Config) -> _Config:
     return out
 
 
+def _import(lib: C.CDLL, frame: np.ndarray) -> _Picture:
+    """A WebPPicture holding ``frame`` (H x W x 3 or 4 ``uint8``), as ARGB."""
+    height, width, channels = frame.shape
+    if channels not in (3, 4) or frame.dtype != np.uint8:
+        raise ValueError("frames must be H x W x 3 or 4 uint8 arrays")
+    frame = np.ascontiguousarray(frame)
+    picture = _Picture()
+    if not lib.WebPPictureInitInternal(C.byref(picture), ENCODER_ABI):
+        raise RuntimeError("libwebp refused its picture (ABI mismatch)")
+    picture.use_argb, picture.width, picture.height = 1, width, height
+    import_ = lib.WebPPictureImportRGBA if channels == 4 else lib.WebPPictureImportRGB
+    if not import_(C.byref(picture), frame.ctypes.data, frame.strides[0]):
+        lib.WebPPictureFree(C.byref(picture))
+        raise MemoryError("libwebp could not import a frame")
+    return picture
+
+
+def encode_image(frame: np.ndarray, config: Config) -> bytes:
+    """One picture as a still WebP file (one encode, no animation logic)."""
+    lib = _lib().webp
+    picture = _import(lib, frame)
+    writer = _MemoryWriter()
+    lib.WebPMemoryWriterInit(C.byref(writer))
+    try:
+        picture.writer = C.cast(lib.WebPMemoryWrite, C.c_void_p).value
+        picture.custom_ptr = C.addressof(writer)
+        if not lib.WebPEncode(C.byref(_config(config)), C.byref(picture)):
+            raise RuntimeError("libwebp could not encode a frame")
+        return C.string_at(writer.mem, writer.size)
+    finally:
+        lib.WebPMemoryWriterClear(C.byref(writer))
+        lib.WebPPictureFree(C.byref(picture))
+
+
 class AnimEncoder:
     """One animation: ``add`` frames (RGB or RGBA ``uint8``) with their start
     times in ms, then ``assemble`` with the end time. Key frames are left to
-    libwebp (it makes one wherever that is smaller), as ffmpeg and gif2webp do,
-    unless ``key_frames_only``: every frame coded whole."""
+    libwebp (it makes one wherever that is smaller), as ffmpeg and gif2webp do."""
 
-    def __init__(
-        self, width: int, height: int, loop: int, config: Config, *, key_frames_only: bool = False
-    ) -> None:
+    def __init__(self, width: int, height: int, loop: int, config: Config) -> None:
         lib = _lib()
         self._webp, self._mux = lib.webp, lib.mux
         self._config = _config(config)
@@ -175,26 +226,17 @@ class AnimEncoder:
         if not self._mux.WebPAnimEncoderOptionsInitInternal(C.byref(options), MUX_ABI):
             raise RuntimeError("libwebpmux refused its options (ABI mismatch)")
         options.loop_count = loop
-        # kmax 1: every frame a key frame (libwebp then sets kmin itself).
-        options.kmin, options.kmax = (0, 1) if key_frames_only else (NO_KEYFRAMES - 1, NO_KEYFRAMES)
+        options.kmin, options.kmax = NO_KEYFRAMES - 1, NO_KEYFRAMES
         self._size = (width, height)
         self._enc = self._mux.WebPAnimEncoderNewInternal(width, height, C.byref(options), MUX_ABI)
         if not self._enc:
             raise MemoryError("libwebp could not create an animation encoder")
 
     def add(self, frame: np.ndarray, timestamp_ms: int) -> None:
-        height, width, channels = frame.shape
-        if (width, height) != self._size or channels not in (3, 4) or frame.dtype != np.uint8:
-            raise ValueError("frames must be H x W x 3 or 4 uint8 arrays of the canvas size")
-        frame = np.ascontiguousarray(frame)
-        picture = _Picture()
-        if not self._webp.WebPPictureInitInternal(C.byref(picture), ENCODER_ABI):
-            raise RuntimeError("libwebp refused its picture (ABI mismatch)")
-        picture.use_argb, picture.width, picture.height = 1, width, height
-        import_ = self._webp.WebPPictureImportRGBA if channels == 4 else self._webp.WebPPictureImportRGB
+        if (frame.shape[1], frame.shape[0]) != self._size:
+            raise ValueError("frames must be of the canvas size")
+        picture = _import(self._webp, frame)
         try:
-            if not import_(C.byref(picture), frame.ctypes.data, frame.strides[0]):
-                raise MemoryError("libwebp could not import a frame")
             if not self._mux.WebPAnimEncoderAdd(
                 self._enc, C.byref(picture), timestamp_ms, C.byref(self._config)
             ):

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from converter.pipeline import encode_webp
+from converter.pipeline import encode_webp, webpfile
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
 from tests.pipeline.frames import ffmpeg_clip, moving_scene, with_alpha
 from tests import quality
@@ -175,3 +175,25 @@ def test_libwebp_settings_beyond_quality_reach_the_encoder() -> None:
 
     assert libwebp.available()
     assert size(sns_strength=0) != size(sns_strength=100)
+
+
+def _anmf(data: bytes) -> list:
+    return [webpfile._Frame.parse(c.payload) for c in webpfile._chunks(data) if c.fourcc == b"ANMF"]
+
+
+def test_frames_that_change_a_lot_are_each_coded_whole() -> None:
+    """Where most of the picture changes from frame to frame (here the whole
+    scene pans 40 px a frame), every frame is a key frame: whole canvas, not
+    blended with the frame before; count, durations and quality as ever.
+    Frames that change little are coded as the rectangles that changed."""
+    panning = [np.roll(f, 40 * k, axis=1) for k, f in enumerate(moving_scene(8))]
+    result = encode_webp.encode(panning, EncodeOptions(frame_duration_ms=100))
+    out, durations, info = decoded(result.data)
+    frames = _anmf(result.data)
+    assert result.frames == len(out) == len(frames) == 8 and durations == [100] * 8 and info["loop"] == 0
+    assert all((f.x, f.y, f.width, f.height) == (0, 0, 160, 96) for f in frames)
+    assert all(f.flags & webpfile.ANMF_NO_BLEND and b"ALPH" not in f.image[:4] for f in frames)
+    assert min(ssim(a, b) for a, b in zip(out, panning)) >= SSIM_FLOOR["balanced"]
+
+    calm = encode_webp.encode(moving_scene(8), EncodeOptions(frame_duration_ms=100))
+    assert any((f.width, f.height) != (160, 96) for f in _anmf(calm.data))
