@@ -70,6 +70,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Loopforge is running at http://{addr}/  (Ctrl-C stops it)"))
             self.stdout.write(f"Logs: {data}/*.log")
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            # Ctrl-C stops it even when started in the background by a shell,
+            # which starts such jobs with SIGINT ignored (Python keeps that).
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             while all(s.proc.poll() is None for s in started):
                 time.sleep(0.5)
             dead = [s.name for s in started if s.proc.poll() is not None]
