@@ -92,15 +92,16 @@ def convert(
     alpha = info.has_alpha and not wave
     # Encoders that take runs get one per CPU, each sampled by its own ffmpeg.
     parts = encoder.parts(plan.count, alpha)
-    done = [0]
+    handed = 0  # frames handed to the encoder, over all runs
     lock = threading.Lock()
 
     def counted(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        nonlocal handed
         for frame in frames:
             yield frame
             with lock:
-                done[0] += 1
-                report(min(1.0, done[0] / (plan.count + parts - 1)))
+                handed += 1
+                report(min(1.0, handed / (plan.count + parts - 1)))
 
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="loopforge-") as tmp:
