@@ -22,7 +22,7 @@ from .errors import PipelineError
 from .geometry import plan_geometry
 from .limits import Limits
 from .probe import VideoInfo, probe
-from .sample import FramePlan, plan_frames, sample, through_clip, until_source_ends
+from .sample import FramePlan, plan_frames, sample, split_for_decoding, through_clip, until_source_ends
 
 __all__ = ["convert", "probe", "AnimationResult", "PipelineError", "Limits", "VideoInfo", "ENCODERS"]
 
@@ -91,7 +91,8 @@ def convert(
     encoder = ENCODERS[animation.format]
     alpha = info.has_alpha and not wave
     # Encoders that take runs get one per CPU, each sampled by its own ffmpeg.
-    parts = encoder.parts(plan.count, alpha)
+    runs_planned = split_for_decoding(source, info, plan, encoder.parts(plan.count, alpha))
+    parts = len(runs_planned)
     handed = 0  # frames handed to the encoder, over all runs
     lock = threading.Lock()
 
@@ -108,7 +109,7 @@ def convert(
         if info.demuxer == "mpegts":
             source = mpegts.without_sdt(source, Path(tmp) / "source.ts")
         runs = []
-        for n, run in enumerate(plan.split(parts)):
+        for n, run in enumerate(runs_planned):
             if n:  # a later run starts with the last frame of the one before
                 run = FramePlan(run.start - run.interval, run.interval, run.count + 1)
             frames = draw(source, info, run, geometry, limits)

@@ -238,6 +238,23 @@ def probe(
         )
 
 
+def key_frame_before(path: Path, info: VideoInfo, t: float) -> float | None:
+    """When the key frame at or before ``t`` s (on the file's own timeline)
+    starts: where decoding from ``t`` begins. None where the container cannot
+    tell (no index, no timestamps)."""
+    try:
+        with av.open(str(path), options=PROBE_OPTIONS, timeout=30) as container:
+            stream = container.streams.video[info.stream_index]
+            start = stream.start_time or 0
+            container.seek(int(t / stream.time_base) + start, stream=stream, backward=True)
+            for packet in container.demux(stream):
+                if packet.pts is not None:
+                    return float((packet.pts - start) * stream.time_base)
+    except (av.error.FFmpegError, IndexError, ValueError, ZeroDivisionError):
+        pass
+    return None
+
+
 def _has_alpha(stream: av.video.stream.VideoStream) -> bool:
     fmt = stream.codec_context.pix_fmt or ""
     if fmt.startswith(("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya")):

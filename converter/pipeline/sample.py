@@ -22,7 +22,7 @@ from . import ffmpeg
 from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
-from .probe import VideoInfo
+from .probe import VideoInfo, key_frame_before
 
 # Interlaced sources (broadcast TS, DV, old camcorders) show combing on every
 # moving edge. bwdif (motion-adaptive, better than yadif on still detail) makes
@@ -68,6 +68,20 @@ class FramePlan:
             FramePlan(self.start + a * self.interval, self.interval, b - a)
             for a, b in zip(bounds, bounds[1:])
         ]
+
+
+def split_for_decoding(source: Path, info: VideoInfo, plan: FramePlan, parts: int) -> list[FramePlan]:
+    """``plan.split(parts)``, or the plan whole where the runs would decode
+    the same video twice: a later run's ffmpeg decodes from the key frame
+    before its start, and where that is no later than the first run's start
+    (a screen recording often has one key frame) it decodes all the first
+    run decodes, and one run is faster."""
+    runs = plan.split(parts)
+    if len(runs) > 1:
+        key = key_frame_before(source, info, runs[1].start)
+        if key is not None and key <= plan.start + EPSILON_S:
+            return [plan]
+    return runs
 
 
 def plan_frames(

@@ -8,8 +8,9 @@ import pytest
 
 from converter.pipeline import Limits, PipelineError, convert, probe
 from converter.pipeline.geometry import Geometry
-from converter.pipeline.sample import plan_frames, sample
+from converter.pipeline.sample import plan_frames, sample, split_for_decoding
 from converter.spec import AnimationSpec
+from tests.media import ffmpeg
 from tests.quality import animation_frames
 
 
@@ -104,3 +105,17 @@ def test_runs_sampled_side_by_side_are_still_the_frames_at_their_times(clips, mo
     expected = [round((1.5 + k * 0.25) * 24) for k in range(24)]
     assert result.frames == 24
     assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(result.data)
+
+
+@pytest.mark.parametrize("key_frame_every, runs", [(1000, 1), (12, 2)])
+def test_runs_are_split_only_where_each_decodes_its_own_part(clips, key_frame_every, runs):
+    """A later run decodes from the key frame before its start: with one key
+    frame (a typical screen recording) it would decode the first run's part
+    again, so the plan stays one run."""
+    src = clips.root / f"gop-{key_frame_every}.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=24:duration=6", "-c:v", "libx264",
+           "-g", str(key_frame_every), "-pix_fmt", "yuv420p", str(src))
+    info = probe(src)
+    plan = plan_frames(info, trim_start=0, trim_duration=0, start_time=0, interval=0.25, number=0, limits=Limits())
+    split = split_for_decoding(src, info, plan, 2)
+    assert len(split) == runs and sum(run.count for run in split) == plan.count == 24
