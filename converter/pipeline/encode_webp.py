@@ -5,7 +5,7 @@ is held per encoder. Key frames are left to libwebp, as ``gif2webp`` and ffmpeg
 do: each frame is coded as the rectangle that changed whenever that is smaller
 (Pillow's own ``save`` forces a key frame every 5 frames: 57% more bytes on the
 screen clip), except where most of the picture changes from frame to frame:
-there every frame is a key frame (see ``KEY_FRAME_SHARE``).
+there every frame is a key frame (see ``KEY_FRAME_CHANGE``).
 
 Opaque animations are encoded as consecutive runs side by side, one per CPU
 (``parts``), each run by its own encoder from its own ffmpeg, and joined into
