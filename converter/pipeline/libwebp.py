@@ -17,8 +17,8 @@ run in parallel.
 Only the leading, long-stable fields of ``WebPPicture`` (up to ``writer``)
 are touched (the rest is left to ``WebPPictureInitInternal``) and every
 struct is allocated larger than libwebp 1.5 declares it. ``available()``
-says whether this works here;
-``encode_webp`` falls back to Pillow's public API when it does not.
+says whether this works here; ``encode_webp`` falls back to Pillow's public
+API when it does not.
 """
 
 from __future__ import annotations
