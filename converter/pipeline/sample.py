@@ -35,13 +35,6 @@ DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 # losing the frames in between. There, seek this much earlier and let the fps
 # filter pick the frames.
 SEEK_MARGIN_S = {"mpeg": 5.0, "mpegts": 5.0, "flv": 5.0}
-# After a seek, frame times stay on the file's own timeline (-copyts
-# -start_at_zero: the same zero as without a seek) and the fps filter's slots
-# are placed on it. ffmpeg 7.0.2's default, making the seek point time 0, is
-# wrong twice: it rounds each shifted time to the stream's time base (AVI at
-# 25 fps seeking to 0.62 s put the frame of 0.64 s at 0, not 0.02: half a
-# frame early), and on timestamp-discontinuous formats (MPEG-PS/TS) it
-# ignores the file's start time (1.48 s off on a TS from ffmpeg's muxer).
 
 # Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
 EPSILON_S = 1e-6
@@ -145,7 +138,14 @@ def sample(
         f"{DEINTERLACE + ',' if info.interlaced else ''}"
         f"{_pick_nearest(plan, info)},{geometry.filters},format={pix_fmt}"
     )
-    args = ["-copyts", "-start_at_zero"] if seek > 0 else []  # the file's own timeline
+    # After a seek, frame times stay on the file's own timeline (-copyts
+    # -start_at_zero: the same zero as without a seek), where the slots are.
+    # ffmpeg 7.0.2's default, making the seek point time 0, is wrong twice: it
+    # rounds each shifted time to the stream's time base (AVI at 25 fps seeking
+    # to 0.62 s put the frame of 0.64 s at 0, not 0.02: half a frame early), and
+    # on timestamp-discontinuous formats (MPEG-PS/TS) it ignores the file's
+    # start time (1.48 s off on a TS from ffmpeg's muxer).
+    args = ["-copyts", "-start_at_zero"] if seek > 0 else []
     args += ffmpeg.safe_input_args(
         source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
     )
