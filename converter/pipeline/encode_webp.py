@@ -158,8 +158,8 @@ def _encode_run(
                 encoder.add(frame, round(count * options.frame_duration_ms))
             count += 1
         if encoder is None:
-            canvas = (shape[1], shape[0])
-            return webpfile.animation(stills, canvas, options.frame_duration_ms, options.loop), count, alpha
+            durations = spread_durations(count, options.frame_duration_ms, 1)
+            return webpfile.animation(stills, (shape[1], shape[0]), durations, options.loop), count, alpha
         return encoder.assemble(round(count * options.frame_duration_ms)), count, alpha
     finally:
         if encoder is not None:

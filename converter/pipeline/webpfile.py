@@ -155,13 +155,12 @@ def join(parts: list[tuple[bytes, int, bool]], frame_ms: float) -> bytes:
     return _riff([vp8x, anim, *(f.chunk() for f in frames)])
 
 
-def animation(images: list[bytes], canvas: tuple[int, int], frame_ms: float, loop: int) -> bytes:
-    """An animation of still WebP images of the canvas size, image i shown
-    from ``round(i x frame_ms)`` ms, each painting the whole canvas."""
+def animation(images: list[bytes], canvas: tuple[int, int], durations: list[int], loop: int) -> bytes:
+    """An animation of still WebP images of the canvas size, each painting the
+    whole canvas for its duration (ms)."""
     frames = []
-    for i, data in enumerate(images):
+    for data, duration in zip(images, durations, strict=True):
         image = b"".join(c.pack() for c in _chunks(data) if c.fourcc in IMAGE_CHUNKS)
-        duration = round((i + 1) * frame_ms) - round(i * frame_ms)
         frames.append(_Frame(0, 0, *canvas, duration, ANMF_NO_BLEND, image))
     vp8x = _Chunk(b"VP8X", bytes((VP8X_ANIMATION, 0, 0, 0)) + _p24(canvas[0] - 1) + _p24(canvas[1] - 1))
     anim = _Chunk(b"ANIM", struct.pack("<IH", 0xFFFFFFFF, loop))
