@@ -85,8 +85,8 @@ class Service:
                 pass
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        self._signal(signal.SIGKILL)
+        if self.proc:
             self.proc.wait()
 
 
@@ -102,8 +102,7 @@ def stop_all(services: list[Service], timeout_s: float = 10) -> None:
         try:
             service.proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            service._signal(signal.SIGKILL)
-            service.proc.wait()
+            service.kill()
 
 
 def redis_server_binary() -> str:
