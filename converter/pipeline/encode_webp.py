@@ -5,7 +5,8 @@ is held per encoder. Key frames are left to libwebp, as ``gif2webp`` and ffmpeg
 do: each frame is coded as the rectangle that changed whenever that is smaller
 (Pillow's own ``save`` forces a key frame every 5 frames: 57% more bytes on the
 screen clip), except where most of the picture changes from frame to frame:
-there every frame is a key frame (see ``KEY_FRAME_CHANGE``).
+there every frame is a key frame (see ``KEY_FRAME_CHANGE``). Blocks that
+barely move are held as painted before the encoder sees them (``HOLD_LEVELS``).
 
 Opaque animations are encoded as consecutive runs side by side, one per CPU
 (``parts``), each run by its own encoder from its own ffmpeg, and joined into
@@ -40,6 +41,18 @@ SETTINGS: dict[str, libwebp.Config] = {
     "balanced": libwebp.Config(quality=73, method=4, sns_strength=100),
     "best": libwebp.Config(quality=88, method=5, sns_strength=100),
 }
+
+# A block of the picture is held as it was last painted until some pixel in
+# it has moved more than this many levels (of 255) since: the source's own
+# noise (a video codec's flicker on still areas) then costs no bytes and is
+# not coded again, lossily, over and over. libwebp holds only what is within
+# about 5 levels at quality 73 (8 at 60, 3 at 88), and only at the edges of
+# the changed rectangle and in 8x8 blocks inside it. Measured with the
+# benchmark (docs/encoding.md), balanced: full HD (still bars, moving
+# counters) -3.2% bytes at SSIM +0.003, the social clip (film at 15 fps)
+# -2.7% bytes at SSIM +0.0006, the screen clip -1.3%; low: SSIM +0.004 to
+# +0.012 at fewer bytes. Frames coded whole (see below) are not held.
+HOLD_LEVELS: dict[str, int] = {"low": 12, "balanced": 7, "best": 4}
 
 # libwebp codes each frame as the rectangle that changed, and inside it leaves
 # transparent the pixels within a tolerance of the frame before (about 5
@@ -143,6 +156,7 @@ def _encode_run(
     key_frames_only = _mostly_changed(head)
     stills: list[bytes] = []
     encoder = None if key_frames_only else libwebp.AnimEncoder(shape[1], shape[0], options.loop, config)
+    held = _HeldBlocks(HOLD_LEVELS[options.quality])
     alpha = False
     count = 0
     try:
@@ -155,7 +169,10 @@ def _encode_run(
             if encoder is None:
                 stills.append(libwebp.encode_image(frame, config))
             else:
-                encoder.add(frame, round(count * options.frame_duration_ms))
+                # Transparent pixels show the canvas below, which a held
+                # block would misstate: frames with alpha go in as they are.
+                painted = frame if frame.shape[2] == 4 else held.paint(frame)
+                encoder.add(painted, round(count * options.frame_duration_ms))
             count += 1
         if encoder is None:
             durations = spread_durations(count, options.frame_duration_ms, 1)
@@ -164,6 +181,44 @@ def _encode_run(
     finally:
         if encoder is not None:
             encoder.close()
+
+
+class _HeldBlocks:
+    """The picture as painted so far, in blocks of ``BLOCK`` x ``BLOCK``
+    pixels: a block is repainted from the frame when any of its pixels has
+    moved more than ``levels`` since the block was last painted (so a slow
+    drift is repainted too, once it adds up), and held otherwise."""
+
+    BLOCK = 16  # libwebp's macroblock
+
+    def __init__(self, levels: int) -> None:
+        self.levels = levels
+        self.painted: np.ndarray | None = None  # padded to whole blocks
+        self.frame: np.ndarray | None = None  # the frame, padded the same
+
+    def paint(self, frame: np.ndarray) -> np.ndarray:
+        """The frame as painted: a view of ``painted``, valid until the next call."""
+        h, w, c = frame.shape
+        b = self.BLOCK
+        if self.painted is None:
+            padded = (-(-h // b) * b, -(-w // b) * b, c)
+            self.painted, self.frame = np.zeros(padded, np.uint8), np.zeros(padded, np.uint8)
+            self.painted[:h, :w] = frame
+            return self.painted[:h, :w]
+        assert self.frame is not None
+        ph, pw = self.painted.shape[:2]
+        self.frame[:h, :w] = frame
+        moved = np.maximum(self.frame, self.painted)
+        moved -= np.minimum(self.frame, self.painted)  # |a - b| in uint8
+        # Rows of blocks, then blocks (a row of a block is b x c bytes).
+        rows = moved.reshape(ph // b, b, pw * c).max(axis=1)
+        repaint = rows.reshape(ph // b, pw // b, b * c).max(axis=2) > self.levels
+        if repaint.all():
+            self.painted[...] = self.frame
+        elif repaint.any():
+            where = np.repeat(np.repeat(repaint, b, axis=0), b * c, axis=1)
+            np.copyto(self.painted.reshape(ph, pw * c), self.frame.reshape(ph, pw * c), where=where)
+        return self.painted[:h, :w]
 
 
 def _mostly_changed(frames: list[np.ndarray]) -> bool:

@@ -185,7 +185,8 @@ def _import(lib: C.CDLL, frame: np.ndarray) -> _Picture:
     height, width, channels = frame.shape
     if channels not in (3, 4) or frame.dtype != np.uint8:
         raise ValueError("frames must be H x W x 3 or 4 uint8 arrays")
-    frame = np.ascontiguousarray(frame)
+    if frame.strides[1:] != (channels, 1):  # rows may lie apart, pixels may not
+        frame = np.ascontiguousarray(frame)
     picture = _Picture()
     if not lib.WebPPictureInitInternal(C.byref(picture), ENCODER_ABI):
         raise RuntimeError("libwebp refused its picture (ABI mismatch)")

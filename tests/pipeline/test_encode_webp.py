@@ -197,3 +197,52 @@ def test_frames_that_change_a_lot_are_each_coded_whole() -> None:
 
     calm = encode_webp.encode(moving_scene(8), EncodeOptions(frame_duration_ms=100))
     assert any((f.width, f.height) != (160, 96) for f in _anmf(calm.data))
+
+
+def test_blocks_that_barely_move_are_held_as_painted() -> None:
+    """A 16 x 16 block is repainted, whole, when one of its pixels has moved
+    more than the levels since the block was last painted; else it is held.
+    The picture here is not a whole number of blocks."""
+    rng = np.random.default_rng(3)
+    first = rng.integers(40, 200, (40, 50, 3), dtype=np.uint8)
+    held = encode_webp._HeldBlocks(levels=7)
+    assert np.array_equal(held.paint(first), first)
+
+    second = (first.astype(np.int16) + rng.integers(-7, 8, first.shape)).astype(np.uint8)
+    second[20, 35, 1] = first[20, 35, 1] + 8  # the block of rows 16-31, columns 32-47
+    painted = held.paint(second).copy()
+    block = (slice(16, 32), slice(32, 48))
+    assert np.array_equal(painted[block], second[block])
+    painted[block] = first[block]
+    assert np.array_equal(painted, first)
+
+    # A slow drift adds up: held for 7 frames of +1, repainted at the 8th.
+    drift = held.paint(second).copy()
+    for step in range(1, 9):
+        out = held.paint(np.clip(drift.astype(np.int16) + step, 0, 255).astype(np.uint8))
+        assert np.array_equal(out, drift) == (step <= 7)
+    assert np.array_equal(out, np.clip(drift.astype(np.int16) + 8, 0, 255))
+
+
+def test_noise_on_still_areas_is_not_coded_again() -> None:
+    """Frames whose still background flickers by a few levels (as a video
+    codec's output does) are coded as the rectangles where things move (the
+    square and the disc, rows 20-72, in whole blocks); libwebp alone, which
+    holds only changes within about 5 levels, codes the whole picture again."""
+    rng = np.random.default_rng(5)
+    clean = moving_scene(8)
+    noisy = [np.clip(f + rng.integers(-3, 4, f.shape), 0, 255).astype(np.uint8) for f in clean]
+
+    def rectangles() -> list[tuple[int, int, int, int]]:
+        result = encode_webp.encode(noisy, EncodeOptions(frame_duration_ms=100))
+        out, _, _ = decoded(result.data)
+        assert result.frames == len(out) == 8
+        assert min(ssim(a, b) for a, b in zip(out, clean)) >= SSIM_FLOOR["balanced"]
+        return [(f.x, f.y, f.width, f.height) for f in _anmf(result.data)[1:]]
+
+    for x, y, width, height in rectangles():
+        assert y + height <= 80 and width * height <= 0.6 * 160 * 96
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(encode_webp.HOLD_LEVELS, "balanced", -1)  # every block repainted
+        assert all(r == (0, 0, 160, 96) for r in rectangles())
