@@ -50,8 +50,8 @@ SETTINGS: dict[str, libwebp.Config] = {
 # the changed rectangle and in 8x8 blocks inside it. Measured with the
 # benchmark (docs/encoding.md), balanced: full HD (still bars, moving
 # counters) -3.2% bytes at SSIM +0.003, the social clip (film at 15 fps)
-# -2.7% bytes at SSIM +0.0006, the screen clip -1.3%; low: SSIM +0.004 to
-# +0.012 at fewer bytes. Frames coded whole (see below) are not held.
+# -2.7% bytes at SSIM +0.0006, the screen clip -1.3%; low: film SSIM +0.012
+# at -3% bytes. Frames coded whole (see below) are not held.
 HOLD_LEVELS: dict[str, int] = {"low": 12, "balanced": 7, "best": 4}
 
 # libwebp codes each frame as the rectangle that changed, and inside it leaves
