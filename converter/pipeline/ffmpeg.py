@@ -24,6 +24,7 @@ import imageio_ffmpeg
 
 from .errors import PipelineError
 from .limits import Limits
+from .probe import CODEC_WHITELIST
 
 FFMPEG = os.environ.get("FFMPEG_BINARY") or imageio_ffmpeg.get_ffmpeg_exe()
 _PR_SET_PDEATHSIG = 1
@@ -67,8 +68,10 @@ def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
 
 def safe_input_args(path: Path, demuxer: str, *, max_pixels: int, decoder: str | None = None) -> list[str]:
     """Input options that keep ffmpeg from fetching URLs, following playlists or
-    allocating absurd frames. They go right before (and include) ``-i``."""
+    opening decoders outside our list or allocating absurd frames. They go
+    right before (and include) ``-i``."""
     args = ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer]
+    args += ["-codec_whitelist", CODEC_WHITELIST]
     if decoder:
         args += ["-c:v", decoder]
     return args + ["-max_pixels", str(max_pixels)]

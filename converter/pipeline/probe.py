@@ -44,6 +44,60 @@ AUDIO_DEMUXERS: dict[str, str] = {
     "eac3": "eac3",
 }
 DEMUXERS: dict[str, str] = {**VIDEO_DEMUXERS, **AUDIO_DEMUXERS}
+# Codecs we decode (libavcodec's codec names) and the decoders ffmpeg may open
+# for each. libavcodec decodes hundreds more, and old, rarely used decoders
+# carry their share of memory-safety bugs (docs/security: decoder bugs), so a
+# stream in any other codec is refused before a frame is decoded, and ffmpeg
+# and the probe are started with ``codec_whitelist`` as a second lock.
+VIDEO_CODECS: dict[str, tuple[str, ...]] = {
+    "h264": ("h264",),
+    "hevc": ("hevc",),
+    "av1": ("libdav1d", "libaom-av1", "av1"),
+    "vp8": ("vp8", "libvpx"),
+    "vp9": ("vp9", "libvpx-vp9"),
+    "vp6f": ("vp6f",),  # Flash video
+    "vp6": ("vp6",),
+    "vp6a": ("vp6a",),
+    "prores": ("prores",),
+    "mpeg4": ("mpeg4",),  # MPEG-4 part 2: Xvid, DivX
+    "msmpeg4v3": ("msmpeg4",),  # DivX 3
+    "msmpeg4v2": ("msmpeg4v2",),
+    "h263": ("h263",),
+    "h263p": ("h263p",),
+    "flv1": ("flv",),
+    "mjpeg": ("mjpeg",),
+    "mpeg1video": ("mpeg1video",),
+    "mpeg2video": ("mpeg2video", "mpegvideo"),
+    "wmv1": ("wmv1",),
+    "wmv2": ("wmv2",),
+    "wmv3": ("wmv3",),
+    "vc1": ("vc1",),
+    "rv10": ("rv10",),
+    "rv20": ("rv20",),
+    "rv30": ("rv30",),
+    "rv40": ("rv40",),
+    "theora": ("theora",),
+    "dvvideo": ("dvvideo",),
+    "ffv1": ("ffv1",),
+    "qtrle": ("qtrle",),
+    "png": ("png",),
+    "rawvideo": ("rawvideo",),
+}
+AUDIO_CODECS: dict[str, tuple[str, ...]] = {
+    "aac": ("aac", "aac_fixed"),
+    "mp3": ("mp3float", "mp3"),
+    "mp2": ("mp2float", "mp2"),
+    "ac3": ("ac3", "ac3_fixed"),
+    "eac3": ("eac3",),
+    "flac": ("flac",),
+    "alac": ("alac",),
+    "opus": ("opus", "libopus"),
+    "vorbis": ("vorbis", "libvorbis"),
+    "wmav1": ("wmav1",),
+    "wmav2": ("wmav2",),
+    **{pcm: (pcm,) for pcm in ("pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8")},
+}
+CODEC_WHITELIST = ",".join(d for codec in (VIDEO_CODECS | AUDIO_CODECS).values() for d in codec)
 # AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
 INTERLACED_FIELD_ORDERS = (2, 3, 4, 5)
 FORMAT_WHITELIST = ",".join(DEMUXERS)
@@ -51,6 +105,7 @@ PROTOCOL_WHITELIST = "file"
 PROBE_OPTIONS = {
     "protocol_whitelist": PROTOCOL_WHITELIST,
     "format_whitelist": FORMAT_WHITELIST,
+    "codec_whitelist": CODEC_WHITELIST,
     "probesize": str(20 * 1024 * 1024),
     "analyzeduration": str(20 * 1_000_000),
 }
@@ -122,12 +177,19 @@ def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tup
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
+def _codec(stream: av.stream.Stream) -> str:
+    """The stream's codec, as libavcodec names codecs (not decoders)."""
+    codec = stream.codec_context.codec
+    return codec.canonical_name if codec is not None else ""
+
+
 def _pick_audio(container: av.container.InputContainer) -> int | None:
-    streams = list(container.streams.audio)
-    for i, s in enumerate(streams):
+    """The default audio stream, else the first, among those in a codec we decode."""
+    usable = [(i, s) for i, s in enumerate(container.streams.audio) if _codec(s) in AUDIO_CODECS]
+    for i, s in usable:
         if s.disposition & av.stream.Disposition.default:
             return i
-    return 0 if streams else None
+    return usable[0][0] if usable else None
 
 
 def _audio_only(container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits) -> VideoInfo:
@@ -194,6 +256,11 @@ def probe(
         if container.format.name in AUDIO_DEMUXERS:
             raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
         ctx = stream.codec_context
+        if _codec(stream) not in VIDEO_CODECS:
+            raise PipelineError(
+                "UnsupportedFormat",
+                f"The video is coded as {_codec(stream) or 'an unknown codec'}, which we do not decode.",
+            )
         coded_w, coded_h = ctx.width, ctx.height
         if coded_w <= 0 or coded_h <= 0:
             raise PipelineError("SourceUnreadable", "The video stream has no picture size.")

@@ -85,6 +85,13 @@ def sparse_timestamps_mkv(path: Path, gap_s: int = 86400) -> Path:
     return path
 
 
+def cinepak_avi(path: Path) -> Path:
+    """A real video in a codec outside our list (Cinepak, 1991), in a container
+    we read."""
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=1", "-c:v", "cinepak", str(path))
+    return path
+
+
 def big_frames_mp4(path: Path, size: str, seconds: float = 1, fps: int = 5) -> Path:
     ffmpeg("-f", "lavfi", "-i", f"color=c=gray:size={size}:rate={fps}:duration={seconds}", "-c:v", "libx264",
            "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path))

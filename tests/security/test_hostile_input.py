@@ -4,6 +4,7 @@ or hangs. Pipeline tests need no services; the rest use the real ones."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
@@ -235,6 +236,33 @@ def test_tags_that_spoof_a_stream_line_do_not_change_the_geometry(tmp_path):
     assert (info.width, info.height, info.fps) == (160, 120, 10.0)
     result = convert(path, info, ANIMATION)
     assert (result.width, result.height, result.frames) == (80, 60, 4)
+
+
+def test_a_codec_outside_our_list_is_refused_before_any_frame_is_decoded(tmp_path):
+    source = hostile.cinepak_avi(tmp_path / "old.avi")
+    with pytest.raises(PipelineError) as info:
+        probe(source)
+    assert info.value.code == "UnsupportedFormat" and "cinepak" in info.value.message
+
+
+def test_ffmpeg_itself_opens_no_decoder_outside_our_list(tmp_path, clips, monkeypatch):
+    """Were a file to get past the probe (a spoofed header, say),
+    ``-codec_whitelist`` stops ffmpeg from opening the decoder at all: the
+    same call decodes the file once its codec is on the list."""
+    from converter.pipeline import ffmpeg
+
+    source = hostile.cinepak_avi(tmp_path / "old.avi")
+    posing = dataclasses.replace(
+        probe(clips.moving()), demuxer="avi", codec="cinepak", width=160, height=120, coded_width=160,
+        coded_height=120, fps=10.0, duration=1.0, audio_stream=None,
+    )
+    geometry = plan_geometry(160, 120, 80.0, None, "stretch", Limits().max_output_pixels)
+    with pytest.raises(PipelineError) as error:
+        list(sample(source, posing, FramePlan(0, 0.5, 2), geometry, Limits()))
+    assert error.value.code == "DecodeFailed"
+
+    monkeypatch.setattr(ffmpeg, "CODEC_WHITELIST", ffmpeg.CODEC_WHITELIST + ",cinepak")
+    assert len(list(sample(source, posing, FramePlan(0, 0.5, 2), geometry, Limits()))) == 2
 
 
 # --- bombs and limits -----------------------------------------------------------------
