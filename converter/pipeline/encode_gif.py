@@ -39,7 +39,7 @@ import numpy as np
 from imagequant import ffi, lib
 from PIL import Image, ImageFile
 
-from .encoding import Encoded, EncodeOptions, Encoder
+from .encoding import Encoded, EncodeOptions, Encoder, durations_spread
 
 GIF_UNIT_MS = 10  # GIF delays are hundredths of a second
 ALPHA_CUTOFF = 128  # GIF has 1-bit transparency: alpha below this is transparent
@@ -261,17 +261,13 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     writer: _Writer | None = None
     shape: tuple[int, ...] | None = None
     durations: list[int] = []
-    sum_ms = [0]
+    spread = durations_spread(options.frame_duration_ms, GIF_UNIT_MS)
     in_flight: deque[tuple[Future[_Quantized], bool]] = deque()
 
     def write(keep: int) -> None:
         while len(in_flight) > keep:
             fut, alpha = in_flight.popleft()
-            # spread_durations, one frame at a time (its i-th value depends only on i).
-            i = len(durations) + 1
-            target = round(i * options.frame_duration_ms / GIF_UNIT_MS) * GIF_UNIT_MS
-            ms = max(GIF_UNIT_MS, target - sum_ms[0])
-            sum_ms[0] += ms
+            ms = next(spread)
             durations.append(ms)
             assert writer is not None
             writer.frame(fut.result(), ms // GIF_UNIT_MS, 2 if alpha else 1)

@@ -15,8 +15,9 @@ its own.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Literal, Sequence
+from typing import Callable, Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
@@ -54,13 +55,16 @@ class Encoder:
     parts: Callable[[int, bool], int] = one_run
 
 
-def spread_durations(count: int, frame_ms: float, unit_ms: int) -> list[int]:
-    """Round each frame's duration to the format's unit (GIF: 10 ms) so that the
-    running total stays as close as possible to the exact total."""
-    out: list[int] = []
+def durations_spread(frame_ms: float, unit_ms: int) -> Iterator[int]:
+    """Each frame's duration in turn, rounded to the format's unit (GIF: 10 ms)
+    so that the running total stays as close as possible to the exact total."""
     total = 0
-    for i in range(1, count + 1):
-        target = round(i * frame_ms / unit_ms) * unit_ms
-        out.append(max(unit_ms, target - total))
-        total += out[-1]
-    return out
+    for i in itertools.count(1):
+        ms = max(unit_ms, round(i * frame_ms / unit_ms) * unit_ms - total)
+        total += ms
+        yield ms
+
+
+def spread_durations(count: int, frame_ms: float, unit_ms: int) -> list[int]:
+    """The first ``count`` of ``durations_spread``."""
+    return list(itertools.islice(durations_spread(frame_ms, unit_ms), count))
