@@ -1,18 +1,21 @@
-"""Animated WebP through libwebp's animation encoder (the libwebp Pillow ships).
+"""Animated WebP: each frame coded by libwebp (the libwebp Pillow ships) as a
+still picture, and the pictures put together as an animation (``webpfile``).
 
-Frames go into the encoder one at a time as they are sampled, so only one frame
-is held per encoder. Key frames are left to libwebp, as ``gif2webp`` and ffmpeg
-do: each frame is coded as the rectangle that changed whenever that is smaller
-(Pillow's own ``save`` forces a key frame every 5 frames: 57% more bytes on the
-screen clip), except where most of the picture changes from frame to frame:
-there every frame is a key frame (see ``KEY_FRAME_CHANGE``). Blocks that
-barely move are held as painted before the encoder sees them (``HOLD_LEVELS``).
+Frames are coded one at a time as they are sampled, so only a frame or two is
+held per run. An opaque frame is coded as what it repaints: blocks of the
+picture that barely moved since they were last painted are held
+(``HOLD_LEVELS``, ``_HeldBlocks``), and the frame is the rectangle around the
+repainted blocks, the held ones inside it transparent, blended over the frame
+before; a frame that repaints nothing lengthens the one before. Where most of
+the picture changes from frame to frame every frame is coded whole (see
+``KEY_FRAME_CHANGE``). Frames with alpha go through libwebp's own animation
+encoder, which tracks what transparent pixels let through.
 
 Opaque animations are encoded as consecutive runs side by side, one per CPU
-(``parts``), each run by its own encoder from its own ffmpeg, and joined into
-one file (``webpfile.join``). Each run after the first starts from the last
-frame of the run before (sampled twice), so its frames are coded as changes
-from that picture, as in one encode, rather than from a key frame.
+(``parts``), each run from its own ffmpeg, and joined into one file
+(``webpfile.join``). Each run after the first starts from the last frame of
+the run before (sampled twice), so its frames are coded as changes from that
+picture, as in one encode, rather than from a whole frame.
 Animations with alpha are one run: transparent areas show what the canvas
 held before, which a run cannot know.
 
@@ -27,13 +30,13 @@ import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
 
 from . import libwebp, webpfile
-from .encoding import Encoded, EncodeOptions, Encoder, Frames, spread_durations
+from .encoding import Encoded, EncodeOptions, Encoder, Frames, durations_spread, spread_durations
 
 # Chosen with the benchmark (docs/encoding.md).
 SETTINGS: dict[str, libwebp.Config] = {
@@ -45,24 +48,22 @@ SETTINGS: dict[str, libwebp.Config] = {
 # A block of the picture is held as it was last painted until some pixel in
 # it has moved more than this many levels (of 255) since: the source's own
 # noise (a video codec's flicker on still areas) then costs no bytes and is
-# not coded again, lossily, over and over. libwebp holds only what is within
-# about 5 levels at quality 73 (8 at 60, 3 at 88), and only at the edges of
-# the changed rectangle and in 8x8 blocks inside it. Measured with the
-# benchmark (docs/encoding.md), balanced: full HD (still bars, moving
-# counters) -3.2% bytes at SSIM +0.003, the social clip (film at 15 fps)
-# -2.7% bytes at SSIM +0.0006, the screen clip -1.3%; low: film SSIM +0.012
-# at -3% bytes. Frames coded whole (see below) are not held.
-HOLD_LEVELS: dict[str, int] = {"low": 12, "balanced": 7, "best": 4}
+# not coded again, lossily, over and over. (libwebp's animation encoder holds
+# pixels within about 5 levels at quality 73, but codes the whole rectangle
+# around every change; coding only the repainted 16 x 16 blocks took the
+# screen clip from 43,284 to 27,376 bytes.) Measured with the benchmark
+# (docs/encoding.md): balanced at 7, 9 and 11 levels: social clip (film at
+# 15 fps) 1,084,456 / 1,024,568 / 958,904 bytes at SSIM 0.9480 / 0.9458 /
+# 0.9430 (ffmpeg: 1,089,896 at 0.9411). Frames coded whole are not held.
+HOLD_LEVELS: dict[str, int] = {"low": 12, "balanced": 9, "best": 4}
 
-# libwebp codes each frame as the rectangle that changed, and inside it leaves
-# transparent the pixels within a tolerance of the frame before (about 5
-# levels at quality 73), so that frame shows through. Where frames differ a
-# lot from one to the next (film sampled a second apart: a mean change of
-# 10-50 levels a pixel; film at 15 fps: 1-5, scene cuts aside; the screen
-# clip: under 1), what shows through costs SSIM and saves little: at equal
-# bytes the reference requests score 0.958 coded whole and 0.953 coded as
-# changes. A run whose first frames change that much (the median over its
-# first three steps, so one scene cut does not decide) is key frames only.
+# Where frames differ a lot from one to the next (film sampled a second
+# apart: a mean change of 10-50 levels a pixel; film at 15 fps: 1-5, scene
+# cuts aside; the screen clip: under 1), most blocks are repainted anyway and
+# what is held costs SSIM: the reference requests score 0.9584 coded whole
+# and 0.9555 coded as repainted blocks, at 0.8% more bytes. A run whose first
+# frames change that much (the median over its first three steps, so one
+# scene cut does not decide) is coded whole, frame by frame.
 KEY_FRAME_CHANGE = 8.0  # mean absolute change a pixel, levels of 255
 KEY_FRAME_STEPS = 3
 
@@ -153,30 +154,79 @@ def _encode_run(
     if not head:
         return None
     shape = head[0].shape
-    key_frames_only = _mostly_changed(head)
-    stills: list[bytes] = []
-    encoder = None if key_frames_only else libwebp.AnimEncoder(shape[1], shape[0], options.loop, config)
-    held = _HeldBlocks(HOLD_LEVELS[options.quality])
-    alpha = False
-    count = 0
-    try:
+
+    def checked() -> Iterator[np.ndarray]:
         for frame in itertools.chain(head, frames):
             if stop is not None and stop.is_set():
                 raise _Stopped()
             if frame.shape != shape:
                 raise ValueError("all frames must have the same size")
-            alpha = alpha or (frame.shape[2] == 4 and bool((frame[..., 3] < 255).any()))
-            if encoder is None:
-                stills.append(libwebp.encode_image(frame, config))
+            yield frame
+
+    whole = _mostly_changed(head)
+    if shape[2] == 4:
+        return _encode_with_alpha(checked(), whole, options, config)
+    return _encode_opaque(checked(), whole, options, config)
+
+
+def _encode_opaque(
+    frames: Iterator[np.ndarray], whole: bool, options: EncodeOptions, config: libwebp.Config
+) -> tuple[bytes, int, bool]:
+    """Opaque frames, each coded as what it repaints (see ``_HeldBlocks``):
+    the rectangle around the repainted blocks, with the held blocks inside it
+    transparent, blended over the frame before; a frame that repaints nothing
+    lengthens the one before. With ``whole``, every frame is coded whole."""
+    pictures: list[webpfile.Picture] = []
+    held = _HeldBlocks(-1 if whole else HOLD_LEVELS[options.quality])
+    count = 0
+    spread = durations_spread(options.frame_duration_ms, 1)
+    for frame in frames:
+        duration = next(spread)
+        count += 1
+        painted = held.paint(frame)
+        box = held.repainted_box()
+        if box is None:
+            pictures[-1].duration += duration
+            continue
+        top, bottom, left, right = box
+        region = painted[top:bottom, left:right]
+        held_inside = held.held_mask(box)
+        if held_inside is not None:  # transparent where held
+            region = np.dstack([region, np.where(held_inside, 0, 255).astype(np.uint8)])
+        pictures.append(
+            webpfile.Picture(
+                libwebp.encode_image(region, config), left, top, right - left, bottom - top,
+                duration, blend=held_inside is not None,
+            )
+        )
+    height, width = painted.shape[:2]
+    return webpfile.animation(pictures, (width, height), options.loop), count, False
+
+
+def _encode_with_alpha(
+    frames: Iterator[np.ndarray], whole: bool, options: EncodeOptions, config: libwebp.Config
+) -> tuple[bytes, int, bool]:
+    """RGBA frames through libwebp's animation encoder (transparent pixels
+    show the canvas below, which only it tracks), or each coded whole."""
+    alpha = False
+    count = 0
+    spread = durations_spread(options.frame_duration_ms, 1)
+    pictures: list[webpfile.Picture] = []
+    encoder: libwebp.AnimEncoder | None = None
+    try:
+        for frame in frames:
+            alpha = alpha or bool((frame[..., 3] < 255).any())
+            if whole:
+                image = libwebp.encode_image(frame, config)
+                pictures.append(webpfile.Picture(image, 0, 0, frame.shape[1], frame.shape[0], next(spread)))
             else:
-                # Transparent pixels show the canvas below, which a held
-                # block would misstate: frames with alpha go in as they are.
-                painted = frame if frame.shape[2] == 4 else held.paint(frame)
-                encoder.add(painted, round(count * options.frame_duration_ms))
+                if encoder is None:
+                    encoder = libwebp.AnimEncoder(frame.shape[1], frame.shape[0], options.loop, config)
+                encoder.add(frame, round(count * options.frame_duration_ms))
             count += 1
         if encoder is None:
-            durations = spread_durations(count, options.frame_duration_ms, 1)
-            return webpfile.animation(stills, (shape[1], shape[0]), durations, options.loop), count, alpha
+            height, width = frame.shape[:2]
+            return webpfile.animation(pictures, (width, height), options.loop), count, alpha
         return encoder.assemble(round(count * options.frame_duration_ms)), count, alpha
     finally:
         if encoder is not None:
@@ -187,7 +237,8 @@ class _HeldBlocks:
     """The picture as painted so far, in blocks of ``BLOCK`` x ``BLOCK``
     pixels: a block is repainted from the frame when any of its pixels has
     moved more than ``levels`` since the block was last painted (so a slow
-    drift is repainted too, once it adds up), and held otherwise."""
+    drift is repainted too, once it adds up), and held otherwise. The first
+    frame paints every block; ``levels`` -1 repaints every block every time."""
 
     BLOCK = 16  # libwebp's macroblock
 
@@ -195,15 +246,19 @@ class _HeldBlocks:
         self.levels = levels
         self.painted: np.ndarray | None = None  # padded to whole blocks
         self.frame: np.ndarray | None = None  # the frame, padded the same
+        self.repainted: np.ndarray | None = None  # by the last frame, per block
 
     def paint(self, frame: np.ndarray) -> np.ndarray:
         """The frame as painted: a view of ``painted``, valid until the next call."""
         h, w, c = frame.shape
         b = self.BLOCK
-        if self.painted is None:
+        self.size = (h, w)
+        if self.painted is None or self.levels < 0:
             padded = (-(-h // b) * b, -(-w // b) * b, c)
-            self.painted, self.frame = np.zeros(padded, np.uint8), np.zeros(padded, np.uint8)
+            if self.painted is None:
+                self.painted, self.frame = np.zeros(padded, np.uint8), np.zeros(padded, np.uint8)
             self.painted[:h, :w] = frame
+            self.repainted = np.ones((padded[0] // b, padded[1] // b), bool)
             return self.painted[:h, :w]
         assert self.frame is not None
         ph, pw = self.painted.shape[:2]
@@ -218,7 +273,31 @@ class _HeldBlocks:
         elif repaint.any():
             where = np.repeat(np.repeat(repaint, b, axis=0), b * c, axis=1)
             np.copyto(self.painted.reshape(ph, pw * c), self.frame.reshape(ph, pw * c), where=where)
+        self.repainted = repaint
         return self.painted[:h, :w]
+
+    def repainted_box(self) -> tuple[int, int, int, int] | None:
+        """(top, bottom, left, right) in pixels around the blocks the last
+        frame repainted, within the picture; None if it repainted none."""
+        assert self.repainted is not None
+        rows = np.flatnonzero(self.repainted.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(self.repainted[rows[0] : rows[-1] + 1].any(axis=0))
+        b, (h, w) = self.BLOCK, self.size
+        return int(rows[0]) * b, min(h, int(rows[-1] + 1) * b), int(cols[0]) * b, min(w, int(cols[-1] + 1) * b)
+
+    def held_mask(self, box: tuple[int, int, int, int]) -> np.ndarray | None:
+        """Per pixel of ``box``, whether the last frame held it; None if it
+        repainted the whole box."""
+        assert self.repainted is not None
+        top, bottom, left, right = box
+        b = self.BLOCK
+        blocks = self.repainted[top // b : -(-bottom // b), left // b : -(-right // b)]
+        if blocks.all():
+            return None
+        pixels = np.repeat(np.repeat(~blocks, b, axis=0), b, axis=1)
+        return pixels[: bottom - top, : right - left]
 
 
 def _mostly_changed(frames: list[np.ndarray]) -> bool:

@@ -155,14 +155,35 @@ def join(parts: list[tuple[bytes, int, bool]], frame_ms: float) -> bytes:
     return _riff([vp8x, anim, *(f.chunk() for f in frames)])
 
 
-def animation(images: list[bytes], canvas: tuple[int, int], durations: list[int], loop: int) -> bytes:
-    """An animation of still WebP images of the canvas size, each painting the
-    whole canvas for its duration (ms)."""
+@dataclass
+class Picture:
+    """One frame of an animation: a still WebP image painted at (x, y) (even
+    numbers) for ``duration`` ms, either blended over what the canvas shows
+    (its transparent pixels let that through) or replacing it."""
+
+    image: bytes  # a still WebP file
+    x: int
+    y: int
+    width: int
+    height: int
+    duration: int
+    blend: bool = False
+
+
+def animation(pictures: list[Picture], canvas: tuple[int, int], loop: int) -> bytes:
+    """An animation of the canvas size made of still pictures."""
     frames = []
-    for data, duration in zip(images, durations, strict=True):
-        image = b"".join(c.pack() for c in _chunks(data) if c.fourcc in IMAGE_CHUNKS)
-        frames.append(_Frame(0, 0, *canvas, duration, ANMF_NO_BLEND, image))
-    vp8x = _Chunk(b"VP8X", bytes((VP8X_ANIMATION, 0, 0, 0)) + _p24(canvas[0] - 1) + _p24(canvas[1] - 1))
+    alpha = False
+    for p in pictures:
+        if p.x % 2 or p.y % 2:
+            raise ValueError("a frame's offset must be even")
+        chunks = [c for c in _chunks(p.image) if c.fourcc in IMAGE_CHUNKS]
+        alpha = alpha or any(c.fourcc == b"ALPH" for c in chunks)
+        image = b"".join(c.pack() for c in chunks)
+        flags = 0 if p.blend else ANMF_NO_BLEND
+        frames.append(_Frame(p.x // 2, p.y // 2, p.width, p.height, p.duration, flags, image))
+    flags = VP8X_ANIMATION | (VP8X_ALPHA if alpha else 0)
+    vp8x = _Chunk(b"VP8X", bytes((flags, 0, 0, 0)) + _p24(canvas[0] - 1) + _p24(canvas[1] - 1))
     anim = _Chunk(b"ANIM", struct.pack("<IH", 0xFFFFFFFF, loop))
     return _riff([vp8x, anim, *(f.chunk() for f in frames)])
 

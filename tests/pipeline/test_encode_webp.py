@@ -227,8 +227,8 @@ def test_blocks_that_barely_move_are_held_as_painted() -> None:
 def test_noise_on_still_areas_is_not_coded_again() -> None:
     """Frames whose still background flickers by a few levels (as a video
     codec's output does) are coded as the rectangles where things move (the
-    square and the disc, rows 20-72, in whole blocks); libwebp alone, which
-    holds only changes within about 5 levels, codes the whole picture again."""
+    square and the disc, rows 20-72, in whole blocks); with nothing held,
+    the whole picture is coded again every frame."""
     rng = np.random.default_rng(5)
     clean = moving_scene(8)
     noisy = [np.clip(f + rng.integers(-3, 4, f.shape), 0, 255).astype(np.uint8) for f in clean]
@@ -246,3 +246,24 @@ def test_noise_on_still_areas_is_not_coded_again() -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(encode_webp.HOLD_LEVELS, "balanced", -1)  # every block repainted
         assert all(r == (0, 0, 160, 96) for r in rectangles())
+
+
+def test_each_frame_is_coded_as_the_blocks_it_repaints() -> None:
+    """After the first (whole) frame, a frame is the rectangle around the 16 x 16
+    blocks it repaints, at block offsets, blended over the frame before with
+    the held blocks inside it transparent; a frame that repaints nothing
+    lengthens the one before. Decoded, every frame is the source's."""
+    scene = moving_scene(6)
+    frames = scene[:3] + [scene[2]] + scene[3:5]  # the fourth frame repeats the third
+    result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100))
+    coded = _anmf(result.data)
+    assert result.frames == 6 and result.durations_ms == [100] * 6
+    assert [f.duration for f in coded] == [100, 100, 200, 100, 100]
+    assert (coded[0].x, coded[0].y, coded[0].width, coded[0].height) == (0, 0, 160, 96)
+    for f in coded[1:]:
+        assert (2 * f.x) % 16 == 0 and (2 * f.y) % 16 == 0 and f.width * f.height < 160 * 96
+        assert not f.flags & webpfile.ANMF_NO_BLEND and f.image[:4] == b"ALPH"
+    out, durations, info = decoded(result.data)
+    shown = [picture for picture, ms in zip(out, durations) for _ in range(ms // 100)]
+    assert len(shown) == 6 and info["loop"] == 0
+    assert min(ssim(a, b) for a, b in zip(shown, frames)) >= SSIM_FLOOR["balanced"]
