@@ -247,6 +247,7 @@ class _HeldBlocks:
         self.painted: np.ndarray | None = None  # padded to whole blocks
         self.frame: np.ndarray | None = None  # the frame, padded the same
         self.repainted: np.ndarray | None = None  # by the last frame, per block
+        self.size = (0, 0)  # the last frame's height and width
 
     def paint(self, frame: np.ndarray) -> np.ndarray:
         """The frame as painted: a view of ``painted``, valid until the next call."""

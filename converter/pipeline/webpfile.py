@@ -104,8 +104,8 @@ def join(parts: list[tuple[bytes, int, bool]], frame_ms: float) -> bytes:
 
     Frame durations are recomputed on the whole animation's timeline
     (frame i at ``round(i x frame_ms)``), so rounding spreads over the joined
-    file as over one encode; libwebp merges identical consecutive frames, and
-    such a frame's share of input frames is read back from its duration.
+    file as over one encode; the encoders merge identical consecutive frames,
+    and such a frame's share of input frames is read back from its duration.
 
     An *overlap* is a copy of the previous part's last frame, encoded first
     so that the part's next frames are coded as changes from it, as in one
@@ -116,7 +116,7 @@ def join(parts: list[tuple[bytes, int, bool]], frame_ms: float) -> bytes:
     coding of the same source picture. If libwebp merged frames into the
     overlap, the merged frame stays, as the whole-canvas key frame it is.
     A part without an overlap must start with a frame that paints the whole
-    canvas opaquely (libwebp's first frame of opaque input does).
+    canvas opaquely (the first frame of opaque input does).
     """
     first = _chunks(parts[0][0])
     vp8x = next((c for c in first if c.fourcc == b"VP8X"), None)
