@@ -68,7 +68,7 @@ class Service:
         if self.ready:
             def check() -> bool:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+                    raise RuntimeError(f"{self.name} exited; the end of {self.log_path}:\n{self.log_tail()}")
                 return self.ready()
 
             wait_for(check, timeout_s, self.name)
@@ -76,6 +76,15 @@ class Service:
 
     def stop(self, timeout_s: float = 10) -> None:
         stop_all([self], timeout_s)
+
+    def log_tail(self, size: int = 3000) -> str:
+        """The end of the log (it is gone once a test run's folder is removed)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(max(0, f.seek(0, os.SEEK_END) - size))
+                return f.read().decode("utf-8", "replace")
+        except OSError as exc:
+            return f"(unreadable: {exc})"
 
     def _signal(self, signum: int) -> None:
         if self.proc and self.proc.poll() is None:
