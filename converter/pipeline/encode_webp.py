@@ -185,8 +185,12 @@ def _encode_opaque(
         count += 1
         painted = held.paint(frame)
         box = held.repainted_box()
-        if box is None:
+        if box is None and pictures[-1].duration + duration < webpfile.MAX_24:
             pictures[-1].duration += duration
+            continue
+        if box is None:  # a still stretch past the 24-bit duration: a frame that paints nothing
+            nothing = libwebp.encode_image(np.zeros((1, 1, 4), np.uint8), config)  # 1 x 1, transparent
+            pictures.append(webpfile.Picture(nothing, 0, 0, 1, 1, duration, blend=True))
             continue
         top, bottom, left, right = box
         region = painted[top:bottom, left:right]

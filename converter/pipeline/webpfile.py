@@ -54,7 +54,12 @@ def _u24(b: bytes) -> int:
     return b[0] | b[1] << 8 | b[2] << 16
 
 
+MAX_24 = 0xFFFFFF  # a 24-bit field: a frame's duration in ms, among others
+
+
 def _p24(n: int) -> bytes:
+    if not 0 <= n <= MAX_24:
+        raise ValueError(f"{n} does not fit in 24 bits")
     return bytes((n & 0xFF, n >> 8 & 0xFF, n >> 16 & 0xFF))
 
 
@@ -67,6 +72,10 @@ class _Frame:
     duration: int
     flags: int
     image: bytes  # the frame's packed image chunks
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.image[:4] == b"ALPH"
 
     @classmethod
     def parse(cls, payload: bytes) -> "_Frame":
@@ -150,7 +159,9 @@ def join(parts: list[tuple[bytes, int, bool]], frame_ms: float) -> bytes:
             frames.append(frame)
         if local != count:
             raise ValueError(f"a part holds {local} frames, not {count}")
-    flags = vp8x.payload[0] | VP8X_ANIMATION
+    # A part after the first may blend frames with transparent pixels where
+    # the first has none; without the flag Chrome blends them as opaque.
+    flags = vp8x.payload[0] | VP8X_ANIMATION | (VP8X_ALPHA if any(f.has_alpha for f in frames) else 0)
     vp8x = _Chunk(b"VP8X", bytes((flags,)) + vp8x.payload[1:])
     return _riff([vp8x, anim, *(f.chunk() for f in frames)])
 
@@ -173,16 +184,13 @@ class Picture:
 def animation(pictures: list[Picture], canvas: tuple[int, int], loop: int) -> bytes:
     """An animation of the canvas size made of still pictures."""
     frames = []
-    alpha = False
     for p in pictures:
         if p.x % 2 or p.y % 2:
             raise ValueError("a frame's offset must be even")
-        chunks = [c for c in _chunks(p.image) if c.fourcc in IMAGE_CHUNKS]
-        alpha = alpha or any(c.fourcc == b"ALPH" for c in chunks)
-        image = b"".join(c.pack() for c in chunks)
+        image = b"".join(c.pack() for c in _chunks(p.image) if c.fourcc in IMAGE_CHUNKS)
         flags = 0 if p.blend else ANMF_NO_BLEND
         frames.append(_Frame(p.x // 2, p.y // 2, p.width, p.height, p.duration, flags, image))
-    flags = VP8X_ANIMATION | (VP8X_ALPHA if alpha else 0)
+    flags = VP8X_ANIMATION | (VP8X_ALPHA if any(f.has_alpha for f in frames) else 0)
     vp8x = _Chunk(b"VP8X", bytes((flags, 0, 0, 0)) + _p24(canvas[0] - 1) + _p24(canvas[1] - 1))
     anim = _Chunk(b"ANIM", struct.pack("<IH", 0xFFFFFFFF, loop))
     return _riff([vp8x, anim, *(f.chunk() for f in frames)])

@@ -267,3 +267,37 @@ def test_each_frame_is_coded_as_the_blocks_it_repaints() -> None:
     shown = [picture for picture, ms in zip(out, durations) for _ in range(ms // 100)]
     assert len(shown) == 6 and info["loop"] == 0
     assert min(ssim(a, b) for a, b in zip(shown, frames)) >= SSIM_FLOOR["balanced"]
+
+
+def _vp8x_alpha(data: bytes) -> bool:
+    return data[12:16] == b"VP8X" and bool(data[20] & webpfile.VP8X_ALPHA)
+
+
+def test_a_joined_file_is_marked_with_alpha_when_only_a_later_run_blends_transparent_blocks() -> None:
+    """Held blocks are transparent pixels blended over the frame before;
+    Chrome blends them as opaque (showing wrong colours) unless the file says
+    it has alpha. Here the first run is coded whole, the second as changes."""
+    panning = [np.roll(f, 40 * k, axis=1) for k, f in enumerate(moving_scene(5))]
+    calm = moving_scene(8)
+    first = encode_webp.encode(panning, EncodeOptions(frame_duration_ms=100))
+    assert not _vp8x_alpha(first.data)
+    joined = encode_webp.encode_runs([panning, [panning[-1]] + calm], EncodeOptions(frame_duration_ms=100))
+    assert any(f.has_alpha for f in _anmf(joined.data)) and _vp8x_alpha(joined.data)
+    out, _, _ = decoded(joined.data)
+    assert min(ssim(a, b) for a, b in zip(out, panning + calm)) >= SSIM_FLOOR["balanced"]
+
+
+def test_a_still_stretch_longer_than_a_webp_frame_can_last_is_split() -> None:
+    """A frame lasts at most 2**24 - 1 ms in WebP (4.6 hours): 200 identical
+    frames of 100 s become two pictures, the second painting nothing, and the
+    total stays 20,000 s; joined from two runs, each run's picture is one."""
+    still = [moving_scene(1)[0]] * 200
+    options = EncodeOptions(frame_duration_ms=100_000)
+    for runs in ([still], [still[:100], still[99:]]):
+        result = encode_webp.encode_runs(runs, options)
+        coded = _anmf(result.data)
+        assert result.frames == 200 and sum(result.durations_ms) == 20_000_000
+        assert all(f.duration <= webpfile.MAX_24 for f in coded) and sum(f.duration for f in coded) == 20_000_000
+        assert len(coded) == 2 and ((coded[1].width, coded[1].height) == (1, 1)) == (len(runs) == 1)
+        out, durations, _ = decoded(result.data)
+        assert sum(durations) == 20_000_000 and ssim(out[-1], still[0]) >= SSIM_FLOOR["balanced"]
