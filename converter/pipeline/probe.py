@@ -80,11 +80,20 @@ VIDEO_CODECS: dict[str, tuple[str, ...]] = {
     "dvvideo": ("dvvideo",),
     "ffv1": ("ffv1",),
     "qtrle": ("qtrle",),
+    "tscc2": ("tscc2",),  # TechSmith screen recordings
+    "dnxhd": ("dnxhd",),
+    "huffyuv": ("huffyuv",),
+    "utvideo": ("utvideo",),
     "png": ("png",),
     "rawvideo": ("rawvideo",),
 }
 AUDIO_CODECS: dict[str, tuple[str, ...]] = {
     "aac": ("aac", "aac_fixed"),
+    "aac_latm": ("aac_latm",),
+    "amr_nb": ("amrnb", "libopencore_amrnb"),  # phone 3GP
+    "dts": ("dca",),
+    "truehd": ("truehd",),
+    "wmapro": ("wmapro",),
     "mp3": ("mp3float", "mp3"),
     "mp2": ("mp2float", "mp2"),
     "ac3": ("ac3", "ac3_fixed"),
@@ -95,7 +104,10 @@ AUDIO_CODECS: dict[str, tuple[str, ...]] = {
     "vorbis": ("vorbis", "libvorbis"),
     "wmav1": ("wmav1",),
     "wmav2": ("wmav2",),
-    **{pcm: (pcm,) for pcm in ("pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8")},
+    **{pcm: (pcm,) for pcm in (
+        "pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be", "pcm_s32le", "pcm_s32be", "pcm_f32le",
+        "pcm_f64le", "pcm_u8", "pcm_alaw", "pcm_mulaw",
+    )},
 }
 CODEC_WHITELIST = ",".join(d for codec in (VIDEO_CODECS | AUDIO_CODECS).values() for d in codec)
 # AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
@@ -179,8 +191,8 @@ def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tup
 
 def _codec(stream: av.stream.Stream) -> str:
     """The stream's codec, as libavcodec names codecs (not decoders)."""
-    codec = stream.codec_context.codec
-    return codec.canonical_name if codec is not None else ""
+    ctx = stream.codec_context  # None where PyAV's libavcodec has no decoder
+    return ctx.codec.canonical_name if ctx is not None and ctx.codec is not None else ""
 
 
 def _pick_audio(container: av.container.InputContainer) -> int | None:

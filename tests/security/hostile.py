@@ -92,6 +92,22 @@ def cinepak_avi(path: Path) -> Path:
     return path
 
 
+def mkv_with_sound(path: Path, video: Path) -> Path:
+    """``video``'s H.264 stream and an AAC tone in Matroska (whose codec IDs are
+    plain strings: ``V_MPEG4/ISO/AVC``, ``A_AAC``)."""
+    ffmpeg("-i", str(video), "-f", "lavfi", "-i", "sine=duration=1", "-map", "0:v", "-map", "1:a",
+           "-c:v", "copy", "-c:a", "aac", "-shortest", str(path))
+    return path
+
+
+def with_bytes_replaced(src: Path, dst: Path, old: bytes, new: bytes) -> Path:
+    """A copy of ``src`` with ``old`` (found exactly once) replaced by ``new`` of the same length."""
+    data = src.read_bytes()
+    assert data.count(old) == 1 and len(old) == len(new)
+    dst.write_bytes(data.replace(old, new))
+    return dst
+
+
 def big_frames_mp4(path: Path, size: str, seconds: float = 1, fps: int = 5) -> Path:
     ffmpeg("-f", "lavfi", "-i", f"color=c=gray:size={size}:rate={fps}:duration={seconds}", "-c:v", "libx264",
            "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path))

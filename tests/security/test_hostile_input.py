@@ -365,3 +365,18 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
             assert not task.outputs.exclude(uri="").exists() and PASSWD_MARK not in task.message
     assert listener.connections == 0
     assert PASSWD_MARK not in caplog.text
+
+
+def test_a_stream_no_decoder_knows_is_refused_clearly_or_left_out(tmp_path, clips):
+    """A video with a sound track in a codec libavcodec does not know probes
+    fine (the track is left out); a video track no decoder knows is refused
+    with a stable code, not a crash."""
+    mkv = hostile.mkv_with_sound(tmp_path / "sound.mkv", clips.moving())
+    odd_sound = hostile.with_bytes_replaced(mkv, tmp_path / "odd-sound.mkv", b"A_AAC", b"A_ZZZ")
+    info = probe(odd_sound)
+    assert info.audio_stream is None and (info.width, info.height) == (320, 240)
+
+    odd_video = hostile.with_bytes_replaced(mkv, tmp_path / "odd-video.mkv", b"V_MPEG4/ISO/AVC", b"V_ZZZZZ/ISO/AVC")
+    with pytest.raises(PipelineError) as error:
+        probe(odd_video)
+    assert error.value.code in ("UnsupportedFormat", "NoVideoStream")
