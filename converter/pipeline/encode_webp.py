@@ -164,25 +164,29 @@ def _encode_run(
             yield frame
 
     whole = _mostly_changed(head)
-    if shape[2] == 4:
-        return _encode_with_alpha(checked(), whole, options, config)
-    return _encode_opaque(checked(), whole, options, config)
+    if shape[2] == 4 and not whole:
+        return _encode_with_alpha(checked(), options, config)
+    return _encode_pictures(checked(), whole, options, config)
 
 
-def _encode_opaque(
+def _encode_pictures(
     frames: Iterator[np.ndarray], whole: bool, options: EncodeOptions, config: libwebp.Config
 ) -> tuple[bytes, int, bool]:
-    """Opaque frames, each coded as what it repaints (see ``_HeldBlocks``):
-    the rectangle around the repainted blocks, with the held blocks inside it
-    transparent, blended over the frame before; a frame that repaints nothing
-    lengthens the one before. With ``whole``, every frame is coded whole."""
+    """Frames as still pictures, each coded as what it repaints (see
+    ``_HeldBlocks``): the rectangle around the repainted blocks, with the held
+    blocks inside it transparent, blended over the frame before; a frame that
+    repaints nothing lengthens the one before. With ``whole``, every frame is
+    coded whole, which is the only way frames with alpha come here (a held
+    block would misstate what their transparent pixels let through)."""
     pictures: list[webpfile.Picture] = []
     held = _HeldBlocks(-1 if whole else HOLD_LEVELS[options.quality])
+    alpha = False
     count = 0
     spread = durations_spread(options.frame_duration_ms, 1)
     for frame in frames:
         duration = next(spread)
         count += 1
+        alpha = alpha or (frame.shape[2] == 4 and bool((frame[..., 3] < 255).any()))
         painted = held.paint(frame)
         box = held.repainted_box()
         if box is None and pictures[-1].duration + duration < webpfile.MAX_24:
@@ -204,33 +208,25 @@ def _encode_opaque(
             )
         )
     height, width = painted.shape[:2]
-    return webpfile.animation(pictures, (width, height), options.loop), count, False
+    return webpfile.animation(pictures, (width, height), options.loop), count, alpha
 
 
 def _encode_with_alpha(
-    frames: Iterator[np.ndarray], whole: bool, options: EncodeOptions, config: libwebp.Config
+    frames: Iterator[np.ndarray], options: EncodeOptions, config: libwebp.Config
 ) -> tuple[bytes, int, bool]:
-    """RGBA frames through libwebp's animation encoder (transparent pixels
-    show the canvas below, which only it tracks), or each coded whole."""
+    """RGBA frames coded as changes, through libwebp's animation encoder
+    (transparent pixels show the canvas below, which only it tracks)."""
     alpha = False
     count = 0
-    spread = durations_spread(options.frame_duration_ms, 1)
-    pictures: list[webpfile.Picture] = []
     encoder: libwebp.AnimEncoder | None = None
     try:
         for frame in frames:
             alpha = alpha or bool((frame[..., 3] < 255).any())
-            if whole:
-                image = libwebp.encode_image(frame, config)
-                pictures.append(webpfile.Picture(image, 0, 0, frame.shape[1], frame.shape[0], next(spread)))
-            else:
-                if encoder is None:
-                    encoder = libwebp.AnimEncoder(frame.shape[1], frame.shape[0], options.loop, config)
-                encoder.add(frame, round(count * options.frame_duration_ms))
+            if encoder is None:
+                encoder = libwebp.AnimEncoder(frame.shape[1], frame.shape[0], options.loop, config)
+            encoder.add(frame, round(count * options.frame_duration_ms))
             count += 1
-        if encoder is None:
-            height, width = frame.shape[:2]
-            return webpfile.animation(pictures, (width, height), options.loop), count, alpha
+        assert encoder is not None  # the run has a frame
         return encoder.assemble(round(count * options.frame_duration_ms)), count, alpha
     finally:
         if encoder is not None:
