@@ -137,6 +137,17 @@ class Clips:
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
         )
 
+    def colour_bars(self) -> Path:
+        """Red, green and blue bars side by side (288x96, 4 s at 10 fps) and a
+        white square crossing them along the top: a swapped channel shows."""
+        bars = "".join(f"color={c}:s=96x96:d=4:r=10[{c}];" for c in ("red", "lime", "blue"))
+        return self._make(
+            "colour-bars.mp4", "-f", "lavfi", "-i",
+            f"{bars}color=white:s=16x16:d=4:r=10[box];[red][lime][blue]hstack=inputs=3[bars];"
+            "[bars][box]overlay=x='mod(t*60,272)':y=0",
+            *X264,
+        )
+
     def reference(self) -> Path:
         """The reference examples' source: 30 s long (so frame counts are the
         real ones) but only 160x90 pixels, H.264 in a QuickTime .mov."""

@@ -83,12 +83,13 @@ def convert(
         *canvas, animation.width, animation.height, animation.scale_type,
         limits.max_output_pixels,
     )
+    encoder = ENCODERS[animation.format]
     options = EncodeOptions(
         frame_duration_ms=animation.frame_duration_ms,
         quality=animation.quality,
         loop=animation.loop,
+        order=encoder.order,
     )
-    encoder = ENCODERS[animation.format]
     alpha = info.has_alpha and not wave
     # Encoders that take runs get one per CPU, each sampled by its own ffmpeg.
     runs_planned = split_for_decoding(source, info, plan, encoder.parts(plan.count, alpha))
@@ -112,7 +113,7 @@ def convert(
         for n, run in enumerate(runs_planned):
             if n:  # a later run starts with the last frame of the one before
                 run = FramePlan(run.start - run.interval, run.interval, run.count + 1)
-            frames = draw(source, info, run, geometry, limits)
+            frames = draw(source, info, run, geometry, limits, encoder.order)
             if n:
                 frames = until_source_ends(frames)
             runs.append(counted(through_clip(frames, run.count)))

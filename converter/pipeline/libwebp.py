@@ -7,7 +7,7 @@ threads) are in libwebp's ``WebPConfig``, which Pillow does not expose. So we
 call the same library Pillow loaded (``PIL._webp`` links it; we find it in the
 process's memory map, so a Pillow built against the system libwebp works as
 well) with the documented C API of ``webp/encode.h`` and ``webp/mux.h``:
-``WebPConfigInitInternal``, ``WebPPictureImportRGB(A)``, ``WebPEncode``,
+``WebPConfigInitInternal``, ``WebPPictureImport{RGB,RGBA,BGR,BGRA}``, ``WebPEncode``,
 ``WebPAnimEncoderNewInternal``, ``WebPAnimEncoderAdd``,
 ``WebPAnimEncoderAssemble``.
 
@@ -28,6 +28,8 @@ import functools
 from dataclasses import dataclass, fields
 
 import numpy as np
+
+from .encoding import Order
 
 # ABI versions of the headers these structs follow (libwebp 1.5). libwebp
 # refuses a caller whose major ABI differs and accepts older minors.
@@ -124,8 +126,13 @@ class _Lib:
         w.WebPConfigInitInternal.argtypes = [C.POINTER(_Config), C.c_int, C.c_float, C.c_int]
         w.WebPValidateConfig.argtypes = [C.POINTER(_Config)]
         w.WebPPictureInitInternal.argtypes = [C.POINTER(_Picture), C.c_int]
-        w.WebPPictureImportRGB.argtypes = [C.POINTER(_Picture), C.c_void_p, C.c_int]
-        w.WebPPictureImportRGBA.argtypes = [C.POINTER(_Picture), C.c_void_p, C.c_int]
+        self.imports = {  # by channel order and count
+            (order, channels): getattr(w, "WebPPictureImport" + order.upper() + "A" * (channels == 4))
+            for order in ("rgb", "bgr")
+            for channels in (3, 4)
+        }
+        for import_ in self.imports.values():
+            import_.argtypes = [C.POINTER(_Picture), C.c_void_p, C.c_int]
         w.WebPPictureFree.argtypes = [C.POINTER(_Picture)]
         w.WebPFree.argtypes = [C.c_void_p]
         w.WebPMemoryWriterInit.argtypes = [C.POINTER(_MemoryWriter)]
@@ -180,28 +187,29 @@ def _config(c: Config) -> _Config:
     return out
 
 
-def _import(lib: C.CDLL, frame: np.ndarray) -> _Picture:
-    """A WebPPicture holding ``frame`` (H x W x 3 or 4 ``uint8``), as ARGB."""
+def _import(frame: np.ndarray, order: Order) -> _Picture:
+    """A WebPPicture holding ``frame`` (H x W x 3 or 4 ``uint8``, colour
+    channels in ``order``), as ARGB."""
     height, width, channels = frame.shape
     if channels not in (3, 4) or frame.dtype != np.uint8:
         raise ValueError("frames must be H x W x 3 or 4 uint8 arrays")
     if frame.strides[1:] != (channels, 1):  # rows may lie apart, pixels may not
         frame = np.ascontiguousarray(frame)
+    lib = _lib()
     picture = _Picture()
-    if not lib.WebPPictureInitInternal(C.byref(picture), ENCODER_ABI):
+    if not lib.webp.WebPPictureInitInternal(C.byref(picture), ENCODER_ABI):
         raise RuntimeError("libwebp refused its picture (ABI mismatch)")
     picture.use_argb, picture.width, picture.height = 1, width, height
-    import_ = lib.WebPPictureImportRGBA if channels == 4 else lib.WebPPictureImportRGB
-    if not import_(C.byref(picture), frame.ctypes.data, frame.strides[0]):
-        lib.WebPPictureFree(C.byref(picture))
+    if not lib.imports[order, channels](C.byref(picture), frame.ctypes.data, frame.strides[0]):
+        lib.webp.WebPPictureFree(C.byref(picture))
         raise MemoryError("libwebp could not import a frame")
     return picture
 
 
-def encode_image(frame: np.ndarray, config: Config) -> bytes:
+def encode_image(frame: np.ndarray, config: Config, order: Order = "rgb") -> bytes:
     """One picture as a still WebP file (one encode, no animation logic)."""
     lib = _lib().webp
-    picture = _import(lib, frame)
+    picture = _import(frame, order)
     writer = _MemoryWriter()
     lib.WebPMemoryWriterInit(C.byref(writer))
     try:
@@ -216,12 +224,16 @@ def encode_image(frame: np.ndarray, config: Config) -> bytes:
 
 
 class AnimEncoder:
-    """One animation: ``add`` frames (RGB or RGBA ``uint8``) with their start
-    times in ms, then ``assemble`` with the end time. Key frames are left to
-    libwebp (it makes one wherever that is smaller), as ffmpeg and gif2webp do."""
+    """One animation: ``add`` frames (RGB or RGBA ``uint8``, or BGR(A) with
+    ``order`` "bgr") with their start times in ms, then ``assemble`` with the
+    end time. Key frames are left to libwebp (it makes one wherever that is
+    smaller), as ffmpeg and gif2webp do."""
 
-    def __init__(self, width: int, height: int, loop: int, config: Config) -> None:
+    def __init__(
+        self, width: int, height: int, loop: int, config: Config, order: Order = "rgb"
+    ) -> None:
         lib = _lib()
+        self._order = order
         self._webp, self._mux = lib.webp, lib.mux
         self._config = _config(config)
         options = _AnimOptions()
@@ -237,7 +249,7 @@ class AnimEncoder:
     def add(self, frame: np.ndarray, timestamp_ms: int) -> None:
         if (frame.shape[1], frame.shape[0]) != self._size:
             raise ValueError("frames must be of the canvas size")
-        picture = _import(self._webp, frame)
+        picture = _import(frame, self._order)
         try:
             if not self._mux.WebPAnimEncoderAdd(
                 self._enc, C.byref(picture), timestamp_ms, C.byref(self._config)

@@ -19,6 +19,7 @@ import numpy as np
 from moviepy import VideoClip
 
 from . import ffmpeg
+from .encoding import Order
 from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
@@ -35,6 +36,9 @@ DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 # losing the frames in between. There, seek this much earlier and let the fps
 # filter pick the frames.
 SEEK_MARGIN_S = {"mpeg": 5.0, "mpegts": 5.0, "flv": 5.0}
+
+# ffmpeg's pixel format for each channel order, without and with alpha.
+PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
 
 # Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
 EPSILON_S = 1e-6
@@ -122,10 +126,11 @@ def sample(
     plan: FramePlan,
     geometry: Geometry,
     limits: Limits,
+    order: Order = "rgb",
 ) -> Iterator[np.ndarray]:
     """The planned frames, scaled, in order, one at a time as ffmpeg makes
-    them: ``H x W x 3`` RGB (``x 4`` RGBA when the source has alpha)."""
-    pix_fmt = "rgba" if info.has_alpha else "rgb24"
+    them: ``H x W x 3`` RGB (``x 4`` RGBA when the source has alpha), or BGR(A)."""
+    pix_fmt = PIXEL_FORMATS[order][info.has_alpha]
     # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
     # nearest the start time may begin a little earlier. Seek two source
     # frames early and let the fps filter pick the frames.

@@ -20,7 +20,8 @@ from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .sample import FramePlan, raw_frames
+from .encoding import Order
+from .sample import PIXEL_FORMATS, FramePlan, raw_frames
 
 # The waveform's own canvas: Width/Height fractions and ScaleType apply to it
 # as they apply to a video's picture. 8:3 suits a voice clip in a chat.
@@ -36,6 +37,7 @@ def sample(
     plan: FramePlan,
     geometry: Geometry,
     limits: Limits,
+    order: Order = "rgb",
 ) -> Iterator[np.ndarray]:
     """The planned frames of the drawing, in order, as ``sample.sample``
     gives video frames."""
@@ -59,7 +61,7 @@ def sample(
         f"apad=pad_dur={2 * plan.interval!r},"
         f"showwaves=s={w}x{h}:mode=cline:draw=full:n={n}:colors={WAVE_COLOUR},trim=start_frame=1,"
         f"format=rgb24,lutrgb=r='if(val,val,{bg[0]})':g='if(val,val,{bg[1]})':b='if(val,val,{bg[2]})',"
-        f"{geometry.filters},format=rgb24[v]"
+        f"{geometry.filters},format={PIXEL_FORMATS[order][False]}[v]"
     )
     args = ffmpeg.safe_input_args(source, info.demuxer, max_pixels=limits.max_source_pixels)
     if plan.start > 0:

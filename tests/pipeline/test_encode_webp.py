@@ -34,6 +34,27 @@ def test_it_keeps_every_frame_with_millisecond_durations() -> None:
     assert sum(durations) == 800  # 12 frames at 15 fps
 
 
+@pytest.mark.parametrize("alpha", [False, True], ids=["opaque", "alpha"])
+def test_frames_in_bgr_order_are_the_same_picture(alpha: bool) -> None:
+    """The pipeline hands this encoder BGR frames (``EncodeOptions.order``):
+    the file must be the one the same frames in RGB make, through every path
+    (whole frames, repainted blocks with held ones transparent, libwebp's
+    animation encoder for alpha, Pillow's ``save``)."""
+    frames = with_alpha(8) if alpha else moving_scene(10)
+    bgr = [np.ascontiguousarray(f[..., [2, 1, 0, 3][: f.shape[2]]]) for f in frames]
+    as_rgb = EncodeOptions(frame_duration_ms=100)
+    as_bgr = EncodeOptions(frame_duration_ms=100, order="bgr")
+    made = encode_webp.encode(frames, as_rgb).data
+    assert encode_webp.encode(bgr, as_bgr).data == made
+    config = encode_webp.SETTINGS["balanced"]
+    public = decoded(encode_webp._encode_public(frames, as_rgb, config).data)[0]
+    assert np.array_equal(decoded(encode_webp._encode_public(bgr, as_bgr, config).data)[0], public)
+    for out, frame in zip(decoded(made, "RGBA")[0], frames):  # and it is the right picture
+        shown = frame[..., 3] == 255 if alpha else np.ones(frame.shape[:2], bool)
+        colour = out[..., :3][shown].mean(axis=0) - frame[..., :3][shown].mean(axis=0)
+        assert np.abs(colour).max() < 16, colour  # red and blue swapped: 60 or more
+
+
 def test_it_loops_forever_by_default() -> None:
     result = encode_webp.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100))
     assert decoded(result.data)[2]["loop"] == 0
