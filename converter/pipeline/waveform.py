@@ -16,11 +16,11 @@ from typing import Iterator
 import numpy as np
 
 from . import ffmpeg
+from .encoding import Order
 from .errors import PipelineError
 from .geometry import Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .encoding import Order
 from .sample import PIXEL_FORMATS, FramePlan, raw_frames
 
 # The waveform's own canvas: Width/Height fractions and ScaleType apply to it
