@@ -4,9 +4,11 @@ SQLite, its own Redis and S3 server, a worker and the web server."""
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -27,26 +29,61 @@ def embedded_env(data: Path) -> dict:
 
 
 def start(env: dict, port: int) -> subprocess.Popen:
-    """``manage.py up`` (what ``./loopforge start`` runs), once it printed its URL."""
+    """``manage.py up`` (what ``./loopforge start`` runs), once it printed its
+    URL. If it does not within 90 s, it is stopped, and everything it started
+    with it, before the test fails: a hung start leaves nothing running."""
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "up", "--addr", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
-    lines: list[str] = []
+    proc.data = Path(env["CONVERTER_DATA_DIR"])
+    proc.lines = queue.Queue()  # read on a thread: a silent hang cannot block the test
+    proc.reader = threading.Thread(target=lambda: [proc.lines.put(line) for line in proc.stdout], daemon=True)
+    proc.reader.start()
+    printed: list[str] = []
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        lines.append(line)
-        if "Loopforge is running at" in line or proc.poll() is not None:
-            break
-    assert f"Loopforge is running at http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
-    return proc
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            printed.append(proc.lines.get(timeout=0.5))
+        except queue.Empty:
+            continue
+        if f"Loopforge is running at http://127.0.0.1:{port}/" in printed[-1]:
+            return proc
+    abandon(proc)
+    raise AssertionError("manage.py up did not start:\n" + "".join(printed) + printed_since(proc))
 
 
 def stop(proc: subprocess.Popen) -> str:
     """Ctrl-C, as a person would; returns what it printed afterwards."""
     os.killpg(proc.pid, signal.SIGINT)
-    return proc.communicate(timeout=60)[0]
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        abandon(proc)
+        raise
+    return printed_since(proc)
+
+
+def abandon(proc: subprocess.Popen) -> None:
+    """Ctrl-C, then SIGKILL whatever still runs: ``up`` and the services it
+    started on its data folder (each in a session of its own)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    subprocess.run(["pkill", "-KILL", "-f", str(proc.data)], check=False)
+
+
+def printed_since(proc: subprocess.Popen) -> str:
+    """What ``up`` printed since last asked (all of it, once it has exited)."""
+    if proc.poll() is not None:
+        proc.reader.join(timeout=10)
+    out = []
+    while not proc.lines.empty():
+        out.append(proc.lines.get_nowait())
+    return "".join(out)
 
 
 def shell(env: dict, script: str) -> str:
