@@ -21,11 +21,15 @@ def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_cl
     project = Project.objects.get(name="shop")
     assert project.owner == user_client.user and project.monthly_frame_quota == 900
 
-    page = user_client.post(reverse("converter:access-key-create", args=["shop"])).content.decode()
+    created = user_client.post(reverse("converter:access-key-create", args=["shop"]), follow=True)
+    assert created.redirect_chain == [(reverse("converter:project-detail", args=["shop"]), 302)]
+    assert created["Cache-Control"] == "no-store"
     key = AccessKey.objects.get(project=project)
-    secret = re.search(r'id="new-key-secret" type="text" readonly value="([^"]+)"', page).group(1)
+    secret = re.search(r'id="new-key-secret" type="text" readonly value="([^"]+)"', created.content.decode()).group(1)
     assert services.access_key_authenticate(key.key_id, secret) == key
-    assert secret not in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
+    again = user_client.get(reverse("converter:project-detail", args=["shop"]))  # a reload
+    assert secret not in again.content.decode() and 'id="new-key-secret"' not in again.content.decode()
+    assert AccessKey.objects.filter(project=project).count() == 1
 
     user_client.post(reverse("converter:access-key-revoke", args=["shop", key.key_id]))
     assert services.access_key_authenticate(key.key_id, secret) is None

@@ -18,6 +18,8 @@ from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
 from ..models import Output, Task
 from ..pipeline import CONTENT_TYPES, PipelineError
 
+# A new access key's secret, between creating the key and showing it once.
+NEW_KEY_SESSION = "converter:new-access-key"
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
@@ -196,7 +198,13 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_detail(request: HttpRequest, name: str) -> HttpResponse:
     project = selectors.project_get_for_owner(request.user, name)
-    return _project_page(request, project)
+    new = request.session.pop(NEW_KEY_SESSION, None)  # once: a reload no longer has it
+    if not new or new["project"] != project.name:
+        return _project_page(request, project)
+    key = project.access_keys.filter(key_id=new["key_id"]).first()
+    response = _project_page(request, project, new_key=key, new_secret=new["secret"])
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
@@ -227,10 +235,11 @@ def project_quota(request: HttpRequest, name: str) -> HttpResponse:
 def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
     project = selectors.project_get_for_owner(request.user, name)
     key, secret = services.access_key_create(project)
-    # Rendered, not redirected: the secret exists only in this response.
-    response = _project_page(request, project, new_key=key, new_secret=secret)
-    response["Cache-Control"] = "no-store"
-    return response
+    # Redirected, so that reloading the page does not make another key; the
+    # secret (stored only as a hash) waits in the server-side session until
+    # the project page shows it, once.
+    request.session[NEW_KEY_SESSION] = {"project": project.name, "key_id": key.key_id, "secret": secret}
+    return redirect("converter:project-detail", project.name)
 
 
 @login_required
