@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from converter import services
 from converter.models import Task
+from converter.views import web
 from tests.factories import form_data, make_user, task_spec, upload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,6 +97,30 @@ def test_history_lists_own_tasks_newest_first_with_escaped_names(user_client, cl
     html = user_client.get(reverse("converter:task-list")).content.decode()
     assert html.index("&lt;b&gt;second&lt;/b&gt;.mp4") < html.index("first.mp4")
     assert "<b>second</b>" not in html
+
+
+def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
+    monkeypatch.setattr(web, "HISTORY_PAGE_SIZE", 2)
+    made = [
+        services.task_create(owner=user_client.user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename=f"clip{n}.mp4")
+        for n in range(5)
+    ]
+    newest_first = [t.task_id for t in reversed(made)]
+
+    def page(query: str) -> tuple[list[str], str]:
+        html = user_client.get(reverse("converter:task-list") + query).content.decode()
+        return re.findall(r'<tr data-task-id="([^"]+)"', html), html
+
+    shown = [page(f"?page={n}") for n in (1, 2, 3)]
+    assert [ids for ids, _ in shown] == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
+    first, middle, last = (html for _, html in shown)
+    assert 'rel="next"' in first and 'rel="prev"' not in first and "Page 1 of 3 (5 animations)" in first
+    assert 'href="?page=1" rel="prev"' in middle and 'href="?page=3" rel="next"' in middle
+    assert 'rel="next"' not in last
+    assert page("?page=99")[0] == newest_first[4:] and page("?page=x")[0] == newest_first[0:2]
+    monkeypatch.setattr(web, "HISTORY_PAGE_SIZE", 50)
+    ids, html = page("")
+    assert ids == newest_first and 'class="pager"' not in html
 
 
 def test_share_link_serves_the_animation_to_anyone(client, clips):

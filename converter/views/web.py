@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,8 @@ from .. import ratelimit, selectors, services, storage
 from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
 from ..models import Output, Task
 from ..pipeline import CONTENT_TYPES, PipelineError
+
+HISTORY_PAGE_SIZE = 50  # tasks on a page of the history
 
 # A new access key's secret, between creating the key and showing it once.
 NEW_KEY_SESSION = "converter:new-access-key"
@@ -87,8 +90,12 @@ def _form_errors(request, form, errors, *, status: int, code: str = "InvalidForm
 @login_required
 @require_GET
 def task_list(request: HttpRequest) -> HttpResponse:
-    tasks = selectors.task_list_for_owner(request.user)[:200]
-    return render(request, "converter/task_list.html", {"tasks": tasks})
+    """The person's tasks, newest first, a page at a time (``?page=N``; a
+    page out of range shows the last one)."""
+    page = Paginator(selectors.task_list_for_owner(request.user), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "converter/task_list.html", {"tasks": page})
 
 
 @login_required
