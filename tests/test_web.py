@@ -99,6 +99,34 @@ def test_history_lists_own_tasks_newest_first_with_escaped_names(user_client, cl
     assert "<b>second</b>" not in html
 
 
+def test_a_person_changes_their_password_on_a_page_of_the_site(client):
+    user = make_user("pat", password="a-Long-passw0rd!")
+    client.force_login(user)
+    assert 'href="/accounts/password_change/"' in client.get(reverse("converter:upload")).content.decode()
+    page = client.get(reverse("password_change"))
+    assert page.templates[0].name == "registration/password_change_form.html"
+    assert 'class="topbar"' in page.content.decode()  # the site's own page, not the admin's
+    wrong = client.post(reverse("password_change"), {
+        "old_password": "not-it", "new_password1": "An0ther-long-one", "new_password2": "An0ther-long-one",
+    })
+    assert wrong.status_code == 200 and "Your old password was entered incorrectly" in wrong.content.decode()
+    done = client.post(reverse("password_change"), {
+        "old_password": "a-Long-passw0rd!", "new_password1": "An0ther-long-one", "new_password2": "An0ther-long-one",
+    }, follow=True)
+    assert done.redirect_chain == [(reverse("password_change_done"), 302)]
+    assert "Password changed" in done.content.decode()
+    assert client.get(reverse("converter:task-list")).status_code == 200  # still logged in here
+    client.logout()
+    assert not client.login(username="pat", password="a-Long-passw0rd!")
+    assert client.login(username="pat", password="An0ther-long-one")
+
+
+def test_there_is_no_password_reset_by_email(client):
+    """Accounts have no e-mail address: a reset page could only pretend to send one."""
+    assert client.get("/accounts/password_reset/").status_code == 404
+    assert "ask whoever runs this site" in client.get(reverse("login")).content.decode()
+
+
 def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
     monkeypatch.setattr(web, "HISTORY_PAGE_SIZE", 2)
     made = [

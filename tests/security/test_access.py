@@ -86,7 +86,6 @@ FORM_URLS = [
     ("login", []),
     ("logout", []),
     ("password_change", []),
-    ("password_reset", []),
     ("admin:login", []),
 ]
 
