@@ -154,7 +154,10 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
         answer = call(api, "GetTask", {"ProjectName": "clips-shop", "TaskId": task_id}, key=key)
         return answer if answer["Status"] != "Running" else None
 
-    answer = wait_until(finished, 120, 0.5, what=f"the task (worker log: {worker.log()[-2000:]})")
+    try:
+        answer = wait_until(finished, 120, 0.5, what="the task")
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; worker log: {worker.log()[-2000:]}") from None
     assert answer["Status"] == "Succeeded", (answer, worker.log()[-3000:])
     output = answer["Outputs"][0]
     assert (output["URI"], output["Format"], output["Width"], output["Height"], output["Frames"]) == (

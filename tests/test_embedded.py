@@ -73,6 +73,7 @@ def abandon(proc: subprocess.Popen) -> None:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
     subprocess.run(["pkill", "-KILL", "-f", str(proc.data)], check=False)
 
 

@@ -104,7 +104,7 @@ def test_a_person_changes_their_password_on_a_page_of_the_site(client):
     client.force_login(user)
     assert 'href="/accounts/password_change/"' in client.get(reverse("converter:upload")).content.decode()
     page = client.get(reverse("password_change"))
-    assert page.templates[0].name == "registration/password_change_form.html"
+    assert page.templates[0].name == "accounts/password_change_form.html"
     assert 'class="topbar"' in page.content.decode()  # the site's own page, not the admin's
     wrong = client.post(reverse("password_change"), {
         "old_password": "not-it", "new_password1": "An0ther-long-one", "new_password2": "An0ther-long-one",
@@ -119,6 +119,12 @@ def test_a_person_changes_their_password_on_a_page_of_the_site(client):
     client.logout()
     assert not client.login(username="pat", password="a-Long-passw0rd!")
     assert client.login(username="pat", password="An0ther-long-one")
+
+
+def test_the_admin_keeps_its_own_password_page(admin_client):
+    page = admin_client.get(reverse("admin:password_change"))
+    assert page.templates[0].name == "registration/password_change_form.html"
+    assert 'class="topbar"' not in page.content.decode()
 
 
 def test_there_is_no_password_reset_by_email(client):

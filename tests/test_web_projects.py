@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from converter import services
 from converter.models import AccessKey, Delivery, Output, Project, Task, UsageRecord
+from converter.views import web
 from tests.factories import make_user, upload_of
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,33 @@ def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_cl
     user_client.post(reverse("converter:access-key-revoke", args=["shop", key.key_id]))
     assert services.access_key_authenticate(key.key_id, secret) is None
     assert "revoked" in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
+
+
+def _new_secret_shown(client, project: str) -> str | None:
+    page = client.get(reverse("converter:project-detail", args=[project])).content.decode()
+    found = re.search(r'id="new-key-secret" type="text" readonly value="([^"]+)"', page)
+    return found.group(1) if found else None
+
+
+def test_a_new_secret_waits_for_its_own_projects_page_but_not_for_ever(user_client, monkeypatch):
+    for name in ("one", "two"):
+        services.project_create(owner=user_client.user, name=name)
+    create = lambda name: user_client.post(reverse("converter:access-key-create", args=[name]))  # noqa: E731
+
+    create("one")
+    assert _new_secret_shown(user_client, "two") is None  # another project's page ...
+    secret = _new_secret_shown(user_client, "one")  # ... leaves it for its own
+    assert services.access_key_authenticate(AccessKey.objects.get(project__name="one").key_id, secret)
+    assert _new_secret_shown(user_client, "one") is None  # once
+
+    create("two")
+    services.access_key_revoke(AccessKey.objects.get(project__name="two"))
+    assert _new_secret_shown(user_client, "two") is None  # revoked meanwhile: not shown
+
+    create("one")
+    monkeypatch.setattr(web, "NEW_SECRET_KEPT_S", 0)
+    assert _new_secret_shown(user_client, "one") is None  # too old: dropped
+    assert web.NEW_KEY_SESSION not in user_client.session
 
 
 def test_the_owner_sets_and_clears_the_monthly_quota(user_client):

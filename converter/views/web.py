@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,8 +22,10 @@ from ..pipeline import CONTENT_TYPES, PipelineError
 
 HISTORY_PAGE_SIZE = 50  # tasks on a page of the history
 
-# A new access key's secret, between creating the key and showing it once.
-NEW_KEY_SESSION = "converter:new-access-key"
+# A new access key's secret, between creating the key and showing it once
+# (at most this long: a secret never shown is dropped).
+NEW_KEY_SESSION = "converter:new-access-keys"
+NEW_SECRET_KEPT_S = 300
 
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
@@ -205,13 +208,39 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_detail(request: HttpRequest, name: str) -> HttpResponse:
     project = selectors.project_get_for_owner(request.user, name)
-    new = request.session.pop(NEW_KEY_SESSION, None)  # once: a reload no longer has it
-    if not new or new["project"] != project.name:
+    new = _take_new_secret(request, project)
+    if new is None:
         return _project_page(request, project)
-    key = project.access_keys.filter(key_id=new["key_id"]).first()
-    response = _project_page(request, project, new_key=key, new_secret=new["secret"])
+    response = _project_page(request, project, new_key=new[0], new_secret=new[1])
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _hold_new_secret(request: HttpRequest, project, key, secret: str) -> None:
+    """Keep a new key's secret in the (server-side) session for the project
+    page to show once: the latest key of each project, for a few minutes."""
+    pending = request.session.get(NEW_KEY_SESSION, {})
+    pending[project.name] = {"key_id": key.key_id, "secret": secret, "at": time.time()}
+    request.session[NEW_KEY_SESSION] = pending
+
+
+def _take_new_secret(request: HttpRequest, project):
+    """(key, secret) held for this project, now forgotten; None if there is
+    none, it is stale or the key is no longer active. Stale secrets of other
+    projects are forgotten too."""
+    pending = request.session.get(NEW_KEY_SESSION)
+    if not pending:
+        return None
+    fresh = {p: n for p, n in pending.items() if time.time() - n["at"] < NEW_SECRET_KEPT_S}
+    new = fresh.pop(project.name, None)
+    if fresh:
+        request.session[NEW_KEY_SESSION] = fresh
+    else:
+        del request.session[NEW_KEY_SESSION]
+    if new is None:
+        return None
+    key = project.access_keys.filter(key_id=new["key_id"], revoked_at__isnull=True).first()
+    return (key, new["secret"]) if key else None
 
 
 def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
@@ -245,7 +274,7 @@ def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
     # Redirected, so that reloading the page does not make another key; the
     # secret (stored only as a hash) waits in the server-side session until
     # the project page shows it, once.
-    request.session[NEW_KEY_SESSION] = {"project": project.name, "key_id": key.key_id, "secret": secret}
+    _hold_new_secret(request, project, key, secret)
     return redirect("converter:project-detail", project.name)
 
 
