@@ -27,6 +27,7 @@ HISTORY_PAGE_SIZE = 50  # tasks on a page of the history
 NEW_KEY_SESSION = "converter:new-access-keys"
 NEW_SECRET_KEPT_S = 300
 
+
 def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
