@@ -291,7 +291,7 @@ def task_create_from_request(*, project: Project, request: ImmRequest, body: dic
     targets = [ObjectUri.parse(uri, "URI") for uri in request.target_uris()]
     try:
         for uri in [request.source, *targets]:
-            storage.object_check_allowed(uri.bucket, uri.key)
+            storage.object_check_allowed(uri.bucket, uri.key, project.name)
     except storage.ObjectForbidden as exc:
         raise ServiceError("Forbidden", str(exc)) from None
     try:

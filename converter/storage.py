@@ -70,7 +70,8 @@ def save_output(field: FieldFile, data: bytes, fmt: str) -> None:
 # --- Bucket objects named by the API (oss://bucket/key, s3://bucket/key) -----------
 # The API reads sources from and writes animations to objects the client names,
 # on the configured S3 server, with the server's credentials: only buckets in
-# CONVERTER_API_BUCKETS, and never the prefixes where this app keeps its own files.
+# CONVERTER_API_BUCKETS, never the prefixes where this app keeps its own files,
+# and with CONVERTER_API_OBJECT_SCOPE "project" only the project's own folder.
 
 RESERVED_PREFIXES = ("sources/", "outputs/", "misc/")
 
@@ -102,15 +103,20 @@ def s3_client():
     return _client(settings.CONVERTER_S3_ENDPOINT)
 
 
-def object_check_allowed(bucket: str, key: str) -> None:
-    """Refuse buckets the installation does not open to the API, and the
-    prefixes of our own storage (other users' uploads and outputs live there)."""
+def object_check_allowed(bucket: str, key: str, project: str) -> None:
+    """Refuse buckets the installation does not open to the API, the
+    prefixes of our own storage (other users' uploads and outputs live there)
+    and, where each project has its own folder, keys outside ``project``'s."""
     if settings.CONVERTER_STORAGE != "s3":
         raise ObjectForbidden("Bucket objects need S3 storage (CONVERTER_STORAGE=s3).")
     if bucket not in settings.CONVERTER_API_BUCKETS:
         raise ObjectForbidden(f"Bucket {bucket!r} is not open to the API on this installation.")
     if bucket == settings.CONVERTER_S3_BUCKET and key.startswith(RESERVED_PREFIXES):
         raise ObjectForbidden(f"Keys under {', '.join(RESERVED_PREFIXES)} are reserved for Loopforge itself.")
+    if settings.CONVERTER_API_OBJECT_SCOPE == "project" and not key.startswith(f"{project}/"):
+        raise ObjectForbidden(
+            f"On this installation each project has its own folder: keys must start with {project + '/'!r}."
+        )
 
 
 @contextmanager

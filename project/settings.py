@@ -133,6 +133,11 @@ CONVERTER_SIGNED_URL_EXPIRY_S = envint("CONVERTER_SIGNED_URL_EXPIRY_S", "300")
 CONVERTER_API_BUCKETS = [
     b for b in envstr("CONVERTER_API_BUCKETS", CONVERTER_S3_BUCKET).split(",") if b
 ]
+# Which keys of those buckets a project may name: "installation" (any: the
+# people of one installation share its buckets, as an IMM project reaches
+# every bucket of its account) or "project" (only keys under
+# "<ProjectName>/": each project its own folder, where strangers can sign up).
+CONVERTER_API_OBJECT_SCOPE = envstr("CONVERTER_API_OBJECT_SCOPE", "installation")
 # The S3 address clients use for pre-signed upload URLs (the server's own
 # endpoint may be an internal address).
 CONVERTER_S3_PUBLIC_ENDPOINT = envstr("CONVERTER_S3_PUBLIC_ENDPOINT", CONVERTER_S3_ENDPOINT)
@@ -181,6 +186,10 @@ if CONVERTER_DELIVERY not in ("proxy", "redirect") or (
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("CONVERTER_DELIVERY must be 'proxy', or 'redirect' with S3 storage")
+if CONVERTER_API_OBJECT_SCOPE not in ("installation", "project"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CONVERTER_API_OBJECT_SCOPE must be 'installation' or 'project'")
 _backend = _s3 if CONVERTER_STORAGE == "s3" else _local
 STORAGES = {
     "default": _backend("misc"),

@@ -232,3 +232,37 @@ def test_the_quota_refuses_a_task_that_would_exceed_it_before_any_work(client, s
     assert usage["FramesThisMonth"] == 40 and usage["Usage"][0]["Frames"] == 40
     assert usage["Usage"][0]["Period"] == timezone.now().strftime("%Y-%m-%d")
     assert call(client, "GetUsage", {"ProjectName": "quota", "Granularity": "Month"}, key=key)["Usage"][0]["Period"] == timezone.now().strftime("%Y-%m")
+
+
+def test_with_project_scope_each_project_names_only_keys_in_its_own_folder(client, settings):
+    """CONVERTER_API_OBJECT_SCOPE=project, for installations where strangers
+    can sign up: a project reads and writes only under "<ProjectName>/"."""
+    settings.CONVERTER_API_OBJECT_SCOPE = "project"
+    _, key = new_project("scoped")
+    _, other_key = new_project("other")
+    for name in ("scoped/in.mov", "other/in.mov"):
+        storage.s3_client().put_object(Bucket=BUCKET, Key=name, Body=b"not decoded here")
+
+    assert call(client, "CreateUploadURL", {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/scoped/a.mp4"}, key=key)
+    refused = call(client, "CreateUploadURL", {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/other/a.mp4"}, key=key, expect=403)
+    assert refused["Code"] == "Forbidden" and "'scoped/'" in refused["Message"]
+
+    own = example("scoped", key="scoped/in.mov")
+    own["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/scoped/{{barename}}.{{autoext}}"
+    assert call(client, "CreateMediaConvertTask", own, key=key)["TaskId"]
+    outside = json.loads(json.dumps(own))
+    outside["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/other/{{barename}}.{{autoext}}"
+    assert call(client, "CreateMediaConvertTask", outside, key=key, expect=403)["Code"] == "Forbidden"  # writes there
+    assert call(client, "CreateMediaConvertTask", example("scoped", key="other/in.mov"), key=key, expect=403)["Code"] == "Forbidden"
+    # The same folder is open to its own project, and "scopedX/" is not "scoped/".
+    theirs = example("other", key="other/in.mov")
+    theirs["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/other/out.{{autoext}}"
+    assert call(client, "CreateMediaConvertTask", theirs, key=other_key)["TaskId"]
+    assert call(client, "CreateUploadURL", {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/scopedX/a.mp4"}, key=key, expect=403)
+    assert Task.objects.filter(project__name="scoped").count() == 1
+
+
+def test_by_default_the_buckets_are_shared_by_the_installations_projects(client, settings, source_object):
+    assert settings.CONVERTER_API_OBJECT_SCOPE == "installation"
+    _, key = new_project("shared")
+    assert call(client, "CreateMediaConvertTask", example("shared"), key=key)["TaskId"]  # video-demo/, as MISSION.md

@@ -423,11 +423,11 @@ def list_tasks(call: Call) -> dict[str, Any]:
 def create_upload_url(call: Call) -> dict[str, Any]:
     """A pre-signed PUT URL for a source object, so a program can put a video
     into the bucket without S3 credentials of its own."""
-    _project(call)
+    project = _project(call)
     uri = ObjectUri.parse(call.body.get("URI"), "URI")
     expires = _integer(call, "ExpiresIn", settings.CONVERTER_UPLOAD_URL_EXPIRY_S, 60, 7 * 24 * 3600)
     try:
-        storage.object_check_allowed(uri.bucket, uri.key)
+        storage.object_check_allowed(uri.bucket, uri.key, project.name)
     except storage.ObjectForbidden as exc:
         raise ApiError("Forbidden", str(exc)) from None
     return {
