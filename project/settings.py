@@ -54,6 +54,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "converter.context_processors.site",
             ],
         },
     },
@@ -127,6 +128,10 @@ CONVERTER_S3_REGION = envstr("CONVERTER_S3_REGION", "us-east-1")
 # Pre-signed URLs live this long; share links stay valid because they are our
 # own URLs that sign a fresh storage URL on every visit.
 CONVERTER_SIGNED_URL_EXPIRY_S = envint("CONVERTER_SIGNED_URL_EXPIRY_S", "300")
+
+# Whether anyone may create an account on the sign-up page; closed, accounts
+# are made by an administrator (``manage.py createsuperuser``, the admin).
+CONVERTER_SIGNUP_OPEN = envbool("CONVERTER_SIGNUP_OPEN", "True")
 
 # Buckets whose objects API requests may read (Sources[].URI) and write
 # (Animations[].URI), comma-separated; the app's own prefixes stay off limits.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -125,6 +126,18 @@ def test_the_admin_keeps_its_own_password_page(admin_client):
     page = admin_client.get(reverse("admin:password_change"))
     assert page.templates[0].name == "registration/password_change_form.html"
     assert 'class="topbar"' not in page.content.decode()
+
+
+def test_closed_sign_ups_make_no_account_and_say_so(client, settings):
+    assert 'href="/signup/"' in client.get(reverse("login")).content.decode()
+    settings.CONVERTER_SIGNUP_OPEN = False
+    page = client.get(reverse("converter:signup"))
+    assert page.status_code == 403 and "Sign-ups are closed" in page.content.decode()
+    posted = client.post(reverse("converter:signup"), {
+        "username": "mallory", "password1": "a-Long-passw0rd!", "password2": "a-Long-passw0rd!",
+    })
+    assert posted.status_code == 403 and not User.objects.filter(username="mallory").exists()
+    assert 'href="/signup/"' not in client.get(reverse("login")).content.decode()  # nor offered
 
 
 def test_there_is_no_password_reset_by_email(client):

@@ -34,6 +34,8 @@ def _wants_json(request: HttpRequest) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.CONVERTER_SIGNUP_OPEN:
+        return render(request, "registration/signup_closed.html", status=403)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
