@@ -35,5 +35,14 @@ class UsageRecordAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("task", "channel", "target", "attempt", "ok", "status_code", "error", "created_at")
+    list_display = (
+        "task",
+        "channel",
+        "target",
+        "attempt",
+        "ok",
+        "status_code",
+        "error",
+        "created_at",
+    )
     list_filter = ("channel", "ok")

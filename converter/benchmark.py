@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from PIL import Image, ImageSequence
 
 from converter.ssim import ssim
-from PIL import Image, ImageSequence
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA_DIR = ROOT.parent / "shared" / "media"  # ../shared/media beside the checkout
@@ -82,12 +82,8 @@ def _pair(name: str, **kw: object) -> list[Workload]:
 
 WORKLOADS: list[Workload] = [
     # The two reference requests: 1 frame a second at 15 fps, half size.
-    *_pair(
-        "ref-whole", source="bbb", start=0, duration=30, interval=1, fps=15, width=640
-    ),
-    *_pair(
-        "ref-5-30", source="bbb", start=5, duration=25, interval=1, fps=15, width=640
-    ),
+    *_pair("ref-whole", source="bbb", start=0, duration=30, interval=1, fps=15, width=640),
+    *_pair("ref-5-30", source="bbb", start=5, duration=25, interval=1, fps=15, width=640),
     # A social clip: 5 s of motion at 15 fps, 480 px wide.
     *_pair(
         "social",
@@ -100,9 +96,7 @@ WORKLOADS: list[Workload] = [
         quick=True,
     ),
     # Full-HD source at 10 fps, 640 px.
-    *_pair(
-        "fullhd", source="smpte", start=0, duration=10, interval=0.1, fps=10, width=640
-    ),
+    *_pair("fullhd", source="smpte", start=0, duration=10, interval=0.1, fps=10, width=640),
     # Screen-recording-like: static background, a little motion.
     *_pair(
         "screen",
@@ -169,9 +163,7 @@ def make_screen_clip(
     r = np.hypot(yy - 150, xx - 210) / 260
     panel = np.stack([200 - 120 * r, 150 - 60 * r, 90 + 100 * r], axis=2)
     bg[80:380, 820:1240] = np.clip(panel, 0, 255).astype(np.uint8)
-    bg[40:, :220] = (225 - 30 * np.linspace(0, 1, h - 40))[:, None, None].astype(
-        np.uint8
-    )
+    bg[40:, :220] = (225 - 30 * np.linspace(0, 1, h - 40))[:, None, None].astype(np.uint8)
     for i in range(22):  # "text" in the sidebar and the document
         y = 70 + i * 28
         bg[y : y + 9, 24 : 24 + int(rng.integers(60, 170))] = 90
@@ -326,13 +318,9 @@ def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
 def run_moviepy(src: Path, wl: Workload, out: Path) -> None:
     from moviepy import VideoFileClip, vfx
 
-    with VideoFileClip(
-        str(src), audio=False, target_resolution=(wl.width, None)
-    ) as clip:
+    with VideoFileClip(str(src), audio=False, target_resolution=(wl.width, None)) as clip:
         end = min(wl.start + wl.duration, clip.duration)
-        sub = clip.subclipped(wl.start, end).with_effects(
-            [vfx.MultiplySpeed(wl.interval * wl.fps)]
-        )
+        sub = clip.subclipped(wl.start, end).with_effects([vfx.MultiplySpeed(wl.interval * wl.fps)])
         sub.write_gif(str(out), fps=wl.fps, loop=0, logger=None)
 
 
@@ -341,9 +329,7 @@ def run_moviepy(src: Path, wl: Workload, out: Path) -> None:
 # this module in a child (--child) so its memory is measured on its own.
 
 
-def _child(
-    tool: str, src: Path, wl: Workload, out: Path, quality: str = ""
-) -> list[str]:
+def _child(tool: str, src: Path, wl: Workload, out: Path, quality: str = "") -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -588,9 +574,7 @@ def tool_cmds(
     if tool.startswith("ours"):
         return [_child("ours", src, wl, out, quality)]
     if tool == "ffmpeg":
-        return (cmds_ffmpeg_gif if wl.fmt == "gif" else cmds_ffmpeg_webp)(
-            src, wl, out, work
-        )
+        return (cmds_ffmpeg_gif if wl.fmt == "gif" else cmds_ffmpeg_webp)(src, wl, out, work)
     if tool == "gifski":
         return cmds_gifski(src, wl, out, work)
     if tool == "moviepy":
@@ -616,9 +600,7 @@ def bench_workload(
     expanded = []
     for tool in tools:
         if tool == "ours":
-            expanded += [
-                ("ours" if q == qualities[0] else f"ours-{q}", q) for q in qualities
-            ]
+            expanded += [("ours" if q == qualities[0] else f"ours-{q}", q) for q in qualities]
         else:
             expanded.append((tool, ""))
     if "gifski" in [t for t, _ in expanded] and find_gifski() is None:
@@ -633,9 +615,7 @@ def bench_workload(
                 continue
             out = work / f"{wl.name}.{tool}.{wl.fmt}"
             try:
-                measured[tool].append(
-                    run_measured(tool_cmds(tool, src, wl, out, work, quality))
-                )
+                measured[tool].append(run_measured(tool_cmds(tool, src, wl, out, work, quality)))
             except (RuntimeError, OSError) as exc:
                 log(f"  {tool} failed: {exc}")
                 del measured[tool]
@@ -731,9 +711,7 @@ def main(argv: list[str] | None = None) -> int:
         default="balanced",
         help="our quality settings to run, first is the row 'ours' (e.g. balanced,low,best)",
     )
-    ap.add_argument(
-        "--workdir", default=str(OUT_DIR), help="where outputs and made clips go"
-    )
+    ap.add_argument("--workdir", default=str(OUT_DIR), help="where outputs and made clips go")
     ap.add_argument("--json", default="", help="also write the rows as JSON here")
     # Internal: one tool run inside a child process.
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)

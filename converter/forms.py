@@ -95,7 +95,9 @@ class UploadForm(forms.Form):
         label="Frames per second", min_value=0.1, max_value=MAX_FRAME_RATE, initial=10
     )
     size = forms.ChoiceField(choices=SIZE_CHOICES, initial="half", widget=forms.RadioSelect)
-    width = forms.IntegerField(label="Width (pixels)", min_value=1, max_value=MAX_SIDE_PX, required=False)
+    width = forms.IntegerField(
+        label="Width (pixels)", min_value=1, max_value=MAX_SIDE_PX, required=False
+    )
     quality = forms.ChoiceField(choices=QUALITY_CHOICES, initial=DEFAULT_QUALITY)
     waveform = forms.BooleanField(
         label="Animate the sound's waveform instead of the picture",

@@ -30,7 +30,10 @@ def iso(value: datetime | None) -> str:
     """UTC with milliseconds and a Z, as the reference writes times; "" when unset."""
     if value is None:
         return ""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return (
+        value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{value.microsecond // 1000:03d}Z"
+    )
 
 
 def output_to_imm(output: Output) -> dict[str, Any]:
@@ -84,8 +87,10 @@ def _redacted(request: dict[str, Any]) -> dict[str, Any]:
 
 def _sources(task: Task) -> list[dict[str, Any]]:
     trim = (task.spec or {}).get("trim", {})
-    return [{
-        "URI": task.source_uri,
-        "StartTime": trim.get("start", 0.0),
-        "Duration": trim.get("duration", 0.0),
-    }]
+    return [
+        {
+            "URI": task.source_uri,
+            "StartTime": trim.get("start", 0.0),
+            "Duration": trim.get("duration", 0.0),
+        }
+    ]

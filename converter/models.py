@@ -58,7 +58,9 @@ def hash_secret(secret: str) -> str:
 
 class Project(models.Model):
     name = models.CharField(max_length=128, unique=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
+    )
     description = models.CharField(max_length=256, blank=True)
     # Frames (the billing unit) per calendar month (UTC); null: no quota.
     monthly_frame_quota = models.PositiveBigIntegerField(null=True, blank=True)
@@ -106,9 +108,13 @@ class Task(models.Model):
 
     task_id = models.CharField(max_length=64, unique=True, default=new_task_id, editable=False)
     share_key = models.CharField(max_length=64, unique=True, default=new_share_key, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks"
+    )
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
-    source = models.FileField(storage=sources_storage, upload_to=source_name, max_length=500, blank=True)
+    source = models.FileField(
+        storage=sources_storage, upload_to=source_name, max_length=500, blank=True
+    )
     original_filename = models.CharField(max_length=255, blank=True)
     source_size = models.BigIntegerField(default=0)
     # API tasks read their source from a bucket object (oss://bucket/key or
@@ -122,7 +128,9 @@ class Task(models.Model):
     # Frames the request will make when they can be known up front (0: not
     # known); held against the project's monthly quota while the task runs.
     estimated_frames = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
     progress = models.PositiveSmallIntegerField(default=0)  # 0..100
     code = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
@@ -154,7 +162,9 @@ class Output(models.Model):
     index = models.PositiveSmallIntegerField()
     spec = models.JSONField()  # AnimationSpec.to_dict()
     spec_key = models.CharField(max_length=200)  # str(AnimationSpec)
-    file = models.FileField(storage=outputs_storage, upload_to=output_name, max_length=500, blank=True)
+    file = models.FileField(
+        storage=outputs_storage, upload_to=output_name, max_length=500, blank=True
+    )
     # Where an API output was written: the animation's URI template expanded
     # (oss://bucket/key). Empty: the output lives in ``file``.
     uri = models.CharField(max_length=1100, blank=True)
@@ -168,7 +178,9 @@ class Output(models.Model):
 
     class Meta:
         ordering = ["index"]
-        constraints = [models.UniqueConstraint(fields=["task", "index"], name="output_unique_index")]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "index"], name="output_unique_index")
+        ]
 
     def __str__(self) -> str:
         return f"{self.task.task_id}#{self.index}"

@@ -131,9 +131,7 @@ def resolve(url: str, allow_cidrs: Sequence[str] = ()) -> Target:
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if not address_allowed(ip, allow_cidrs):
-            raise BlockedURL(
-                f"The host {host!r} resolves to {ip}, which is not a public address."
-            )
+            raise BlockedURL(f"The host {host!r} resolves to {ip}, which is not a public address.")
         addresses.append(str(ip))
     if not addresses:
         raise BlockedURL(f"The host name {host!r} has no address.")

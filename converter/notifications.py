@@ -81,8 +81,12 @@ def publish_stream(topic: str, message: dict[str, Any]) -> Outcome:
         client = redis.Redis.from_url(settings.CONVERTER_NOTIFY_REDIS_URL, socket_timeout=10)
         client.xadd(
             topic,
-            {"id": message["id"], "type": message["type"], "subject": message["subject"],
-             "message": body_of(message)},
+            {
+                "id": message["id"],
+                "type": message["type"],
+                "subject": message["subject"],
+                "message": body_of(message),
+            },
             maxlen=settings.CONVERTER_NOTIFY_STREAM_MAXLEN,
             approximate=True,
         )
@@ -115,7 +119,9 @@ def post_webhook(url: str, secret: str, message: dict[str, Any]) -> Outcome:
     except netguard.BlockedURL as exc:
         return Outcome(False, None, f"refused: {exc.message}"[:MAX_ERROR_CHARS], 0, permanent=True)
     except OSError as exc:
-        return Outcome(False, None, (str(exc) or type(exc).__name__)[:MAX_ERROR_CHARS], _ms(started))
+        return Outcome(
+            False, None, (str(exc) or type(exc).__name__)[:MAX_ERROR_CHARS], _ms(started)
+        )
     if 200 <= response.status < 300:
         return Outcome(True, response.status, "", _ms(started))
     return Outcome(False, response.status, f"HTTP {response.status}", _ms(started))

@@ -13,7 +13,10 @@ STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
 BOOL = {"type": "boolean"}
-TIME = {"type": "string", "description": "ISO 8601 UTC, e.g. 2026-11-28T18:30:00.000Z; empty when unset"}
+TIME = {
+    "type": "string",
+    "description": "ISO 8601 UTC, e.g. 2026-11-28T18:30:00.000Z; empty when unset",
+}
 
 
 def obj(required: list[str], **properties: Any) -> dict[str, Any]:
@@ -31,50 +34,130 @@ def arr(items: dict) -> dict[str, Any]:
 TIME_RANGE = obj([], Start=TIME, End=TIME)
 
 SCHEMAS: dict[str, Any] = {
-    "Error": obj(["RequestId", "Code", "Message"], RequestId=STR, Code={
-        "type": "string",
-        "description": "InvalidArgument.<Field>, InvalidAction, MalformedJSON, Unauthorized, Forbidden, "
-        "ResourceNotFound, ActionNotFound, MethodNotAllowed, ResourceAlreadyExists, RequestTooLarge, "
-        "QuotaExceeded, InternalError",
-    }, Message=STR),
-    "Project": obj(["ProjectName", "Description", "MonthlyFrameQuota", "CreateTime"], ProjectName=STR,
-                   Description=STR, MonthlyFrameQuota={"type": ["integer", "null"]}, CreateTime=TIME),
-    "Source": obj(["URI"], URI={"type": "string", "description": "oss://bucket/key or s3://bucket/key"},
-                  StartTime=NUM, Duration=NUM),
+    "Error": obj(
+        ["RequestId", "Code", "Message"],
+        RequestId=STR,
+        Code={
+            "type": "string",
+            "description": "InvalidArgument.<Field>, InvalidAction, MalformedJSON, Unauthorized, Forbidden, "
+            "ResourceNotFound, ActionNotFound, MethodNotAllowed, ResourceAlreadyExists, RequestTooLarge, "
+            "QuotaExceeded, InternalError",
+        },
+        Message=STR,
+    ),
+    "Project": obj(
+        ["ProjectName", "Description", "MonthlyFrameQuota", "CreateTime"],
+        ProjectName=STR,
+        Description=STR,
+        MonthlyFrameQuota={"type": ["integer", "null"]},
+        CreateTime=TIME,
+    ),
+    "Source": obj(
+        ["URI"],
+        URI={"type": "string", "description": "oss://bucket/key or s3://bucket/key"},
+        StartTime=NUM,
+        Duration=NUM,
+    ),
     "Animation": obj(
         ["Format", "URI"],
         Format={"type": "string", "enum": ["gif", "webp"]},
-        Interval=NUM, FrameRate=NUM, Number=INT, StartTime=NUM,
-        Width={"type": "number", "description": "fraction in (0,1) of the source, or pixels 1..4096"},
-        Height={"type": "number", "description": "fraction in (0,1) of the source, or pixels 1..4096"},
+        Interval=NUM,
+        FrameRate=NUM,
+        Number=INT,
+        StartTime=NUM,
+        Width={
+            "type": "number",
+            "description": "fraction in (0,1) of the source, or pixels 1..4096",
+        },
+        Height={
+            "type": "number",
+            "description": "fraction in (0,1) of the source, or pixels 1..4096",
+        },
         ScaleType={"type": "string", "enum": ["stretch", "crop", "fill", "fit"]},
-        URI={"type": "string", "description": "target object; variables {autoext} {bucket} {dirname} "
-             "{barename} {basename} {ext} {index} {tags.NAME}"},
+        URI={
+            "type": "string",
+            "description": "target object; variables {autoext} {bucket} {dirname} "
+            "{barename} {basename} {ext} {index} {tags.NAME}",
+        },
         Quality={"type": "string", "enum": ["low", "balanced", "best"]},
         Loop=INT,
     ),
     "Target": obj(["Image"], Image=obj(["Animations"], Animations=arr(ref("Animation")))),
-    "Notification": obj([], MNS=obj(["TopicName"], TopicName={"type": "string", "description": "Redis stream name"}),
-                        Webhook=obj(["URL"], URL=STR, Secret=STR)),
-    "Output": obj(["Index", "URI", "Format", "Width", "Height", "Frames", "Bytes", "FrameDuration"],
-                  Index=INT, URI=STR, Format=STR, Width=INT, Height=INT, Frames=INT, Bytes=INT,
-                  FrameDuration={"type": "number", "description": "seconds each frame is shown"}),
-    "Delivery": obj(["Channel", "Target", "Attempt", "OK", "StatusCode", "Error", "Time"],
-                    Channel={"type": "string", "enum": ["mns", "webhook"]}, Target=STR, Attempt=INT, OK=BOOL,
-                    StatusCode={"type": ["integer", "null"]}, Error=STR, Time=TIME),
+    "Notification": obj(
+        [],
+        MNS=obj(["TopicName"], TopicName={"type": "string", "description": "Redis stream name"}),
+        Webhook=obj(["URL"], URL=STR, Secret=STR),
+    ),
+    "Output": obj(
+        ["Index", "URI", "Format", "Width", "Height", "Frames", "Bytes", "FrameDuration"],
+        Index=INT,
+        URI=STR,
+        Format=STR,
+        Width=INT,
+        Height=INT,
+        Frames=INT,
+        Bytes=INT,
+        FrameDuration={"type": "number", "description": "seconds each frame is shown"},
+    ),
+    "Delivery": obj(
+        ["Channel", "Target", "Attempt", "OK", "StatusCode", "Error", "Time"],
+        Channel={"type": "string", "enum": ["mns", "webhook"]},
+        Target=STR,
+        Attempt=INT,
+        OK=BOOL,
+        StatusCode={"type": ["integer", "null"]},
+        Error=STR,
+        Time=TIME,
+    ),
     "Task": obj(
-        ["ProjectName", "TaskId", "TaskType", "Status", "State", "Code", "Message", "Progress",
-         "CreationTime", "StartTime", "EndTime", "UserData", "Tags", "Sources", "Outputs"],
-        ProjectName=STR, TaskId=STR, TaskType={"type": "string", "enum": ["MediaConvert"]},
-        Status={"type": "string", "enum": ["Running", "Succeeded", "Failed"],
-                "description": "the reference's values: Running covers queued and running"},
-        State={"type": "string", "enum": ["Queued", "Running", "Succeeded", "Failed"],
-               "description": "ours: tells a queued task from a running one"},
-        Code=STR, Message=STR, Progress=INT, CreationTime=TIME, StartTime=TIME, EndTime=TIME,
-        UserData=STR, Tags={"type": "object", "additionalProperties": STR},
-        Sources=arr(ref("Source")), Outputs=arr(ref("Output")),
-        RequestDefinition={"type": "object", "description": "the CreateMediaConvertTask body, when asked"},
-        TaskRequestDefinition={"type": "string", "description": "the same as a JSON string (the reference's form)"},
+        [
+            "ProjectName",
+            "TaskId",
+            "TaskType",
+            "Status",
+            "State",
+            "Code",
+            "Message",
+            "Progress",
+            "CreationTime",
+            "StartTime",
+            "EndTime",
+            "UserData",
+            "Tags",
+            "Sources",
+            "Outputs",
+        ],
+        ProjectName=STR,
+        TaskId=STR,
+        TaskType={"type": "string", "enum": ["MediaConvert"]},
+        Status={
+            "type": "string",
+            "enum": ["Running", "Succeeded", "Failed"],
+            "description": "the reference's values: Running covers queued and running",
+        },
+        State={
+            "type": "string",
+            "enum": ["Queued", "Running", "Succeeded", "Failed"],
+            "description": "ours: tells a queued task from a running one",
+        },
+        Code=STR,
+        Message=STR,
+        Progress=INT,
+        CreationTime=TIME,
+        StartTime=TIME,
+        EndTime=TIME,
+        UserData=STR,
+        Tags={"type": "object", "additionalProperties": STR},
+        Sources=arr(ref("Source")),
+        Outputs=arr(ref("Output")),
+        RequestDefinition={
+            "type": "object",
+            "description": "the CreateMediaConvertTask body, when asked",
+        },
+        TaskRequestDefinition={
+            "type": "string",
+            "description": "the same as a JSON string (the reference's form)",
+        },
         Deliveries=arr(ref("Delivery")),
     ),
 }
@@ -84,8 +167,11 @@ PROJECT_NAME = {"ProjectName": STR}
 
 def _action(summary: str, request: dict, response: dict) -> dict[str, Any]:
     request = {**request, "properties": {"Action": STR, **request.get("properties", {})}}
-    response = {**response, "required": ["RequestId", *response.get("required", [])],
-                "properties": {"RequestId": STR, **response.get("properties", {})}}
+    response = {
+        **response,
+        "required": ["RequestId", *response.get("required", [])],
+        "properties": {"RequestId": STR, **response.get("properties", {})},
+    }
     return {"summary": summary, "request": request, "response": response}
 
 
@@ -93,78 +179,148 @@ ACTIONS: dict[str, dict[str, Any]] = {
     "CreateProject": _action(
         "Create a project of the key's owner; answers with a first access key for it (secret shown once).",
         obj(["ProjectName"], ProjectName=STR, Description=STR, MonthlyFrameQuota=INT),
-        obj(["Project", "AccessKeyId", "AccessKeySecret"], Project=ref("Project"), AccessKeyId=STR,
-            AccessKeySecret=STR),
+        obj(
+            ["Project", "AccessKeyId", "AccessKeySecret"],
+            Project=ref("Project"),
+            AccessKeyId=STR,
+            AccessKeySecret=STR,
+        ),
     ),
-    "GetProject": _action("The key's project.", obj(["ProjectName"], **PROJECT_NAME),
-                          obj(["Project"], Project=ref("Project"))),
+    "GetProject": _action(
+        "The key's project.",
+        obj(["ProjectName"], **PROJECT_NAME),
+        obj(["Project"], Project=ref("Project")),
+    ),
     "ListProjects": _action(
-        "The projects this key may use (its own).", obj([], Prefix=STR, MaxResults=INT, NextToken=STR),
+        "The projects this key may use (its own).",
+        obj([], Prefix=STR, MaxResults=INT, NextToken=STR),
         obj(["Projects", "NextToken"], Projects=arr(ref("Project")), NextToken=STR),
     ),
-    "DeleteProject": _action("Delete the key's project with its tasks and keys.",
-                             obj(["ProjectName"], **PROJECT_NAME), obj([])),
+    "DeleteProject": _action(
+        "Delete the key's project with its tasks and keys.",
+        obj(["ProjectName"], **PROJECT_NAME),
+        obj([]),
+    ),
     "CreateMediaConvertTask": _action(
         "The reference's request: make animations of a bucket object.",
-        obj(["ProjectName", "Sources", "Targets"], ProjectName=STR, Sources=arr(ref("Source")),
-            Targets=arr(ref("Target")), Notification=ref("Notification"),
-            UserData={"type": "string", "maxLength": 2048}, Tags={"type": "object", "additionalProperties": STR}),
+        obj(
+            ["ProjectName", "Sources", "Targets"],
+            ProjectName=STR,
+            Sources=arr(ref("Source")),
+            Targets=arr(ref("Target")),
+            Notification=ref("Notification"),
+            UserData={"type": "string", "maxLength": 2048},
+            Tags={"type": "object", "additionalProperties": STR},
+        ),
         obj(["TaskId", "TaskType"], TaskId=STR, TaskType=STR),
     ),
     "GetTask": _action(
         "A task's status, progress, outputs and notification attempts.",
-        obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR, TaskType=STR, RequestDefinition=BOOL),
+        obj(
+            ["ProjectName", "TaskId"],
+            ProjectName=STR,
+            TaskId=STR,
+            TaskType=STR,
+            RequestDefinition=BOOL,
+        ),
         {**SCHEMAS["Task"], "properties": {**SCHEMAS["Task"]["properties"]}},
     ),
     "ListTasks": _action(
         "The project's tasks, newest first (Order DESC) or oldest first; keyset paging with NextToken.",
-        obj(["ProjectName"], ProjectName=STR, TaskType=STR,
+        obj(
+            ["ProjectName"],
+            ProjectName=STR,
+            TaskType=STR,
             Status={"type": "string", "enum": ["Running", "Succeeded", "Failed", "Queued"]},
-            CreationTimeRange=TIME_RANGE, StartTimeRange=TIME_RANGE, EndTimeRange=TIME_RANGE,
-            TagSelector={"type": "string", "description": "name=value,other=value (all must match)"},
+            CreationTimeRange=TIME_RANGE,
+            StartTimeRange=TIME_RANGE,
+            EndTimeRange=TIME_RANGE,
+            TagSelector={
+                "type": "string",
+                "description": "name=value,other=value (all must match)",
+            },
             Tags={"type": "object", "additionalProperties": STR},
             MaxResults={"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
-            NextToken=STR, Order={"type": "string", "enum": ["ASC", "DESC"]}, RequestDefinition=BOOL),
-        obj(["ProjectName", "MaxResults", "NextToken", "Tasks"], ProjectName=STR, MaxResults=INT,
-            NextToken={"type": "string", "description": "empty on the last page"}, Tasks=arr(ref("Task"))),
+            NextToken=STR,
+            Order={"type": "string", "enum": ["ASC", "DESC"]},
+            RequestDefinition=BOOL,
+        ),
+        obj(
+            ["ProjectName", "MaxResults", "NextToken", "Tasks"],
+            ProjectName=STR,
+            MaxResults=INT,
+            NextToken={"type": "string", "description": "empty on the last page"},
+            Tasks=arr(ref("Task")),
+        ),
     ),
     "CreateUploadURL": _action(
         "A pre-signed PUT URL to upload a source object without S3 credentials.",
         obj(["ProjectName", "URI"], ProjectName=STR, URI=STR, ExpiresIn=INT),
-        obj(["URI", "UploadURL", "Method", "Expiration"], URI=STR, UploadURL=STR,
-            Method={"type": "string", "enum": ["PUT"]}, Expiration=TIME),
+        obj(
+            ["URI", "UploadURL", "Method", "Expiration"],
+            URI=STR,
+            UploadURL=STR,
+            Method={"type": "string", "enum": ["PUT"]},
+            Expiration=TIME,
+        ),
     ),
     "GetUsage": _action(
         "Frames billed per day or month (default: this month, per day).",
-        obj(["ProjectName"], ProjectName=STR, Granularity={"type": "string", "enum": ["Day", "Month"]},
-            StartTime=TIME, EndTime=TIME),
-        obj(["ProjectName", "Granularity", "Usage", "MonthlyFrameQuota", "FramesThisMonth"],
-            ProjectName=STR, Granularity=STR,
+        obj(
+            ["ProjectName"],
+            ProjectName=STR,
+            Granularity={"type": "string", "enum": ["Day", "Month"]},
+            StartTime=TIME,
+            EndTime=TIME,
+        ),
+        obj(
+            ["ProjectName", "Granularity", "Usage", "MonthlyFrameQuota", "FramesThisMonth"],
+            ProjectName=STR,
+            Granularity=STR,
             Usage=arr(obj(["Period", "Frames", "Outputs"], Period=STR, Frames=INT, Outputs=INT)),
-            MonthlyFrameQuota={"type": ["integer", "null"]}, FramesThisMonth=INT),
+            MonthlyFrameQuota={"type": ["integer", "null"]},
+            FramesThisMonth=INT,
+        ),
     ),
 }
 
-ERROR_STATUSES = {"400": "invalid argument or action", "401": "no valid access key",
-                  "403": "another project, or a bucket/key closed to the API", "404": "no such task",
-                  "409": "name taken", "429": "monthly frame quota exceeded, or too many new tasks (Throttling)", "500": "internal error"}
+ERROR_STATUSES = {
+    "400": "invalid argument or action",
+    "401": "no valid access key",
+    "403": "another project, or a bucket/key closed to the API",
+    "404": "no such task",
+    "409": "name taken",
+    "429": "monthly frame quota exceeded, or too many new tasks (Throttling)",
+    "500": "internal error",
+}
 
 
 def document(server: str = "/") -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    errors = {code: {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
-              for code, text in ERROR_STATUSES.items()}
+    errors = {
+        code: {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
+        for code, text in ERROR_STATUSES.items()
+    }
     for name, spec in ACTIONS.items():
-        paths[f"/api/v1/{name}"] = {"post": {
-            "operationId": name,
-            "summary": spec["summary"],
-            "security": [{"bearer": []}, {"keyHeaders": []}],
-            # An action with no required field also takes an empty body.
-            "requestBody": {"required": bool(spec["request"].get("required")),
-                            "content": {"application/json": {"schema": spec["request"]}}},
-            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": spec["response"]}}},
-                          **errors},
-        }}
+        paths[f"/api/v1/{name}"] = {
+            "post": {
+                "operationId": name,
+                "summary": spec["summary"],
+                "security": [{"bearer": []}, {"keyHeaders": []}],
+                # An action with no required field also takes an empty body.
+                "requestBody": {
+                    "required": bool(spec["request"].get("required")),
+                    "content": {"application/json": {"schema": spec["request"]}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": spec["response"]}},
+                    },
+                    **errors,
+                },
+            }
+        }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -178,9 +334,17 @@ def document(server: str = "/") -> dict[str, Any]:
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <KeyId>:<Secret>"},
-                "keyHeaders": {"type": "apiKey", "in": "header", "name": "X-Loopforge-Key-Id",
-                               "description": "with X-Loopforge-Key-Secret"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Authorization: Bearer <KeyId>:<Secret>",
+                },
+                "keyHeaders": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Loopforge-Key-Id",
+                    "description": "with X-Loopforge-Key-Secret",
+                },
             },
         },
     }

@@ -88,7 +88,9 @@ def task_list_for_project(
         # not split into a path); the Cast makes the comparison a plain text
         # one, which SQLite needs (its JSON "exact" expects a JSON right side).
         alias = f"tag_{i}"
-        qs = qs.alias(**{alias: Cast(KeyTextTransform(name, "tags"), TextField())}).filter(**{alias: value})
+        qs = qs.alias(**{alias: Cast(KeyTextTransform(name, "tags"), TextField())}).filter(
+            **{alias: value}
+        )
     for field, start, end in filters.ranges:
         if start is not None:
             qs = qs.filter(**{f"{field}__gte": start})
@@ -96,9 +98,13 @@ def task_list_for_project(
             qs = qs.filter(**{f"{field}__lt": end})
     if after is not None:
         if filters.ascending:
-            qs = qs.filter(Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, pk__gt=after.pk))
+            qs = qs.filter(
+                Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, pk__gt=after.pk)
+            )
         else:
-            qs = qs.filter(Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk))
+            qs = qs.filter(
+                Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.pk)
+            )
     order = ["created_at", "pk"] if filters.ascending else ["-created_at", "-pk"]
     rows = list(
         qs.order_by(*order).prefetch_related(
@@ -110,7 +116,9 @@ def task_list_for_project(
     return rows, (Cursor(rows[-1].created_at, rows[-1].pk) if more else None)
 
 
-def usage_for_project(project: Project, *, granularity: str, start: datetime, end: datetime) -> list[dict]:
+def usage_for_project(
+    project: Project, *, granularity: str, start: datetime, end: datetime
+) -> list[dict]:
     """Frames and outputs billed per day or per month (UTC) in [start, end)."""
     trunc = TruncDay if granularity == "day" else TruncMonth
     rows = (

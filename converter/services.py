@@ -24,7 +24,14 @@ from rq.timeouts import JobTimeoutException
 
 from . import notifications, pipeline, storage, tasks, uploads
 from .models import (
-    AccessKey, Delivery, Output, Project, Task, UsageRecord, hash_secret, new_access_key_secret,
+    AccessKey,
+    Delivery,
+    Output,
+    Project,
+    Task,
+    UsageRecord,
+    hash_secret,
+    new_access_key_secret,
 )
 from .pipeline import Limits, PipelineError
 from .spec import AnimationSpec, ImmRequest, ObjectUri, TaskSpec, expand_uri
@@ -94,7 +101,9 @@ class ServiceError(ValueError):
 PROJECT_NAME_RE = r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$"  # the reference's rule, roughly
 
 
-def project_create(*, owner, name: str, description: str = "", monthly_frame_quota: int | None = None) -> Project:
+def project_create(
+    *, owner, name: str, description: str = "", monthly_frame_quota: int | None = None
+) -> Project:
     """A new project owned by ``owner``. Names are unique per installation."""
     if not isinstance(name, str) or not re.match(PROJECT_NAME_RE, name):
         raise ServiceError(
@@ -104,10 +113,15 @@ def project_create(*, owner, name: str, description: str = "", monthly_frame_quo
     try:
         with transaction.atomic():
             return Project.objects.create(
-                owner=owner, name=name, description=description[:256], monthly_frame_quota=monthly_frame_quota
+                owner=owner,
+                name=name,
+                description=description[:256],
+                monthly_frame_quota=monthly_frame_quota,
             )
     except IntegrityError:
-        raise ServiceError("ResourceAlreadyExists", f"A project named {name!r} already exists.") from None
+        raise ServiceError(
+            "ResourceAlreadyExists", f"A project named {name!r} already exists."
+        ) from None
 
 
 def project_delete(project: Project) -> None:
@@ -115,7 +129,10 @@ def project_delete(project: Project) -> None:
     written to API buckets stay: they belong to whoever owns the bucket.
     A user's default project (their browser history) is not deleted this way."""
     if project.name == f"default-{project.owner_id}":
-        raise ServiceError("Forbidden", "A user's default project holds their browser uploads; it cannot be deleted.")
+        raise ServiceError(
+            "Forbidden",
+            "A user's default project holds their browser uploads; it cannot be deleted.",
+        )
     for task in project.tasks.all():
         task_delete_files(task)
     project.delete()
@@ -143,7 +160,9 @@ def access_key_create(project: Project) -> tuple[AccessKey, str]:
 
 
 def access_key_revoke(key: AccessKey) -> bool:
-    n = AccessKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    n = AccessKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     key.refresh_from_db()
     return n == 1
 
@@ -151,7 +170,9 @@ def access_key_revoke(key: AccessKey) -> bool:
 def access_key_authenticate(key_id: str, secret: str) -> AccessKey | None:
     """The active key with this id and secret, or None. The hash is compared
     even for an unknown id, so timing does not reveal which ids exist."""
-    key = AccessKey.objects.select_related("project", "project__owner").filter(key_id=key_id).first()
+    key = (
+        AccessKey.objects.select_related("project", "project__owner").filter(key_id=key_id).first()
+    )
     stored = key.secret_hash if key else hash_secret("no-such-key")
     matches = hmac.compare_digest(stored, hash_secret(secret))
     if key is None or not matches or not key.is_active:
@@ -189,7 +210,12 @@ def _transition(task: Task, to: str, *, from_: tuple[str, ...] | None = None, **
 
 
 def task_create(
-    *, owner, spec: TaskSpec, upload, original_filename: str, project: Project | None = None,
+    *,
+    owner,
+    spec: TaskSpec,
+    upload,
+    original_filename: str,
+    project: Project | None = None,
     source_duration: float | None = None,
 ) -> Task:
     """Store the source, record the task and queue it once the row is committed.
@@ -253,17 +279,23 @@ def estimate_frames(spec: TaskSpec, source_duration: float | None = None) -> tup
 
 def project_frames_used(project: Project) -> int:
     """Frames billed to the project this calendar month (UTC)."""
-    return UsageRecord.objects.filter(project=project, created_at__gte=month_start()).aggregate(
-        n=Sum("frames")
-    )["n"] or 0
+    return (
+        UsageRecord.objects.filter(project=project, created_at__gte=month_start()).aggregate(
+            n=Sum("frames")
+        )["n"]
+        or 0
+    )
 
 
 def project_frames_committed(project: Project) -> int:
     """Frames billed this month plus the estimates of tasks still to finish."""
     used = project_frames_used(project)
-    pending = Task.objects.filter(project=project, status__in=(S.QUEUED, S.RUNNING)).aggregate(
-        n=Sum("estimated_frames")
-    )["n"] or 0
+    pending = (
+        Task.objects.filter(project=project, status__in=(S.QUEUED, S.RUNNING)).aggregate(
+            n=Sum("estimated_frames")
+        )["n"]
+        or 0
+    )
     return used + pending
 
 
@@ -297,7 +329,9 @@ def task_create_from_request(*, project: Project, request: ImmRequest, body: dic
     try:
         size = storage.object_size(request.source.bucket, request.source.key)
     except storage.ObjectNotFound:
-        raise ServiceError("ResourceNotFound", f"The source object {request.source} does not exist.") from None
+        raise ServiceError(
+            "ResourceNotFound", f"The source object {request.source} does not exist."
+        ) from None
     if size > settings.CONVERTER_MAX_UPLOAD_BYTES:
         raise ServiceError(
             "InvalidArgument.Sources.URI",
@@ -369,7 +403,9 @@ def requeue_forgotten() -> int:
 
 def task_start(task: Task) -> bool:
     """QUEUED -> RUNNING; False if another worker got there first."""
-    return _transition(task, S.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, progress=0)
+    return _transition(
+        task, S.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1, progress=0
+    )
 
 
 def task_progress(task: Task, percent: int) -> None:
@@ -377,14 +413,18 @@ def task_progress(task: Task, percent: int) -> None:
 
 
 def task_succeed(task: Task) -> bool:
-    done = _transition(task, S.SUCCEEDED, progress=100, finished_at=timezone.now(), code="", message="")
+    done = _transition(
+        task, S.SUCCEEDED, progress=100, finished_at=timezone.now(), code="", message=""
+    )
     if done:
         transaction.on_commit(lambda: notification_enqueue(task))
     return done
 
 
 def task_fail(task: Task, *, code: str, message: str) -> bool:
-    done = _transition(task, S.FAILED, finished_at=timezone.now(), code=code, message=message[:2000])
+    done = _transition(
+        task, S.FAILED, finished_at=timezone.now(), code=code, message=message[:2000]
+    )
     if done:
         transaction.on_commit(lambda: notification_enqueue(task))
     return done
@@ -430,11 +470,20 @@ def delivery_attempt(task: Task, channel: str) -> Delivery:
         outcome = notifications.post_webhook(target, config["Webhook"].get("Secret", ""), message)
     attempt = Delivery.objects.filter(task=task, channel=channel).count() + 1
     delivery = Delivery.objects.create(
-        task=task, channel=channel, target=target[:2048], message_id=message["id"], attempt=attempt,
-        ok=outcome.ok, status_code=outcome.status_code, error=outcome.error, duration_ms=outcome.duration_ms,
+        task=task,
+        channel=channel,
+        target=target[:2048],
+        message_id=message["id"],
+        attempt=attempt,
+        ok=outcome.ok,
+        status_code=outcome.status_code,
+        error=outcome.error,
+        duration_ms=outcome.duration_ms,
     )
     if not outcome.ok and not outcome.permanent:
-        raise DeliveryFailed(f"{channel} delivery {attempt} for {task.task_id} failed: {outcome.error}")
+        raise DeliveryFailed(
+            f"{channel} delivery {attempt} for {task.task_id} failed: {outcome.error}"
+        )
     return delivery
 
 
@@ -463,7 +512,9 @@ def task_recover_lost(task: Task) -> str:
     running = Task.objects.filter(pk=task.pk, status=S.RUNNING, attempts=task.attempts)
     message = "The worker running this task stopped before finishing it."
     if task.attempts >= max_attempts():
-        n = running.update(status=S.FAILED, code="WorkerLost", message=message, finished_at=timezone.now())
+        n = running.update(
+            status=S.FAILED, code="WorkerLost", message=message, finished_at=timezone.now()
+        )
         new = S.FAILED
     else:
         n = running.update(status=S.QUEUED, code="WorkerLost", message=message)
@@ -479,7 +530,9 @@ def task_recover_lost(task: Task) -> str:
     return new
 
 
-def _progress_reporter(task: Task, index: int, count: int, deadline: float) -> Callable[[float], None]:
+def _progress_reporter(
+    task: Task, index: int, count: int, deadline: float
+) -> Callable[[float], None]:
     last = {"percent": -1, "at": 0.0}
 
     def report(fraction: float) -> None:
@@ -525,11 +578,16 @@ def task_run(task: Task) -> None:
     except _storage_errors() as exc:  # storage or network trouble: may pass
         log.warning("task %s: transient failure: %r", task.task_id, exc)
         _handle_failure(
-            task, "StorageUnavailable", "Storage could not be reached; the source is kept.", permanent=False
+            task,
+            "StorageUnavailable",
+            "Storage could not be reached; the source is kept.",
+            permanent=False,
         )
         return
     except JobTimeoutException:  # RQ's own limit for the whole job
-        _handle_failure(task, "Timeout", "The conversion took too long and was stopped.", permanent=True)
+        _handle_failure(
+            task, "Timeout", "The conversion took too long and was stopped.", permanent=True
+        )
         return
     except Exception:
         log.exception("task %s failed unexpectedly", task.task_id)
@@ -547,16 +605,24 @@ def _handle_failure(task: Task, code: str, message: str, *, permanent: bool) -> 
         return
     delay = retry_intervals_s()[task.attempts - 1]
     if task_requeue(task, code=code, message=message):
-        log.info("task %s: attempt %d failed (%s); next in %gs", task.task_id, task.attempts, code, delay)
+        log.info(
+            "task %s: attempt %d failed (%s); next in %gs", task.task_id, task.attempts, code, delay
+        )
         task_enqueue(task, delay_s=delay)
 
 
-def _run_animation(task, index, animation: AnimationSpec, spec: TaskSpec, path, info, bounds) -> None:
+def _run_animation(
+    task, index, animation: AnimationSpec, spec: TaskSpec, path, info, bounds
+) -> None:
     deadline = time.monotonic() + bounds.task_timeout_s
     output, _ = Output.objects.get_or_create(
         task=task,
         index=index,
-        defaults={"spec": animation.to_dict(), "spec_key": str(animation), "format": animation.format},
+        defaults={
+            "spec": animation.to_dict(),
+            "spec_key": str(animation),
+            "format": animation.format,
+        },
     )
     if output.is_done:
         return
@@ -586,8 +652,12 @@ def _run_animation(task, index, animation: AnimationSpec, spec: TaskSpec, path, 
 def _target_uri(task: Task, index: int, animation: AnimationSpec) -> str:
     source = ObjectUri.parse(task.source_uri) if task.source_uri else None
     return expand_uri(
-        animation.uri, source=source, source_name=task.original_filename, fmt=animation.format,
-        index=index, tags=task.tags or {},
+        animation.uri,
+        source=source,
+        source_name=task.original_filename,
+        fmt=animation.format,
+        index=index,
+        tags=task.tags or {},
     )
 
 
@@ -599,6 +669,10 @@ def usage_record(output: Output) -> UsageRecord:
     output, so a task that runs again (a retry, a duplicate job) adds nothing."""
     record, _ = UsageRecord.objects.get_or_create(
         output=output,
-        defaults={"project_id": output.task.project_id, "task_id": output.task_id, "frames": output.frames},
+        defaults={
+            "project_id": output.task.project_id,
+            "task_id": output.task_id,
+            "frames": output.frames,
+        },
     )
     return record

@@ -69,7 +69,9 @@ def _size(data: Mapping[str, Any], key: str) -> float | None:
     )
 
 
-def _choice(data: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str | None) -> str:
+def _choice(
+    data: Mapping[str, Any], key: str, choices: tuple[str, ...], default: str | None
+) -> str:
     value = data.get(key, default)
     if not isinstance(value, str) or value.lower() not in choices:
         raise SpecError(key, f"{key} must be one of: {', '.join(choices)}.")
@@ -157,7 +159,8 @@ class AnimationSpec:
             raise SpecError("Format", f"Format must be one of: {', '.join(FORMATS)}.")
         if not MIN_INTERVAL_S <= self.interval <= MAX_INTERVAL_S:
             raise SpecError(
-                "Interval", f"Interval must be between {MIN_INTERVAL_S} and {MAX_INTERVAL_S:g} seconds."
+                "Interval",
+                f"Interval must be between {MIN_INTERVAL_S} and {MAX_INTERVAL_S:g} seconds.",
             )
         if not MIN_FRAME_RATE <= self.frame_rate <= MAX_FRAME_RATE:
             raise SpecError(
@@ -266,11 +269,15 @@ class ObjectUri:
     @classmethod
     def parse(cls, value: Any, field_name: str = "URI") -> "ObjectUri":
         if not isinstance(value, str) or "://" not in value:
-            raise SpecError(field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key.")
+            raise SpecError(
+                field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key."
+            )
         scheme, rest = value.split("://", 1)
         bucket, _, key = rest.partition("/")
         if scheme.lower() not in URI_SCHEMES or not _BUCKET_RE.match(bucket) or not key:
-            raise SpecError(field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key.")
+            raise SpecError(
+                field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key."
+            )
         if len(key.encode()) > 1024 or key.startswith("/") or any(ord(c) < 32 for c in key):
             raise SpecError(field_name, f"{field_name} has an object key S3 cannot store.")
         return cls(scheme.lower(), bucket, key)
@@ -279,8 +286,15 @@ class ObjectUri:
         return f"{self.scheme}://{self.bucket}/{self.key}"
 
 
-def expand_uri(template: str, *, source: ObjectUri | None, source_name: str, fmt: str, index: int,
-               tags: Mapping[str, str]) -> str:
+def expand_uri(
+    template: str,
+    *,
+    source: ObjectUri | None,
+    source_name: str,
+    fmt: str,
+    index: int,
+    tags: Mapping[str, str],
+) -> str:
     """The animation's ``URI`` with its template variables filled in:
     ``{autoext}`` the output's extension; ``{bucket}`` the source's bucket;
     ``{dirname}`` the source key's folder (no trailing slash); ``{basename}``
@@ -311,8 +325,10 @@ def expand_uri(template: str, *, source: ObjectUri | None, source_name: str, fmt
             return tags[tag]
         if variable not in values:
             raise SpecError(
-                "URI", f"URI has an unknown variable {{{variable}}}; known: "
-                + ", ".join(f"{{{v}}}" for v in TEMPLATE_VARIABLES) + ", {tags.NAME}."
+                "URI",
+                f"URI has an unknown variable {{{variable}}}; known: "
+                + ", ".join(f"{{{v}}}" for v in TEMPLATE_VARIABLES)
+                + ", {tags.NAME}.",
             )
         return values[variable]
 
@@ -329,7 +345,10 @@ def _tags(value: Any) -> dict[str, str]:
     tags = {}
     for key, item in value.items():
         if not _TAG_KEY_RE.match(key) or len(key) > MAX_TAG_KEY_CHARS:
-            raise SpecError("Tags", f"Tag name {key!r} must be up to {MAX_TAG_KEY_CHARS} letters, digits, '_.:-'.")
+            raise SpecError(
+                "Tags",
+                f"Tag name {key!r} must be up to {MAX_TAG_KEY_CHARS} letters, digits, '_.:-'.",
+            )
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             raise SpecError("Tags", f"Tag {key!r} must have a string value.")
         item = str(item)
@@ -348,23 +367,31 @@ def _notification(value: Any) -> dict[str, Any]:
     unknown = set(value) - {"MNS", "Webhook"}
     if unknown:
         raise SpecError(
-            "Notification", f"Notification supports MNS and Webhook, not {', '.join(sorted(unknown))}."
+            "Notification",
+            f"Notification supports MNS and Webhook, not {', '.join(sorted(unknown))}.",
         )
     result: dict[str, Any] = {}
     if value.get("MNS") is not None:
         mns = value["MNS"]
         topic = mns.get("TopicName") if isinstance(mns, Mapping) else None
         if not isinstance(topic, str) or not _TOPIC_RE.match(topic):
-            raise SpecError("Notification.MNS.TopicName", "MNS.TopicName must be 1-256 letters, digits, '_.:-'.")
+            raise SpecError(
+                "Notification.MNS.TopicName", "MNS.TopicName must be 1-256 letters, digits, '_.:-'."
+            )
         result["MNS"] = {"TopicName": topic}
     if value.get("Webhook") is not None:
         hook = value["Webhook"]
         url = hook.get("URL") if isinstance(hook, Mapping) else None
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/?#]+", url) or len(url) > 2048:
-            raise SpecError("Notification.Webhook.URL", "Webhook.URL must be an http:// or https:// URL.")
+            raise SpecError(
+                "Notification.Webhook.URL", "Webhook.URL must be an http:// or https:// URL."
+            )
         secret = hook.get("Secret", "")
         if not isinstance(secret, str) or len(secret) > 256:
-            raise SpecError("Notification.Webhook.Secret", "Webhook.Secret must be a string of up to 256 characters.")
+            raise SpecError(
+                "Notification.Webhook.Secret",
+                "Webhook.Secret must be a string of up to 256 characters.",
+            )
         result["Webhook"] = {"URL": url, "Secret": secret}
     return result
 
@@ -398,13 +425,24 @@ def _animations(targets: Any) -> tuple[AnimationSpec, ...]:
                 )
         unsupported = set(target) - {"Image", "URI", "Container"}
         if unsupported:
-            raise SpecError("Targets", f"Only Image.Animations targets are supported, not {', '.join(sorted(unsupported))}.")
+            raise SpecError(
+                "Targets",
+                f"Only Image.Animations targets are supported, not {', '.join(sorted(unsupported))}.",
+            )
         image = target.get("Image")
-        if not isinstance(image, Mapping) or not isinstance(image.get("Animations"), list) or not image["Animations"]:
-            raise SpecError("Targets.Image.Animations", "Each target needs Image.Animations, a non-empty list.")
+        if (
+            not isinstance(image, Mapping)
+            or not isinstance(image.get("Animations"), list)
+            or not image["Animations"]
+        ):
+            raise SpecError(
+                "Targets.Image.Animations", "Each target needs Image.Animations, a non-empty list."
+            )
         others = set(image) - {"Animations"}
         if others:
-            raise SpecError("Targets.Image", f"Only Animations are supported, not {', '.join(sorted(others))}.")
+            raise SpecError(
+                "Targets.Image", f"Only Animations are supported, not {', '.join(sorted(others))}."
+            )
         for item in image["Animations"]:
             animation = AnimationSpec.parse(item)
             if not animation.uri:
@@ -441,7 +479,9 @@ class ImmRequest:
         if user_data is None:
             user_data = ""
         if not isinstance(user_data, str) or len(user_data.encode()) > MAX_USER_DATA_BYTES:
-            raise SpecError("UserData", f"UserData must be a string of at most {MAX_USER_DATA_BYTES} bytes.")
+            raise SpecError(
+                "UserData", f"UserData must be a string of at most {MAX_USER_DATA_BYTES} bytes."
+            )
         tags = _tags(data.get("Tags"))
         request = cls(
             project_name=project,
@@ -457,6 +497,8 @@ class ImmRequest:
 
     def target_uris(self) -> list[str]:
         return [
-            expand_uri(a.uri, source=self.source, source_name="", fmt=a.format, index=i, tags=self.tags)
+            expand_uri(
+                a.uri, source=self.source, source_name="", fmt=a.format, index=i, tags=self.tags
+            )
             for i, a in enumerate(self.spec.animations)
         ]

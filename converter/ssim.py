@@ -19,9 +19,7 @@ def ssim(a: np.ndarray, b: np.ndarray, win: int = 7) -> float:
 
     def box(x: np.ndarray) -> np.ndarray:
         c = np.pad(np.cumsum(np.cumsum(x, 0), 1), ((1, 0), (1, 0)))
-        return (c[win:, win:] - c[:-win, win:] - c[win:, :-win] + c[:-win, :-win]) / (
-            win * win
-        )
+        return (c[win:, win:] - c[:-win, win:] - c[win:, :-win] + c[:-win, :-win]) / (win * win)
 
     out = []
     for ch in range(a.shape[2]):
@@ -29,8 +27,6 @@ def ssim(a: np.ndarray, b: np.ndarray, win: int = 7) -> float:
         ux, uy = box(x), box(y)
         vx, vy = norm * (box(x * x) - ux * ux), norm * (box(y * y) - uy * uy)
         vxy = norm * (box(x * y) - ux * uy)
-        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / (
-            (ux * ux + uy * uy + c1) * (vx + vy + c2)
-        )
+        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
         out.append(s.mean())
     return float(np.mean(out))

@@ -93,8 +93,11 @@ def _client(endpoint: str):
         aws_secret_access_key=settings.CONVERTER_S3_SECRET_KEY,
         region_name=settings.CONVERTER_S3_REGION,
         config=BotoConfig(
-            signature_version="s3v4", s3={"addressing_style": "path"},
-            retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=60,
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=10,
+            read_timeout=60,
         ),
     )
 
@@ -112,7 +115,9 @@ def object_check_allowed(bucket: str, key: str, project: str) -> None:
     if bucket not in settings.CONVERTER_API_BUCKETS:
         raise ObjectForbidden(f"Bucket {bucket!r} is not open to the API on this installation.")
     if bucket == settings.CONVERTER_S3_BUCKET and key.startswith(RESERVED_PREFIXES):
-        raise ObjectForbidden(f"Keys under {', '.join(RESERVED_PREFIXES)} are reserved for Loopforge itself.")
+        raise ObjectForbidden(
+            f"Keys under {', '.join(RESERVED_PREFIXES)} are reserved for Loopforge itself."
+        )
     if settings.CONVERTER_API_OBJECT_SCOPE == "project" and not key.startswith(f"{project}/"):
         raise ObjectForbidden(
             f"On this installation each project has its own folder: keys must start with {project + '/'!r}."
@@ -176,7 +181,8 @@ def object_open(bucket: str, key: str):
 
 def object_signed_url(bucket: str, key: str, params: dict | None = None) -> str:
     return s3_client().generate_presigned_url(
-        "get_object", Params={"Bucket": bucket, "Key": key, **(params or {})},
+        "get_object",
+        Params={"Bucket": bucket, "Key": key, **(params or {})},
         ExpiresIn=settings.CONVERTER_SIGNED_URL_EXPIRY_S,
     )
 

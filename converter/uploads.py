@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-
 # Multipart framing and the form's other fields around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 

@@ -17,7 +17,11 @@ urlpatterns = [
     path("projects/<str:name>/", web.project_detail, name="project-detail"),
     path("projects/<str:name>/quota/", web.project_quota, name="project-quota"),
     path("projects/<str:name>/keys/", web.access_key_create, name="access-key-create"),
-    path("projects/<str:name>/keys/<str:key_id>/revoke/", web.access_key_revoke, name="access-key-revoke"),
+    path(
+        "projects/<str:name>/keys/<str:key_id>/revoke/",
+        web.access_key_revoke,
+        name="access-key-revoke",
+    ),
     path("usage/", web.usage, name="usage"),
     path("api/v1/", api.dispatch, name="api"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),

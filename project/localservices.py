@@ -66,9 +66,12 @@ class Service:
         )
         log.close()
         if self.ready:
+
             def check() -> bool:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited; the end of {self.log_path}:\n{self.log_tail()}")
+                    raise RuntimeError(
+                        f"{self.name} exited; the end of {self.log_path}:\n{self.log_tail()}"
+                    )
                 return self.ready()
 
             wait_for(check, timeout_s, self.name)
@@ -126,9 +129,21 @@ def redis_server_binary() -> str:
 def redis_service(port: int, data_dir: Path, *, persist: bool) -> Service:
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
-        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(data_dir), "--save", "", "--appendonly", "yes" if persist else "no",
-        "--protected-mode", "yes", "--daemonize", "no",
+        redis_server_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--save",
+        "",
+        "--appendonly",
+        "yes" if persist else "no",
+        "--protected-mode",
+        "yes",
+        "--daemonize",
+        "no",
     ]
 
     def ready() -> bool:
@@ -162,28 +177,54 @@ class S3Config:
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
             region_name=self.region,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=2, read_timeout=10),
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 1},
+                connect_timeout=2,
+                read_timeout=10,
+            ),
         )
 
 
-def seaweed_service(s3: S3Config, s3_port: int, data_dir: Path, base_port: int | None = None) -> Service:
+def seaweed_service(
+    s3: S3Config, s3_port: int, data_dir: Path, base_port: int | None = None
+) -> Service:
     """``weed mini`` (master, volume, filer and S3 in one process). Its gRPC
     ports are the HTTP ports + 10000, so every port here stays below 55535."""
     data_dir.mkdir(parents=True, exist_ok=True)
     config = data_dir / "s3.json"
-    config.write_text(json.dumps({"identities": [{
-        "name": "loopforge",
-        "credentials": [{"accessKey": s3.access_key, "secretKey": s3.secret_key}],
-        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-    }]}))
+    config.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "loopforge",
+                        "credentials": [{"accessKey": s3.access_key, "secretKey": s3.secret_key}],
+                        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                    }
+                ]
+            }
+        )
+    )
     base = base_port or free_seaweed_port(3)
     while not base_port and base <= s3_port < base + 3:  # not yet listening, so not seen as taken
         base = free_seaweed_port(3)
     argv = [
-        weed_binary(), "mini", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-s3.port={s3_port}", f"-master.port={base}", f"-volume.port={base + 1}",
-        f"-filer.port={base + 2}", f"-s3.config={config}", "-master.telemetry=false",
-        "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        weed_binary(),
+        "mini",
+        f"-dir={data_dir / 'data'}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-s3.port={s3_port}",
+        f"-master.port={base}",
+        f"-volume.port={base + 1}",
+        f"-filer.port={base + 2}",
+        f"-s3.config={config}",
+        "-master.telemetry=false",
+        "-webdav=false",
+        "-admin.ui=false",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
         f"-bucket={s3.bucket}",
     ]
     (data_dir / "data").mkdir(exist_ok=True)
@@ -211,7 +252,6 @@ def free_seaweed_port(count: int = 1) -> int:
     raise RuntimeError("no free port block for SeaweedFS")
 
 
-
 def postgres_service(port: int, data_dir: Path) -> Service:
     """A private PostgreSQL cluster (Debian's binaries), trust auth, loopback.
     Run as the ``postgres`` user when we are root, as initdb requires."""
@@ -223,8 +263,22 @@ def postgres_service(port: int, data_dir: Path) -> Service:
         shutil.chown(data_dir, "postgres", "postgres")
     prefix = ["runuser", "-u", "postgres", "--"] if as_postgres else []
     if not (cluster / "PG_VERSION").exists():
-        subprocess.run(prefix + [str(bindir / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
-                       check=True, stdout=subprocess.DEVNULL)
-    argv = prefix + [str(bindir / "postgres"), "-D", str(cluster), "-p", str(port), "-k", str(data_dir),
-                     "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        subprocess.run(
+            prefix + [str(bindir / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    argv = prefix + [
+        str(bindir / "postgres"),
+        "-D",
+        str(cluster),
+        "-p",
+        str(port),
+        "-k",
+        str(data_dir),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "fsync=off",
+    ]
     return Service("postgres", argv, data_dir / "postgres.log", lambda: port_open(port))

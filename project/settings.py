@@ -14,9 +14,13 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded services keep their data (database, Redis, S3 volumes).
 DATA_DIR = Path(envstr("CONVERTER_DATA_DIR", str(BASE_DIR / ".run")))
 
-SECRET_KEY = envsecret("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-for-production-0123456789")
+SECRET_KEY = envsecret(
+    "DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-for-production-0123456789"
+)
 DEBUG = envbool("DJANGO_DEBUG", "False")
-ALLOWED_HOSTS = [h for h in envstr("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in envstr("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

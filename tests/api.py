@@ -18,8 +18,13 @@ def _resolve(schema: dict) -> dict:
 
 
 _TYPES = {
-    "string": str, "integer": int, "number": (int, float), "boolean": bool,
-    "object": dict, "array": list, "null": type(None),
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+    "null": type(None),
 }
 
 
@@ -31,7 +36,8 @@ def check(value: Any, schema: dict, path: str = "$") -> None:
     if types:
         types = [types] if isinstance(types, str) else types
         ok = any(
-            isinstance(value, _TYPES[t]) and not (t in ("integer", "number") and isinstance(value, bool))
+            isinstance(value, _TYPES[t])
+            and not (t in ("integer", "number") and isinstance(value, bool))
             for t in types
         )
         assert ok, f"{path}: {value!r} is not {types}"
@@ -57,13 +63,21 @@ def auth(key_id: str, secret: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {key_id}:{secret}"}
 
 
-def call(client, action: str, body: dict | None = None, key: tuple[str, str] | None = None,
-         expect: int | None = 200, raw: bytes | None = None) -> dict:
+def call(
+    client,
+    action: str,
+    body: dict | None = None,
+    key: tuple[str, str] | None = None,
+    expect: int | None = 200,
+    raw: bytes | None = None,
+) -> dict:
     """POST /api/v1/<action>; checks the status (when ``expect``) and the
     documented shape of the answer, success or error."""
     headers = auth(*key) if key else {}
     data = raw if raw is not None else json.dumps(body or {}, ensure_ascii=False).encode()
-    response = client.post(f"/api/v1/{action}", data=data, content_type="application/json", **headers)
+    response = client.post(
+        f"/api/v1/{action}", data=data, content_type="application/json", **headers
+    )
     payload = response.json()
     if expect is not None:
         assert response.status_code == expect, (response.status_code, payload)

@@ -65,8 +65,19 @@ class Worker:
         }
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage.py"), "rqworker", "notify", "convert", "--with-scheduler"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    str(ROOT / "manage.py"),
+                    "rqworker",
+                    "notify",
+                    "convert",
+                    "--with-scheduler",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -88,7 +99,9 @@ def worker(request, transactional_db, tmp_path):
     """A worker process for tests that need the real queue. The test's data is
     committed (transactional_db) so the worker's connection sees it. A test
     marked ``worker_env(NAME=value, ...)`` gives the worker extra settings."""
-    assert connection.vendor == "postgresql", "the worker fixture shares the PostgreSQL test database"
+    assert connection.vendor == "postgresql", (
+        "the worker fixture shares the PostgreSQL test database"
+    )
     marker = request.node.get_closest_marker("worker_env")
     w = Worker(tmp_path / "worker.log", marker.kwargs if marker else None).start()
     yield w
@@ -111,8 +124,13 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "args": [
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--disable-quic", "--disable-dev-shm-usage",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--disable-dev-shm-usage",
         ],
     }

@@ -29,5 +29,14 @@ def task_spec(trim_start: float = 0.0, trim_duration: float = 0.0, **animation) 
 
 def form_data(video, **overrides) -> dict:
     """The upload form's fields, with sensible choices, for Django's test client."""
-    return {"video": video, "format": "gif", "start": "0", "duration": "", "fps": "10",
-            "size": "half", "width": "", "quality": "balanced", **overrides}
+    return {
+        "video": video,
+        "format": "gif",
+        "start": "0",
+        "duration": "",
+        "fps": "10",
+        "size": "half",
+        "width": "",
+        "quality": "balanced",
+        **overrides,
+    }

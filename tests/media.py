@@ -53,45 +53,107 @@ CONTAINERS: dict[str, Container] = {
     "mp4-h264": Container("h264.mp4", (*X264, "-c:a", "aac"), "mov", ("h264",), audio=True),
     "mp4-h265": Container(
         "h265.mp4",
-        ("-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
-         "-tag:v", "hvc1", "-pix_fmt", "yuv420p"),
-        "mov", ("hevc",),
+        (
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+            "-pix_fmt",
+            "yuv420p",
+        ),
+        "mov",
+        ("hevc",),
     ),
     "mov-h264": Container("h264.mov", (*X264, "-c:a", "aac"), "mov", ("h264",), audio=True),
-    "mov-prores": Container("prores.mov", ("-c:v", "prores_ks", "-profile:v", "0"), "mov", ("prores",)),
-    "mkv-h264": Container("h264.mkv", (*X264, "-c:a", "libopus"), "matroska", ("h264",), audio=True),
+    "mov-prores": Container(
+        "prores.mov", ("-c:v", "prores_ks", "-profile:v", "0"), "mov", ("prores",)
+    ),
+    "mkv-h264": Container(
+        "h264.mkv", (*X264, "-c:a", "libopus"), "matroska", ("h264",), audio=True
+    ),
     "webm-vp8": Container(
-        "vp8.webm", ("-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2M", "-c:a", "libopus"),
-        "matroska", ("vp8",), audio=True,
+        "vp8.webm",
+        (
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "2M",
+            "-c:a",
+            "libopus",
+        ),
+        "matroska",
+        ("vp8",),
+        audio=True,
     ),
     "webm-vp9": Container(
-        "vp9.webm", ("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "0", "-crf", "20"),
-        "matroska", ("vp9",),
+        "vp9.webm",
+        (
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "0",
+            "-crf",
+            "20",
+        ),
+        "matroska",
+        ("vp9",),
     ),
     "webm-av1": Container(
-        "av1.webm", ("-c:v", "libaom-av1", "-cpu-used", "8", "-row-mt", "1", "-crf", "30", "-b:v", "0"),
-        "matroska", ("av1", "libdav1d", "libaom-av1"),
+        "av1.webm",
+        ("-c:v", "libaom-av1", "-cpu-used", "8", "-row-mt", "1", "-crf", "30", "-b:v", "0"),
+        "matroska",
+        ("av1", "libdav1d", "libaom-av1"),
     ),
-    "avi-mpeg4": Container("mpeg4.avi", ("-c:v", "mpeg4", "-vtag", "xvid", "-q:v", "3"), "avi", ("mpeg4",)),
+    "avi-mpeg4": Container(
+        "mpeg4.avi", ("-c:v", "mpeg4", "-vtag", "xvid", "-q:v", "3"), "avi", ("mpeg4",)
+    ),
     "avi-mjpeg": Container(
-        "mjpeg.avi", ("-c:v", "mjpeg", "-q:v", "3", "-pix_fmt", "yuvj420p", "-c:a", "pcm_s16le"),
-        "avi", ("mjpeg",), audio=True,
+        "mjpeg.avi",
+        ("-c:v", "mjpeg", "-q:v", "3", "-pix_fmt", "yuvj420p", "-c:a", "pcm_s16le"),
+        "avi",
+        ("mjpeg",),
+        audio=True,
     ),
     "flv-flv1": Container("flv1.flv", ("-c:v", "flv", "-q:v", "3"), "flv", ("flv",)),
     "flv-h264": Container("h264.flv", (*X264, "-c:a", "aac"), "flv", ("h264",), audio=True),
     "ts-h264": Container("h264.ts", (*X264, "-c:a", "aac"), "mpegts", ("h264",), audio=True),
     "m2ts-h264": Container(
-        "h264.m2ts", (*X264, "-c:a", "ac3", "-f", "mpegts", "-mpegts_m2ts_mode", "1"), "mpegts", ("h264",), audio=True
+        "h264.m2ts",
+        (*X264, "-c:a", "ac3", "-f", "mpegts", "-mpegts_m2ts_mode", "1"),
+        "mpegts",
+        ("h264",),
+        audio=True,
     ),
-    "wmv-wmv2": Container("wmv2.wmv", ("-c:v", "wmv2", "-q:v", "3", "-c:a", "wmav2"), "asf", ("wmv2",), audio=True),
+    "wmv-wmv2": Container(
+        "wmv2.wmv", ("-c:v", "wmv2", "-q:v", "3", "-c:a", "wmav2"), "asf", ("wmv2",), audio=True
+    ),
     "wmv-wmv1": Container("wmv1.wmv", ("-c:v", "wmv1", "-q:v", "3"), "asf", ("wmv1",)),
     "rm-rv10": Container("rv10.rm", ("-c:v", "rv10", "-q:v", "3"), "rm", ("rv10",)),
-    "rm-rv20": Container("rv20.rm", ("-c:v", "rv20", "-q:v", "3", "-c:a", "ac3"), "rm", ("rv20",), audio=True),
-    "vob-mpeg2": Container(
-        "mpeg2.vob", ("-c:v", "mpeg2video", "-q:v", "3", "-c:a", "mp2", "-f", "vob"),
-        "mpeg", ("mpeg2video",), audio=True,
+    "rm-rv20": Container(
+        "rv20.rm", ("-c:v", "rv20", "-q:v", "3", "-c:a", "ac3"), "rm", ("rv20",), audio=True
     ),
-    "mpg-mpeg1": Container("mpeg1.mpg", ("-c:v", "mpeg1video", "-q:v", "3", "-f", "mpeg"), "mpeg", ("mpeg1video",)),
+    "vob-mpeg2": Container(
+        "mpeg2.vob",
+        ("-c:v", "mpeg2video", "-q:v", "3", "-c:a", "mp2", "-f", "vob"),
+        "mpeg",
+        ("mpeg2video",),
+        audio=True,
+    ),
+    "mpg-mpeg1": Container(
+        "mpeg1.mpg", ("-c:v", "mpeg1video", "-q:v", "3", "-f", "mpeg"), "mpeg", ("mpeg1video",)
+    ),
 }
 
 # Audio-only files: format name -> (filename, ffmpeg output options).
@@ -121,20 +183,39 @@ class Clips:
             ffmpeg(*args, str(path))
         return path
 
-    def indexed(self, duration: int = 10, fps: int = 24, step: int = 1, container: str = "mkv") -> Path:
+    def indexed(
+        self, duration: int = 10, fps: int = 24, step: int = 1, container: str = "mkv"
+    ) -> Path:
         """Grey frames whose brightness is ``step`` x the frame number (mod 250),
         lossless: each decoded frame says exactly which source frame it is."""
         return self._make(
             f"indexed-{duration}s-{fps}-{step}.{container}",
-            "-f", "lavfi", "-i", f"nullsrc=s=64x48:r={fps}:d={duration},format=gray,geq=lum='mod(N*{step},250)'",
-            "-c:v", "ffv1", "-pix_fmt", "gray",
+            "-f",
+            "lavfi",
+            "-i",
+            f"nullsrc=s=64x48:r={fps}:d={duration},format=gray,geq=lum='mod(N*{step},250)'",
+            "-c:v",
+            "ffv1",
+            "-pix_fmt",
+            "gray",
         )
 
-    def moving(self, duration: float = 3, size: str = "320x240", fps: int = 25, name: str = "moving.mp4") -> Path:
+    def moving(
+        self, duration: float = 3, size: str = "320x240", fps: int = 25, name: str = "moving.mp4"
+    ) -> Path:
         """Colour test pattern with motion, H.264 in MP4 (the common upload)."""
         return self._make(
-            name, "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}:duration={duration}",
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            name,
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate={fps}:duration={duration}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
         )
 
     def colour_bars(self) -> Path:
@@ -142,7 +223,10 @@ class Clips:
         white square crossing them along the top: a swapped channel shows."""
         bars = "".join(f"color={c}:s=96x96:d=4:r=10[{c}];" for c in ("red", "lime", "blue"))
         return self._make(
-            "colour-bars.mp4", "-f", "lavfi", "-i",
+            "colour-bars.mp4",
+            "-f",
+            "lavfi",
+            "-i",
             f"{bars}color=white:s=16x16:d=4:r=10[box];[red][lime][blue]hstack=inputs=3[bars];"
             "[bars][box]overlay=x='mod(t*60,272)':y=0",
             *X264,
@@ -152,8 +236,17 @@ class Clips:
         """The reference examples' source: 30 s long (so frame counts are the
         real ones) but only 160x90 pixels, H.264 in a QuickTime .mov."""
         return self._make(
-            "reference-30s.mov", "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10:duration=30",
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            "reference-30s.mov",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x90:rate=10:duration=30",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
         )
 
     def portrait(self) -> Path:
@@ -166,7 +259,13 @@ class Clips:
         ``degrees`` (counter-clockwise, as ffmpeg's -display_rotation)."""
         coded = self.moving(2, size, 25, f"landscape-{size}.mp4")
         return self._make(
-            name or f"rotated-{degrees}.mp4", "-display_rotation", str(degrees), "-i", str(coded), "-c", "copy"
+            name or f"rotated-{degrees}.mp4",
+            "-display_rotation",
+            str(degrees),
+            "-i",
+            str(coded),
+            "-c",
+            "copy",
         )
 
     def container(self, kind: str) -> Path:
@@ -182,12 +281,20 @@ class Clips:
         c = CONTAINERS[kind]
         path = self.root / f"long{'-piped' if piped else ''}-{c.filename}"
         if not path.exists():
-            args = [*pattern("160x120", 25, 12), *(tone(12) if c.audio else ()), *c.args, "-g", "25"]
+            args = [
+                *pattern("160x120", 25, 12),
+                *(tone(12) if c.audio else ()),
+                *c.args,
+                "-g",
+                "25",
+            ]
             if piped:
                 fmt = {".flv": "flv", ".ts": "mpegts", ".mkv": "matroska"}[path.suffix]
                 with open(path, "wb") as out:
                     subprocess.run(
-                        [FFMPEG, "-nostdin", "-v", "error", *args, "-f", fmt, "pipe:1"], check=True, stdout=out
+                        [FFMPEG, "-nostdin", "-v", "error", *args, "-f", fmt, "pipe:1"],
+                        check=True,
+                        stdout=out,
                     )
             else:
                 ffmpeg(*args, str(path))
@@ -197,39 +304,91 @@ class Clips:
         """50 fps for the first second, then one frame every 0.1 s (a phone
         slowing down in low light), H.264 in Matroska with the real times."""
         return self._make(
-            "vfr.mkv", *pattern(fps=50, duration=3),
-            "-vf", "select='lt(t,1)+not(mod(n,5))'", "-fps_mode", "vfr", *X264,
+            "vfr.mkv",
+            *pattern(fps=50, duration=3),
+            "-vf",
+            "select='lt(t,1)+not(mod(n,5))'",
+            "-fps_mode",
+            "vfr",
+            *X264,
         )
 
     def odd_size(self) -> Path:
         """101x57: odd sides, which 4:2:0 codecs must pad internally."""
         return self._make(
-            "odd-101x57.webm", "-f", "lavfi", "-i", "testsrc2=size=101x57:rate=25:duration=2,format=yuv444p",
-            "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "0", "-crf", "20",
-            "-pix_fmt", "yuv420p",
+            "odd-101x57.webm",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=101x57:rate=25:duration=2,format=yuv444p",
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "0",
+            "-crf",
+            "20",
+            "-pix_fmt",
+            "yuv420p",
         )
 
     def anamorphic(self) -> Path:
         """240x240 coded pixels with a 4:3 sample aspect ratio: shown 320x240."""
         return self._make(
-            "anamorphic.mp4", *pattern(size="240x240"), "-vf", "setsar=4/3", *X264,
+            "anamorphic.mp4",
+            *pattern(size="240x240"),
+            "-vf",
+            "setsar=4/3",
+            *X264,
         )
 
     def ten_bit(self) -> Path:
         return self._make(
-            "10bit.mkv", *pattern(), "-c:v", "libx265", "-preset", "ultrafast",
-            "-x265-params", "log-level=error", "-pix_fmt", "yuv420p10le",
+            "10bit.mkv",
+            *pattern(),
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+            "-pix_fmt",
+            "yuv420p10le",
         )
 
     def ten_bit_vp9(self) -> Path:
         return self._make(
-            "10bit-vp9.webm", *pattern(), "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8",
-            "-b:v", "0", "-crf", "20", "-pix_fmt", "yuv420p10le",
+            "10bit-vp9.webm",
+            *pattern(),
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "0",
+            "-crf",
+            "20",
+            "-pix_fmt",
+            "yuv420p10le",
         )
 
     def full_chroma(self) -> Path:
         """4:4:4 H.264 (High 4:4:4 Predictive), as screen recorders make."""
-        return self._make("yuv444.mp4", *pattern(), "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv444p")
+        return self._make(
+            "yuv444.mp4",
+            *pattern(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv444p",
+        )
 
     def interlaced(self, codec: str = "mpeg2") -> Path:
         """Top-field-first interlaced MPEG-2 (or H.264) in MPEG-TS, as broadcast
@@ -239,7 +398,13 @@ class Clips:
             "h264": (*X264, "-flags", "+ilme+ildct", "-x264opts", "tff=1"),
         }[codec]
         return self._make(
-            f"interlaced-{codec}.ts", *pattern(fps=50), "-vf", "interlace=scan=tff", *encode, "-f", "mpegts",
+            f"interlaced-{codec}.ts",
+            *pattern(fps=50),
+            "-vf",
+            "interlace=scan=tff",
+            *encode,
+            "-f",
+            "mpegts",
         )
 
     def without_duration(self) -> Path:
@@ -248,23 +413,53 @@ class Clips:
         if not path.exists():
             with open(path, "wb") as out:
                 subprocess.run(
-                    [FFMPEG, "-nostdin", "-v", "error", *pattern(), *X264, "-f", "matroska", "pipe:1"],
-                    check=True, stdout=out,
+                    [
+                        FFMPEG,
+                        "-nostdin",
+                        "-v",
+                        "error",
+                        *pattern(),
+                        *X264,
+                        "-f",
+                        "matroska",
+                        "pipe:1",
+                    ],
+                    check=True,
+                    stdout=out,
                 )
         return path
 
     def broken_audio(self) -> Path:
         """H.264 with an AAC track whose packets are corrupted."""
         return self._make(
-            "broken-audio.mp4", *pattern(), *tone(), *X264, "-c:a", "aac", "-bsf:a", "noise=amount=2",
+            "broken-audio.mp4",
+            *pattern(),
+            *tone(),
+            *X264,
+            "-c:a",
+            "aac",
+            "-bsf:a",
+            "noise=amount=2",
         )
 
     def two_video_streams(self) -> Path:
         """Two video streams; the second (the older testsrc pattern) is flagged default."""
         return self._make(
-            "two-streams.mkv", *pattern(),
-            "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=2",
-            "-map", "0", "-map", "1", *X264, "-disposition:v:0", "0", "-disposition:v:1", "default",
+            "two-streams.mkv",
+            *pattern(),
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=2",
+            "-map",
+            "0",
+            "-map",
+            "1",
+            *X264,
+            "-disposition:v:0",
+            "0",
+            "-disposition:v:1",
+            "default",
         )
 
     def alpha(self, codec: str = "vp9") -> Path:
@@ -275,13 +470,33 @@ class Clips:
             "vp8": ("-c:v", "libvpx", "-b:v", "1M", "-auto-alt-ref", "0"),
         }[codec]
         return self._make(
-            f"alpha-{codec}.webm", "-f", "lavfi", "-i", ALPHA_PATTERN, *encode,
-            "-pix_fmt", "yuva420p", "-deadline", "realtime", "-cpu-used", "8",
+            f"alpha-{codec}.webm",
+            "-f",
+            "lavfi",
+            "-i",
+            ALPHA_PATTERN,
+            *encode,
+            "-pix_fmt",
+            "yuva420p",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
         )
 
     def alpha_master(self) -> Path:
         """The same picture as ``alpha`` stored losslessly (the reference)."""
-        return self._make("alpha-master.mkv", "-f", "lavfi", "-i", ALPHA_PATTERN, "-c:v", "ffv1", "-pix_fmt", "yuva420p")
+        return self._make(
+            "alpha-master.mkv",
+            "-f",
+            "lavfi",
+            "-i",
+            ALPHA_PATTERN,
+            "-c:v",
+            "ffv1",
+            "-pix_fmt",
+            "yuva420p",
+        )
 
     def one_frame(self) -> Path:
         return self._make("one-frame.mp4", *pattern(), "-frames:v", "1", *X264)
@@ -297,10 +512,26 @@ class Clips:
             folder.mkdir(exist_ok=True)
             ext = "ts" if segment_type == "mpegts" else "m4s"
             ffmpeg(
-                *pattern(), *tone(), *X264, "-g", "12", "-c:a", "aac", "-f", "hls", "-hls_time", "0.5",
-                "-hls_list_size", "0", "-hls_segment_type", segment_type,
-                "-hls_fmp4_init_filename", "init.mp4",
-                "-hls_segment_filename", str(folder / f"seg%03d.{ext}"), str(playlist),
+                *pattern(),
+                *tone(),
+                *X264,
+                "-g",
+                "12",
+                "-c:a",
+                "aac",
+                "-f",
+                "hls",
+                "-hls_time",
+                "0.5",
+                "-hls_list_size",
+                "0",
+                "-hls_segment_type",
+                segment_type,
+                "-hls_fmp4_init_filename",
+                "init.mp4",
+                "-hls_segment_filename",
+                str(folder / f"seg%03d.{ext}"),
+                str(playlist),
             )
         return playlist
 
@@ -316,9 +547,24 @@ class Clips:
         ext = {"mp3": "mp3", "m4a": "m4a", "flac": "flac"}[kind]
         codec = {"mp3": "libmp3lame", "m4a": "aac", "flac": "flac"}[kind]
         return self._make(
-            f"cover.{ext}", *tone(), "-f", "lavfi", "-i", "testsrc2=size=200x200:duration=0.04",
-            "-map", "0", "-map", "1", "-c:a", codec, "-c:v", "mjpeg" if kind != "flac" else "png",
-            "-frames:v", "1", "-disposition:v", "attached_pic",
+            f"cover.{ext}",
+            *tone(),
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=200x200:duration=0.04",
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-c:a",
+            codec,
+            "-c:v",
+            "mjpeg" if kind != "flac" else "png",
+            "-frames:v",
+            "1",
+            "-disposition:v",
+            "attached_pic",
         )
 
 
@@ -329,15 +575,35 @@ ALPHA_PATTERN = (
 )
 
 
-def decode_frame(path: Path, t: float, width: int, height: int, fps: float | None = None) -> np.ndarray:
+def decode_frame(
+    path: Path, t: float, width: int, height: int, fps: float | None = None
+) -> np.ndarray:
     """The source frame nearest to ``t`` (for a constant ``fps`` source; without
     ``fps``, ``t`` must be a frame's own time), scaled like the pipeline scales."""
     if fps:
         t = math.floor(t * fps + 0.5 - 1e-6) / fps  # a tie goes to the earlier frame
     out = subprocess.run(
-        [FFMPEG, "-nostdin", "-v", "error", "-ss", f"{t:.6f}", "-i", str(path), "-frames:v", "1",
-         "-vf", f"scale={width}:{height}:flags=lanczos", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        check=True, capture_output=True,
+        [
+            FFMPEG,
+            "-nostdin",
+            "-v",
+            "error",
+            "-ss",
+            f"{t:.6f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-vf",
+            f"scale={width}:{height}:flags=lanczos",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        check=True,
+        capture_output=True,
     ).stdout
     return np.frombuffer(out, np.uint8).reshape(height, width, 3)
 
@@ -374,8 +640,25 @@ def ffmpeg_first_frame_time(path: Path, stream: int = 0) -> float:
         if path.suffix in (".ts", ".m2ts"):  # the bundled ffmpeg crashes on TS service tables
             path = without_sdt(path, Path(tmp) / "copy.ts")
         log = subprocess.run(
-            [FFMPEG, "-nostdin", "-hide_banner", "-i", str(path), "-map", f"0:v:{stream}", "-an",
-             "-vf", "showinfo", "-frames:v", "1", "-f", "null", "-"],
-            capture_output=True, text=True, check=True,
+            [
+                FFMPEG,
+                "-nostdin",
+                "-hide_banner",
+                "-i",
+                str(path),
+                "-map",
+                f"0:v:{stream}",
+                "-an",
+                "-vf",
+                "showinfo",
+                "-frames:v",
+                "1",
+                "-f",
+                "null",
+                "-",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stderr
     return float(re.search(r"pts_time:\s*(-?[0-9.]+)", log).group(1))

@@ -23,7 +23,9 @@ def animation_frames(data: bytes) -> tuple[Image.Image, list[np.ndarray], list[i
     return image, frames, durations
 
 
-def decoded(data: bytes, mode: str = "RGB", *, fmt: str) -> tuple[list[np.ndarray], list[int], dict]:
+def decoded(
+    data: bytes, mode: str = "RGB", *, fmt: str
+) -> tuple[list[np.ndarray], list[int], dict]:
     """Every frame of an animation of format ``fmt`` in ``mode``, each frame's
     duration (ms) and the file's info (``loop``...)."""
     im = Image.open(io.BytesIO(data))

@@ -25,7 +25,9 @@ class Services:
         self.root = root
         self.redis_port = ls.free_port()
         self.s3_port = ls.free_seaweed_port()
-        self.s3 = ls.S3Config(f"http://127.0.0.1:{self.s3_port}", S3.bucket, S3.access_key, S3.secret_key)
+        self.s3 = ls.S3Config(
+            f"http://127.0.0.1:{self.s3_port}", S3.bucket, S3.access_key, S3.secret_key
+        )
         self.redis = ls.redis_service(self.redis_port, root / "redis", persist=False)
         self.seaweed = ls.seaweed_service(self.s3, self.s3_port, root / "seaweedfs")
         self.postgres: ls.Service | None = None
@@ -45,7 +47,9 @@ class Services:
             CONVERTER_WEBHOOK_ALLOW_PRIVATE="True",
         )
         os.environ.setdefault("DATABASE_URL", self._postgres_url())
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync ORM inside Playwright tests
+        os.environ.setdefault(
+            "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
+        )  # sync ORM inside Playwright tests
 
     def _postgres_url(self) -> str:
         # A name of this run's own: pytest-django creates "test_<name>", and

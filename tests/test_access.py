@@ -24,7 +24,9 @@ def test_a_key_authenticates_with_its_secret_only():
 
 
 def test_a_revoked_key_is_refused():
-    key, secret = services.access_key_create(services.project_create(owner=make_user(), name="beta"))
+    key, secret = services.access_key_create(
+        services.project_create(owner=make_user(), name="beta")
+    )
     assert services.access_key_revoke(key)
     assert services.access_key_authenticate(key.key_id, secret) is None
     assert not services.access_key_revoke(key)
@@ -43,7 +45,9 @@ def test_project_names_are_unique_and_checked():
 
 def test_management_commands_create_a_project_and_a_key_then_revoke_it():
     make_user("carol")
-    call_command("createproject", "delta", "--owner", "carol", "--quota", "500", stdout=io.StringIO())
+    call_command(
+        "createproject", "delta", "--owner", "carol", "--quota", "500", stdout=io.StringIO()
+    )
     project = Project.objects.get(name="delta")
     assert project.owner.username == "carol" and project.monthly_frame_quota == 500
     out = io.StringIO()

@@ -27,10 +27,23 @@ def example(project: str, key: str = "video-demo/釀酒.mov", **source) -> dict:
         "ProjectName": project,
         "Notification": {"MNS": {"TopicName": "test-mns-topic"}},
         "Sources": [{"URI": f"oss://{BUCKET}/{key}", **source}],
-        "Targets": [{"Image": {"Animations": [{
-            "Format": "webp", "FrameRate": 15, "Height": 0.5, "Interval": 1,
-            "ScaleType": "fit", "URI": f"oss://{BUCKET}/video-demo/animation.{{autoext}}",
-            "Width": 0.5}]}}],
+        "Targets": [
+            {
+                "Image": {
+                    "Animations": [
+                        {
+                            "Format": "webp",
+                            "FrameRate": 15,
+                            "Height": 0.5,
+                            "Interval": 1,
+                            "ScaleType": "fit",
+                            "URI": f"oss://{BUCKET}/video-demo/animation.{{autoext}}",
+                            "Width": 0.5,
+                        }
+                    ]
+                }
+            }
+        ],
     }
 
 
@@ -42,12 +55,16 @@ def new_project(name: str, **fields) -> tuple[Project, tuple[str, str]]:
 
 @pytest.fixture
 def source_object():
-    storage.s3_client().put_object(Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=b"not decoded here")
+    storage.s3_client().put_object(
+        Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=b"not decoded here"
+    )
     return f"oss://{BUCKET}/video-demo/釀酒.mov"
 
 
 def make_task(project: Project, **fields) -> Task:
-    return Task.objects.create(owner=project.owner, project=project, spec={"animations": []}, **fields)
+    return Task.objects.create(
+        owner=project.owner, project=project, spec={"animations": []}, **fields
+    )
 
 
 def test_every_action_is_documented_and_every_documented_action_exists(client):
@@ -65,8 +82,13 @@ def test_calls_without_a_valid_key_are_unauthorized(client):
     assert call(client, "ListTasks", {"ProjectName": "alpha"}, key=key, expect=401)
     # The header form works as well as the bearer form.
     _, other = new_project("alpha2")
-    response = client.post("/api/v1/ListTasks", data={"ProjectName": "alpha2"}, content_type="application/json",
-                           HTTP_X_LOOPFORGE_KEY_ID=other[0], HTTP_X_LOOPFORGE_KEY_SECRET=other[1])
+    response = client.post(
+        "/api/v1/ListTasks",
+        data={"ProjectName": "alpha2"},
+        content_type="application/json",
+        HTTP_X_LOOPFORGE_KEY_ID=other[0],
+        HTTP_X_LOOPFORGE_KEY_SECRET=other[1],
+    )
     assert response.status_code == 200
 
 
@@ -74,37 +96,78 @@ def test_a_key_of_one_project_sees_nothing_of_another(client):
     a, key_a = new_project("proj-a")
     b, key_b = new_project("proj-b")
     task = make_task(a, tags={"team": "x"})
-    assert call(client, "GetTask", {"ProjectName": "proj-a", "TaskId": task.task_id}, key=key_a)["TaskId"] == task.task_id
-    assert call(client, "GetTask", {"ProjectName": "proj-a", "TaskId": task.task_id}, key=key_b, expect=403)["Code"] == "Forbidden"
-    assert call(client, "GetTask", {"ProjectName": "proj-b", "TaskId": task.task_id}, key=key_b, expect=404)["Code"] == "ResourceNotFound"
+    assert (
+        call(client, "GetTask", {"ProjectName": "proj-a", "TaskId": task.task_id}, key=key_a)[
+            "TaskId"
+        ]
+        == task.task_id
+    )
+    assert (
+        call(
+            client,
+            "GetTask",
+            {"ProjectName": "proj-a", "TaskId": task.task_id},
+            key=key_b,
+            expect=403,
+        )["Code"]
+        == "Forbidden"
+    )
+    assert (
+        call(
+            client,
+            "GetTask",
+            {"ProjectName": "proj-b", "TaskId": task.task_id},
+            key=key_b,
+            expect=404,
+        )["Code"]
+        == "ResourceNotFound"
+    )
     assert call(client, "ListTasks", {"ProjectName": "proj-b"}, key=key_b)["Tasks"] == []
     assert call(client, "ListTasks", {"ProjectName": "proj-a"}, key=key_b, expect=403)
     assert call(client, "DeleteProject", {"ProjectName": "proj-a"}, key=key_b, expect=403)
     assert call(client, "GetUsage", {"ProjectName": "proj-a"}, key=key_b, expect=403)
-    assert [p["ProjectName"] for p in call(client, "ListProjects", {}, key=key_b)["Projects"]] == ["proj-b"]
+    assert [p["ProjectName"] for p in call(client, "ListProjects", {}, key=key_b)["Projects"]] == [
+        "proj-b"
+    ]
     assert Project.objects.filter(name="proj-a").exists()
 
 
 def test_errors_have_one_shape_and_the_right_status(client, source_object):
     _, key = new_project("errs")
-    assert call(client, "ListTasks", raw=b"{not json", key=key, expect=400)["Code"] == "MalformedJSON"
+    assert (
+        call(client, "ListTasks", raw=b"{not json", key=key, expect=400)["Code"] == "MalformedJSON"
+    )
     assert call(client, "Nope", {}, key=key, expect=400)["Code"] == "InvalidAction"
-    assert call(client, "Nope", {}, expect=401)["Code"] == "Unauthorized"  # nothing answered without a key
+    assert (
+        call(client, "Nope", {}, expect=401)["Code"] == "Unauthorized"
+    )  # nothing answered without a key
     response = client.get("/api/v1/ListTasks")
     assert response.status_code == 405 and set(response.json()) == {"RequestId", "Code", "Message"}
     response = client.post("/api/v1/a/b", data="{}", content_type="application/json")
     assert response.status_code == 404 and response.json()["Code"] == "ActionNotFound"
     body = example("errs")
     body["Targets"][0]["Image"]["Animations"][0]["Width"] = 5000
-    assert call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"] == "InvalidArgument.Width"
+    assert (
+        call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"]
+        == "InvalidArgument.Width"
+    )
     body = example("errs")
     body["Targets"][0]["URI"] = f"oss://{BUCKET}/x.webp"
-    assert call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"] == "InvalidArgument.Targets.URI"
+    assert (
+        call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"]
+        == "InvalidArgument.Targets.URI"
+    )
     body = example("errs")
     body["Targets"][0]["Container"] = "mp4"
-    assert call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"] == "InvalidArgument.Targets.Container"
+    assert (
+        call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"]
+        == "InvalidArgument.Targets.Container"
+    )
     body = example("errs", key="video-demo/missing.mov")
-    assert call(client, "CreateMediaConvertTask", body, key=key, expect=404)["Code"] == "ResourceNotFound"
+    assert (
+        call(client, "CreateMediaConvertTask", body, key=key, expect=404)["Code"]
+        == "ResourceNotFound"
+    )
     body = example("errs")
     body["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/outputs/steal.webp"
     assert call(client, "CreateMediaConvertTask", body, key=key, expect=403)["Code"] == "Forbidden"
@@ -113,12 +176,26 @@ def test_errors_have_one_shape_and_the_right_status(client, source_object):
     assert call(client, "CreateMediaConvertTask", body, key=key, expect=403)["Code"] == "Forbidden"
     body = example("errs")
     body["UserData"] = "x" * 2049
-    assert call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"] == "InvalidArgument.UserData"
+    assert (
+        call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"]
+        == "InvalidArgument.UserData"
+    )
     body = example("errs")
     body["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/{{tags.missing}}.gif"
-    assert call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"] == "InvalidArgument.URI"
-    assert call(client, "ListTasks", {"ProjectName": "errs", "MaxResults": 101}, key=key, expect=400)["Code"] == "InvalidArgument.MaxResults"
-    assert call(client, "GetTask", {"ProjectName": "errs"}, key=key, expect=400)["Code"] == "InvalidArgument.TaskId"
+    assert (
+        call(client, "CreateMediaConvertTask", body, key=key, expect=400)["Code"]
+        == "InvalidArgument.URI"
+    )
+    assert (
+        call(client, "ListTasks", {"ProjectName": "errs", "MaxResults": 101}, key=key, expect=400)[
+            "Code"
+        ]
+        == "InvalidArgument.MaxResults"
+    )
+    assert (
+        call(client, "GetTask", {"ProjectName": "errs"}, key=key, expect=400)["Code"]
+        == "InvalidArgument.TaskId"
+    )
     assert not Task.objects.exists()
 
 
@@ -128,16 +205,32 @@ def test_create_records_the_request_and_get_task_returns_it(client, source_objec
     body.update(UserData='{"id": 7}', Tags={"team": "video"})
     created = call(client, "CreateMediaConvertTask", body, key=key)
     task = Task.objects.get(task_id=created["TaskId"])
-    assert task.source_uri == source_object and task.user_data == '{"id": 7}' and task.tags == {"team": "video"}
-    got = call(client, "GetTask", {"ProjectName": "test-project", "TaskId": task.task_id, "RequestDefinition": True}, key=key)
+    assert (
+        task.source_uri == source_object
+        and task.user_data == '{"id": 7}'
+        and task.tags == {"team": "video"}
+    )
+    got = call(
+        client,
+        "GetTask",
+        {"ProjectName": "test-project", "TaskId": task.task_id, "RequestDefinition": True},
+        key=key,
+    )
     assert got["Status"] == "Running" and got["State"] == "Queued" and got["Progress"] == 0
     assert got["UserData"] == '{"id": 7}' and got["Tags"] == {"team": "video"}
     assert got["RequestDefinition"] == body and json.loads(got["TaskRequestDefinition"]) == body
-    assert "RequestDefinition" not in call(client, "GetTask", {"ProjectName": "test-project", "TaskId": task.task_id}, key=key)
+    assert "RequestDefinition" not in call(
+        client, "GetTask", {"ProjectName": "test-project", "TaskId": task.task_id}, key=key
+    )
     # The Action may also come in the body.
-    response = client.post("/api/v1/", data=json.dumps({"Action": "GetTask", "ProjectName": "test-project",
-                           "TaskId": task.task_id}), content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Bearer {key[0]}:{key[1]}")
+    response = client.post(
+        "/api/v1/",
+        data=json.dumps(
+            {"Action": "GetTask", "ProjectName": "test-project", "TaskId": task.task_id}
+        ),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key[0]}:{key[1]}",
+    )
     assert response.status_code == 200 and response.json()["TaskId"] == task.task_id
 
 
@@ -146,7 +239,12 @@ def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
     first = [make_task(project) for _ in range(5)]
     seen, token = [], ""
     while True:
-        page = call(client, "ListTasks", {"ProjectName": "paging", "MaxResults": 2, "NextToken": token}, key=key)
+        page = call(
+            client,
+            "ListTasks",
+            {"ProjectName": "paging", "MaxResults": 2, "NextToken": token},
+            key=key,
+        )
         seen += [t["TaskId"] for t in page["Tasks"]]
         make_task(project)  # a new task arrives between pages
         token = page["NextToken"]
@@ -156,13 +254,30 @@ def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
     # Oldest first: the tasks added meanwhile come after, none twice.
     seen, token = [], ""
     while True:
-        page = call(client, "ListTasks", {"ProjectName": "paging", "MaxResults": 3, "Order": "ASC", "NextToken": token}, key=key)
+        page = call(
+            client,
+            "ListTasks",
+            {"ProjectName": "paging", "MaxResults": 3, "Order": "ASC", "NextToken": token},
+            key=key,
+        )
         seen += [t["TaskId"] for t in page["Tasks"]]
         token = page["NextToken"]
         if not token:
             break
-    assert seen[:5] == [t.task_id for t in first] and len(seen) == len(set(seen)) == Task.objects.count()
-    assert call(client, "ListTasks", {"ProjectName": "paging", "NextToken": "garbage"}, key=key, expect=400)["Code"] == "InvalidArgument.NextToken"
+    assert (
+        seen[:5] == [t.task_id for t in first]
+        and len(seen) == len(set(seen)) == Task.objects.count()
+    )
+    assert (
+        call(
+            client,
+            "ListTasks",
+            {"ProjectName": "paging", "NextToken": "garbage"},
+            key=key,
+            expect=400,
+        )["Code"]
+        == "InvalidArgument.NextToken"
+    )
 
 
 def test_list_tasks_filters_by_status_time_and_tags(client):
@@ -174,7 +289,10 @@ def test_list_tasks_filters_by_status_time_and_tags(client):
     Task.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
 
     def ids(**body):
-        return {t["TaskId"] for t in call(client, "ListTasks", {"ProjectName": "filters", **body}, key=key)["Tasks"]}
+        return {
+            t["TaskId"]
+            for t in call(client, "ListTasks", {"ProjectName": "filters", **body}, key=key)["Tasks"]
+        }
 
     assert ids(Status="Running") == {queued.task_id, old.task_id}
     assert ids(Status="Succeeded") == {done.task_id} and ids(Status="Failed") == {failed.task_id}
@@ -188,31 +306,62 @@ def test_list_tasks_filters_by_status_time_and_tags(client):
 
 def test_projects_can_be_created_listed_and_deleted(client):
     _, key = new_project("parent")
-    created = call(client, "CreateProject", {"ProjectName": "child", "MonthlyFrameQuota": 100}, key=key)
+    created = call(
+        client, "CreateProject", {"ProjectName": "child", "MonthlyFrameQuota": 100}, key=key
+    )
     child_key = (created["AccessKeyId"], created["AccessKeySecret"])
     assert created["Project"]["MonthlyFrameQuota"] == 100
-    assert call(client, "CreateProject", {"ProjectName": "child"}, key=key, expect=409)["Code"] == "ResourceAlreadyExists"
-    assert call(client, "CreateProject", {"ProjectName": "bad name!"}, key=key, expect=400)["Code"] == "InvalidArgument.ProjectName"
-    assert [p["ProjectName"] for p in call(client, "ListProjects", {}, key=child_key)["Projects"]] == ["child"]
-    assert call(client, "GetProject", {"ProjectName": "child"}, key=child_key)["Project"]["ProjectName"] == "child"
+    assert (
+        call(client, "CreateProject", {"ProjectName": "child"}, key=key, expect=409)["Code"]
+        == "ResourceAlreadyExists"
+    )
+    assert (
+        call(client, "CreateProject", {"ProjectName": "bad name!"}, key=key, expect=400)["Code"]
+        == "InvalidArgument.ProjectName"
+    )
+    assert [
+        p["ProjectName"] for p in call(client, "ListProjects", {}, key=child_key)["Projects"]
+    ] == ["child"]
+    assert (
+        call(client, "GetProject", {"ProjectName": "child"}, key=child_key)["Project"][
+            "ProjectName"
+        ]
+        == "child"
+    )
     call(client, "DeleteProject", {"ProjectName": "child"}, key=child_key)
     assert not Project.objects.filter(name="child").exists()
     assert call(client, "GetProject", {"ProjectName": "child"}, key=child_key, expect=401)
     default = services.project_default_for(make_user())
     default_key = services.access_key_create(default)
     default_key = (default_key[0].key_id, default_key[1])
-    assert call(client, "DeleteProject", {"ProjectName": default.name}, key=default_key, expect=403)["Code"] == "Forbidden"
+    assert (
+        call(client, "DeleteProject", {"ProjectName": default.name}, key=default_key, expect=403)[
+            "Code"
+        ]
+        == "Forbidden"
+    )
 
 
 def test_an_upload_url_lets_a_program_put_a_source_without_s3_credentials(client):
     _, key = new_project("uploads")
-    answer = call(client, "CreateUploadURL", {"ProjectName": "uploads", "URI": f"s3://{BUCKET}/in/clip 1.mp4"}, key=key)
+    answer = call(
+        client,
+        "CreateUploadURL",
+        {"ProjectName": "uploads", "URI": f"s3://{BUCKET}/in/clip 1.mp4"},
+        key=key,
+    )
     assert answer["Method"] == "PUT" and answer["URI"] == f"s3://{BUCKET}/in/clip 1.mp4"
     request = urllib.request.Request(answer["UploadURL"], data=b"video bytes", method="PUT")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     assert storage.object_read(BUCKET, "in/clip 1.mp4") == b"video bytes"
-    assert call(client, "CreateUploadURL", {"ProjectName": "uploads", "URI": f"s3://{BUCKET}/sources/x"}, key=key, expect=403)
+    assert call(
+        client,
+        "CreateUploadURL",
+        {"ProjectName": "uploads", "URI": f"s3://{BUCKET}/sources/x"},
+        key=key,
+        expect=403,
+    )
 
 
 def test_the_quota_refuses_a_task_that_would_exceed_it_before_any_work(client, source_object):
@@ -225,13 +374,20 @@ def test_the_quota_refuses_a_task_that_would_exceed_it_before_any_work(client, s
     # is refused only once the quota is used up.
     Task.objects.update(status=Task.Status.SUCCEEDED, estimated_frames=0)
     task = Task.objects.get()
-    output = Output.objects.create(task=task, index=0, spec={}, spec_key="k", format="webp", frames=40)
+    output = Output.objects.create(
+        task=task, index=0, spec={}, spec_key="k", format="webp", frames=40
+    )
     UsageRecord.objects.create(project=project, task=task, output=output, frames=40)
-    assert call(client, "CreateMediaConvertTask", example("quota"), key=key, expect=429)["Code"] == "QuotaExceeded"
+    assert (
+        call(client, "CreateMediaConvertTask", example("quota"), key=key, expect=429)["Code"]
+        == "QuotaExceeded"
+    )
     usage = call(client, "GetUsage", {"ProjectName": "quota"}, key=key)
     assert usage["FramesThisMonth"] == 40 and usage["Usage"][0]["Frames"] == 40
     assert usage["Usage"][0]["Period"] == timezone.now().strftime("%Y-%m-%d")
-    assert call(client, "GetUsage", {"ProjectName": "quota", "Granularity": "Month"}, key=key)["Usage"][0]["Period"] == timezone.now().strftime("%Y-%m")
+    assert call(client, "GetUsage", {"ProjectName": "quota", "Granularity": "Month"}, key=key)[
+        "Usage"
+    ][0]["Period"] == timezone.now().strftime("%Y-%m")
 
 
 def test_with_project_scope_each_project_names_only_keys_in_its_own_folder(client, settings):
@@ -243,26 +399,62 @@ def test_with_project_scope_each_project_names_only_keys_in_its_own_folder(clien
     for name in ("scoped/in.mov", "other/in.mov"):
         storage.s3_client().put_object(Bucket=BUCKET, Key=name, Body=b"not decoded here")
 
-    assert call(client, "CreateUploadURL", {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/scoped/a.mp4"}, key=key)
-    refused = call(client, "CreateUploadURL", {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/other/a.mp4"}, key=key, expect=403)
+    assert call(
+        client,
+        "CreateUploadURL",
+        {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/scoped/a.mp4"},
+        key=key,
+    )
+    refused = call(
+        client,
+        "CreateUploadURL",
+        {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/other/a.mp4"},
+        key=key,
+        expect=403,
+    )
     assert refused["Code"] == "Forbidden" and "'scoped/'" in refused["Message"]
 
     own = example("scoped", key="scoped/in.mov")
-    own["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/scoped/{{barename}}.{{autoext}}"
+    own["Targets"][0]["Image"]["Animations"][0]["URI"] = (
+        f"oss://{BUCKET}/scoped/{{barename}}.{{autoext}}"
+    )
     assert call(client, "CreateMediaConvertTask", own, key=key)["TaskId"]
     outside = json.loads(json.dumps(own))
-    outside["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/other/{{barename}}.{{autoext}}"
-    assert call(client, "CreateMediaConvertTask", outside, key=key, expect=403)["Code"] == "Forbidden"  # writes there
-    assert call(client, "CreateMediaConvertTask", example("scoped", key="other/in.mov"), key=key, expect=403)["Code"] == "Forbidden"
+    outside["Targets"][0]["Image"]["Animations"][0]["URI"] = (
+        f"oss://{BUCKET}/other/{{barename}}.{{autoext}}"
+    )
+    assert (
+        call(client, "CreateMediaConvertTask", outside, key=key, expect=403)["Code"] == "Forbidden"
+    )  # writes there
+    assert (
+        call(
+            client,
+            "CreateMediaConvertTask",
+            example("scoped", key="other/in.mov"),
+            key=key,
+            expect=403,
+        )["Code"]
+        == "Forbidden"
+    )
     # The same folder is open to its own project, and "scopedX/" is not "scoped/".
     theirs = example("other", key="other/in.mov")
     theirs["Targets"][0]["Image"]["Animations"][0]["URI"] = f"oss://{BUCKET}/other/out.{{autoext}}"
     assert call(client, "CreateMediaConvertTask", theirs, key=other_key)["TaskId"]
-    assert call(client, "CreateUploadURL", {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/scopedX/a.mp4"}, key=key, expect=403)
+    assert call(
+        client,
+        "CreateUploadURL",
+        {"ProjectName": "scoped", "URI": f"oss://{BUCKET}/scopedX/a.mp4"},
+        key=key,
+        expect=403,
+    )
     assert Task.objects.filter(project__name="scoped").count() == 1
 
 
-def test_by_default_the_buckets_are_shared_by_the_installations_projects(client, settings, source_object):
+def test_by_default_the_buckets_are_shared_by_the_installations_projects(
+    client, settings, source_object
+):
     assert settings.CONVERTER_API_OBJECT_SCOPE == "installation"
     _, key = new_project("shared")
-    assert call(client, "CreateMediaConvertTask", example("shared"), key=key)["TaskId"]  # video-demo/, as MISSION.md
+    assert call(client, "CreateMediaConvertTask", example("shared"), key=key)[
+        "TaskId"
+    ]  # video-demo/, as MISSION.md

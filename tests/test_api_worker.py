@@ -75,7 +75,9 @@ class Receiver:
 
 def finished(client, key, task_id: str, worker) -> dict:
     def done():
-        answer = call(client, "GetTask", {"ProjectName": "test-project", "TaskId": task_id}, key=key)
+        answer = call(
+            client, "GetTask", {"ProjectName": "test-project", "TaskId": task_id}, key=key
+        )
         return answer if answer["Status"] != "Running" else None
 
     answer = wait_until(done, 120, 0.5, what=f"the task (worker log: {worker.log()[-2000:]})")
@@ -108,7 +110,12 @@ def test_the_reference_examples_work_verbatim(worker, clips, client):
     assert answer["Progress"] == 100 and answer["StartTime"] and answer["EndTime"]
     output = answer["Outputs"][0]
     assert output["URI"] == f"oss://{BUCKET}/video-demo/animation.webp"
-    assert (output["Format"], output["Width"], output["Height"], output["Frames"]) == ("webp", 80, 45, 30)
+    assert (output["Format"], output["Width"], output["Height"], output["Frames"]) == (
+        "webp",
+        80,
+        45,
+        30,
+    )
     assert output["Bytes"] == len(storage.object_read(BUCKET, "video-demo/animation.webp"))
 
     # The owner sees the API task in the browser too, its output streamed from the bucket.
@@ -123,7 +130,10 @@ def test_the_reference_examples_work_verbatim(worker, clips, client):
     assert len(messages) == 1
     message = messages[0]
     assert {"id", "source", "type", "subject", "time", "content"} <= set(message)
-    assert message["content"]["TaskId"] == created["TaskId"] and message["content"]["Status"] == "Succeeded"
+    assert (
+        message["content"]["TaskId"] == created["TaskId"]
+        and message["content"]["Status"] == "Succeeded"
+    )
     assert message["content"]["Outputs"][0]["Frames"] == 30
     assert message["content"]["Sources"][0]["URI"] == f"oss://{BUCKET}/video-demo/釀酒.mov"
 
@@ -132,13 +142,18 @@ def test_the_reference_examples_work_verbatim(worker, clips, client):
     check_animation(25)  # seconds 5 to 30
     assert len(wait_until(lambda: len(stream_messages()) == 2 and stream_messages(), 20)) == 2
 
-    assert sorted(UsageRecord.objects.filter(project=project).values_list("frames", flat=True)) == [25, 30]
+    assert sorted(UsageRecord.objects.filter(project=project).values_list("frames", flat=True)) == [
+        25,
+        30,
+    ]
     usage = call(client, "GetUsage", {"ProjectName": "test-project"}, key=key)
     assert usage["FramesThisMonth"] == 55 and usage["Usage"][0]["Frames"] == 55
     assert Delivery.objects.filter(channel="mns", ok=True).count() == 2
 
 
-def test_a_webhook_is_signed_retried_and_every_attempt_recorded(fast_retries, worker, clips, client):
+def test_a_webhook_is_signed_retried_and_every_attempt_recorded(
+    fast_retries, worker, clips, client
+):
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=clips.reference().read_bytes()
     )
@@ -147,16 +162,27 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(fast_retries, wo
     try:
         body = body_of(EXAMPLE_2)
         body["Targets"][0]["Image"]["Animations"][0]["Number"] = 3  # a quick task
-        body["Targets"][0]["Image"]["Animations"].append({
-            "Format": "gif", "Interval": 2, "Number": 2, "Width": 32, "Height": 32, "ScaleType": "fill",
-            "URI": f"oss://{BUCKET}/out/{{tags.team}}/{{barename}}-{{index}}.{{autoext}}",
-        })
-        body.update(UserData="order-17", Tags={"team": "blue"},
-                    Notification={"Webhook": {"URL": receiver.url, "Secret": "s3cret"}})
+        body["Targets"][0]["Image"]["Animations"].append(
+            {
+                "Format": "gif",
+                "Interval": 2,
+                "Number": 2,
+                "Width": 32,
+                "Height": 32,
+                "ScaleType": "fill",
+                "URI": f"oss://{BUCKET}/out/{{tags.team}}/{{barename}}-{{index}}.{{autoext}}",
+            }
+        )
+        body.update(
+            UserData="order-17",
+            Tags={"team": "blue"},
+            Notification={"Webhook": {"URL": receiver.url, "Secret": "s3cret"}},
+        )
         created = call(client, "CreateMediaConvertTask", body, key=key)
         answer = finished(client, key, created["TaskId"], worker)
         assert [o["URI"] for o in answer["Outputs"]] == [
-            f"oss://{BUCKET}/video-demo/animation.webp", f"oss://{BUCKET}/out/blue/釀酒-1.gif",
+            f"oss://{BUCKET}/video-demo/animation.webp",
+            f"oss://{BUCKET}/out/blue/釀酒-1.gif",
         ]
         image, frames, _ = animation_frames(storage.object_read(BUCKET, "out/blue/釀酒-1.gif"))
         assert image.format == "GIF" and len(frames) == 2 and image.size == (32, 32)
@@ -169,15 +195,31 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(fast_retries, wo
         assert len(bodies) == 1  # each attempt sends the same message
         message = json.loads(raw)
         assert message["content"]["TaskId"] == created["TaskId"]
-        assert message["content"]["UserData"] == "order-17" and message["content"]["Tags"] == {"team": "blue"}
+        assert message["content"]["UserData"] == "order-17" and message["content"]["Tags"] == {
+            "team": "blue"
+        }
         deliveries = wait_until(
-            lambda: list(Delivery.objects.filter(task__task_id=created["TaskId"]).order_by("attempt"))
-            if Delivery.objects.filter(task__task_id=created["TaskId"], ok=True).exists() else None, 10
+            lambda: (
+                list(Delivery.objects.filter(task__task_id=created["TaskId"]).order_by("attempt"))
+                if Delivery.objects.filter(task__task_id=created["TaskId"], ok=True).exists()
+                else None
+            ),
+            10,
         )
-        assert [(d.attempt, d.ok, d.status_code) for d in deliveries] == [(1, False, 500), (2, True, 204)]
-        got = call(client, "GetTask", {"ProjectName": "test-project", "TaskId": created["TaskId"],
-                                        "RequestDefinition": True}, key=key)
-        assert got["RequestDefinition"]["Notification"]["Webhook"] == {"URL": receiver.url, "Secret": "******"}
+        assert [(d.attempt, d.ok, d.status_code) for d in deliveries] == [
+            (1, False, 500),
+            (2, True, 204),
+        ]
+        got = call(
+            client,
+            "GetTask",
+            {"ProjectName": "test-project", "TaskId": created["TaskId"], "RequestDefinition": True},
+            key=key,
+        )
+        assert got["RequestDefinition"]["Notification"]["Webhook"] == {
+            "URL": receiver.url,
+            "Secret": "******",
+        }
         assert "s3cret" not in got["TaskRequestDefinition"]
         assert [(d["Attempt"], d["OK"]) for d in got["Deliveries"]] == [(1, False), (2, True)]
         assert Task.objects.get(task_id=created["TaskId"]).usage.count() == 2
@@ -196,9 +238,21 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
     body = {
         "ProjectName": "test-project",
         "Sources": [{"URI": f"s3://{BUCKET}/streams/show/index.m3u8"}],
-        "Targets": [{"Image": {"Animations": [{
-            "Format": "gif", "Interval": 0.5, "FrameRate": 4, "Width": 80,
-            "URI": f"s3://{BUCKET}/streams/out/{{barename}}.{{autoext}}"}]}}],
+        "Targets": [
+            {
+                "Image": {
+                    "Animations": [
+                        {
+                            "Format": "gif",
+                            "Interval": 0.5,
+                            "FrameRate": 4,
+                            "Width": 80,
+                            "URI": f"s3://{BUCKET}/streams/out/{{barename}}.{{autoext}}",
+                        }
+                    ]
+                }
+            }
+        ],
     }
     created = call(client, "CreateMediaConvertTask", body, key=key)
     answer = finished(client, key, created["TaskId"], worker)
@@ -208,14 +262,25 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
 
     # A playlist that names a segment outside its folder fails without reading it.
     s3.put_object(
-        Bucket=BUCKET, Key="streams/evil/index.m3u8",
+        Bucket=BUCKET,
+        Key="streams/evil/index.m3u8",
         Body=b"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n../secret.ts\n#EXT-X-ENDLIST\n",
     )
     body["Sources"][0]["URI"] = f"s3://{BUCKET}/streams/evil/index.m3u8"
     created = call(client, "CreateMediaConvertTask", body, key=key)
     task_id = created["TaskId"]
     answer = wait_until(
-        lambda: (a := call(client, "GetTask", {"ProjectName": "test-project", "TaskId": task_id}, key=key))["Status"] != "Running" and a,
-        120, 0.5, what="the evil playlist task",
+        lambda: (
+            (
+                a := call(
+                    client, "GetTask", {"ProjectName": "test-project", "TaskId": task_id}, key=key
+                )
+            )["Status"]
+            != "Running"
+            and a
+        ),
+        120,
+        0.5,
+        what="the evil playlist task",
     )
     assert answer["Status"] == "Failed" and answer["Code"] == "InvalidPlaylist", answer

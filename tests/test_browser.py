@@ -15,7 +15,6 @@ from tests.browser import sign_up
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
 def test_upload_convert_share_and_privacy(page, browser, live_server, worker, clips):
     base = live_server.url
     sign_up(page, base, "alice")
@@ -107,7 +106,9 @@ def test_a_dropped_file_uploads_and_converts_to_webp(page, live_server, worker, 
 def test_a_failed_task_shows_a_readable_reason(page, live_server, worker, clips):
     base = live_server.url
     sign_up(page, base, "dave")
-    page.set_input_files("#id_video", str(clips.moving(duration=2, size="320x240", name="short.mp4")))
+    page.set_input_files(
+        "#id_video", str(clips.moving(duration=2, size="320x240", name="short.mp4"))
+    )
     page.fill("#id_fps", "50")
     page.fill("#id_duration", "")
     # 2 s at 50 fps is 100 frames; a worker limit of 20 frames makes the task fail.

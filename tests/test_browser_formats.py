@@ -12,15 +12,15 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser import sign_up
-
 from tests.media import reference_frames
 from tests.quality import animation_frames, ssim
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-
-def convert_in_browser(page, base: str, files, shown_name: str, *, fmt: str = "webp", waveform: bool = False):
+def convert_in_browser(
+    page, base: str, files, shown_name: str, *, fmt: str = "webp", waveform: bool = False
+):
     """Choose ``files``, ask for ``fmt`` at 4 fps original size, wait for the
     result and return the decoded image the page shows."""
     page.goto(f"{base}/")

@@ -28,7 +28,9 @@ from tests.conftest import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BUCKET = settings.CONVERTER_S3_BUCKET
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 only, never a proxy
+_DIRECT = urllib.request.build_opener(
+    urllib.request.ProxyHandler({})
+)  # 127.0.0.1 only, never a proxy
 
 
 class _Answer:
@@ -55,7 +57,9 @@ class LiveApi:
         for name, value in meta.items():  # HTTP_AUTHORIZATION -> Authorization
             assert name.startswith("HTTP_"), name
             headers[name[5:].replace("_", "-").title()] = value
-        request = urllib.request.Request(self.base + path, data=data, headers=headers, method="POST")
+        request = urllib.request.Request(
+            self.base + path, data=data, headers=headers, method="POST"
+        )
         try:
             with _DIRECT.open(request, timeout=30) as response:
                 return _Answer(response.status, response.read())
@@ -120,7 +124,9 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
 
     key_id, secret = create_key(page)
     expect(page.locator(f"#keys tr[data-key-id='{key_id}'] .badge")).to_have_text("active")
-    expect(page.locator(f"#keys tr[data-key-id='{key_id}'] td").nth(2)).to_have_text("never")  # last used
+    expect(page.locator(f"#keys tr[data-key-id='{key_id}'] td").nth(2)).to_have_text(
+        "never"
+    )  # last used
 
     # The secret is not on the project's page once the person comes back to it.
     page.get_by_role("link", name="Projects", exact=True).click()
@@ -143,10 +149,23 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
     request = {
         "ProjectName": "clips-shop",
         "Sources": [{"URI": uri}],
-        "Targets": [{"Image": {"Animations": [{
-            "Format": "gif", "Interval": 0.25, "FrameRate": 4, "Number": 6,  # 0, 0.25 .. 1.25 s
-            "Width": 80, "Height": 60, "URI": f"oss://{BUCKET}/e2e-shop/{{barename}}.{{autoext}}",
-        }]}}],
+        "Targets": [
+            {
+                "Image": {
+                    "Animations": [
+                        {
+                            "Format": "gif",
+                            "Interval": 0.25,
+                            "FrameRate": 4,
+                            "Number": 6,  # 0, 0.25 .. 1.25 s
+                            "Width": 80,
+                            "Height": 60,
+                            "URI": f"oss://{BUCKET}/e2e-shop/{{barename}}.{{autoext}}",
+                        }
+                    ]
+                }
+            }
+        ],
     }
     task_id = call(api, "CreateMediaConvertTask", request, key=key)["TaskId"]
 
@@ -160,9 +179,13 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
         raise AssertionError(f"{timed_out}; worker log: {worker.log()[-2000:]}") from None
     assert answer["Status"] == "Succeeded", (answer, worker.log()[-3000:])
     output = answer["Outputs"][0]
-    assert (output["URI"], output["Format"], output["Width"], output["Height"], output["Frames"]) == (
-        f"oss://{BUCKET}/e2e-shop/walk.gif", "gif", 80, 60, 6
-    )
+    assert (
+        output["URI"],
+        output["Format"],
+        output["Width"],
+        output["Height"],
+        output["Frames"],
+    ) == (f"oss://{BUCKET}/e2e-shop/walk.gif", "gif", 80, 60, 6)
     gif = Image.open(io.BytesIO(storage.object_read(BUCKET, "e2e-shop/walk.gif")))
     assert (gif.format, gif.size, gif.n_frames) == ("GIF", (80, 60), 6)
 
@@ -196,7 +219,9 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
     page.goto(f"{base}/projects/clips-shop/")
     expect(page.locator("main .meta").first).to_contain_text("Frames this month: 6 of 10.")
     key_row = page.locator(f"#keys tr[data-key-id='{key_id}']")
-    expect(key_row.locator("td").nth(2)).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"))  # last used
+    expect(key_row.locator("td").nth(2)).to_have_text(
+        re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$")
+    )  # last used
 
     # --- Revoke the key on the page: the same call is refused, nothing is queued ----
     key_row.get_by_role("button", name="Revoke").click()  # back to the project's page:
@@ -207,9 +232,13 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
     refused = call(api, "CreateMediaConvertTask", request, key=key, expect=401)
     assert refused["Code"] == "Unauthorized"
     assert refused["Message"] == "The access key is unknown, revoked, or its secret is wrong."
-    refused = call(api, "GetTask", {"ProjectName": "clips-shop", "TaskId": task_id}, key=key, expect=401)
+    refused = call(
+        api, "GetTask", {"ProjectName": "clips-shop", "TaskId": task_id}, key=key, expect=401
+    )
     assert refused["Code"] == "Unauthorized"
-    assert list(Task.objects.filter(project__name="clips-shop").values_list("task_id", flat=True)) == [task_id]
+    assert list(
+        Task.objects.filter(project__name="clips-shop").values_list("task_id", flat=True)
+    ) == [task_id]
     assert django_rq.get_queue("convert").count == 0
 
     page.get_by_role("link", name="Projects", exact=True).click()
@@ -242,7 +271,9 @@ def test_another_person_neither_sees_nor_opens_someone_elses_project(page, brows
     token = grace.locator("#quota-form input[name=csrfmiddlewaretoken]").input_value()
     form = {"csrfmiddlewaretoken": token, "monthly_frame_quota": "7"}
     for action in ("keys/", "quota/"):
-        answer = grace.request.post(f"{base}/projects/franks-loops/{action}", form=form, max_redirects=0)
+        answer = grace.request.post(
+            f"{base}/projects/franks-loops/{action}", form=form, max_redirects=0
+        )
         assert answer.status == 404, (action, answer.status)
     # The same form on her own project works (so the 404s above are not a token problem).
     answer = grace.request.post(f"{base}/projects/graces-loops/quota/", form=form, max_redirects=0)
@@ -265,5 +296,7 @@ def test_reloading_the_page_that_showed_a_secret_makes_no_new_key(page, live_ser
 
     page.reload()
     expect(page.locator("body")).not_to_contain_text(secret)
-    assert AccessKey.objects.filter(project__name="reloaded").count() == 1, "the reload made another key"
+    assert AccessKey.objects.filter(project__name="reloaded").count() == 1, (
+        "the reload made another key"
+    )
     expect(page.locator("#new-key")).to_have_count(0)

@@ -19,7 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def embedded_env(data: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONVERTER_", "DATABASE_URL", "REDIS_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CONVERTER_", "DATABASE_URL", "REDIS_URL"))
+    }
     env.update(
         CONVERTER_DATA_DIR=str(data),
         REDIS_URL=f"redis://127.0.0.1:{ls.free_port()}/0",
@@ -34,11 +38,18 @@ def start(env: dict, port: int) -> subprocess.Popen:
     with it, before the test fails: a hung start leaves nothing running."""
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "up", "--addr", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     proc.data = Path(env["CONVERTER_DATA_DIR"])
     proc.lines = queue.Queue()  # read on a thread: a silent hang cannot block the test
-    proc.reader = threading.Thread(target=lambda: [proc.lines.put(line) for line in proc.stdout], daemon=True)
+    proc.reader = threading.Thread(
+        target=lambda: [proc.lines.put(line) for line in proc.stdout], daemon=True
+    )
     proc.reader.start()
     printed: list[str] = []
     deadline = time.monotonic() + 90
@@ -89,7 +100,12 @@ def printed_since(proc: subprocess.Popen) -> str:
 
 def shell(env: dict, script: str) -> str:
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return out.stdout + out.stderr
 
@@ -116,16 +132,21 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
     finally:
         assert "Stopping" in stop(proc)
     # Nothing it started is left running.
-    leftover = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True).stdout
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True
+    ).stdout
     assert not leftover.strip(), leftover
 
     # A second start reuses the data: the task and its stored animation are there.
     proc = start(env, port)
     try:
-        out = shell(env, (
-            "from converter.models import Task; t = Task.objects.get();"
-            "print('AGAIN', t.status, t.outputs.get().file.read(6))"
-        ))
+        out = shell(
+            env,
+            (
+                "from converter.models import Task; t = Task.objects.get();"
+                "print('AGAIN', t.status, t.outputs.get().file.read(6))"
+            ),
+        )
         assert "AGAIN succeeded b'GIF89a'" in out, out
     finally:
         stop(proc)

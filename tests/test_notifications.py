@@ -27,19 +27,41 @@ def test_signatures_verify_only_for_the_same_body_and_secret():
 
 def test_webhooks_to_private_addresses_are_refused_unless_allowed(settings):
     settings.CONVERTER_WEBHOOK_ALLOW_PRIVATE = False
-    for url in ("http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://169.254.169.254/latest", "http://[::1]/"):
+    for url in (
+        "http://127.0.0.1:9/x",
+        "http://10.1.2.3/x",
+        "http://169.254.169.254/latest",
+        "http://[::1]/",
+    ):
         outcome = notifications.post_webhook(url, "", {"id": "1", "type": "t"})
-        assert not outcome.ok and outcome.permanent and outcome.error.startswith("refused"), (url, outcome)
+        assert not outcome.ok and outcome.permanent and outcome.error.startswith("refused"), (
+            url,
+            outcome,
+        )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_task_publishes_one_failed_message():
-    storage.s3_client().put_object(Bucket=BUCKET, Key="broken/not-a-video.mov", Body=b"garbage" * 100)
+    storage.s3_client().put_object(
+        Bucket=BUCKET, Key="broken/not-a-video.mov", Body=b"garbage" * 100
+    )
     project, _ = new_project("failing")
-    body = {"ProjectName": "failing", "Notification": {"MNS": {"TopicName": "failures"}},
-            "UserData": "u1", "Sources": [{"URI": f"s3://{BUCKET}/broken/not-a-video.mov"}],
-            "Targets": [{"Image": {"Animations": [{"Format": "gif", "URI": f"s3://{BUCKET}/out/{{barename}}.gif"}]}}]}
-    task = services.task_create_from_request(project=project, request=ImmRequest.parse(body), body=body)
+    body = {
+        "ProjectName": "failing",
+        "Notification": {"MNS": {"TopicName": "failures"}},
+        "UserData": "u1",
+        "Sources": [{"URI": f"s3://{BUCKET}/broken/not-a-video.mov"}],
+        "Targets": [
+            {
+                "Image": {
+                    "Animations": [{"Format": "gif", "URI": f"s3://{BUCKET}/out/{{barename}}.gif"}]
+                }
+            }
+        ],
+    }
+    task = services.task_create_from_request(
+        project=project, request=ImmRequest.parse(body), body=body
+    )
     services.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code

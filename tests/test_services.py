@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_task_runs_from_stored_source_to_stored_animation(clips):
     user = make_user()
     task = services.task_create(
-        owner=user, spec=task_spec(format="webp"), upload=upload_of(clips.moving()), original_filename="clip.mp4"
+        owner=user,
+        spec=task_spec(format="webp"),
+        upload=upload_of(clips.moving()),
+        original_filename="clip.mp4",
     )
     assert task.status == Task.Status.QUEUED and task.source.name.endswith(".video")
     services.task_run(task)
@@ -31,7 +34,10 @@ def test_a_task_runs_from_stored_source_to_stored_animation(clips):
 
 def test_running_a_task_twice_writes_one_output(clips):
     task = services.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="a.mp4"
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="a.mp4",
     )
     services.task_run(task)
     name = task.outputs.get().file.name
@@ -43,7 +49,10 @@ def test_running_a_task_twice_writes_one_output(clips):
 
 def test_a_finished_task_is_not_run_again(clips):
     task = services.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="a.mp4"
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="a.mp4",
     )
     services.task_run(task)
     task.refresh_from_db()
@@ -55,7 +64,10 @@ def test_a_finished_task_is_not_run_again(clips):
 
 def test_audio_only_source_fails_with_a_clear_code(clips):
     task = services.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.audio_only()), original_filename="tone.mp3"
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.audio_only()),
+        original_filename="tone.mp3",
     )
     services.task_run(task)
     task.refresh_from_db()

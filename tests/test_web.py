@@ -17,16 +17,16 @@ from tests.factories import form_data, make_user, task_spec, upload_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-
-
 def test_pages_need_a_login(client):
     response = client.get(reverse("converter:upload"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_signup_logs_the_new_user_in(client):
-    response = client.post(reverse("converter:signup"), {
-        "username": "newbie", "password1": "a-Long-passw0rd!", "password2": "a-Long-passw0rd!"})
+    response = client.post(
+        reverse("converter:signup"),
+        {"username": "newbie", "password1": "a-Long-passw0rd!", "password2": "a-Long-passw0rd!"},
+    )
     assert response.status_code == 302
     assert client.get(reverse("converter:upload")).status_code == 200
 
@@ -34,7 +34,15 @@ def test_signup_logs_the_new_user_in(client):
 def test_upload_creates_a_queued_task_with_the_chosen_options(user_client, clips):
     response = user_client.post(
         reverse("converter:upload"),
-        form_data(upload_of(clips.moving()), format="webp", start="0.5", duration="2", fps="12", size="pixels", width="100"),
+        form_data(
+            upload_of(clips.moving()),
+            format="webp",
+            start="0.5",
+            duration="2",
+            fps="12",
+            size="pixels",
+            width="100",
+        ),
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 201, response.content
@@ -42,7 +50,11 @@ def test_upload_creates_a_queued_task_with_the_chosen_options(user_client, clips
     assert task.owner == user_client.user and task.status == Task.Status.QUEUED
     assert task.spec["trim"] == {"start": 0.5, "duration": 2.0}
     animation = task.spec["animations"][0]
-    assert (animation["format"], animation["frame_rate"], animation["width"]) == ("webp", 12.0, 100.0)
+    assert (animation["format"], animation["frame_rate"], animation["width"]) == (
+        "webp",
+        12.0,
+        100.0,
+    )
     assert animation["interval"] == pytest.approx(1 / 12)
     assert response.json()["url"] == reverse("converter:task-detail", args=[task.task_id])
 
@@ -57,7 +69,9 @@ def test_upload_creates_a_queued_task_with_the_chosen_options(user_client, clips
 )
 def test_bad_uploads_are_refused_before_anything_is_queued(user_client, name, content, code):
     response = user_client.post(
-        reverse("converter:upload"), form_data(SimpleUploadedFile(name, content)), HTTP_ACCEPT="application/json"
+        reverse("converter:upload"),
+        form_data(SimpleUploadedFile(name, content)),
+        HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 400
     body = response.json()
@@ -67,7 +81,9 @@ def test_bad_uploads_are_refused_before_anything_is_queued(user_client, name, co
 
 def test_audio_only_upload_is_refused_with_no_video_stream(user_client, clips):
     response = user_client.post(
-        reverse("converter:upload"), form_data(upload_of(clips.audio_only())), HTTP_ACCEPT="application/json"
+        reverse("converter:upload"),
+        form_data(upload_of(clips.audio_only())),
+        HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 400 and response.json()["code"] == "NoVideoStream"
     assert not Task.objects.exists()
@@ -75,18 +91,25 @@ def test_audio_only_upload_is_refused_with_no_video_stream(user_client, clips):
 
 def test_a_start_past_the_end_is_refused_at_upload(user_client, clips):
     response = user_client.post(
-        reverse("converter:upload"), form_data(upload_of(clips.moving()), start="30"), HTTP_ACCEPT="application/json"
+        reverse("converter:upload"),
+        form_data(upload_of(clips.moving()), start="30"),
+        HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 400 and response.json()["code"] == "StartTimeOutOfRange"
 
 
 def test_other_users_tasks_are_not_found(user_client, clips):
     owner = make_user()
-    task = services.task_create(owner=owner, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4")
+    task = services.task_create(
+        owner=owner, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4"
+    )
     services.task_run(task)
     for name in ("converter:task-detail", "converter:task-status"):
         assert user_client.get(reverse(name, args=[task.task_id])).status_code == 404
-    assert user_client.get(reverse("converter:task-output", args=[task.task_id, 0, "gif"])).status_code == 404
+    assert (
+        user_client.get(reverse("converter:task-output", args=[task.task_id, 0, "gif"])).status_code
+        == 404
+    )
     history = user_client.get(reverse("converter:task-list")).content.decode()
     assert task.task_id not in history
 
@@ -94,7 +117,12 @@ def test_other_users_tasks_are_not_found(user_client, clips):
 def test_history_lists_own_tasks_newest_first_with_escaped_names(user_client, clips):
     names = ["first.mp4", "<b>second</b>.mp4"]
     for name in names:
-        services.task_create(owner=user_client.user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename=name)
+        services.task_create(
+            owner=user_client.user,
+            spec=task_spec(),
+            upload=upload_of(clips.moving()),
+            original_filename=name,
+        )
     html = user_client.get(reverse("converter:task-list")).content.decode()
     assert html.index("&lt;b&gt;second&lt;/b&gt;.mp4") < html.index("first.mp4")
     assert "<b>second</b>" not in html
@@ -103,17 +131,34 @@ def test_history_lists_own_tasks_newest_first_with_escaped_names(user_client, cl
 def test_a_person_changes_their_password_on_a_page_of_the_site(client):
     user = make_user("pat", password="a-Long-passw0rd!")
     client.force_login(user)
-    assert 'href="/accounts/password_change/"' in client.get(reverse("converter:upload")).content.decode()
+    assert (
+        'href="/accounts/password_change/"'
+        in client.get(reverse("converter:upload")).content.decode()
+    )
     page = client.get(reverse("password_change"))
     assert page.templates[0].name == "accounts/password_change_form.html"
     assert 'class="topbar"' in page.content.decode()  # the site's own page, not the admin's
-    wrong = client.post(reverse("password_change"), {
-        "old_password": "not-it", "new_password1": "An0ther-long-one", "new_password2": "An0ther-long-one",
-    })
-    assert wrong.status_code == 200 and "Your old password was entered incorrectly" in wrong.content.decode()
-    done = client.post(reverse("password_change"), {
-        "old_password": "a-Long-passw0rd!", "new_password1": "An0ther-long-one", "new_password2": "An0ther-long-one",
-    }, follow=True)
+    wrong = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "not-it",
+            "new_password1": "An0ther-long-one",
+            "new_password2": "An0ther-long-one",
+        },
+    )
+    assert (
+        wrong.status_code == 200
+        and "Your old password was entered incorrectly" in wrong.content.decode()
+    )
+    done = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "a-Long-passw0rd!",
+            "new_password1": "An0ther-long-one",
+            "new_password2": "An0ther-long-one",
+        },
+        follow=True,
+    )
     assert done.redirect_chain == [(reverse("password_change_done"), 302)]
     assert "Password changed" in done.content.decode()
     assert client.get(reverse("converter:task-list")).status_code == 200  # still logged in here
@@ -133,9 +178,14 @@ def test_closed_sign_ups_make_no_account_and_say_so(client, settings):
     settings.CONVERTER_SIGNUP_OPEN = False
     page = client.get(reverse("converter:signup"))
     assert page.status_code == 403 and "Sign-ups are closed" in page.content.decode()
-    posted = client.post(reverse("converter:signup"), {
-        "username": "mallory", "password1": "a-Long-passw0rd!", "password2": "a-Long-passw0rd!",
-    })
+    posted = client.post(
+        reverse("converter:signup"),
+        {
+            "username": "mallory",
+            "password1": "a-Long-passw0rd!",
+            "password2": "a-Long-passw0rd!",
+        },
+    )
     assert posted.status_code == 403 and not User.objects.filter(username="mallory").exists()
     assert 'href="/signup/"' not in client.get(reverse("login")).content.decode()  # nor offered
 
@@ -149,7 +199,12 @@ def test_there_is_no_password_reset_by_email(client):
 def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
     monkeypatch.setattr(web, "HISTORY_PAGE_SIZE", 2)
     made = [
-        services.task_create(owner=user_client.user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename=f"clip{n}.mp4")
+        services.task_create(
+            owner=user_client.user,
+            spec=task_spec(),
+            upload=upload_of(clips.moving()),
+            original_filename=f"clip{n}.mp4",
+        )
         for n in range(5)
     ]
     newest_first = [t.task_id for t in reversed(made)]
@@ -161,7 +216,11 @@ def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
     shown = [page(f"?page={n}") for n in (1, 2, 3)]
     assert [ids for ids, _ in shown] == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
     first, middle, last = (html for _, html in shown)
-    assert 'rel="next"' in first and 'rel="prev"' not in first and "Page 1 of 3 (5 animations)" in first
+    assert (
+        'rel="next"' in first
+        and 'rel="prev"' not in first
+        and "Page 1 of 3 (5 animations)" in first
+    )
     assert 'href="?page=1" rel="prev"' in middle and 'href="?page=3" rel="next"' in middle
     assert 'rel="next"' not in last
     assert page("?page=99")[0] == newest_first[4:] and page("?page=x")[0] == newest_first[0:2]
@@ -171,7 +230,12 @@ def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
 
 
 def test_share_link_serves_the_animation_to_anyone(client, clips):
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="x.mp4",
+    )
     services.task_run(task)
     task.refresh_from_db()
     assert len(task.share_key) >= 32  # 192 random bits, url-safe
@@ -185,7 +249,12 @@ def test_share_link_serves_the_animation_to_anyone(client, clips):
 
 def test_share_link_can_redirect_to_a_freshly_signed_url(client, clips, settings):
     settings.CONVERTER_DELIVERY = "redirect"
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="x.mp4",
+    )
     services.task_run(task)
     task.refresh_from_db()
     response = client.get(reverse("converter:shared-output", args=[task.share_key, 0, "gif"]))

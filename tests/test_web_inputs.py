@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from converter import services
 from converter.models import Task
@@ -18,10 +18,10 @@ from tests.media import AUDIO, CONTAINERS
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-
-
 def post(client, files, **overrides):
-    return client.post(reverse("converter:upload"), form_data(files, **overrides), HTTP_ACCEPT="application/json")
+    return client.post(
+        reverse("converter:upload"), form_data(files, **overrides), HTTP_ACCEPT="application/json"
+    )
 
 
 def bundle(playlist):
@@ -39,7 +39,9 @@ def test_a_playlist_uploaded_with_its_segments_becomes_one_task(user_client, cli
     with task.source.open("rb") as f:
         head = f.read(8)
     assert not head.startswith(b"#EXTM3U")
-    assert task.source_size == sum(p.stat().st_size for p in playlist.parent.iterdir() if p.suffix != ".m3u8")
+    assert task.source_size == sum(
+        p.stat().st_size for p in playlist.parent.iterdir() if p.suffix != ".m3u8"
+    )
 
 
 def test_a_playlist_without_its_segments_is_refused_naming_the_missing_one(user_client, clips):
@@ -55,7 +57,8 @@ def test_a_playlist_without_its_segments_is_refused_naming_the_missing_one(user_
 
 def test_a_playlist_pointing_outside_the_upload_is_refused(user_client, clips):
     playlist = SimpleUploadedFile(
-        "evil.m3u8", b"#EXTM3U\n#EXTINF:1,\nhttp://169.254.169.254/latest/x.ts\n#EXTINF:1,\n../x.ts\n"
+        "evil.m3u8",
+        b"#EXTM3U\n#EXTINF:1,\nhttp://169.254.169.254/latest/x.ts\n#EXTINF:1,\n../x.ts\n",
     )
     response = post(user_client, [playlist])
     assert response.status_code == 400 and response.json()["code"] == "InvalidPlaylist"
@@ -63,7 +66,10 @@ def test_a_playlist_pointing_outside_the_upload_is_refused(user_client, clips):
 
 
 def test_several_videos_without_a_playlist_are_refused(user_client, clips):
-    response = post(user_client, [upload_of(clips.container("mp4-h264")), upload_of(clips.container("webm-vp9"))])
+    response = post(
+        user_client,
+        [upload_of(clips.container("mp4-h264")), upload_of(clips.container("webm-vp9"))],
+    )
     assert response.status_code == 400 and response.json()["code"] == "InvalidPlaylist"
 
 
@@ -131,8 +137,10 @@ def test_an_audio_file_with_the_waveform_option_is_queued(user_client, clips):
 
 def test_a_waveform_task_runs_on_an_audio_file(clips):
     task = services.task_create(
-        owner=make_user(), spec=task_spec(waveform=True, width=0.5),
-        upload=upload_of(clips.audio_only("m4a", rising=True)), original_filename="voice.m4a",
+        owner=make_user(),
+        spec=task_spec(waveform=True, width=0.5),
+        upload=upload_of(clips.audio_only("m4a", rising=True)),
+        original_filename="voice.m4a",
     )
     services.task_run(task)
     task.refresh_from_db()

@@ -15,9 +15,10 @@ from tests.factories import make_user, upload_of
 pytestmark = pytest.mark.django_db
 
 
-
 def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_client):
-    response = user_client.post(reverse("converter:project-list"), {"name": "shop", "monthly_frame_quota": "900"})
+    response = user_client.post(
+        reverse("converter:project-list"), {"name": "shop", "monthly_frame_quota": "900"}
+    )
     assert response.status_code == 302
     project = Project.objects.get(name="shop")
     assert project.owner == user_client.user and project.monthly_frame_quota == 900
@@ -26,15 +27,22 @@ def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_cl
     assert created.redirect_chain == [(reverse("converter:project-detail", args=["shop"]), 302)]
     assert created["Cache-Control"] == "no-store"
     key = AccessKey.objects.get(project=project)
-    secret = re.search(r'id="new-key-secret" type="text" readonly value="([^"]+)"', created.content.decode()).group(1)
+    secret = re.search(
+        r'id="new-key-secret" type="text" readonly value="([^"]+)"', created.content.decode()
+    ).group(1)
     assert services.access_key_authenticate(key.key_id, secret) == key
     again = user_client.get(reverse("converter:project-detail", args=["shop"]))  # a reload
-    assert secret not in again.content.decode() and 'id="new-key-secret"' not in again.content.decode()
+    assert (
+        secret not in again.content.decode() and 'id="new-key-secret"' not in again.content.decode()
+    )
     assert AccessKey.objects.filter(project=project).count() == 1
 
     user_client.post(reverse("converter:access-key-revoke", args=["shop", key.key_id]))
     assert services.access_key_authenticate(key.key_id, secret) is None
-    assert "revoked" in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
+    assert (
+        "revoked"
+        in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
+    )
 
 
 def _new_secret_shown(client, project: str) -> str | None:
@@ -51,7 +59,9 @@ def test_a_new_secret_waits_for_its_own_projects_page_but_not_for_ever(user_clie
     create("one")
     assert _new_secret_shown(user_client, "two") is None  # another project's page ...
     secret = _new_secret_shown(user_client, "one")  # ... leaves it for its own
-    assert services.access_key_authenticate(AccessKey.objects.get(project__name="one").key_id, secret)
+    assert services.access_key_authenticate(
+        AccessKey.objects.get(project__name="one").key_id, secret
+    )
     assert _new_secret_shown(user_client, "one") is None  # once
 
     create("two")
@@ -66,13 +76,22 @@ def test_a_new_secret_waits_for_its_own_projects_page_but_not_for_ever(user_clie
 
 def test_the_owner_sets_and_clears_the_monthly_quota(user_client):
     project = services.project_create(owner=user_client.user, name="quoted")
-    user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "250"})
+    user_client.post(
+        reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "250"}
+    )
     project.refresh_from_db()
     assert project.monthly_frame_quota == 250
-    user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": ""})
+    user_client.post(
+        reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": ""}
+    )
     project.refresh_from_db()
     assert project.monthly_frame_quota is None
-    assert user_client.post(reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "-1"}).status_code == 200
+    assert (
+        user_client.post(
+            reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "-1"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_taken_project_name_is_explained(user_client):
@@ -84,15 +103,21 @@ def test_a_taken_project_name_is_explained(user_client):
 def test_someone_elses_project_is_not_found(user_client):
     services.project_create(owner=make_user(), name="theirs")
     assert user_client.get(reverse("converter:project-detail", args=["theirs"])).status_code == 404
-    assert user_client.post(reverse("converter:access-key-create", args=["theirs"])).status_code == 404
+    assert (
+        user_client.post(reverse("converter:access-key-create", args=["theirs"])).status_code == 404
+    )
     assert not AccessKey.objects.exists()
 
 
 def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
-    project = services.project_create(owner=user_client.user, name="metered", monthly_frame_quota=1000)
+    project = services.project_create(
+        owner=user_client.user, name="metered", monthly_frame_quota=1000
+    )
     for frames in (30, 25):
         task = Task.objects.create(owner=user_client.user, project=project, spec={})
-        output = Output.objects.create(task=task, index=0, spec={}, spec_key="k", format="gif", frames=frames)
+        output = Output.objects.create(
+            task=task, index=0, spec={}, spec_key="k", format="gif", frames=frames
+        )
         services.usage_record(output)
         services.usage_record(output)  # twice: billed once
     assert UsageRecord.objects.count() == 2
@@ -105,26 +130,62 @@ def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
 
 def test_the_task_page_lists_every_notification_attempt(user_client):
     project = services.project_default_for(user_client.user)
-    task = Task.objects.create(owner=user_client.user, project=project, spec={}, status=Task.Status.SUCCEEDED)
-    Delivery.objects.create(task=task, channel="webhook", target="https://example.com/h", message_id="m",
-                            attempt=1, ok=False, status_code=500, error="HTTP 500")
-    Delivery.objects.create(task=task, channel="webhook", target="https://example.com/h", message_id="m",
-                            attempt=2, ok=True, status_code=200)
+    task = Task.objects.create(
+        owner=user_client.user, project=project, spec={}, status=Task.Status.SUCCEEDED
+    )
+    Delivery.objects.create(
+        task=task,
+        channel="webhook",
+        target="https://example.com/h",
+        message_id="m",
+        attempt=1,
+        ok=False,
+        status_code=500,
+        error="HTTP 500",
+    )
+    Delivery.objects.create(
+        task=task,
+        channel="webhook",
+        target="https://example.com/h",
+        message_id="m",
+        attempt=2,
+        ok=True,
+        status_code=200,
+    )
     page = user_client.get(reverse("converter:task-detail", args=[task.task_id])).content.decode()
     table = page.split('id="deliveries"')[1]
-    assert "HTTP 500" in table and "delivered (200)" in table and table.count("https://example.com/h") == 2
+    assert (
+        "HTTP 500" in table
+        and "delivered (200)" in table
+        and table.count("https://example.com/h") == 2
+    )
 
 
 def test_a_browser_upload_over_the_default_projects_quota_is_refused(user_client, clips):
     project = services.project_default_for(user_client.user)
     project.monthly_frame_quota = 10
     project.save()
-    data = {"video": upload_of(clips.moving()), "format": "gif", "start": "0", "duration": "", "fps": "10",
-            "size": "half", "width": "", "quality": "balanced"}
+    data = {
+        "video": upload_of(clips.moving()),
+        "format": "gif",
+        "start": "0",
+        "duration": "",
+        "fps": "10",
+        "size": "half",
+        "width": "",
+        "quality": "balanced",
+    }
     response = user_client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json")
-    assert response.status_code == 429 and response.json()["code"] == "QuotaExceeded"  # 3 s x 10 fps = 30
+    assert (
+        response.status_code == 429 and response.json()["code"] == "QuotaExceeded"
+    )  # 3 s x 10 fps = 30
     assert not Task.objects.exists()
     data["fps"] = "2"  # 6 frames: within the quota
     data["video"] = upload_of(clips.moving())
-    assert user_client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json").status_code == 201
+    assert (
+        user_client.post(
+            reverse("converter:upload"), data, HTTP_ACCEPT="application/json"
+        ).status_code
+        == 201
+    )
     assert Task.objects.get().estimated_frames == 6

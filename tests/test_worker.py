@@ -11,10 +11,15 @@ from tests.quality import animation_frames
 
 def test_a_worker_process_converts_a_queued_task(worker, clips):
     task = services.task_create(
-        owner=make_user(), spec=task_spec(format="gif"), upload=upload_of(clips.moving()), original_filename="m.mp4"
+        owner=make_user(),
+        spec=task_spec(format="gif"),
+        upload=upload_of(clips.moving()),
+        original_filename="m.mp4",
     )
     wait_until(
-        lambda: Task.objects.get(pk=task.pk).is_finished, 90, what=f"the worker (log: {worker.log()[-2000:]})"
+        lambda: Task.objects.get(pk=task.pk).is_finished,
+        90,
+        what=f"the worker (log: {worker.log()[-2000:]})",
     )
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message, worker.log()[-3000:])
@@ -25,7 +30,10 @@ def test_a_worker_process_converts_a_queued_task(worker, clips):
 def test_queued_tasks_survive_a_redis_restart(worker, clips, services_handle):
     worker.stop()  # nothing consumes the queue while Redis loses it
     task = services.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="m.mp4"
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="m.mp4",
     )
     services_handle.restart_redis()
     assert services.requeue_forgotten() == 1

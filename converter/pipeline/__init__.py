@@ -22,9 +22,24 @@ from .errors import PipelineError
 from .geometry import plan_geometry
 from .limits import Limits
 from .probe import VideoInfo, probe
-from .sample import FramePlan, plan_frames, sample, split_for_decoding, through_clip, until_source_ends
+from .sample import (
+    FramePlan,
+    plan_frames,
+    sample,
+    split_for_decoding,
+    through_clip,
+    until_source_ends,
+)
 
-__all__ = ["convert", "probe", "AnimationResult", "PipelineError", "Limits", "VideoInfo", "ENCODERS"]
+__all__ = [
+    "convert",
+    "probe",
+    "AnimationResult",
+    "PipelineError",
+    "Limits",
+    "VideoInfo",
+    "ENCODERS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +95,10 @@ def convert(
     draw = waveform.sample if wave else sample
     canvas = waveform.CANVAS if wave else (info.width, info.height)
     geometry = plan_geometry(
-        *canvas, animation.width, animation.height, animation.scale_type,
+        *canvas,
+        animation.width,
+        animation.height,
+        animation.scale_type,
         limits.max_output_pixels,
     )
     encoder = ENCODERS[animation.format]
@@ -122,7 +140,12 @@ def convert(
     report(1.0)
     log.info(
         "converted %s: %d frames %dx%d in %d runs, %d bytes, %.2fs",
-        animation, encoded.frames, geometry.width, geometry.height, parts, len(encoded.data),
+        animation,
+        encoded.frames,
+        geometry.width,
+        geometry.height,
+        parts,
+        len(encoded.data),
         timings["convert_s"],
     )
     return AnimationResult(

@@ -104,9 +104,7 @@ def _quantize(rgba: np.ndarray, s: GifSettings) -> tuple[np.ndarray, np.ndarray]
         lib.liq_attr_destroy(attr)
 
 
-def _quantize_region(
-    rgba: np.ndarray, left: int, top: int, s: GifSettings
-) -> _Quantized:
+def _quantize_region(rgba: np.ndarray, left: int, top: int, s: GifSettings) -> _Quantized:
     indices, palette = _quantize(rgba, s)
     clear = np.flatnonzero(palette[:, 3] < ALPHA_CUTOFF)
     transparent = int(clear[0]) if clear.size else -1
@@ -138,9 +136,7 @@ class _ChangeTracker:
 
     def __init__(self, threshold: int) -> None:
         self.threshold = threshold
-        self.painted: np.ndarray | None = (
-            None  # source value at each pixel's last paint
-        )
+        self.painted: np.ndarray | None = None  # source value at each pixel's last paint
 
     def region(self, frame: np.ndarray) -> tuple[int, int, np.ndarray]:
         """(left, top, RGBA region to quantize); unchanged pixels have alpha 0."""
@@ -189,12 +185,8 @@ class _Writer:
         self.out.write(b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0))
         if loop != 1:  # NETSCAPE2.0: loop 0 = forever; n plays = n - 1 repeats
             repeats = 0 if loop == 0 else loop - 1
-            self.out.write(
-                b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", repeats) + b"\0"
-            )
-        self.shown = np.zeros(
-            (height, width), np.uint32
-        )  # what a viewer displays (packed)
+            self.out.write(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", repeats) + b"\0")
+        self.shown = np.zeros((height, width), np.uint32)  # what a viewer displays (packed)
 
     def frame(self, q: _Quantized, delay_cs: int, disposal: int) -> None:
         idx, pal = q.indices, q.palette
@@ -221,15 +213,11 @@ class _Writer:
         flags = 1 if q.transparent >= 0 else 0
         self.out.write(
             b"!\xf9\x04"
-            + struct.pack(
-                "<BHB", (disposal << 2) | flags, delay_cs, max(q.transparent, 0)
-            )
+            + struct.pack("<BHB", (disposal << 2) | flags, delay_cs, max(q.transparent, 0))
             + b"\0"
         )
         ih, iw = idx.shape
-        self.out.write(
-            b"," + struct.pack("<HHHHB", left, top, iw, ih, 0x80 | (bits - 1))
-        )
+        self.out.write(b"," + struct.pack("<HHHHB", left, top, iw, ih, 0x80 | (bits - 1)))
         self.out.write(table.tobytes())
         self.out.write(_lzw(idx, bits))
 
@@ -275,11 +263,7 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     workers = _workers()
     with ThreadPoolExecutor(workers) as pool:
         for frame in frames:
-            if (
-                frame.ndim != 3
-                or frame.shape[2] not in (3, 4)
-                or frame.dtype != np.uint8
-            ):
+            if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
                 raise ValueError("frames must be H x W x 3 or H x W x 4 uint8 arrays")
             if shape is None:
                 shape = frame.shape
@@ -287,9 +271,7 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
             elif frame.shape != shape:
                 raise ValueError("all frames must have the same size")
             x, y, region = tracker.region(frame)
-            in_flight.append(
-                (pool.submit(_quantize_region, region, x, y, s), frame.shape[2] == 4)
-            )
+            in_flight.append((pool.submit(_quantize_region, region, x, y, s), frame.shape[2] == 4))
             write(2 * workers)
         write(0)
     if writer is None:

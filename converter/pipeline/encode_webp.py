@@ -193,7 +193,9 @@ def _encode_pictures(
             pictures[-1].duration += duration
             continue
         if box is None:  # a still stretch past the 24-bit duration: a frame that paints nothing
-            nothing = libwebp.encode_image(np.zeros((1, 1, 4), np.uint8), config)  # 1 x 1, transparent
+            nothing = libwebp.encode_image(
+                np.zeros((1, 1, 4), np.uint8), config
+            )  # 1 x 1, transparent
             pictures.append(webpfile.Picture(nothing, 0, 0, 1, 1, duration, blend=True))
             continue
         top, bottom, left, right = box
@@ -204,7 +206,12 @@ def _encode_pictures(
         pictures.append(
             webpfile.Picture(
                 libwebp.encode_image(region, config, options.order),
-                left, top, right - left, bottom - top, duration, blend=held_inside is not None,
+                left,
+                top,
+                right - left,
+                bottom - top,
+                duration,
+                blend=held_inside is not None,
             )
         )
     height, width = painted.shape[:2]
@@ -288,7 +295,12 @@ class _HeldBlocks:
             return None
         cols = np.flatnonzero(self.repainted[rows[0] : rows[-1] + 1].any(axis=0))
         b, (h, w) = self.BLOCK, self.size
-        return int(rows[0]) * b, min(h, int(rows[-1] + 1) * b), int(cols[0]) * b, min(w, int(cols[-1] + 1) * b)
+        return (
+            int(rows[0]) * b,
+            min(h, int(rows[-1] + 1) * b),
+            int(cols[0]) * b,
+            min(w, int(cols[-1] + 1) * b),
+        )
 
     def held_mask(self, box: tuple[int, int, int, int]) -> np.ndarray | None:
         """Per pixel of ``box``, whether the last frame held it; None if it

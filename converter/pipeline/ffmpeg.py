@@ -66,7 +66,9 @@ def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
     return setup
 
 
-def safe_input_args(path: Path, demuxer: str, *, max_pixels: int, decoder: str | None = None) -> list[str]:
+def safe_input_args(
+    path: Path, demuxer: str, *, max_pixels: int, decoder: str | None = None
+) -> list[str]:
     """Input options that keep ffmpeg from fetching URLs, following playlists or
     opening decoders outside our list or allocating absurd frames. They go
     right before (and include) ``-i``."""
@@ -128,7 +130,9 @@ def stream(
             if proc.stdout:
                 proc.stdout.close()
         if timed_out.is_set():
-            raise PipelineError("Timeout", f"Decoding took longer than {timeout_s:g} s and was stopped.")
+            raise PipelineError(
+                "Timeout", f"Decoding took longer than {timeout_s:g} s and was stopped."
+            )
         if proc.returncode != 0:
             errfile.seek(0)
             tail = errfile.read()[-2000:].decode("utf-8", "replace")

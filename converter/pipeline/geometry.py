@@ -22,7 +22,12 @@ def _side(value: float | None, source: int) -> int | None:
 
 
 def plan_geometry(
-    src_w: int, src_h: int, width: float | None, height: float | None, scale_type: str, max_pixels: int
+    src_w: int,
+    src_h: int,
+    width: float | None,
+    height: float | None,
+    scale_type: str,
+    max_pixels: int,
 ) -> Geometry:
     """Resolve Width/Height (fraction, pixels or absent) against the displayed
     source size and apply ScaleType:

@@ -110,23 +110,31 @@ def parse(playlist: bytes) -> MediaPlaylist | list[tuple[int, str]]:
                 try:
                     duration += max(0.0, float(value.split(",")[0]))
                 except ValueError:
-                    raise _invalid(f"The playlist has a bad #EXTINF line: {line[:100]!r}.") from None
+                    raise _invalid(
+                        f"The playlist has a bad #EXTINF line: {line[:100]!r}."
+                    ) from None
             elif tag == "#EXT-X-KEY":
                 if _attributes(value).get("METHOD", "NONE").upper() != "NONE":
                     raise PipelineError(
-                        "UnsupportedPlaylist", "The playlist is encrypted; encrypted HLS cannot be converted."
+                        "UnsupportedPlaylist",
+                        "The playlist is encrypted; encrypted HLS cannot be converted.",
                     )
             elif tag == "#EXT-X-MAP":
                 attributes = _attributes(value)
                 if "BYTERANGE" in attributes:
-                    raise PipelineError("UnsupportedPlaylist", "Byte-range HLS playlists are not supported.")
+                    raise PipelineError(
+                        "UnsupportedPlaylist", "Byte-range HLS playlists are not supported."
+                    )
                 if init is not None or segments:
                     raise PipelineError(
-                        "UnsupportedPlaylist", "Playlists that change their init segment are not supported."
+                        "UnsupportedPlaylist",
+                        "Playlists that change their init segment are not supported.",
                     )
                 init = check_name(attributes.get("URI", ""))
             elif tag == "#EXT-X-BYTERANGE":
-                raise PipelineError("UnsupportedPlaylist", "Byte-range HLS playlists are not supported.")
+                raise PipelineError(
+                    "UnsupportedPlaylist", "Byte-range HLS playlists are not supported."
+                )
             continue  # other tags (and comments) carry nothing we need
         name = check_name(line)
         if pending_variant is not None:
@@ -198,7 +206,8 @@ def assemble_hls(
             total += size
             if total > max_bytes:
                 raise PipelineError(
-                    "SourceTooLarge", f"The playlist's segments add up to more than {max_bytes:,} bytes."
+                    "SourceTooLarge",
+                    f"The playlist's segments add up to more than {max_bytes:,} bytes.",
                 )
             if isinstance(part, Path):
                 with open(part, "rb") as src:

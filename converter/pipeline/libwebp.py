@@ -39,12 +39,35 @@ MIN_VERSION = 0x010200  # 1.2.0: use_sharp_yuv; qmin/qmax are harmless spare int
 NO_KEYFRAMES = 2**31 - 1  # kmax: key frames only where libwebp finds them smaller
 
 _CONFIG_FIELDS = [
-    "lossless", "quality", "method", "image_hint", "target_size", "target_PSNR",
-    "segments", "sns_strength", "filter_strength", "filter_sharpness", "filter_type",
-    "autofilter", "alpha_compression", "alpha_filtering", "alpha_quality", "pass_",
-    "show_compressed", "preprocessing", "partitions", "partition_limit",
-    "emulate_jpeg_size", "thread_level", "low_memory", "near_lossless", "exact",
-    "use_delta_palette", "use_sharp_yuv", "qmin", "qmax",
+    "lossless",
+    "quality",
+    "method",
+    "image_hint",
+    "target_size",
+    "target_PSNR",
+    "segments",
+    "sns_strength",
+    "filter_strength",
+    "filter_sharpness",
+    "filter_type",
+    "autofilter",
+    "alpha_compression",
+    "alpha_filtering",
+    "alpha_quality",
+    "pass_",
+    "show_compressed",
+    "preprocessing",
+    "partitions",
+    "partition_limit",
+    "emulate_jpeg_size",
+    "thread_level",
+    "low_memory",
+    "near_lossless",
+    "exact",
+    "use_delta_palette",
+    "use_sharp_yuv",
+    "qmin",
+    "qmax",
 ]
 
 
@@ -74,8 +97,11 @@ class _Picture(C.Structure):  # struct WebPPicture, then room
         ("colorspace", C.c_int),
         ("width", C.c_int),
         ("height", C.c_int),
-        ("y", C.c_void_p), ("u", C.c_void_p), ("v", C.c_void_p),
-        ("y_stride", C.c_int), ("uv_stride", C.c_int),
+        ("y", C.c_void_p),
+        ("u", C.c_void_p),
+        ("v", C.c_void_p),
+        ("y_stride", C.c_int),
+        ("uv_stride", C.c_int),
         ("a", C.c_void_p),
         ("a_stride", C.c_int),
         ("pad1", C.c_uint32 * 2),
@@ -90,7 +116,9 @@ class _Picture(C.Structure):  # struct WebPPicture, then room
 
 class _MemoryWriter(C.Structure):  # struct WebPMemoryWriter, then room
     _fields_ = [
-        ("mem", C.c_void_p), ("size", C.c_size_t), ("max_size", C.c_size_t),
+        ("mem", C.c_void_p),
+        ("size", C.c_size_t),
+        ("max_size", C.c_size_t),
         ("_spare", C.c_uint32 * 8),
     ]
 
@@ -127,7 +155,9 @@ class _Lib:
         w.WebPValidateConfig.argtypes = [C.POINTER(_Config)]
         w.WebPPictureInitInternal.argtypes = [C.POINTER(_Picture), C.c_int]
         self.imports = {  # by channel order and count
-            (order, channels): getattr(w, "WebPPictureImport" + order.upper() + "A" * (channels == 4))
+            (order, channels): getattr(
+                w, "WebPPictureImport" + order.upper() + "A" * (channels == 4)
+            )
             for order in ("rgb", "bgr")
             for channels in (3, 4)
         }
@@ -141,7 +171,12 @@ class _Lib:
         m.WebPAnimEncoderOptionsInitInternal.argtypes = [C.POINTER(_AnimOptions), C.c_int]
         m.WebPAnimEncoderNewInternal.restype = C.c_void_p
         m.WebPAnimEncoderNewInternal.argtypes = [C.c_int, C.c_int, C.POINTER(_AnimOptions), C.c_int]
-        m.WebPAnimEncoderAdd.argtypes = [C.c_void_p, C.POINTER(_Picture), C.c_int, C.POINTER(_Config)]
+        m.WebPAnimEncoderAdd.argtypes = [
+            C.c_void_p,
+            C.POINTER(_Picture),
+            C.c_int,
+            C.POINTER(_Config),
+        ]
         m.WebPAnimEncoderAssemble.argtypes = [C.c_void_p, C.POINTER(_Data)]
         m.WebPAnimEncoderGetError.restype = C.c_char_p
         m.WebPAnimEncoderGetError.argtypes = [C.c_void_p]

@@ -104,10 +104,22 @@ AUDIO_CODECS: dict[str, tuple[str, ...]] = {
     "vorbis": ("vorbis", "libvorbis"),
     "wmav1": ("wmav1",),
     "wmav2": ("wmav2",),
-    **{pcm: (pcm,) for pcm in (
-        "pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be", "pcm_s32le", "pcm_s32be", "pcm_f32le",
-        "pcm_f64le", "pcm_u8", "pcm_alaw", "pcm_mulaw",
-    )},
+    **{
+        pcm: (pcm,)
+        for pcm in (
+            "pcm_s16le",
+            "pcm_s16be",
+            "pcm_s24le",
+            "pcm_s24be",
+            "pcm_s32le",
+            "pcm_s32be",
+            "pcm_f32le",
+            "pcm_f64le",
+            "pcm_u8",
+            "pcm_alaw",
+            "pcm_mulaw",
+        )
+    },
 }
 CODEC_WHITELIST = ",".join(d for codec in (VIDEO_CODECS | AUDIO_CODECS).values() for d in codec)
 # AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
@@ -204,7 +216,9 @@ def _pick_audio(container: av.container.InputContainer) -> int | None:
     return usable[0][0] if usable else None
 
 
-def _audio_only(container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits) -> VideoInfo:
+def _audio_only(
+    container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits
+) -> VideoInfo:
     from .waveform import CANVAS  # the pipeline's drawing size for sound
 
     stream = container.streams.audio[audio]
@@ -253,7 +267,9 @@ def probe(
             "This file is not a video format we can read (or it is damaged).",
         ) from None
     except av.error.FFmpegError as exc:
-        raise PipelineError("SourceUnreadable", f"The file could not be read ({exc.strerror}).") from None
+        raise PipelineError(
+            "SourceUnreadable", f"The file could not be read ({exc.strerror})."
+        ) from None
     with container:
         demuxer = DEMUXERS.get(container.format.name)
         if demuxer is None:

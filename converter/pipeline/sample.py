@@ -67,7 +67,9 @@ class FramePlan:
         ]
 
 
-def split_for_decoding(source: Path, info: VideoInfo, plan: FramePlan, parts: int) -> list[FramePlan]:
+def split_for_decoding(
+    source: Path, info: VideoInfo, plan: FramePlan, parts: int
+) -> list[FramePlan]:
     """``plan.split(parts)``, or the plan whole where the runs would decode
     the same video twice: a later run's ffmpeg decodes from the key frame
     before its start, and where that is no later than the first run's start
@@ -163,7 +165,10 @@ def sample(
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
     channels = 4 if info.has_alpha else 3
     return raw_frames(
-        args, plan.count, (geometry.height, geometry.width, channels), limits,
+        args,
+        plan.count,
+        (geometry.height, geometry.width, channels),
+        limits,
         "No frame could be decoded from the video.",
     )
 

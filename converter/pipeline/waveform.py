@@ -70,6 +70,9 @@ def sample(
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1", "-map_chapters", "-1"]
     return raw_frames(
-        args, plan.count, (geometry.height, geometry.width, 3), limits,
+        args,
+        plan.count,
+        (geometry.height, geometry.width, 3),
+        limits,
         "No sound could be decoded from the file.",
     )

@@ -80,14 +80,23 @@ class _Frame:
     @classmethod
     def parse(cls, payload: bytes) -> "_Frame":
         return cls(
-            _u24(payload[0:3]), _u24(payload[3:6]), _u24(payload[6:9]) + 1,
-            _u24(payload[9:12]) + 1, _u24(payload[12:15]), payload[15], payload[16:],
+            _u24(payload[0:3]),
+            _u24(payload[3:6]),
+            _u24(payload[6:9]) + 1,
+            _u24(payload[9:12]) + 1,
+            _u24(payload[12:15]),
+            payload[15],
+            payload[16:],
         )
 
     def chunk(self) -> _Chunk:
         head = (
-            _p24(self.x) + _p24(self.y) + _p24(self.width - 1) + _p24(self.height - 1)
-            + _p24(self.duration) + bytes((self.flags,))
+            _p24(self.x)
+            + _p24(self.y)
+            + _p24(self.width - 1)
+            + _p24(self.height - 1)
+            + _p24(self.duration)
+            + bytes((self.flags,))
         )
         return _Chunk(b"ANMF", head + self.image)
 
@@ -161,7 +170,9 @@ def join(parts: list[tuple[bytes, int, bool]], frame_ms: float) -> bytes:
             raise ValueError(f"a part holds {local} frames, not {count}")
     # A part after the first may blend frames with transparent pixels where
     # the first has none; without the flag Chrome blends them as opaque.
-    flags = vp8x.payload[0] | VP8X_ANIMATION | (VP8X_ALPHA if any(f.has_alpha for f in frames) else 0)
+    flags = (
+        vp8x.payload[0] | VP8X_ANIMATION | (VP8X_ALPHA if any(f.has_alpha for f in frames) else 0)
+    )
     vp8x = _Chunk(b"VP8X", bytes((flags,)) + vp8x.payload[1:])
     return _riff([vp8x, anim, *(f.chunk() for f in frames)])
 

@@ -125,7 +125,9 @@ def _authenticate(request: HttpRequest) -> AccessKey:
         )
     key = services.access_key_authenticate(*credentials)
     if key is None:
-        raise ApiError("Unauthorized", "The access key is unknown, revoked, or its secret is wrong.")
+        raise ApiError(
+            "Unauthorized", "The access key is unknown, revoked, or its secret is wrong."
+        )
     return key
 
 
@@ -166,21 +168,29 @@ def dispatch(request: HttpRequest, action_name: str = "") -> JsonResponse:
         return error(request_id, exc.code, exc.message, 400)
     except Exception:
         log.exception("API request %s failed", request_id)
-        return error(request_id, "InternalError", "The request failed; it has been logged as " + request_id)
-    response = JsonResponse({"RequestId": request_id, **result}, json_dumps_params={"ensure_ascii": False})
+        return error(
+            request_id, "InternalError", "The request failed; it has been logged as " + request_id
+        )
+    response = JsonResponse(
+        {"RequestId": request_id, **result}, json_dumps_params={"ensure_ascii": False}
+    )
     response["X-Request-Id"] = request_id
     return response
 
 
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    return error(str(uuid.uuid4()).upper(), "ActionNotFound", "No such API path; see /api/v1/openapi.json.")
+    return error(
+        str(uuid.uuid4()).upper(), "ActionNotFound", "No such API path; see /api/v1/openapi.json."
+    )
 
 
 def openapi(request: HttpRequest) -> JsonResponse:
     from ..openapi import document
 
-    return JsonResponse(document(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        document(request.build_absolute_uri("/")), json_dumps_params={"ensure_ascii": False}
+    )
 
 
 # --- Parameters ---------------------------------------------------------------------
@@ -202,7 +212,9 @@ def _string(call: Call, name: str, *, required: bool = False, default: str = "")
     if value is None:
         value = default
     if not isinstance(value, str) or (required and not value):
-        raise ApiError(f"InvalidArgument.{name}", f"{name} must be a{' non-empty' if required else ''} string.")
+        raise ApiError(
+            f"InvalidArgument.{name}", f"{name} must be a{' non-empty' if required else ''} string."
+        )
     return value
 
 
@@ -211,7 +223,9 @@ def _integer(call: Call, name: str, default: int, low: int, high: int) -> int:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ApiError(f"InvalidArgument.{name}", f"{name} must be a whole number from {low} to {high}.")
+        raise ApiError(
+            f"InvalidArgument.{name}", f"{name} must be a whole number from {low} to {high}."
+        )
     return value
 
 
@@ -229,7 +243,10 @@ def _time(value: Any, name: str) -> datetime | None:
         return None
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
-        raise ApiError(f"InvalidArgument.{name}", f"{name} must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.")
+        raise ApiError(
+            f"InvalidArgument.{name}",
+            f"{name} must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.",
+        )
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
 
 
@@ -238,7 +255,9 @@ def _range(call: Call, name: str) -> tuple[datetime | None, datetime | None]:
     if value is None:
         return None, None
     if not isinstance(value, dict):
-        raise ApiError(f"InvalidArgument.{name}", f"{name} must be an object with Start and/or End.")
+        raise ApiError(
+            f"InvalidArgument.{name}", f"{name} must be an object with Start and/or End."
+        )
     return _time(value.get("Start"), f"{name}.Start"), _time(value.get("End"), f"{name}.End")
 
 
@@ -260,7 +279,10 @@ def create_project(call: Call) -> dict[str, Any]:
     key only ever acts on its own project, so the new one needs its own)."""
     quota = call.body.get("MonthlyFrameQuota")
     if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
-        raise ApiError("InvalidArgument.MonthlyFrameQuota", "MonthlyFrameQuota must be a whole number, 0 or more.")
+        raise ApiError(
+            "InvalidArgument.MonthlyFrameQuota",
+            "MonthlyFrameQuota must be a whole number, 0 or more.",
+        )
     project = services.project_create(
         owner=call.project.owner,
         name=_string(call, "ProjectName", required=True),
@@ -268,7 +290,11 @@ def create_project(call: Call) -> dict[str, Any]:
         monthly_frame_quota=quota,
     )
     key, secret = services.access_key_create(project)
-    return {"Project": _project_to_imm(project), "AccessKeyId": key.key_id, "AccessKeySecret": secret}
+    return {
+        "Project": _project_to_imm(project),
+        "AccessKeyId": key.key_id,
+        "AccessKeySecret": secret,
+    }
 
 
 @action("GetProject")
@@ -319,8 +345,13 @@ def _task(call: Call) -> Task:
 def _deliveries(task: Task) -> list[dict[str, Any]]:
     return [
         {
-            "Channel": d.channel, "Target": d.target, "Attempt": d.attempt, "OK": d.ok,
-            "StatusCode": d.status_code, "Error": d.error, "Time": iso(d.created_at),
+            "Channel": d.channel,
+            "Target": d.target,
+            "Attempt": d.attempt,
+            "OK": d.ok,
+            "StatusCode": d.status_code,
+            "Error": d.error,
+            "Time": iso(d.created_at),
         }
         for d in Delivery.objects.filter(task=task)
     ]
@@ -350,16 +381,24 @@ def _tag_pairs(call: Call) -> tuple[tuple[str, str], ...]:
     selector = call.body.get("TagSelector")
     if selector not in (None, ""):
         if not isinstance(selector, str):
-            raise ApiError("InvalidArgument.TagSelector", "TagSelector must be a string like 'name=value,other=x'.")
+            raise ApiError(
+                "InvalidArgument.TagSelector",
+                "TagSelector must be a string like 'name=value,other=x'.",
+            )
         for part in selector.split(","):
             name, eq, value = part.partition("=")
             if not eq or not name.strip():
-                raise ApiError("InvalidArgument.TagSelector", "TagSelector must be a string like 'name=value,other=x'.")
+                raise ApiError(
+                    "InvalidArgument.TagSelector",
+                    "TagSelector must be a string like 'name=value,other=x'.",
+                )
             pairs.append((name.strip(), value.strip()))
     tags = call.body.get("Tags")
     if tags is not None:
         if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-            raise ApiError("InvalidArgument.Tags", "Tags must be an object of names to string values.")
+            raise ApiError(
+                "InvalidArgument.Tags", "Tags must be an object of names to string values."
+            )
         pairs.extend(tags.items())
     return tuple(pairs)
 
@@ -379,7 +418,9 @@ def _decode_token(token: str, ascending: bool) -> selectors.Cursor | None:
             raise ValueError("order changed")
         return selectors.Cursor(created, int(data["i"]))
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise ApiError("InvalidArgument.NextToken", "NextToken is not one this API gave (with this Order).") from None
+        raise ApiError(
+            "InvalidArgument.NextToken", "NextToken is not one this API gave (with this Order)."
+        ) from None
 
 
 @action("ListTasks")
@@ -387,21 +428,30 @@ def list_tasks(call: Call) -> dict[str, Any]:
     project = _project(call)
     task_type = _string(call, "TaskType")
     if task_type not in ("", "MediaConvert"):
-        raise ApiError("InvalidArgument.TaskType", "TaskType must be MediaConvert (the only type here).")
+        raise ApiError(
+            "InvalidArgument.TaskType", "TaskType must be MediaConvert (the only type here)."
+        )
     status = _string(call, "Status")
     if status and status not in STATUS_FILTER:
-        raise ApiError("InvalidArgument.Status", f"Status must be one of: {', '.join(STATUS_FILTER)}.")
+        raise ApiError(
+            "InvalidArgument.Status", f"Status must be one of: {', '.join(STATUS_FILTER)}."
+        )
     order = _string(call, "Order", default="DESC").upper()
     if order not in ("ASC", "DESC"):
         raise ApiError("InvalidArgument.Order", "Order must be ASC or DESC.")
     ranges = []
-    for name, field in (("CreationTimeRange", "created_at"), ("StartTimeRange", "started_at"),
-                        ("EndTimeRange", "finished_at")):
+    for name, field in (
+        ("CreationTimeRange", "created_at"),
+        ("StartTimeRange", "started_at"),
+        ("EndTimeRange", "finished_at"),
+    ):
         start, end = _range(call, name)
         if start or end:
             ranges.append((field, start, end))
     filters = selectors.TaskFilter(
-        statuses=STATUS_FILTER.get(status, ()), tags=_tag_pairs(call), ranges=tuple(ranges),
+        statuses=STATUS_FILTER.get(status, ()),
+        tags=_tag_pairs(call),
+        ranges=tuple(ranges),
         ascending=order == "ASC",
     )
     limit = _integer(call, "MaxResults", MAX_RESULTS, 1, MAX_RESULTS)
@@ -456,7 +506,10 @@ def get_usage(call: Call) -> dict[str, Any]:
     return {
         "ProjectName": project.name,
         "Granularity": granularity.capitalize(),
-        "Usage": [{"Period": r["period"].strftime(fmt), "Frames": r["frames"], "Outputs": r["outputs"]} for r in rows],
+        "Usage": [
+            {"Period": r["period"].strftime(fmt), "Frames": r["frames"], "Outputs": r["outputs"]}
+            for r in rows
+        ],
         "MonthlyFrameQuota": project.monthly_frame_quota,
         "FramesThisMonth": services.project_frames_used(project),
     }

@@ -9,7 +9,14 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -52,13 +59,19 @@ def upload(request: HttpRequest) -> HttpResponse:
     try:
         ratelimit.task_creation_by_user(request.user)
     except ratelimit.RateLimited as exc:
-        response = _form_errors(request, UploadForm(), {"video": [exc.message]}, status=429, code=exc.code)
+        response = _form_errors(
+            request, UploadForm(), {"video": [exc.message]}, status=429, code=exc.code
+        )
         response["Retry-After"] = str(exc.retry_after_s)
         return response
     request.FILES  # parse the body now (the CSRF middleware may not have): it sets upload_too_large
     if getattr(request, "upload_too_large", False):
         return _form_errors(
-            request, UploadForm(), {"video": ["The file is too large."]}, status=413, code="UploadTooLarge"
+            request,
+            UploadForm(),
+            {"video": ["The file is too large."]},
+            status=413,
+            code="UploadTooLarge",
         )
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -86,7 +99,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 def _form_errors(request, form, errors, *, status: int, code: str = "InvalidForm") -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"code": code, "errors": {k: list(v) for k, v in errors.items()}}, status=status)
+        return JsonResponse(
+            {"code": code, "errors": {k: list(v) for k, v in errors.items()}}, status=status
+        )
     for field, messages in errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
@@ -174,10 +189,15 @@ def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponse:
     if settings.CONVERTER_DELIVERY == "redirect":
         params = {}
         if download:
-            params["ResponseContentDisposition"] = f'attachment; filename="{task.task_id}.{output.format}"'
+            params["ResponseContentDisposition"] = (
+                f'attachment; filename="{task.task_id}.{output.format}"'
+            )
         return HttpResponseRedirect(storage.output_signed_url(output, params))
     response = FileResponse(
-        storage.output_open(output), as_attachment=download, filename=filename, content_type=CONTENT_TYPES[output.format]
+        storage.output_open(output),
+        as_attachment=download,
+        filename=filename,
+        content_type=CONTENT_TYPES[output.format],
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
@@ -265,7 +285,9 @@ def project_quota(request: HttpRequest, name: str) -> HttpResponse:
     form = QuotaForm(request.POST)
     if not form.is_valid():
         return _project_page(request, project, quota_form=form)
-    services.project_set_quota(project, monthly_frame_quota=form.cleaned_data["monthly_frame_quota"])
+    services.project_set_quota(
+        project, monthly_frame_quota=form.cleaned_data["monthly_frame_quota"]
+    )
     return redirect("converter:project-detail", project.name)
 
 
@@ -298,14 +320,19 @@ def usage(request: HttpRequest) -> HttpResponse:
     """Frames per project per day (last 31 days) and per month (last 12)."""
     now = timezone.now()
     daily = selectors.usage_for_owner(
-        request.user, granularity="day", start=now - timedelta(days=31), end=now + timedelta(seconds=1)
+        request.user,
+        granularity="day",
+        start=now - timedelta(days=31),
+        end=now + timedelta(seconds=1),
     )
     monthly = selectors.usage_for_owner(
-        request.user, granularity="month",
-        start=services.month_start(now - timedelta(days=335)), end=now + timedelta(seconds=1),
+        request.user,
+        granularity="month",
+        start=services.month_start(now - timedelta(days=335)),
+        end=now + timedelta(seconds=1),
     )
     projects = selectors.project_list_for_owner(request.user)
-    quotas = [
-        {"project": p, "used": services.project_frames_used(p)} for p in projects
-    ]
-    return render(request, "converter/usage.html", {"daily": daily, "monthly": monthly, "quotas": quotas})
+    quotas = [{"project": p, "used": services.project_frames_used(p)} for p in projects]
+    return render(
+        request, "converter/usage.html", {"daily": daily, "monthly": monthly, "quotas": quotas}
+    )

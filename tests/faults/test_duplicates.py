@@ -15,14 +15,21 @@ from tests.factories import make_user, task_spec, upload_of
 def test_the_same_task_queued_three_times_on_two_workers_runs_once(make_worker, clips):
     make_worker("a")
     make_worker("b")
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
-                                original_filename="m.mp4")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="m.mp4",
+    )
     queue = django_rq.get_queue(services.QUEUE)
     for extra in ("dup-1", "dup-2"):
         queue.enqueue(tasks.convert_task, task.pk, job_id=f"{services.job_id(task)}-{extra}")
     wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 120, what="the task")
-    wait_until(lambda: queue.count == 0 and not queue.started_job_registry.get_job_ids(), 60,
-               what="every duplicate to be consumed")
+    wait_until(
+        lambda: queue.count == 0 and not queue.started_job_registry.get_job_ids(),
+        60,
+        what="every duplicate to be consumed",
+    )
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED and task.attempts == 1
     assert Output.objects.filter(task=task).count() == 1
@@ -31,8 +38,12 @@ def test_the_same_task_queued_three_times_on_two_workers_runs_once(make_worker, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_run_again_after_success_is_not_billed_again(clips):
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
-                                original_filename="m.mp4")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="m.mp4",
+    )
     services.task_run(task)
     Task.objects.filter(pk=task.pk).update(status=Task.Status.QUEUED)  # delivered again
     services.task_run(Task.objects.get(pk=task.pk))

@@ -21,11 +21,18 @@ from tests.factories import make_user, task_spec, upload_of
 def reconciler(transactional_db, tmp_path):
     """``manage.py reconcile --every 1`` as its own process, as ``up`` runs it."""
     db = connection.settings_dict
-    env = {**os.environ, "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
     log = open(tmp_path / "reconciler.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "reconcile", "--every", "1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     yield tmp_path / "reconciler.log"
     proc.terminate()
@@ -37,24 +44,35 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
     make_worker, clips, services_handle, reconciler
 ):
     tasks = [
-        services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
-                             original_filename=f"m{k}.mp4")
+        services.task_create(
+            owner=make_user(),
+            spec=task_spec(),
+            upload=upload_of(clips.moving()),
+            original_filename=f"m{k}.mp4",
+        )
         for k in range(3)
     ]
     services_handle.restart_redis()  # every queued job is gone
     assert django_rq.get_queue(services.QUEUE).count == 0
     make_worker()
     for task in tasks:
-        wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 120,
-                   what=f"task after Redis restart (reconciler: {reconciler.read_text()[-500:]})")
+        wait_until(
+            lambda: Task.objects.get(pk=task.pk).is_finished,
+            120,
+            what=f"task after Redis restart (reconciler: {reconciler.read_text()[-500:]})",
+        )
         assert Task.objects.get(pk=task.pk).status == Task.Status.SUCCEEDED
     assert "re-queued" in reconciler.read_text()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
-                                original_filename="m.mp4")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="m.mp4",
+    )
     assert services.task_start(task)
     django_rq.get_connection(services.QUEUE).flushdb()  # Redis lost the running job
     report = reconcile.reconcile()
@@ -67,8 +85,12 @@ def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
 
 @pytest.mark.django_db(transaction=True)
 def test_reconciling_twice_queues_one_job(clips):
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
-                                original_filename="m.mp4")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="m.mp4",
+    )
     django_rq.get_connection(services.QUEUE).flushdb()
     assert reconcile.reconcile().requeued_forgotten == 1
     assert reconcile.reconcile().requeued_forgotten == 0
@@ -79,16 +101,23 @@ def test_reconciling_twice_queues_one_job(clips):
 def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retried(
     make_worker, clips, services_handle
 ):
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()),
-                                original_filename="m.mp4")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="m.mp4",
+    )
     source_name = task.source.name
     django_rq.get_connection(services.QUEUE).flushdb()  # the worker starts after S3 is gone
     services_handle.seaweed.stop()
     try:
         worker = make_worker(CONVERTER_RETRY_INTERVALS_S="1,2")
         services.task_enqueue(task)
-        wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 180,
-                   what=f"the task to give up (worker: {worker.log()[-1500:]})")
+        wait_until(
+            lambda: Task.objects.get(pk=task.pk).is_finished,
+            180,
+            what=f"the task to give up (worker: {worker.log()[-1500:]})",
+        )
         task.refresh_from_db()
         assert task.status == Task.Status.FAILED, (task.code, task.message)
         assert task.code == "StorageUnavailable" and "source is kept" in task.message
@@ -109,8 +138,12 @@ def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retr
 
 @pytest.mark.django_db(transaction=True)
 def test_only_failures_outside_the_source_can_be_retried(clips):
-    task = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(clips.audio_only()),
-                                original_filename="a.mp3")
+    task = services.task_create(
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.audio_only()),
+        original_filename="a.mp3",
+    )
     services.task_run(task)
     task.refresh_from_db()
     assert task.code == "NoVideoStream" and not services.task_retry(task)
@@ -119,8 +152,16 @@ def test_only_failures_outside_the_source_can_be_retried(clips):
 def test_stale_task_folders_are_swept_and_nothing_else(tmp_path):
     import time
 
-    stale = [tmp_path / "loopforge-src-abcd1234", tmp_path / "loopforge-x1y2z3_4", tmp_path / "loopforge-up-00000000"]
-    keep = [tmp_path / "loopforge-test-abcd1234", tmp_path / "other-abcd1234", tmp_path / "loopforge-src-fresh123"]
+    stale = [
+        tmp_path / "loopforge-src-abcd1234",
+        tmp_path / "loopforge-x1y2z3_4",
+        tmp_path / "loopforge-up-00000000",
+    ]
+    keep = [
+        tmp_path / "loopforge-test-abcd1234",
+        tmp_path / "other-abcd1234",
+        tmp_path / "loopforge-src-fresh123",
+    ]
     old = time.time() - 2 * reconcile.TEMP_MAX_AGE_S
     for folder in stale + keep:
         folder.mkdir()

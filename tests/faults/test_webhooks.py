@@ -21,15 +21,28 @@ BUCKET = settings.CONVERTER_S3_BUCKET
 
 
 def _create(client, clips, url: str) -> tuple[str, tuple[str, str]]:
-    storage.s3_client().put_object(Bucket=BUCKET, Key="hooks/clip.mp4", Body=clips.moving().read_bytes())
+    storage.s3_client().put_object(
+        Bucket=BUCKET, Key="hooks/clip.mp4", Body=clips.moving().read_bytes()
+    )
     _, key = new_project("hooked")
     body = {
         "ProjectName": "hooked",
         "Notification": {"Webhook": {"URL": url}},
         "Sources": [{"URI": f"s3://{BUCKET}/hooks/clip.mp4"}],
-        "Targets": [{"Image": {"Animations": [
-            {"Format": "gif", "Interval": 1, "Width": 32, "URI": f"s3://{BUCKET}/hooks/out.{{autoext}}"}
-        ]}}],
+        "Targets": [
+            {
+                "Image": {
+                    "Animations": [
+                        {
+                            "Format": "gif",
+                            "Interval": 1,
+                            "Width": 32,
+                            "URI": f"s3://{BUCKET}/hooks/out.{{autoext}}",
+                        }
+                    ]
+                }
+            }
+        ],
     }
     return call(client, "CreateMediaConvertTask", body, key=key)["TaskId"], key
 
@@ -46,8 +59,12 @@ def test_a_receiver_that_is_down_does_not_fail_the_task(make_worker, clips, clie
     wait_until(lambda: Task.objects.get(task_id=task_id).is_finished, 120, what="the task")
     assert Task.objects.get(task_id=task_id).status == Task.Status.SUCCEEDED
     attempts = wait_until(
-        lambda: list(Delivery.objects.filter(task__task_id=task_id).order_by("attempt"))
-        if Delivery.objects.filter(task__task_id=task_id).count() >= 2 else None, 30,
+        lambda: (
+            list(Delivery.objects.filter(task__task_id=task_id).order_by("attempt"))
+            if Delivery.objects.filter(task__task_id=task_id).count() >= 2
+            else None
+        ),
+        30,
         what="both delivery attempts",
     )
     assert [(d.attempt, d.ok) for d in attempts] == [(1, False), (2, False)]
@@ -77,8 +94,11 @@ def test_a_slow_receiver_does_not_hold_the_task(make_worker, clips, client):
         # The receiver is still holding the request: the task is already done.
         assert Task.objects.get(task_id=task_id).status == Task.Status.SUCCEEDED
         release.set()
-        wait_until(lambda: Delivery.objects.filter(task__task_id=task_id, ok=True).exists(), 30,
-                   what="the delivery record")
+        wait_until(
+            lambda: Delivery.objects.filter(task__task_id=task_id, ok=True).exists(),
+            30,
+            what="the delivery record",
+        )
     finally:
         release.set()
         server.shutdown()
@@ -86,10 +106,20 @@ def test_a_slow_receiver_does_not_hold_the_task(make_worker, clips, client):
 
 def test_a_webhook_to_our_own_network_is_refused_and_never_connected(make_worker, clips, client):
     with Listener() as listener:
-        make_worker(CONVERTER_WEBHOOK_ALLOW_PRIVATE="False", CONVERTER_WEBHOOK_RETRY_INTERVALS_S="1")
+        make_worker(
+            CONVERTER_WEBHOOK_ALLOW_PRIVATE="False", CONVERTER_WEBHOOK_RETRY_INTERVALS_S="1"
+        )
         task_id, _ = _create(client, clips, listener.url + "/internal-admin")
-        wait_until(lambda: Delivery.objects.filter(task__task_id=task_id).exists(), 120, what="the delivery")
+        wait_until(
+            lambda: Delivery.objects.filter(task__task_id=task_id).exists(),
+            120,
+            what="the delivery",
+        )
         assert Task.objects.get(task_id=task_id).status == Task.Status.SUCCEEDED
         [delivery] = Delivery.objects.filter(task__task_id=task_id)  # refused once, not retried
-        assert not delivery.ok and delivery.error.startswith("refused") and "127.0.0.1" in delivery.error
+        assert (
+            not delivery.ok
+            and delivery.error.startswith("refused")
+            and "127.0.0.1" in delivery.error
+        )
     assert listener.connections == 0

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 
-
 from converter import reconcile, services
 from converter.models import Task
 from tests.conftest import wait_until
@@ -31,17 +30,22 @@ def _describe(pids: list[int]) -> str:
 def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
     doomed = make_worker("doomed", FFMPEG_BINARY=slow_ffmpeg)
     task = services.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving(12, name="twelve.mp4")),
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving(12, name="twelve.mp4")),
         original_filename="twelve.mp4",
     )
-    children = wait_until(lambda: ffmpeg_descendants(doomed.proc.pid), 60, what="ffmpeg under the worker")
+    children = wait_until(
+        lambda: ffmpeg_descendants(doomed.proc.pid), 60, what="ffmpeg under the worker"
+    )
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
     os.killpg(doomed.proc.pid, signal.SIGKILL)  # the worker and its work horse, at once
     doomed.proc.wait()  # reap it, as init would
     # PR_SET_PDEATHSIG: ffmpeg (in a session of its own, so not in the killed
     # group) dies with the horse that started it.
     wait_until(
-        lambda: not any(alive(pid) for pid in children), 10,
+        lambda: not any(alive(pid) for pid in children),
+        10,
         what=f"ffmpeg to die with its parent: {_describe(children)}",
     )
     task.refresh_from_db()
@@ -76,7 +80,9 @@ def test_a_killed_workers_task_fails_clearly_when_its_attempts_are_used_up(
 def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpeg, clips):
     worker = make_worker("busy", FFMPEG_BINARY=slow_ffmpeg)
     task = services.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving(12, name="twelve.mp4")),
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving(12, name="twelve.mp4")),
         original_filename="twelve.mp4",
     )
     wait_until(lambda: ffmpeg_descendants(worker.proc.pid), 60, what="ffmpeg under the worker")

@@ -22,14 +22,23 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
     # (measured, MALLOC_ARENA_MAX=2), so 500 MB tells them apart.
     bomb = hostile.big_frames_mp4(tmp_path / "bomb.mp4", "8000x8000", seconds=1, fps=2)
     worker = make_worker(
-        CONVERTER_MAX_SOURCE_PIXELS=str(100_000_000), CONVERTER_FFMPEG_MEMORY_BYTES=str(500 * 1024 * 1024)
+        CONVERTER_MAX_SOURCE_PIXELS=str(100_000_000),
+        CONVERTER_FFMPEG_MEMORY_BYTES=str(500 * 1024 * 1024),
     )
     user = make_user()
-    bad = services.task_create(owner=user, spec=task_spec(), upload=upload_of(bomb), original_filename="bomb.mp4")
-    wait_until(lambda: Task.objects.get(pk=bad.pk).is_finished, 120, what=f"the bomb ({worker.log()[-1500:]})")
+    bad = services.task_create(
+        owner=user, spec=task_spec(), upload=upload_of(bomb), original_filename="bomb.mp4"
+    )
+    wait_until(
+        lambda: Task.objects.get(pk=bad.pk).is_finished,
+        120,
+        what=f"the bomb ({worker.log()[-1500:]})",
+    )
     bad.refresh_from_db()
     assert bad.status == Task.Status.FAILED and bad.code == "DecodeFailed", (bad.code, bad.message)
-    good = services.task_create(owner=user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="ok.mp4")
+    good = services.task_create(
+        owner=user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="ok.mp4"
+    )
     wait_until(lambda: Task.objects.get(pk=good.pk).is_finished, 120, what="the next task")
     good.refresh_from_db()
     assert good.status == Task.Status.SUCCEEDED, (good.code, good.message, worker.log()[-2000:])

@@ -7,14 +7,10 @@ import subprocess
 import numpy as np
 
 
-def moving_scene(
-    count: int = 12, width: int = 160, height: int = 96
-) -> list[np.ndarray]:
+def moving_scene(count: int = 12, width: int = 160, height: int = 96) -> list[np.ndarray]:
     """A soft gradient background with a bright square and a disc that move."""
     yy, xx = np.mgrid[0:height, 0:width]
-    base = np.stack(
-        [60 + 120 * xx / width, 80 + 100 * yy / height, 160 - 80 * xx / width], axis=2
-    )
+    base = np.stack([60 + 120 * xx / width, 80 + 100 * yy / height, 160 - 80 * xx / width], axis=2)
     frames = []
     for k in range(count):
         f = base.copy()
@@ -51,9 +47,7 @@ def with_alpha(count: int = 6, size: int = 64) -> list[np.ndarray]:
     return frames
 
 
-def ffmpeg_clip(
-    count: int = 10, width: int = 192, height: int = 108
-) -> list[np.ndarray]:
+def ffmpeg_clip(count: int = 10, width: int = 192, height: int = 108) -> list[np.ndarray]:
     """Frames of ffmpeg's testsrc2 pattern, decoded by the bundled ffmpeg."""
     import imageio_ffmpeg
 

@@ -26,7 +26,10 @@ def test_every_frame_looks_like_the_source_at_its_time(clips, fmt, floor):
     unit = 10 if fmt == "gif" else 1
     assert all(abs(d - 1000 / 12) < unit for d in durations)
     assert abs(sum(durations) - 10 * 1000 / 12) <= unit
-    scores = [ssim(f[..., :3], decode_frame(src, 0.5 + 0.25 * k, 160, 120, fps=25)) for k, f in enumerate(frames)]
+    scores = [
+        ssim(f[..., :3], decode_frame(src, 0.5 + 0.25 * k, 160, 120, fps=25))
+        for k, f in enumerate(frames)
+    ]
     assert min(scores) >= floor, scores
 
 
@@ -50,7 +53,11 @@ def test_colours_come_out_where_they_were(clips, fmt):
 
 def test_portrait_frames_are_not_squashed(clips):
     src = clips.portrait()
-    result = convert(src, probe(src), AnimationSpec.create(format="webp", interval=0.5, frame_rate=2, quality="best"))
+    result = convert(
+        src,
+        probe(src),
+        AnimationSpec.create(format="webp", interval=0.5, frame_rate=2, quality="best"),
+    )
     _, frames, _ = animation_frames(result.data)
     assert frames[0].shape[:2] == (320, 180)
     # ffmpeg's own autorotated decode of the same moment is the reference
@@ -77,12 +84,36 @@ def test_output_geometry_for_each_scale_type(width, height, scale, expected):
 def test_fill_pads_with_black_and_crop_cuts_the_overflow(clips):
     src = clips.moving(duration=1, size="320x180", name="wide.mp4")
     info = probe(src)
-    fill = convert(src, info, AnimationSpec.create(format="webp", interval=1, frame_rate=1, width=100.0, height=100.0, scale_type="fill", quality="best"))
+    fill = convert(
+        src,
+        info,
+        AnimationSpec.create(
+            format="webp",
+            interval=1,
+            frame_rate=1,
+            width=100.0,
+            height=100.0,
+            scale_type="fill",
+            quality="best",
+        ),
+    )
     _, frames, _ = animation_frames(fill.data)
     top_band = frames[0][:15, :, :3]
     assert top_band.mean() < 8  # 100x56 picture centred in 100x100: 22 px black bands
     assert frames[0][30:70, :, :3].mean() > 40
-    crop = convert(src, info, AnimationSpec.create(format="webp", interval=1, frame_rate=1, width=100.0, height=100.0, scale_type="crop", quality="best"))
+    crop = convert(
+        src,
+        info,
+        AnimationSpec.create(
+            format="webp",
+            interval=1,
+            frame_rate=1,
+            width=100.0,
+            height=100.0,
+            scale_type="crop",
+            quality="best",
+        ),
+    )
     _, frames, _ = animation_frames(crop.data)
     # crop keeps the centre: compare with the source's centre 180x180 scaled to 100x100
     full = decode_frame(src, 0, 320, 180)

@@ -2,24 +2,22 @@ from __future__ import annotations
 
 import functools
 
-
 import numpy as np
 import pytest
 
 from converter.pipeline import encode_gif
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
+from tests import quality
 from tests.pipeline.frames import (
     ffmpeg_clip,
     flashing_squares,
     moving_scene,
     with_alpha,
 )
-from tests import quality
 from tests.quality import ssim
 
 SSIM_FLOOR = 0.95
 SSIM_FLOOR_BY_QUALITY = {"low": 0.92, "balanced": SSIM_FLOOR, "best": SSIM_FLOOR}
-
 
 
 decoded = functools.partial(quality.decoded, fmt="GIF")
@@ -41,24 +39,16 @@ def test_it_loops_forever_by_default() -> None:
 
 
 def test_it_plays_n_times_when_asked() -> None:
-    three = encode_gif.encode(
-        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3)
-    )
-    once = encode_gif.encode(
-        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=1)
-    )
-    assert (
-        decoded(three.data)[2]["loop"] == 2
-    )  # NETSCAPE counts repeats after the first play
+    three = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3))
+    once = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=1))
+    assert decoded(three.data)[2]["loop"] == 2  # NETSCAPE counts repeats after the first play
     assert "loop" not in decoded(once.data)[2]
 
 
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
-    result = encode_gif.encode(
-        frames, EncodeOptions(frame_duration_ms=100, quality=quality)
-    )
+    result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
     out, _, _ = decoded(result.data)
     scores = [ssim(a, b) for a, b in zip(out, frames)]
     assert min(scores) >= SSIM_FLOOR_BY_QUALITY[quality]

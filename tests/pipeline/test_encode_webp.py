@@ -8,8 +8,8 @@ import pytest
 
 from converter.pipeline import encode_webp, webpfile
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
-from tests.pipeline.frames import ffmpeg_clip, moving_scene, with_alpha
 from tests import quality
+from tests.pipeline.frames import ffmpeg_clip, moving_scene, with_alpha
 from tests.quality import ssim
 
 # Lossy WebP subsamples chroma, which costs SSIM on these small, sharp,
@@ -19,14 +19,11 @@ SSIM_FLOOR = {"low": 0.82, "balanced": 0.86, "best": 0.88}
 SSIM_FLOOR_TESTSRC = 0.72
 
 
-
 decoded = functools.partial(quality.decoded, fmt="WEBP")
 
 
 def test_it_keeps_every_frame_with_millisecond_durations() -> None:
-    result = encode_webp.encode(
-        iter(moving_scene(12)), EncodeOptions(frame_duration_ms=1000 / 15)
-    )
+    result = encode_webp.encode(iter(moving_scene(12)), EncodeOptions(frame_duration_ms=1000 / 15))
     out, durations, _ = decoded(result.data)
     assert len(out) == result.frames == 12
     assert durations == result.durations_ms
@@ -61,18 +58,14 @@ def test_it_loops_forever_by_default() -> None:
 
 
 def test_it_plays_n_times_when_asked() -> None:
-    result = encode_webp.encode(
-        moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3)
-    )
+    result = encode_webp.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3))
     assert decoded(result.data)[2]["loop"] == 3
 
 
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
-    result = encode_webp.encode(
-        frames, EncodeOptions(frame_duration_ms=100, quality=quality)
-    )
+    result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
     out, _, _ = decoded(result.data)
     assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR[quality]
 
@@ -98,9 +91,7 @@ def test_it_keeps_transparency() -> None:
 def test_the_public_pillow_fallback_makes_the_same_kind_of_file() -> None:
     frames = moving_scene(6)
     settings = encode_webp.SETTINGS["balanced"]
-    result = encode_webp._encode_public(
-        frames, EncodeOptions(frame_duration_ms=100), settings
-    )
+    result = encode_webp._encode_public(frames, EncodeOptions(frame_duration_ms=100), settings)
     out, durations, info = decoded(result.data)
     assert len(out) == 6 and durations == [100] * 6 and info["loop"] == 0
     assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR["balanced"]
@@ -141,7 +132,9 @@ def test_a_run_libwebp_makes_a_still_picture_of_joins_as_one_long_frame() -> Non
     a still image: it becomes one frame lasting the whole run."""
     frames = moving_scene(8)
     still = [frames[-1].copy() for _ in range(5)]
-    joined = encode_webp.encode_runs([frames, [frames[-1]] + still], EncodeOptions(frame_duration_ms=100))
+    joined = encode_webp.encode_runs(
+        [frames, [frames[-1]] + still], EncodeOptions(frame_duration_ms=100)
+    )
     out, durations, _ = decoded(joined.data)
     assert joined.frames == 13
     assert len(out) == 9 and durations == [100] * 8 + [500]
@@ -189,7 +182,9 @@ def test_libwebp_settings_beyond_quality_reach_the_encoder() -> None:
     frames = ffmpeg_clip(6)
 
     def size(**kw) -> int:
-        with libwebp.AnimEncoder(frames[0].shape[1], frames[0].shape[0], 0, libwebp.Config(quality=75, **kw)) as enc:
+        with libwebp.AnimEncoder(
+            frames[0].shape[1], frames[0].shape[0], 0, libwebp.Config(quality=75, **kw)
+        ) as enc:
             for k, f in enumerate(frames):
                 enc.add(f, 100 * k)
             return len(enc.assemble(600))
@@ -211,7 +206,11 @@ def test_frames_that_change_a_lot_are_each_coded_whole() -> None:
     result = encode_webp.encode(panning, EncodeOptions(frame_duration_ms=100))
     out, durations, info = decoded(result.data)
     frames = _anmf(result.data)
-    assert result.frames == len(out) == len(frames) == 8 and durations == [100] * 8 and info["loop"] == 0
+    assert (
+        result.frames == len(out) == len(frames) == 8
+        and durations == [100] * 8
+        and info["loop"] == 0
+    )
     assert all((f.x, f.y, f.width, f.height) == (0, 0, 160, 96) for f in frames)
     assert all(f.flags & webpfile.ANMF_NO_BLEND and b"ALPH" not in f.image[:4] for f in frames)
     assert min(ssim(a, b) for a, b in zip(out, panning)) >= SSIM_FLOOR["balanced"]
@@ -294,7 +293,9 @@ def _vp8x_alpha(data: bytes) -> bool:
     return data[12:16] == b"VP8X" and bool(data[20] & webpfile.VP8X_ALPHA)
 
 
-def test_a_joined_file_is_marked_with_alpha_when_only_a_later_run_blends_transparent_blocks() -> None:
+def test_a_joined_file_is_marked_with_alpha_when_only_a_later_run_blends_transparent_blocks() -> (
+    None
+):
     """Held blocks are transparent pixels blended over the frame before;
     Chrome blends them as opaque (showing wrong colours) unless the file says
     it has alpha. Here the first run is coded whole, the second as changes."""
@@ -302,7 +303,9 @@ def test_a_joined_file_is_marked_with_alpha_when_only_a_later_run_blends_transpa
     calm = moving_scene(8)
     first = encode_webp.encode(panning, EncodeOptions(frame_duration_ms=100))
     assert not _vp8x_alpha(first.data)
-    joined = encode_webp.encode_runs([panning, [panning[-1]] + calm], EncodeOptions(frame_duration_ms=100))
+    joined = encode_webp.encode_runs(
+        [panning, [panning[-1]] + calm], EncodeOptions(frame_duration_ms=100)
+    )
     assert any(f.has_alpha for f in _anmf(joined.data)) and _vp8x_alpha(joined.data)
     out, _, _ = decoded(joined.data)
     assert min(ssim(a, b) for a, b in zip(out, panning + calm)) >= SSIM_FLOOR["balanced"]
@@ -318,7 +321,10 @@ def test_a_still_stretch_longer_than_a_webp_frame_can_last_is_split() -> None:
         result = encode_webp.encode_runs(runs, options)
         coded = _anmf(result.data)
         assert result.frames == 200 and sum(result.durations_ms) == 20_000_000
-        assert all(f.duration <= webpfile.MAX_24 for f in coded) and sum(f.duration for f in coded) == 20_000_000
+        assert (
+            all(f.duration <= webpfile.MAX_24 for f in coded)
+            and sum(f.duration for f in coded) == 20_000_000
+        )
         assert len(coded) == 2 and ((coded[1].width, coded[1].height) == (1, 1)) == (len(runs) == 1)
         out, durations, _ = decoded(result.data)
         assert sum(durations) == 20_000_000 and ssim(out[-1], still[0]) >= SSIM_FLOOR["balanced"]

@@ -18,10 +18,14 @@ from tests.quality import animation_frames, ssim
 FLOORS = {"webp": 0.78, "gif": 0.70}
 
 
-def check(src, info, fmt, *, size, frames, interval=0.25, trim_start=0.0, stream=0, floor=None, **kw):
+def check(
+    src, info, fmt, *, size, frames, interval=0.25, trim_start=0.0, stream=0, floor=None, **kw
+):
     """Convert and assert format, size, frame count, timing and SSIM; return
     the decoded output frames and their scores."""
-    animation = AnimationSpec.create(format=fmt, interval=interval, frame_rate=4, quality="best", **kw)
+    animation = AnimationSpec.create(
+        format=fmt, interval=interval, frame_rate=4, quality="best", **kw
+    )
     result = convert(src, info, animation, trim_start=trim_start)
     image, out, durations = animation_frames(result.data)
     assert image.format == fmt.upper()
@@ -88,9 +92,14 @@ def test_anamorphic_pixels_are_shown_square(clips):
     check(src, info, "webp", size=(160, 120), frames=8, width=0.5, floor=0.7)
 
 
-@pytest.mark.parametrize("maker,pix_fmt", [
-    ("ten_bit", "yuv420p10le"), ("ten_bit_vp9", "yuv420p10le"), ("full_chroma", "yuv444p"),
-])
+@pytest.mark.parametrize(
+    "maker,pix_fmt",
+    [
+        ("ten_bit", "yuv420p10le"),
+        ("ten_bit_vp9", "yuv420p10le"),
+        ("full_chroma", "yuv444p"),
+    ],
+)
 def test_ten_bit_and_full_chroma_sources(clips, maker, pix_fmt):
     src = getattr(clips, maker)()
     info = probe(src)
@@ -150,10 +159,14 @@ def test_alpha_webm_gives_a_transparent_webp(clips, codec):
     src = clips.alpha(codec)
     info = probe(src)
     assert info.has_alpha and info.codec == codec
-    result = convert(src, info, AnimationSpec.create(format="webp", interval=0.5, frame_rate=2, quality="best"))
+    result = convert(
+        src, info, AnimationSpec.create(format="webp", interval=0.5, frame_rate=2, quality="best")
+    )
     image, frames, _ = animation_frames(result.data)
     assert image.mode == "RGBA" and len(frames) == 4
-    master = reference_frames(clips.alpha_master(), [0.5 * k for k in range(4)], 160, 120, alpha=True)
+    master = reference_frames(
+        clips.alpha_master(), [0.5 * k for k in range(4)], 160, 120, alpha=True
+    )
     for out, ref in zip(frames, master):
         assert out.shape[2] == 4
         assert ((out[..., 3] > 127) == (ref[..., 3] > 127)).mean() > 0.98  # the same disc
@@ -164,7 +177,9 @@ def test_alpha_webm_gives_a_transparent_webp(clips, codec):
 
 def test_alpha_webm_gives_a_gif_with_transparency(clips):
     src = clips.alpha()
-    result = convert(src, probe(src), AnimationSpec.create(format="gif", interval=0.5, frame_rate=2))
+    result = convert(
+        src, probe(src), AnimationSpec.create(format="gif", interval=0.5, frame_rate=2)
+    )
     image, frames, _ = animation_frames(result.data)
     assert len(frames) == 4
     assert all(f.shape[2] == 4 for f in frames), "no frame has GIF transparency"
@@ -213,8 +228,16 @@ def test_every_container_seeks_to_the_exact_frame(clips, kind):
 
 @pytest.mark.parametrize(
     "kind,piped",
-    [("ts-h264", False), ("vob-mpeg2", False), ("flv-h264", True), ("mkv-h264", True),
-     ("avi-mpeg4", False), ("rm-rv20", False), ("wmv-wmv2", False), ("mp4-h264", False)],
+    [
+        ("ts-h264", False),
+        ("vob-mpeg2", False),
+        ("flv-h264", True),
+        ("mkv-h264", True),
+        ("avi-mpeg4", False),
+        ("rm-rv20", False),
+        ("wmv-wmv2", False),
+        ("mp4-h264", False),
+    ],
 )
 def test_a_seek_far_into_a_long_file_finds_the_exact_frames(clips, kind, piped):
     src = clips.long(kind, piped)
@@ -224,7 +247,9 @@ def test_a_seek_far_into_a_long_file_finds_the_exact_frames(clips, kind, piped):
     # lossy WebP, so the floor only catches gross errors; that each frame is
     # the one at its own time is shown by it resembling its own reference
     # more than the references a quarter second before and after.
-    out, _ = check(src, info, "webp", size=(160, 120), frames=5, trim_start=8.3, number=5, floor=0.6)
+    out, _ = check(
+        src, info, "webp", size=(160, 120), frames=5, trim_start=8.3, number=5, floor=0.6
+    )
     refs = reference_frames(src, [8.3 + 0.25 * k for k in range(5)], 160, 120)
     for k, frame in enumerate(out):
         scores = [ssim(frame[..., :3], ref) for ref in refs]

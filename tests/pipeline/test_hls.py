@@ -30,7 +30,9 @@ class Folder:
 
 @pytest.mark.parametrize("segment_type,demuxer", [("mpegts", "mpegts"), ("fmp4", "mov")])
 @pytest.mark.parametrize("as_path", [False, True])
-def test_a_playlist_and_its_segments_convert_like_one_file(clips, tmp_path, segment_type, demuxer, as_path):
+def test_a_playlist_and_its_segments_convert_like_one_file(
+    clips, tmp_path, segment_type, demuxer, as_path
+):
     playlist = clips.hls(segment_type)
     fetch = Folder(playlist.parent, as_path)
     source = assemble_hls(playlist.read_bytes(), fetch, tmp_path / "source.video")
@@ -38,7 +40,11 @@ def test_a_playlist_and_its_segments_convert_like_one_file(clips, tmp_path, segm
     info = probe(source)
     assert (info.demuxer, info.width, info.height) == (demuxer, 320, 240)
     assert info.duration == pytest.approx(2.0, abs=0.1)
-    result = convert(source, info, AnimationSpec.create(format="webp", interval=0.25, frame_rate=4, quality="best"))
+    result = convert(
+        source,
+        info,
+        AnimationSpec.create(format="webp", interval=0.25, frame_rate=4, quality="best"),
+    )
     image, frames, _ = animation_frames(result.data)
     assert image.size == (320, 240) and len(frames) == 8
     # Against the same moments of the original (unsegmented) pattern
@@ -117,9 +123,15 @@ def test_a_missing_segment_names_it(clips, tmp_path):
         (b"not a playlist", "InvalidPlaylist"),
         (b"#EXTM3U\n#EXT-X-ENDLIST\n", "InvalidPlaylist"),
         (b"\xff\xfe#\x00E\x00", "InvalidPlaylist"),
-        (b'#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key.bin"\n#EXTINF:1,\na.ts\n', "UnsupportedPlaylist"),
+        (
+            b'#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="key.bin"\n#EXTINF:1,\na.ts\n',
+            "UnsupportedPlaylist",
+        ),
         (b"#EXTM3U\n#EXT-X-BYTERANGE:1000@0\n#EXTINF:1,\na.ts\n", "UnsupportedPlaylist"),
-        (b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n", "InvalidPlaylist"),  # variant is a master
+        (
+            b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n",
+            "InvalidPlaylist",
+        ),  # variant is a master
         (b"#EXTM3U\n" + b"#EXTINF:1,\na.ts\n" * 10_001, "InvalidPlaylist"),
     ],
 )
@@ -133,7 +145,9 @@ def test_unusable_playlists_are_refused_clearly(tmp_path, playlist, code):
 def test_segments_beyond_the_size_limit_are_refused(clips, tmp_path):
     playlist = clips.hls("mpegts")
     with pytest.raises(PipelineError) as err:
-        assemble_hls(playlist.read_bytes(), Folder(playlist.parent), tmp_path / "out", max_bytes=50_000)
+        assemble_hls(
+            playlist.read_bytes(), Folder(playlist.parent), tmp_path / "out", max_bytes=50_000
+        )
     assert err.value.code == "SourceTooLarge"
 
 

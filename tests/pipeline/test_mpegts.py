@@ -8,7 +8,9 @@ from converter.pipeline.mpegts import SDT_PID, without_sdt
 
 
 def pids(data: bytes, stride: int, sync: int) -> list[int]:
-    return [((data[i + sync + 1] & 0x1F) << 8) | data[i + sync + 2] for i in range(0, len(data), stride)]
+    return [
+        ((data[i + sync + 1] & 0x1F) << 8) | data[i + sync + 2] for i in range(0, len(data), stride)
+    ]
 
 
 @pytest.mark.parametrize("kind,stride,sync", [("ts-h264", 188, 0), ("m2ts-h264", 192, 4)])
@@ -19,7 +21,9 @@ def test_only_the_service_description_packets_are_dropped(clips, tmp_path, kind,
     before, after = pids(data, stride, sync), pids(out, stride, sync)
     assert SDT_PID in before and SDT_PID not in after
     assert after == [p for p in before if p != SDT_PID]
-    kept = b"".join(data[i : i + stride] for i in range(0, len(data), stride) if before[i // stride] != SDT_PID)
+    kept = b"".join(
+        data[i : i + stride] for i in range(0, len(data), stride) if before[i // stride] != SDT_PID
+    )
     assert out == kept
 
 

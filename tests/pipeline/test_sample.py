@@ -21,7 +21,9 @@ def indices(data: bytes) -> list[int]:
 
 
 def spec(**kw) -> AnimationSpec:
-    return AnimationSpec.create(**{"format": "webp", "interval": 1.0, "frame_rate": 10.0, "quality": "best", **kw})
+    return AnimationSpec.create(
+        **{"format": "webp", "interval": 1.0, "frame_rate": 10.0, "quality": "best", **kw}
+    )
 
 
 def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
@@ -30,7 +32,9 @@ def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
     expected = [round((2 + k * 0.7) * 24) for k in range(8)]  # 2.0 .. 6.9 s
     assert result.frames == 8
     # lossy WebP of flat grey: allow +-2 levels of brightness, i.e. no off-by-one frame
-    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(result.data)
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(
+        result.data
+    )
 
 
 @pytest.mark.parametrize("container", ["mkv", "avi"])  # millisecond and 1/fps time bases
@@ -42,7 +46,15 @@ def test_each_frame_is_the_source_frame_nearest_its_time_up_to_the_last(clips, c
     frame (5.9 s) is the nearest."""
     src = clips.indexed(duration=6, fps=10, step=4, container=container)
     info = probe(src)
-    plan = plan_frames(info, trim_start=0, trim_duration=0, start_time=start, interval=0.5, number=0, limits=Limits())
+    plan = plan_frames(
+        info,
+        trim_start=0,
+        trim_duration=0,
+        start_time=start,
+        interval=0.5,
+        number=0,
+        limits=Limits(),
+    )
     frames = list(sample(src, info, plan, Geometry(64, 48, "scale=64:48"), Limits()))
     times = [start + 0.5 * k for k in range(plan.count)]
     nearest = [min(math.floor(t * 10 + 0.5 - 1e-6), 59) for t in times]
@@ -104,7 +116,9 @@ def test_runs_sampled_side_by_side_are_still_the_frames_at_their_times(clips, mo
     result = convert(src, probe(src), spec(interval=0.25), trim_start=1.5, trim_duration=6)
     expected = [round((1.5 + k * 0.25) * 24) for k in range(24)]
     assert result.frames == 24
-    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(result.data)
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(
+        result.data
+    )
 
 
 @pytest.mark.parametrize("key_frame_every, runs", [(1000, 1), (12, 2)])
@@ -113,9 +127,22 @@ def test_runs_are_split_only_where_each_decodes_its_own_part(clips, key_frame_ev
     frame (a typical screen recording) it would decode the first run's part
     again, so the plan stays one run."""
     src = clips.root / f"gop-{key_frame_every}.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=24:duration=6", "-c:v", "libx264",
-           "-g", str(key_frame_every), "-pix_fmt", "yuv420p", str(src))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=24:duration=6",
+        "-c:v",
+        "libx264",
+        "-g",
+        str(key_frame_every),
+        "-pix_fmt",
+        "yuv420p",
+        str(src),
+    )
     info = probe(src)
-    plan = plan_frames(info, trim_start=0, trim_duration=0, start_time=0, interval=0.25, number=0, limits=Limits())
+    plan = plan_frames(
+        info, trim_start=0, trim_duration=0, start_time=0, interval=0.25, number=0, limits=Limits()
+    )
     split = split_for_decoding(src, info, plan, 2)
     assert len(split) == runs and sum(run.count for run in split) == plan.count == 24

@@ -13,7 +13,9 @@ from tests.quality import animation_frames
 
 
 def wave(**kw) -> AnimationSpec:
-    return AnimationSpec.create(**{"format": "webp", "interval": 0.25, "frame_rate": 4, "waveform": True, **kw})
+    return AnimationSpec.create(
+        **{"format": "webp", "interval": 0.25, "frame_rate": 4, "waveform": True, **kw}
+    )
 
 
 def wave_heights(frames) -> list[int]:
@@ -42,7 +44,10 @@ def test_frame_k_draws_the_sound_of_its_own_interval(clips):
     # The wave spans 2 x amplitude x 120 rows: at the end of interval k,
     # amplitude 0.45 x (0.5 + 0.25 (k + 1)).
     expected = [round(240 * 0.45 * (0.5 + 0.25 * (k + 1))) for k in range(6)]
-    assert all(abs(h - e) <= 4 for h, e in zip(wave_heights(frames), expected)), (wave_heights(frames), expected)
+    assert all(abs(h - e) <= 4 for h, e in zip(wave_heights(frames), expected)), (
+        wave_heights(frames),
+        expected,
+    )
 
 
 def test_size_and_scale_type_apply_to_the_waveform_canvas(clips):

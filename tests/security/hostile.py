@@ -24,8 +24,19 @@ def ffconcat(*files: str) -> bytes:
 def ts_clip(path: Path) -> Path:
     """A small MPEG-TS clip, the kind a playlist references."""
     if not path.exists():
-        ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=2", "-c:v", "libx264",
-               "-pix_fmt", "yuv420p", "-f", "mpegts", str(path))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x120:rate=10:duration=2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "mpegts",
+            str(path),
+        )
     return path
 
 
@@ -33,11 +44,26 @@ def spoofed_geometry_mkv(path: Path) -> Path:
     """A 160x120 Matroska file whose tag name writes a fake ``Stream`` line
     (16000x16000 at 1000 fps) into ffmpeg's human-readable log. ffmpeg's muxer
     upper-cases tag names, so a placeholder of the same length is patched."""
-    fake = ("A\n  Stream #0:0: Video: h264 (High), yuv420p(progressive), 16000x16000 "
-            "[SAR 1:1 DAR 1:1], 1000 fps, 1000 tbr, 1k tbn (default)\n")
+    fake = (
+        "A\n  Stream #0:0: Video: h264 (High), yuv420p(progressive), 16000x16000 "
+        "[SAR 1:1 DAR 1:1], 1000 fps, 1000 tbr, 1k tbn (default)\n"
+    )
     placeholder = "Q" * len(fake)
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=2", "-c:v", "libx264",
-           "-pix_fmt", "yuv420p", "-write_crc32", "0", "-metadata", f"{placeholder}=1", str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=10:duration=2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-write_crc32",
+        "0",
+        "-metadata",
+        f"{placeholder}=1",
+        str(path),
+    )
     data = path.read_bytes()
     assert data.count(placeholder.encode()) == 1
     path.write_bytes(data.replace(placeholder.encode(), fake.encode()))
@@ -45,12 +71,31 @@ def spoofed_geometry_mkv(path: Path) -> Path:
 
 
 def ffmpeg_log(path: Path) -> str:
-    return subprocess.run([FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    return subprocess.run(
+        [FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    ).stderr
 
 
 def audio_with_cover_art(path: Path, audio: Path, png: Path) -> Path:
-    ffmpeg("-i", str(audio), "-i", str(png), "-map", "0:a", "-map", "1:v", "-c:a", "copy", "-c:v", "png",
-           "-disposition:v", "attached_pic", "-id3v2_version", "3", str(path))
+    ffmpeg(
+        "-i",
+        str(audio),
+        "-i",
+        str(png),
+        "-map",
+        "0:a",
+        "-map",
+        "1:v",
+        "-c:a",
+        "copy",
+        "-c:v",
+        "png",
+        "-disposition:v",
+        "attached_pic",
+        "-id3v2_version",
+        "3",
+        str(path),
+    )
     return path
 
 
@@ -61,14 +106,40 @@ def png(path: Path, size: str = "64x48") -> Path:
 
 def faststart_mp4(path: Path, seconds: int = 10, fps: int = 10) -> Path:
     """Moving picture, moov first, a keyframe every second."""
-    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=160x120:rate={fps}:duration={seconds}", "-c:v", "libx264",
-           "-g", str(fps), "-preset", "veryfast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size=160x120:rate={fps}:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-g",
+        str(fps),
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        str(path),
+    )
     return path
 
 
 def moov_at_end_mp4(path: Path) -> Path:
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=4", "-c:v", "libx264",
-           "-preset", "veryfast", "-pix_fmt", "yuv420p", str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=10:duration=4",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    )
     return path
 
 
@@ -80,23 +151,60 @@ def truncated(src: Path, dst: Path, fraction: float) -> Path:
 
 def sparse_timestamps_mkv(path: Path, gap_s: int = 86400) -> Path:
     """Two frames a day apart: a tiny file that claims a very long duration."""
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=1:duration=2", "-vf", f"setpts=N*{gap_s}/TB",
-           "-fps_mode", "passthrough", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=64x48:rate=1:duration=2",
+        "-vf",
+        f"setpts=N*{gap_s}/TB",
+        "-fps_mode",
+        "passthrough",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    )
     return path
 
 
 def cinepak_avi(path: Path) -> Path:
     """A real video in a codec outside our list (Cinepak, 1991), in a container
     we read."""
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=1", "-c:v", "cinepak", str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=10:duration=1",
+        "-c:v",
+        "cinepak",
+        str(path),
+    )
     return path
 
 
 def mkv_with_sound(path: Path, video: Path) -> Path:
     """``video``'s H.264 stream and an AAC tone in Matroska (whose codec IDs are
     plain strings: ``V_MPEG4/ISO/AVC``, ``A_AAC``)."""
-    ffmpeg("-i", str(video), "-f", "lavfi", "-i", "sine=duration=1", "-map", "0:v", "-map", "1:a",
-           "-c:v", "copy", "-c:a", "aac", "-shortest", str(path))
+    ffmpeg(
+        "-i",
+        str(video),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=1",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c:v",
+        "copy",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(path),
+    )
     return path
 
 
@@ -109,8 +217,19 @@ def with_bytes_replaced(src: Path, dst: Path, old: bytes, new: bytes) -> Path:
 
 
 def big_frames_mp4(path: Path, size: str, seconds: float = 1, fps: int = 5) -> Path:
-    ffmpeg("-f", "lavfi", "-i", f"color=c=gray:size={size}:rate={fps}:duration={seconds}", "-c:v", "libx264",
-           "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"color=c=gray:size={size}:rate={fps}:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    )
     return path
 
 

@@ -8,8 +8,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Listener:
-    def __init__(self, host: str = "127.0.0.1", status: int = 200, headers: dict | None = None,
-                 body: bytes = b"ok") -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        status: int = 200,
+        headers: dict | None = None,
+        body: bytes = b"ok",
+    ) -> None:
         self.requests: list[dict] = []
         self.connections = 0
         outer = self
@@ -17,10 +22,14 @@ class Listener:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                outer.requests.append({
-                    "method": self.command, "path": self.path, "headers": dict(self.headers),
-                    "body": self.rfile.read(length) if length else b"",
-                })
+                outer.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length) if length else b"",
+                    }
+                )
                 self.send_response(status)
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)

@@ -16,8 +16,12 @@ from tests.factories import make_user, task_spec, upload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TASK_URLS = [p for p in urlpatterns if isinstance(p, URLPattern) and "<str:task_id>" in str(p.pattern)]
-SHARE_URLS = [p for p in urlpatterns if isinstance(p, URLPattern) and "<str:share_key>" in str(p.pattern)]
+TASK_URLS = [
+    p for p in urlpatterns if isinstance(p, URLPattern) and "<str:task_id>" in str(p.pattern)
+]
+SHARE_URLS = [
+    p for p in urlpatterns if isinstance(p, URLPattern) and "<str:share_key>" in str(p.pattern)
+]
 
 
 def _args(pattern: URLPattern, key: str) -> list:
@@ -33,7 +37,10 @@ def _args(pattern: URLPattern, key: str) -> list:
 @pytest.fixture
 def finished_task(clips):
     task = services.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="secret.mp4"
+        owner=make_user(),
+        spec=task_spec(),
+        upload=upload_of(clips.moving()),
+        original_filename="secret.mp4",
     )
     services.task_run(task)
     task.refresh_from_db()
@@ -47,7 +54,9 @@ def test_every_task_url_answers_404_for_someone_elses_task(client, finished_task
     for pattern in TASK_URLS:
         name = f"converter:{pattern.name}"
         for method in ("get", "post", "delete", "put"):
-            theirs = getattr(client, method)(reverse(name, args=_args(pattern, finished_task.task_id)))
+            theirs = getattr(client, method)(
+                reverse(name, args=_args(pattern, finished_task.task_id))
+            )
             missing = getattr(client, method)(reverse(name, args=_args(pattern, "mc-" + "0" * 32)))
             # 404 for GET; a refused method may say 405. Never 200 or 403, and
             # never a difference between "someone else's" and "does not exist".
@@ -60,14 +69,19 @@ def test_every_task_url_answers_404_for_someone_elses_task(client, finished_task
 
 def test_task_urls_need_a_login(client, finished_task):
     for pattern in TASK_URLS:
-        response = client.get(reverse(f"converter:{pattern.name}", args=_args(pattern, finished_task.task_id)))
+        response = client.get(
+            reverse(f"converter:{pattern.name}", args=_args(pattern, finished_task.task_id))
+        )
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_share_urls_need_the_share_key_not_the_task_id(client, finished_task):
     for pattern in SHARE_URLS:
         name = f"converter:{pattern.name}"
-        assert client.get(reverse(name, args=_args(pattern, finished_task.share_key))).status_code == 200
+        assert (
+            client.get(reverse(name, args=_args(pattern, finished_task.share_key))).status_code
+            == 200
+        )
         for guess in (finished_task.task_id, finished_task.share_key[:-1], "x" * 32):
             assert client.get(reverse(name, args=_args(pattern, guess))).status_code == 404
 
@@ -105,8 +119,14 @@ def _kwargs(pattern: URLPattern, values: dict) -> dict:
 def _owned_objects(task: Task) -> dict:
     project = services.project_create(owner=task.owner, name=f"p{task.pk}x")
     key, _ = services.access_key_create(project)
-    return {"task_id": task.task_id, "share_key": task.share_key, "index": 0, "ext": "gif",
-            "name": project.name, "key_id": key.key_id}
+    return {
+        "task_id": task.task_id,
+        "share_key": task.share_key,
+        "index": 0,
+        "ext": "gif",
+        "name": project.name,
+        "key_id": key.key_id,
+    }
 
 
 def test_every_converter_url_refuses_a_post_without_a_csrf_token(finished_task):
@@ -115,7 +135,11 @@ def test_every_converter_url_refuses_a_post_without_a_csrf_token(finished_task):
     values = _owned_objects(finished_task)
     checked = 0
     for pattern in urlpatterns:
-        if not isinstance(pattern, URLPattern) or not pattern.name or pattern.name.startswith("api"):
+        if (
+            not isinstance(pattern, URLPattern)
+            or not pattern.name
+            or pattern.name.startswith("api")
+        ):
             continue  # the JSON API authenticates with keys, never cookies
         url = reverse(f"converter:{pattern.name}", kwargs=_kwargs(pattern, values))
         response = client.post(url)
@@ -127,7 +151,9 @@ def test_every_converter_url_refuses_a_post_without_a_csrf_token(finished_task):
 def test_every_project_url_answers_404_for_someone_elses_project(client, finished_task):
     values = _owned_objects(finished_task)
     client.force_login(make_user())
-    patterns = [p for p in urlpatterns if isinstance(p, URLPattern) and "name" in p.pattern.converters]
+    patterns = [
+        p for p in urlpatterns if isinstance(p, URLPattern) and "name" in p.pattern.converters
+    ]
     assert len(patterns) >= 3
     for pattern in patterns:
         url = reverse(f"converter:{pattern.name}", kwargs=_kwargs(pattern, values))
@@ -153,7 +179,9 @@ def test_access_keys_are_stored_hashed_and_compared_in_constant_time(monkeypatch
     real = hmac.compare_digest
     monkeypatch.setattr(hmac, "compare_digest", lambda a, b: compared.append((a, b)) or real(a, b))
     assert services.access_key_authenticate(key.key_id, secret) == key
-    assert services.access_key_authenticate("LF-NO-SUCH-KEY", secret) is None  # compared all the same
+    assert (
+        services.access_key_authenticate("LF-NO-SUCH-KEY", secret) is None
+    )  # compared all the same
     assert len(compared) == 2
 
 
@@ -162,8 +190,13 @@ def test_the_api_refuses_another_projects_task_as_not_found(client, finished_tas
 
     mine = services.project_create(owner=make_user(), name="mine")
     key, secret = services.access_key_create(mine)
-    answer = call(client, "GetTask", {"ProjectName": "mine", "TaskId": finished_task.task_id},
-                  key=(key.key_id, secret), expect=None)
+    answer = call(
+        client,
+        "GetTask",
+        {"ProjectName": "mine", "TaskId": finished_task.task_id},
+        key=(key.key_id, secret),
+        expect=None,
+    )
     assert answer["_status"] == 404 and answer["Code"] == "ResourceNotFound"
 
 
@@ -174,8 +207,10 @@ def test_the_api_rate_limits_task_creation_per_key(client, settings):
     project = services.project_create(owner=make_user(), name="busy")
     key, secret = services.access_key_create(project)
     body = {"ProjectName": "busy", "Sources": [{"URI": "s3://nowhere/x.mp4"}]}
-    codes = [call(client, "CreateMediaConvertTask", body, key=(key.key_id, secret), expect=None)["Code"]
-             for _ in range(3)]
+    codes = [
+        call(client, "CreateMediaConvertTask", body, key=(key.key_id, secret), expect=None)["Code"]
+        for _ in range(3)
+    ]
     assert codes[:2] != ["Throttling"] * 2 and codes[2] == "Throttling"
 
 
@@ -186,8 +221,15 @@ def test_the_upload_form_works_with_its_csrf_token(clips):
     token = page.cookies["csrftoken"].value
     response = client.post(
         reverse("converter:upload"),
-        {"video": upload_of(clips.moving()), "format": "gif", "start": "0", "fps": "10", "size": "half",
-         "quality": "balanced", "csrfmiddlewaretoken": token},
+        {
+            "video": upload_of(clips.moving()),
+            "format": "gif",
+            "start": "0",
+            "fps": "10",
+            "size": "half",
+            "quality": "balanced",
+            "csrfmiddlewaretoken": token,
+        },
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 201, response.content
@@ -207,7 +249,10 @@ def test_task_creation_is_rate_limited_per_user(client, settings):
     assert 1 <= int(refused["Retry-After"]) <= 61
     other = Client()
     other.force_login(make_user())
-    assert other.post(reverse("converter:upload"), {}, HTTP_ACCEPT="application/json").status_code == 400
+    assert (
+        other.post(reverse("converter:upload"), {}, HTTP_ACCEPT="application/json").status_code
+        == 400
+    )
 
 
 def test_access_keys_are_rate_limited_on_their_own(settings):

@@ -19,9 +19,9 @@ from PIL import Image, ImageChops, ImageSequence
 from converter import services
 from converter.models import Task
 from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.geometry import plan_geometry
 from converter.pipeline.probe import VideoInfo
 from converter.pipeline.sample import FramePlan, sample
-from converter.pipeline.geometry import plan_geometry
 from converter.spec import AnimationSpec
 from tests.factories import make_user, task_spec, upload_of
 from tests.security import hostile
@@ -35,7 +35,11 @@ ANIMATION = AnimationSpec.create(format="gif", interval=0.5, frame_rate=2.0, wid
 
 
 def _loopforge_temp_dirs() -> set[str]:
-    return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("loopforge-") and "test" not in p}
+    return {
+        p
+        for p in os.listdir(tempfile.gettempdir())
+        if p.startswith("loopforge-") and "test" not in p
+    }
 
 
 @pytest.fixture
@@ -75,7 +79,9 @@ def refused(path: Path, limits: Limits = Limits()) -> PipelineError:
         ("svg.mp4", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'),
     ],
 )
-def test_files_that_are_not_video_are_refused_as_unsupported(tmp_path, name, content, no_temp_left_behind):
+def test_files_that_are_not_video_are_refused_as_unsupported(
+    tmp_path, name, content, no_temp_left_behind
+):
     path = tmp_path / name
     path.write_bytes(content)
     assert refused(path).code == "UnsupportedFormat"
@@ -91,7 +97,9 @@ def test_an_image_named_mp4_is_refused_not_made_into_a_one_frame_video(tmp_path)
 
 
 def test_audio_with_cover_art_is_not_a_video(tmp_path, clips):
-    path = hostile.audio_with_cover_art(tmp_path / "song.mp3", clips.audio_only(), hostile.png(tmp_path / "c.png"))
+    path = hostile.audio_with_cover_art(
+        tmp_path / "song.mp3", clips.audio_only(), hostile.png(tmp_path / "c.png")
+    )
     with av.open(str(path)) as container:
         assert len(container.streams.video) == 1  # the picture is there, as attached_pic
     with pytest.raises(PipelineError) as info:
@@ -121,7 +129,11 @@ def test_a_truncated_faststart_mp4_gives_the_frames_it_has_never_repeated_ones(t
     frames = [f.convert("RGB").copy() for f in ImageSequence.Iterator(image)]
     assert len(frames) == result.frames < 100  # what was decoded, reported as such
     # testsrc2 moves every frame: a padded (repeated) frame would be identical.
-    repeats = [k for k, (a, b) in enumerate(zip(frames, frames[1:])) if ImageChops.difference(a, b).getbbox() is None]
+    repeats = [
+        k
+        for k, (a, b) in enumerate(zip(frames, frames[1:]))
+        if ImageChops.difference(a, b).getbbox() is None
+    ]
     assert repeats == []
 
 
@@ -208,7 +220,14 @@ def test_hostile_playlists_are_refused_at_upload_and_by_the_worker(client, tmp_p
             upload.content_type = content_type
             response = client.post(
                 reverse("converter:upload"),
-                {"video": upload, "format": "gif", "start": "0", "fps": "10", "size": "half", "quality": "balanced"},
+                {
+                    "video": upload,
+                    "format": "gif",
+                    "start": "0",
+                    "fps": "10",
+                    "size": "half",
+                    "quality": "balanced",
+                },
                 HTTP_ACCEPT="application/json",
             )
             # UnsupportedFormat; or, once playlists with their segments are
@@ -217,7 +236,9 @@ def test_hostile_playlists_are_refused_at_upload_and_by_the_worker(client, tmp_p
             assert response.json()["code"] in UPLOAD_REFUSALS, response.json()
         assert not Task.objects.exists()
         # The worker path: a stored source that skipped the web check.
-        task = services.task_create(owner=user, spec=task_spec(), upload=upload_of(path), original_filename="x.m3u8")
+        task = services.task_create(
+            owner=user, spec=task_spec(), upload=upload_of(path), original_filename="x.m3u8"
+        )
         services.task_run(task)
         task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "UnsupportedFormat"
@@ -253,8 +274,16 @@ def test_ffmpeg_itself_opens_no_decoder_outside_our_list(tmp_path, clips, monkey
 
     source = hostile.cinepak_avi(tmp_path / "old.avi")
     posing = dataclasses.replace(
-        probe(clips.moving()), demuxer="avi", codec="cinepak", width=160, height=120, coded_width=160,
-        coded_height=120, fps=10.0, duration=1.0, audio_stream=None,
+        probe(clips.moving()),
+        demuxer="avi",
+        codec="cinepak",
+        width=160,
+        height=120,
+        coded_width=160,
+        coded_height=120,
+        fps=10.0,
+        duration=1.0,
+        audio_stream=None,
     )
     geometry = plan_geometry(160, 120, 80.0, None, "stretch", Limits().max_output_pixels)
     with pytest.raises(PipelineError) as error:
@@ -281,7 +310,9 @@ def test_the_decoder_itself_refuses_frames_over_the_pixel_limit(tmp_path, clips)
     source = clips.moving()
     info = probe(source)
     small = Limits(max_source_pixels=100 * 100)
-    geometry = plan_geometry(info.width, info.height, 80.0, None, "stretch", small.max_output_pixels)
+    geometry = plan_geometry(
+        info.width, info.height, 80.0, None, "stretch", small.max_output_pixels
+    )
     with pytest.raises(PipelineError) as error:
         list(sample(source, info, FramePlan(0, 0.5, 4), geometry, small))
     assert error.value.code == "DecodeFailed" and "pixel limit" in error.value.message
@@ -305,7 +336,9 @@ def test_too_many_output_frames_are_refused_before_decoding(clips):
 
 def test_too_many_output_pixels_are_refused_before_decoding(clips):
     info = probe(clips.moving())
-    huge = AnimationSpec.create(format="gif", interval=0.5, frame_rate=2.0, width=4096.0, height=4096.0)
+    huge = AnimationSpec.create(
+        format="gif", interval=0.5, frame_rate=2.0, width=4096.0, height=4096.0
+    )
     with pytest.raises(PipelineError) as error:
         convert(clips.moving(), info, huge, limits=Limits(max_output_pixels=640 * 480))
     assert error.value.code == "OutputTooLarge"
@@ -343,25 +376,51 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
     caplog.set_level(logging.DEBUG)
     bucket = settings.CONVERTER_S3_BUCKET
     client = storage.s3_client()
-    client.put_object(Bucket=bucket, Key="tenant-b/secret.ts", Body=hostile.ts_clip(tmp_path / "s.ts").read_bytes())
+    client.put_object(
+        Bucket=bucket,
+        Key="tenant-b/secret.ts",
+        Body=hostile.ts_clip(tmp_path / "s.ts").read_bytes(),
+    )
     project = services.project_create(owner=make_user(), name="attacker")
     with Listener() as listener:
         for name, payload in {
-            "hls.mp4": hostile.hls_playlist(f"{listener.url}/x.ts", "../tenant-b/secret.ts", "file:///etc/passwd"),
+            "hls.mp4": hostile.hls_playlist(
+                f"{listener.url}/x.ts", "../tenant-b/secret.ts", "file:///etc/passwd"
+            ),
             "concat.mp4": hostile.ffconcat("../tenant-b/secret.ts", f"{listener.url}/y.ts"),
         }.items():
-            client.put_object(Bucket=bucket, Key=f"attacker/{name}", Body=payload,
-                              ContentType="application/vnd.apple.mpegurl")
-            request = ImmRequest.parse({
-                "ProjectName": "attacker",
-                "Sources": [{"URI": f"s3://{bucket}/attacker/{name}"}],
-                "Targets": [{"Image": {"Animations": [
-                    {"Format": "gif", "Interval": 1, "URI": f"s3://{bucket}/attacker/out-{name}.{{autoext}}"}]}}],
-            })
+            client.put_object(
+                Bucket=bucket,
+                Key=f"attacker/{name}",
+                Body=payload,
+                ContentType="application/vnd.apple.mpegurl",
+            )
+            request = ImmRequest.parse(
+                {
+                    "ProjectName": "attacker",
+                    "Sources": [{"URI": f"s3://{bucket}/attacker/{name}"}],
+                    "Targets": [
+                        {
+                            "Image": {
+                                "Animations": [
+                                    {
+                                        "Format": "gif",
+                                        "Interval": 1,
+                                        "URI": f"s3://{bucket}/attacker/out-{name}.{{autoext}}",
+                                    }
+                                ]
+                            }
+                        }
+                    ],
+                }
+            )
             task = services.task_create_from_request(project=project, request=request, body={})
             services.task_run(task)
             task.refresh_from_db()
-            assert task.status == Task.Status.FAILED and task.code in UPLOAD_REFUSALS, (name, task.code)
+            assert task.status == Task.Status.FAILED and task.code in UPLOAD_REFUSALS, (
+                name,
+                task.code,
+            )
             assert not task.outputs.exclude(uri="").exists() and PASSWD_MARK not in task.message
     assert listener.connections == 0
     assert PASSWD_MARK not in caplog.text
@@ -376,7 +435,9 @@ def test_a_stream_no_decoder_knows_is_refused_clearly_or_left_out(tmp_path, clip
     info = probe(odd_sound)
     assert info.audio_stream is None and (info.width, info.height) == (320, 240)
 
-    odd_video = hostile.with_bytes_replaced(mkv, tmp_path / "odd-video.mkv", b"V_MPEG4/ISO/AVC", b"V_ZZZZZ/ISO/AVC")
+    odd_video = hostile.with_bytes_replaced(
+        mkv, tmp_path / "odd-video.mkv", b"V_MPEG4/ISO/AVC", b"V_ZZZZZ/ISO/AVC"
+    )
     with pytest.raises(PipelineError) as error:
         probe(odd_video)
     assert error.value.code in ("UnsupportedFormat", "NoVideoStream")

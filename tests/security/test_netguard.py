@@ -50,8 +50,14 @@ def test_non_public_targets_are_refused(url, settings):
     assert info.value.message
 
 
-@pytest.mark.parametrize("url", ["http://93.184.216.34/hook", "https://93.184.216.34:8443/x?y=1",
-                                 "http://[2606:2800:220:1:248:1893:25c8:1946]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://93.184.216.34/hook",
+        "https://93.184.216.34:8443/x?y=1",
+        "http://[2606:2800:220:1:248:1893:25c8:1946]/",
+    ],
+)
 def test_public_addresses_are_allowed(url, settings):
     settings.CONVERTER_OUTBOUND_ALLOW_CIDRS = []
     check_url(url)
@@ -61,7 +67,10 @@ def test_a_name_is_refused_if_any_of_its_addresses_is_private(monkeypatch, setti
     settings.CONVERTER_OUTBOUND_ALLOW_CIDRS = []
 
     def answers(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in ("93.184.216.34", "10.0.0.5")]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
+            for ip in ("93.184.216.34", "10.0.0.5")
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", answers)
     with pytest.raises(BlockedURL, match="10.0.0.5"):
@@ -79,10 +88,16 @@ def test_safe_post_never_connects_to_a_refused_listener(settings):
 def test_safe_post_reaches_an_allowed_loopback_listener(settings):
     settings.CONVERTER_OUTBOUND_ALLOW_CIDRS = ["127.0.0.1/32"]
     with Listener() as listener:
-        response = safe_post(listener.url + "/hook?a=1", b'{"x": 1}', {"Content-Type": "application/json"}, 5)
+        response = safe_post(
+            listener.url + "/hook?a=1", b'{"x": 1}', {"Content-Type": "application/json"}, 5
+        )
     assert response.status == 200 and response.body == b"ok"
     [request] = listener.requests
-    assert request["method"] == "POST" and request["path"] == "/hook?a=1" and request["body"] == b'{"x": 1}'
+    assert (
+        request["method"] == "POST"
+        and request["path"] == "/hook?a=1"
+        and request["body"] == b'{"x": 1}'
+    )
 
 
 def test_safe_post_connects_to_the_address_it_checked(monkeypatch, settings):

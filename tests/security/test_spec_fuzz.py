@@ -10,17 +10,36 @@ from hypothesis import strategies as st
 
 from converter.spec import AnimationSpec, SpecError, Trim
 
-FIELDS = ["Format", "Interval", "FrameRate", "Number", "StartTime", "Width", "Height", "ScaleType",
-          "URI", "Quality", "Loop", "Duration"]
+FIELDS = [
+    "Format",
+    "Interval",
+    "FrameRate",
+    "Number",
+    "StartTime",
+    "Width",
+    "Height",
+    "ScaleType",
+    "URI",
+    "Quality",
+    "Loop",
+    "Duration",
+]
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**400), max_value=10**400),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
-    st.sampled_from(["gif", "webp", "GIF", "fit", "crop", "1e400", "-0", "nan", "inf", "0x10", " 1 ", "１"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(
+        ["gif", "webp", "GIF", "fit", "crop", "1e400", "-0", "nan", "inf", "0x10", " 1 ", "１"]
+    ),
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
     max_leaves=8,
 )
 requests = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=12), json_values, max_size=8)
@@ -57,12 +76,21 @@ def test_trim_parse_raises_only_spec_error(data):
     except SpecError as exc:
         assert exc.code.startswith("InvalidArgument") and exc.message
         return
-    assert math.isfinite(trim.start) and trim.start >= 0 and math.isfinite(trim.duration) and trim.duration >= 0
+    assert (
+        math.isfinite(trim.start)
+        and trim.start >= 0
+        and math.isfinite(trim.duration)
+        and trim.duration >= 0
+    )
 
 
 @FUZZ
-@given(st.fixed_dictionaries({"Format": st.sampled_from(["gif", "webp"])}, optional={
-    k: json_scalars for k in FIELDS if k != "Format"}))
+@given(
+    st.fixed_dictionaries(
+        {"Format": st.sampled_from(["gif", "webp"])},
+        optional={k: json_scalars for k in FIELDS if k != "Format"},
+    )
+)
 def test_nearly_valid_animations_raise_only_spec_error(data):
     try:
         _valid(AnimationSpec.parse(data))
@@ -77,35 +105,90 @@ def _mostly(valid, hostile=None):
 
 
 def _imm_bodies():
-    good_uri = st.sampled_from(["oss://bkt/k.mov", "s3://bkt/v/釀酒.mov", "oss://bkt/a/{barename}-{index}.{autoext}"])
-    uri = _mostly(good_uri, st.sampled_from(["oss://bkt/", "http://x/y", "oss:///k", "oss://bkt/{tags.x}",
-                                             "oss://bkt/{nope}", "", "oss://bkt/../../k", 5, None]))
+    good_uri = st.sampled_from(
+        ["oss://bkt/k.mov", "s3://bkt/v/釀酒.mov", "oss://bkt/a/{barename}-{index}.{autoext}"]
+    )
+    uri = _mostly(
+        good_uri,
+        st.sampled_from(
+            [
+                "oss://bkt/",
+                "http://x/y",
+                "oss:///k",
+                "oss://bkt/{tags.x}",
+                "oss://bkt/{nope}",
+                "",
+                "oss://bkt/../../k",
+                5,
+                None,
+            ]
+        ),
+    )
     number = st.one_of(st.integers(-5, 5000), st.floats(-1, 1e6), json_scalars)
     animation = st.fixed_dictionaries(
         {"Format": _mostly(st.sampled_from(["gif", "webp"]), json_scalars), "URI": uri},
-        optional={"Interval": number, "FrameRate": number, "Number": number, "StartTime": number,
-                  "Width": number, "Height": number, "Loop": number,
-                  "ScaleType": _mostly(st.sampled_from(["fit", "crop", "fill", "stretch"]), json_scalars),
-                  "Quality": json_scalars},
+        optional={
+            "Interval": number,
+            "FrameRate": number,
+            "Number": number,
+            "StartTime": number,
+            "Width": number,
+            "Height": number,
+            "Loop": number,
+            "ScaleType": _mostly(st.sampled_from(["fit", "crop", "fill", "stretch"]), json_scalars),
+            "Quality": json_scalars,
+        },
     )
     source = st.fixed_dictionaries({"URI": uri}, optional={"StartTime": number, "Duration": number})
     target = st.fixed_dictionaries(
-        {"Image": _mostly(st.fixed_dictionaries({"Animations": _mostly(st.lists(animation, min_size=1, max_size=3))}))},
+        {
+            "Image": _mostly(
+                st.fixed_dictionaries(
+                    {"Animations": _mostly(st.lists(animation, min_size=1, max_size=3))}
+                )
+            )
+        },
         optional={"URI": json_scalars, "Container": json_scalars},
     )
-    notification = st.fixed_dictionaries({}, optional={
-        "MNS": _mostly(st.fixed_dictionaries({"TopicName": _mostly(st.text(min_size=1, max_size=20), json_scalars)})),
-        "Webhook": _mostly(st.fixed_dictionaries({"URL": _mostly(st.sampled_from(
-            ["https://example.com/h", "http://127.0.0.1:9/x", "ftp://x", "http://[::1]/"]), json_scalars)},
-            optional={"Secret": json_scalars})),
-    })
+    notification = st.fixed_dictionaries(
+        {},
+        optional={
+            "MNS": _mostly(
+                st.fixed_dictionaries(
+                    {"TopicName": _mostly(st.text(min_size=1, max_size=20), json_scalars)}
+                )
+            ),
+            "Webhook": _mostly(
+                st.fixed_dictionaries(
+                    {
+                        "URL": _mostly(
+                            st.sampled_from(
+                                [
+                                    "https://example.com/h",
+                                    "http://127.0.0.1:9/x",
+                                    "ftp://x",
+                                    "http://[::1]/",
+                                ]
+                            ),
+                            json_scalars,
+                        )
+                    },
+                    optional={"Secret": json_scalars},
+                )
+            ),
+        },
+    )
     return st.fixed_dictionaries(
-        {"ProjectName": _mostly(st.just("p"), json_scalars),
-         "Sources": _mostly(st.lists(source, min_size=1, max_size=1)),
-         "Targets": _mostly(st.lists(target, min_size=1, max_size=2))},
-        optional={"UserData": _mostly(st.text(max_size=50), json_scalars),
-                  "Tags": _mostly(st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3)),
-                  "Notification": _mostly(notification)},
+        {
+            "ProjectName": _mostly(st.just("p"), json_scalars),
+            "Sources": _mostly(st.lists(source, min_size=1, max_size=1)),
+            "Targets": _mostly(st.lists(target, min_size=1, max_size=2)),
+        },
+        optional={
+            "UserData": _mostly(st.text(max_size=50), json_scalars),
+            "Tags": _mostly(st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3)),
+            "Notification": _mostly(notification),
+        },
     )
 
 

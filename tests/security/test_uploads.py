@@ -18,8 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LIMIT = 100_000
 
 
-
-
 @pytest.fixture
 def small_limit(settings, tmp_path):
     settings.CONVERTER_MAX_UPLOAD_BYTES = LIMIT
@@ -27,9 +25,13 @@ def small_limit(settings, tmp_path):
     return tmp_path
 
 
-def test_an_upload_declared_over_the_limit_is_refused_before_its_body_is_read(user_client, small_limit):
+def test_an_upload_declared_over_the_limit_is_refused_before_its_body_is_read(
+    user_client, small_limit
+):
     body = SimpleUploadedFile("big.mp4", b"\0" * (LIMIT * 3), content_type="video/mp4")
-    response = user_client.post(reverse("converter:upload"), form_data(body), HTTP_ACCEPT="application/json")
+    response = user_client.post(
+        reverse("converter:upload"), form_data(body), HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 413 and response.json()["code"] == "UploadTooLarge"
     assert not Task.objects.exists()
     assert list(small_limit.iterdir()) == []  # nothing written to disk
@@ -41,8 +43,12 @@ def test_an_upload_that_streams_past_the_limit_is_stopped_and_its_temp_file_remo
     # Within the declared-size allowance (form overhead), so the body is read
     # and the upload handler must stop it part-way.
     body = SimpleUploadedFile("big.mp4", b"\0" * (LIMIT + 20_000), content_type="video/mp4")
-    response = user_client.post(reverse("converter:upload"), form_data(body), HTTP_ACCEPT="application/json")
-    assert response.status_code == 413 and response.json()["code"] == "UploadTooLarge", response.content
+    response = user_client.post(
+        reverse("converter:upload"), form_data(body), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 413 and response.json()["code"] == "UploadTooLarge", (
+        response.content
+    )
     assert not Task.objects.exists()
     assert list(small_limit.iterdir()) == []
 
@@ -66,7 +72,9 @@ HOSTILE_NAMES = [
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_file_names_are_stored_as_text_and_shown_escaped(user_client, clips, name):
     task = services.task_create(
-        owner=user_client.user, spec=task_spec(), upload=upload_of(clips.moving(), name="x.mp4"),
+        owner=user_client.user,
+        spec=task_spec(),
+        upload=upload_of(clips.moving(), name="x.mp4"),
         original_filename=name,
     )
     # The storage key is ours alone: task id and a random hex name.
@@ -86,7 +94,11 @@ def test_hostile_file_names_are_stored_as_text_and_shown_escaped(user_client, cl
     )
     assert download.status_code == 200
     disposition = download["Content-Disposition"]
-    assert disposition.startswith("attachment;") and "\r" not in disposition and "\n" not in disposition
+    assert (
+        disposition.startswith("attachment;")
+        and "\r" not in disposition
+        and "\n" not in disposition
+    )
 
 
 def test_a_very_long_unicode_name_keeps_its_extension():
@@ -94,9 +106,13 @@ def test_a_very_long_unicode_name_keeps_its_extension():
     assert len(name) == 255 and name.endswith(".mp4")
 
 
-def test_a_traversal_name_through_the_upload_form_creates_no_file_outside_storage(user_client, clips):
+def test_a_traversal_name_through_the_upload_form_creates_no_file_outside_storage(
+    user_client, clips
+):
     video = upload_of(clips.moving(), name="../../../../tmp/loopforge-pwned.mp4")
-    response = user_client.post(reverse("converter:upload"), form_data(video), HTTP_ACCEPT="application/json")
+    response = user_client.post(
+        reverse("converter:upload"), form_data(video), HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 201, response.content
     task = Task.objects.get(task_id=response.json()["task_id"])
     assert "/" not in task.original_filename.replace("../", "")  # Django kept the base name only

@@ -22,8 +22,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "args",
             nargs="*",
-            help="options of converter.benchmark, "
-            "after --, e.g. -- --quick (see -- --help)",
+            help="options of converter.benchmark, after --, e.g. -- --quick (see -- --help)",
         )
 
     def run_from_argv(self, argv: list[str]) -> None:

@@ -10,7 +10,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("name")
         parser.add_argument("--owner", required=True, help="username of the owner")
-        parser.add_argument("--quota", type=int, default=None, help="monthly frame quota (default: none)")
+        parser.add_argument(
+            "--quota", type=int, default=None, help="monthly frame quota (default: none)"
+        )
 
     def handle(self, *args, name: str, owner: str, quota: int | None, **options) -> None:
         user = get_user_model().objects.filter(username=owner).first()

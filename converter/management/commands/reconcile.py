@@ -19,7 +19,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--every", type=float, default=None, metavar="SECONDS",
+            "--every",
+            type=float,
+            default=None,
+            metavar="SECONDS",
             help=(
                 f"repeat forever (e.g. {settings.CONVERTER_RECONCILE_INTERVAL_S:g}); "
                 "default: run once"

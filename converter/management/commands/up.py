@@ -38,36 +38,60 @@ class Command(BaseCommand):
             redis_url = urlparse(settings.REDIS_URL)
             if not ls.port_open(redis_url.port or 6379, redis_url.hostname or "127.0.0.1"):
                 self.stdout.write(f"Starting Redis on port {redis_url.port} ...")
-                started.append(ls.redis_service(redis_url.port, data / "redis", persist=True).start())
+                started.append(
+                    ls.redis_service(redis_url.port, data / "redis", persist=True).start()
+                )
             if settings.CONVERTER_STORAGE == "s3":
                 endpoint = urlparse(settings.CONVERTER_S3_ENDPOINT)
                 if not ls.port_open(endpoint.port or 80, endpoint.hostname):
                     self.stdout.write(f"Starting SeaweedFS S3 on port {endpoint.port} ...")
                     s3 = ls.S3Config(
-                        settings.CONVERTER_S3_ENDPOINT, settings.CONVERTER_S3_BUCKET,
-                        settings.CONVERTER_S3_ACCESS_KEY, settings.CONVERTER_S3_SECRET_KEY,
+                        settings.CONVERTER_S3_ENDPOINT,
+                        settings.CONVERTER_S3_BUCKET,
+                        settings.CONVERTER_S3_ACCESS_KEY,
+                        settings.CONVERTER_S3_SECRET_KEY,
                         settings.CONVERTER_S3_REGION,
                     )
-                    base = 19333 if not any(ls.port_open(p) for p in (19333, 19334, 19335)) else None
-                    started.append(ls.seaweed_service(s3, endpoint.port, data / "seaweedfs", base).start())
+                    base = (
+                        19333 if not any(ls.port_open(p) for p in (19333, 19334, 19335)) else None
+                    )
+                    started.append(
+                        ls.seaweed_service(s3, endpoint.port, data / "seaweedfs", base).start()
+                    )
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write(f"Re-queued {requeue_forgotten()} task(s) that Redis no longer held.")
             python = sys.executable
-            started.append(ls.Service(
-                "worker", [python, MANAGE, "rqworker", "notify", "convert", "--with-scheduler"], data / "worker.log"
-            ).start())
+            started.append(
+                ls.Service(
+                    "worker",
+                    [python, MANAGE, "rqworker", "notify", "convert", "--with-scheduler"],
+                    data / "worker.log",
+                ).start()
+            )
             # Re-queues what Redis forgets and what dead workers leave RUNNING.
-            started.append(ls.Service(
-                "reconciler",
-                [python, MANAGE, "reconcile", "--every", f"{settings.CONVERTER_RECONCILE_INTERVAL_S:g}"],
-                data / "reconciler.log",
-            ).start())
+            started.append(
+                ls.Service(
+                    "reconciler",
+                    [
+                        python,
+                        MANAGE,
+                        "reconcile",
+                        "--every",
+                        f"{settings.CONVERTER_RECONCILE_INTERVAL_S:g}",
+                    ],
+                    data / "reconciler.log",
+                ).start()
+            )
             web = ls.Service(
-                "web", [python, MANAGE, "runserver", addr, "--noreload", "--insecure"], data / "web.log",
+                "web",
+                [python, MANAGE, "runserver", addr, "--noreload", "--insecure"],
+                data / "web.log",
                 ready=lambda: ls.port_open(int(addr.rsplit(":", 1)[1]), addr.rsplit(":", 1)[0]),
             )
             started.append(web.start())
-            self.stdout.write(self.style.SUCCESS(f"Loopforge is running at http://{addr}/  (Ctrl-C stops it)"))
+            self.stdout.write(
+                self.style.SUCCESS(f"Loopforge is running at http://{addr}/  (Ctrl-C stops it)")
+            )
             self.stdout.write(f"Logs: {data}/*.log")
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             # Ctrl-C stops it even when started in the background by a shell,
