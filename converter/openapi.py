@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import Code
+
 STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
@@ -33,16 +35,26 @@ def arr(items: dict) -> dict[str, Any]:
 
 TIME_RANGE = obj([], Start=TIME, End=TIME)
 
+
+def _code_pattern(*, empty: bool) -> str:
+    """Every ``Code``, ``InvalidArgument`` with an optional ``.<Field>``."""
+    names = [rf"{Code.INVALID_ARGUMENT}(?:\.[A-Za-z0-9.]+)?"]
+    names += [str(code) for code in Code if code is not Code.INVALID_ARGUMENT]
+    return f"^(?:{'|'.join(names)}){'?' if empty else ''}$"
+
+
+ERROR_CODE = {
+    "type": "string",
+    "pattern": _code_pattern(empty=False),
+    "description": "one of converter.errors.Code; InvalidArgument is sent as InvalidArgument.<Field>",
+    "x-http-status": {str(code): code.status for code in Code},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": obj(
         ["RequestId", "Code", "Message"],
         RequestId=STR,
-        Code={
-            "type": "string",
-            "description": "InvalidArgument.<Field>, InvalidAction, MalformedJSON, Unauthorized, Forbidden, "
-            "ResourceNotFound, ActionNotFound, MethodNotAllowed, ResourceAlreadyExists, RequestTooLarge, "
-            "QuotaExceeded, InternalError",
-        },
+        Code=ERROR_CODE,
         Message=STR,
     ),
     "Project": obj(
@@ -140,7 +152,11 @@ SCHEMAS: dict[str, Any] = {
             "enum": ["Queued", "Running", "Succeeded", "Failed"],
             "description": "ours: tells a queued task from a running one",
         },
-        Code=STR,
+        Code={
+            "type": "string",
+            "pattern": _code_pattern(empty=True),
+            "description": "a failed task's code (see Error.Code); empty otherwise",
+        },
         Message=STR,
         Progress=INT,
         CreationTime=TIME,
@@ -284,23 +300,23 @@ ACTIONS: dict[str, dict[str, Any]] = {
     ),
 }
 
-ERROR_STATUSES = {
-    "400": "invalid argument or action",
-    "401": "no valid access key",
-    "403": "another project, or a bucket/key closed to the API",
-    "404": "no such task",
-    "409": "name taken",
-    "429": "monthly frame quota exceeded, or too many new tasks (Throttling)",
-    "500": "internal error",
-}
+def _error_responses() -> dict[str, Any]:
+    """One response per HTTP status any ``Code`` is answered with."""
+    by_status: dict[int, list[str]] = {}
+    for code in Code:
+        by_status.setdefault(code.status, []).append(str(code))
+    return {
+        str(status): {
+            "description": ", ".join(codes),
+            "content": {"application/json": {"schema": ref("Error")}},
+        }
+        for status, codes in sorted(by_status.items())
+    }
 
 
 def document(server: str = "/") -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    errors = {
-        code: {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
-        for code, text in ERROR_STATUSES.items()
-    }
+    errors = _error_responses()
     for name, spec in ACTIONS.items():
         paths[f"/api/v1/{name}"] = {
             "post": {

@@ -14,23 +14,23 @@ import django_rq
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from .errors import Code, LoopforgeError
+
 log = logging.getLogger(__name__)
 
 WINDOW_S = 60
 
 
-class RateLimited(Exception):
+class RateLimited(LoopforgeError):
     """Too many requests; ``retry_after_s`` says when the window resets."""
 
-    code = "Throttling"
-
     def __init__(self, limit: int, retry_after_s: int) -> None:
+        super().__init__(
+            Code.THROTTLING,
+            f"Too many new tasks: at most {limit} a minute. Try again in {retry_after_s} s.",
+        )
         self.limit = limit
         self.retry_after_s = retry_after_s
-        self.message = (
-            f"Too many new tasks: at most {limit} a minute. Try again in {retry_after_s} s."
-        )
-        super().__init__(self.message)
 
 
 def hit(scope: str, identity: str, limit: int, window_s: int = WINDOW_S) -> None:

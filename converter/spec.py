@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
+from .errors import Code, LoopforgeError
 from .pipeline.encoding import DEFAULT_QUALITY, QUALITIES
 
 FORMATS = ("gif", "webp")
@@ -27,15 +28,12 @@ DEFAULT_FRAME_RATE = 10.0
 MAX_LOOP = 65535  # GIF's NETSCAPE loop field is 16 bits
 
 
-class SpecError(ValueError):
-    """An invalid request field. ``code`` follows the reference service's
-    ``InvalidArgument.<Field>`` style so clients can match on it."""
+class SpecError(LoopforgeError):
+    """An invalid request field: ``InvalidArgument.<Field>``, the reference
+    service's style, so clients can match on it."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-        self.code = f"InvalidArgument.{field_name}" if field_name else "InvalidArgument"
-        self.message = message
+        super().__init__(Code.INVALID_ARGUMENT, message, field=field_name)
 
 
 def _number(data: Mapping[str, Any], key: str, default: float | None) -> float | None:

@@ -4,6 +4,7 @@ OpenAPI document (so the document stays true)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from converter.openapi import document
@@ -30,7 +31,7 @@ _TYPES = {
 
 def check(value: Any, schema: dict, path: str = "$") -> None:
     """The subset of JSON Schema the document uses: type (or types), required,
-    properties, additionalProperties, items, enum. Raises AssertionError."""
+    properties, additionalProperties, items, enum, pattern. Raises AssertionError."""
     schema = _resolve(schema)
     types = schema.get("type")
     if types:
@@ -43,6 +44,8 @@ def check(value: Any, schema: dict, path: str = "$") -> None:
         assert ok, f"{path}: {value!r} is not {types}"
     if "enum" in schema:
         assert value in schema["enum"], f"{path}: {value!r} not in {schema['enum']}"
+    if "pattern" in schema and isinstance(value, str):
+        assert re.search(schema["pattern"], value), f"{path}: {value!r} !~ {schema['pattern']}"
     if isinstance(value, dict):
         for name in schema.get("required", []):
             assert name in value, f"{path}: missing {name}"

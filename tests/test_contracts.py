@@ -23,3 +23,25 @@ def test_every_environment_variable_read_by_settings_is_documented():
     readme = (ROOT / "README.md").read_text()
     read = set(re.findall(r'env(?:str|bool|int|float|secret)\("([A-Z_]+)"', source))
     assert read and not sorted(v for v in read if f"`{v}" not in readme)
+
+
+def test_the_readme_lists_every_error_code_with_its_status():
+    from converter.errors import Code
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `(\w+)` \| (\d{3}) \|", section, re.MULTILINE))
+    assert rows == {(str(code), str(code.status)) for code in Code}
+
+
+def test_the_openapi_document_admits_exactly_the_codes_of_the_vocabulary():
+    from converter.errors import Code
+    from converter.openapi import document
+
+    schema = document()["components"]["schemas"]["Error"]["properties"]["Code"]
+    for code in Code:
+        assert re.search(schema["pattern"], str(code)), code
+        assert schema["x-http-status"][str(code)] == code.status
+    assert re.search(schema["pattern"], "InvalidArgument.Targets.URI")
+    for stranger in ("Throttled", "NoVideoStream.Width", "", "internalerror"):
+        assert not re.search(schema["pattern"], stranger), stranger

@@ -1,20 +1,17 @@
-"""The one exception type the pipeline raises, with a stable code."""
+"""The exception the pipeline raises: the project's error, with a code from
+``converter.errors.Code`` (plain Python, no Django)."""
 
 from __future__ import annotations
 
+from ..errors import Code, LoopforgeError
 
-class PipelineError(Exception):
+
+class PipelineError(LoopforgeError):
     """A conversion failure with a stable, user-facing code.
 
-    ``permanent`` says whether trying again could help: a corrupt upload will
-    never convert (permanent); a storage outage might pass (transient).
+    ``permanent`` (from the code) says whether trying again could help: a
+    corrupt upload will never convert; a storage outage might pass.
     """
 
-    def __init__(self, code: str, message: str, permanent: bool = True) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.permanent = permanent
-
-    def __repr__(self) -> str:
-        return f"PipelineError({self.code!r}, {self.message!r}, permanent={self.permanent})"
+    def __init__(self, code: Code | str, message: str) -> None:
+        super().__init__(Code(code), message)
