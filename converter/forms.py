@@ -10,10 +10,12 @@ from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 
+from .errors import Code
 from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
 from .pipeline.errors import PipelineError
 from .spec import MAX_FRAME_RATE, MAX_SIDE_PX, AnimationSpec, SpecError, TaskSpec, Trim
+from .uploads import too_large
 
 SIZE_CHOICES = [("half", "Half size"), ("original", "Original size"), ("pixels", "Width in pixels")]
 QUALITY_CHOICES = [
@@ -110,7 +112,7 @@ class UploadForm(forms.Form):
         if len(files) == 1 and files[0].size == 0:
             raise forms.ValidationError("The file is empty.", code="EmptyFile")
         if sum(f.size for f in files) > settings.CONVERTER_MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is too large.", code="UploadTooLarge")
+            raise forms.ValidationError(too_large().message, code=str(Code.UPLOAD_TOO_LARGE))
         return files
 
     def source_upload(self) -> UploadedFile:

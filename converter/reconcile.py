@@ -28,8 +28,8 @@ from django.utils import timezone
 from rq.job import Job
 from rq.worker import Worker
 
-from . import services
 from .models import Task
+from .services import lifecycle, queueing
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ def _worker_alive(connection, name: str | None) -> bool:
 
 def run_is_alive(task: Task, connection=None) -> bool:
     """Whether the job running this RUNNING task can still finish it."""
-    connection = connection or django_rq.get_connection(services.QUEUE)
-    job = Job.fetch_many([services.job_id(task, task.attempts - 1)], connection=connection)[0]
+    connection = connection or django_rq.get_connection(queueing.QUEUE)
+    job = Job.fetch_many([queueing.job_id(task, task.attempts - 1)], connection=connection)[0]
     if job is None or job.get_status(refresh=False) != "started":
         return False  # Redis lost it, or RQ ended it (failed, abandoned) without our code running
     return _worker_alive(connection, job.worker_name)
@@ -96,14 +96,14 @@ def run_is_alive(task: Task, connection=None) -> bool:
 
 def recover_running(report: Report | None = None) -> Report:
     report = report or Report()
-    connection = django_rq.get_connection(services.QUEUE)
+    connection = django_rq.get_connection(queueing.QUEUE)
     now = timezone.now()
     for task in Task.objects.filter(status=Task.Status.RUNNING):
-        limit = timedelta(seconds=services.job_timeout_s(task) + STALE_HEARTBEAT_S)
+        limit = timedelta(seconds=queueing.job_timeout_s(task) + STALE_HEARTBEAT_S)
         overdue = task.started_at is not None and now - task.started_at > limit
         if not overdue and run_is_alive(task, connection):
             continue
-        new = services.task_recover_lost(task)
+        new = lifecycle.task_recover_lost(task)
         if new == Task.Status.QUEUED:
             report.recovered_running += 1
         elif new == Task.Status.FAILED:
@@ -135,7 +135,7 @@ def reconcile() -> Report:
     """One pass: dead workers' tasks first (they become QUEUED and get a job),
     then QUEUED tasks with no live job, then stale temp folders."""
     report = recover_running()
-    report.requeued_forgotten = services.requeue_forgotten()
+    report.requeued_forgotten = queueing.requeue_forgotten()
     report.swept_temp_dirs = sweep_temp_dirs()
     if report.changed:
         log.warning("reconcile: %s", report)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db.models.fields.files import FieldFile
 
+from .errors import Code, LoopforgeError
 from .pipeline import CONTENT_TYPES, EXTENSIONS, hls
 
 
@@ -80,8 +81,11 @@ class ObjectNotFound(Exception):
     pass
 
 
-class ObjectForbidden(Exception):
-    pass
+class ObjectForbidden(LoopforgeError):
+    """A bucket or key the API may not touch (``Forbidden``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Code.FORBIDDEN, message)
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,26 +1,26 @@
-"""RQ entry points: load by id, call a service. Nothing else lives here."""
+"""RQ entry points: load by id, call a service. Nothing else lives here.
+
+The services enqueue these by their dotted path (``CONVERT_TASK``...), so
+this module may import the services without a cycle.
+"""
 
 from __future__ import annotations
 
+from .models import Task
+from .pipeline.ffmpeg import die_with_parent
+from .services import conversion, deliveries
+
 
 def convert_task(task_pk: int) -> None:
-    from . import services
-    from .models import Task
-    from .pipeline.ffmpeg import die_with_parent
-
     die_with_parent()  # a killed worker takes its horse (and ffmpeg) with it
-
     task = Task.objects.filter(pk=task_pk).first()
     if task is None:
         return  # deleted while queued
-    services.task_run(task)
+    conversion.task_run(task)
 
 
 def deliver_notification(task_pk: int, channel: str) -> None:
-    from . import services
-    from .models import Task
-
     task = Task.objects.filter(pk=task_pk).select_related("project").first()
     if task is None:
         return
-    services.delivery_attempt(task, channel)
+    deliveries.delivery_attempt(task, channel)

@@ -7,18 +7,30 @@ import unicodedata
 
 from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from .errors import Code, LoopforgeError
+from .views.refusal import refusal_json
 
 # Multipart framing and the form's other fields around the file.
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
-def upload_too_large_response(request: HttpRequest) -> HttpResponse:
+def too_large() -> LoopforgeError:
+    """The refusal of an upload over ``CONVERTER_MAX_UPLOAD_BYTES``."""
     limit_mb = settings.CONVERTER_MAX_UPLOAD_BYTES / 1024 / 1024
-    message = f"The file is too large; the limit is {limit_mb:g} MB."
+    return LoopforgeError(
+        Code.UPLOAD_TOO_LARGE, f"The file is too large; the limit is {limit_mb:g} MB."
+    )
+
+
+def upload_too_large_response(request: HttpRequest) -> HttpResponse:
+    refusal = too_large()
     if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"code": "UploadTooLarge", "message": message}, status=413)
-    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return refusal_json(refusal)
+    return HttpResponse(
+        refusal.message, status=refusal.status, content_type="text/plain; charset=utf-8"
+    )
 
 
 class RequestSizeLimitMiddleware:

@@ -7,39 +7,40 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from converter import services
+from converter.errors import LoopforgeError
 from converter.models import AccessKey, Project
+from converter.services import access_keys, projects
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_key_authenticates_with_its_secret_only():
-    project = services.project_create(owner=make_user(), name="alpha")
-    key, secret = services.access_key_create(project)
-    assert services.access_key_authenticate(key.key_id, secret) == key
-    assert services.access_key_authenticate(key.key_id, secret + "x") is None
-    assert services.access_key_authenticate("LFNOSUCHKEY", secret) is None
+    project = projects.project_create(owner=make_user(), name="alpha")
+    key, secret = access_keys.access_key_create(project)
+    assert access_keys.access_key_authenticate(key.key_id, secret) == key
+    assert access_keys.access_key_authenticate(key.key_id, secret + "x") is None
+    assert access_keys.access_key_authenticate("LFNOSUCHKEY", secret) is None
     assert secret not in key.secret_hash and len(key.secret_hash) == 64
 
 
 def test_a_revoked_key_is_refused():
-    key, secret = services.access_key_create(
-        services.project_create(owner=make_user(), name="beta")
+    key, secret = access_keys.access_key_create(
+        projects.project_create(owner=make_user(), name="beta")
     )
-    assert services.access_key_revoke(key)
-    assert services.access_key_authenticate(key.key_id, secret) is None
-    assert not services.access_key_revoke(key)
+    assert access_keys.access_key_revoke(key)
+    assert access_keys.access_key_authenticate(key.key_id, secret) is None
+    assert not access_keys.access_key_revoke(key)
 
 
 def test_project_names_are_unique_and_checked():
     owner = make_user()
-    services.project_create(owner=owner, name="gamma")
-    with pytest.raises(services.ServiceError) as exc:
-        services.project_create(owner=owner, name="gamma")
+    projects.project_create(owner=owner, name="gamma")
+    with pytest.raises(LoopforgeError) as exc:
+        projects.project_create(owner=owner, name="gamma")
     assert exc.value.code == "ResourceAlreadyExists"
-    with pytest.raises(services.ServiceError) as exc:
-        services.project_create(owner=owner, name="9 bad name")
+    with pytest.raises(LoopforgeError) as exc:
+        projects.project_create(owner=owner, name="9 bad name")
     assert exc.value.code == "InvalidArgument.ProjectName"
 
 
@@ -54,8 +55,8 @@ def test_management_commands_create_a_project_and_a_key_then_revoke_it():
     call_command("createaccesskey", "delta", stdout=out, stderr=io.StringIO())
     lines = dict(line.split(": ", 1) for line in out.getvalue().strip().splitlines())
     key = AccessKey.objects.get(key_id=lines["AccessKeyId"])
-    assert services.access_key_authenticate(key.key_id, lines["AccessKeySecret"]) == key
+    assert access_keys.access_key_authenticate(key.key_id, lines["AccessKeySecret"]) == key
     call_command("revokeaccesskey", key.key_id, stdout=io.StringIO())
-    assert services.access_key_authenticate(key.key_id, lines["AccessKeySecret"]) is None
+    assert access_keys.access_key_authenticate(key.key_id, lines["AccessKeySecret"]) is None
     with pytest.raises(CommandError):
         call_command("createproject", "epsilon", "--owner", "nobody", stdout=io.StringIO())

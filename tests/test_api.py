@@ -11,8 +11,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from converter import services, storage
+from converter import storage
 from converter.models import Output, Project, Task, UsageRecord
+from converter.services import access_keys, projects
 from converter.views import api as api_views
 from tests.api import DOC, call
 from tests.factories import make_user
@@ -48,8 +49,8 @@ def example(project: str, key: str = "video-demo/釀酒.mov", **source) -> dict:
 
 
 def new_project(name: str, **fields) -> tuple[Project, tuple[str, str]]:
-    project = services.project_create(owner=make_user(), name=name, **fields)
-    key, secret = services.access_key_create(project)
+    project = projects.project_create(owner=make_user(), name=name, **fields)
+    key, secret = access_keys.access_key_create(project)
     return project, (key.key_id, secret)
 
 
@@ -78,7 +79,7 @@ def test_calls_without_a_valid_key_are_unauthorized(client):
     project, key = new_project("alpha")
     assert call(client, "ListTasks", {"ProjectName": "alpha"}, expect=401)["Code"] == "Unauthorized"
     assert call(client, "ListTasks", {"ProjectName": "alpha"}, key=(key[0], "wrong"), expect=401)
-    services.access_key_revoke(project.access_keys.get())
+    access_keys.access_key_revoke(project.access_keys.get())
     assert call(client, "ListTasks", {"ProjectName": "alpha"}, key=key, expect=401)
     # The header form works as well as the bearer form.
     _, other = new_project("alpha2")
@@ -331,8 +332,8 @@ def test_projects_can_be_created_listed_and_deleted(client):
     call(client, "DeleteProject", {"ProjectName": "child"}, key=child_key)
     assert not Project.objects.filter(name="child").exists()
     assert call(client, "GetProject", {"ProjectName": "child"}, key=child_key, expect=401)
-    default = services.project_default_for(make_user())
-    default_key = services.access_key_create(default)
+    default = projects.project_default_for(make_user())
+    default_key = access_keys.access_key_create(default)
     default_key = (default_key[0].key_id, default_key[1])
     assert (
         call(client, "DeleteProject", {"ProjectName": default.name}, key=default_key, expect=403)[

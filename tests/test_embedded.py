@@ -120,9 +120,9 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
 
         # A conversion on SQLite through the product's own worker.
         script = (
-            "from converter import services; from tests.factories import make_user, task_spec, upload_of;"
+            "from converter.services import submission; from tests.factories import make_user, task_spec, upload_of;"
             "from converter.models import Task; import time, pathlib;"
-            f"t = services.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(pathlib.Path({str(clips.moving())!r})), original_filename='m.mp4');"
+            f"t = submission.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(pathlib.Path({str(clips.moving())!r})), original_filename='m.mp4');"
             "deadline = time.time() + 90\n"
             "while time.time() < deadline and not Task.objects.get(pk=t.pk).is_finished: time.sleep(0.3)\n"
             "t.refresh_from_db(); print('STATUS', t.status, t.code, t.outputs.first().frames if t.outputs.exists() else 0)"

@@ -9,8 +9,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from converter import notifications, services, storage
+from converter import notifications, storage
 from converter.models import Delivery, Task
+from converter.services import conversion, deliveries, lifecycle, submission
 from converter.spec import ImmRequest
 from tests.test_api import new_project
 
@@ -59,14 +60,14 @@ def test_a_failed_task_publishes_one_failed_message():
             }
         ],
     }
-    task = services.task_create_from_request(
+    task = submission.task_create_from_request(
         project=project, request=ImmRequest.parse(body), body=body
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code
-    assert not services.task_fail(task, code="X", message="again")  # terminal: no second message
-    services.delivery_attempt(task, "mns")  # what the queued job does
+    assert not lifecycle.task_fail(task, code="X", message="again")  # terminal: no second message
+    deliveries.delivery_attempt(task, "mns")  # what the queued job does
     entries = redis.Redis.from_url(settings.CONVERTER_NOTIFY_REDIS_URL).xrange("failures")
     assert len(entries) == 1
     message = json.loads(entries[0][1][b"message"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from converter import services
 from converter.models import Output, Task
+from converter.services import conversion, submission
 from tests.factories import make_user, task_spec, upload_of
 from tests.quality import animation_frames
 
@@ -14,14 +14,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_task_runs_from_stored_source_to_stored_animation(clips):
     user = make_user()
-    task = services.task_create(
+    task = submission.task_create(
         owner=user,
         spec=task_spec(format="webp"),
         upload=upload_of(clips.moving()),
         original_filename="clip.mp4",
     )
     assert task.status == Task.Status.QUEUED and task.source.name.endswith(".video")
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
     assert task.progress == 100 and task.started_at and task.finished_at and task.attempts == 1
@@ -33,43 +33,43 @@ def test_a_task_runs_from_stored_source_to_stored_animation(clips):
 
 
 def test_running_a_task_twice_writes_one_output(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="a.mp4",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     name = task.outputs.get().file.name
     Task.objects.filter(pk=task.pk).update(status=Task.Status.QUEUED)  # a duplicate delivery
-    services.task_run(Task.objects.get(pk=task.pk))
+    conversion.task_run(Task.objects.get(pk=task.pk))
     assert Output.objects.filter(task=task).count() == 1
     assert task.outputs.get().file.name == name
 
 
 def test_a_finished_task_is_not_run_again(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="a.mp4",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     finished = task.finished_at
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     assert task.attempts == 1 and task.finished_at == finished
 
 
 def test_audio_only_source_fails_with_a_clear_code(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.audio_only()),
         original_filename="tone.mp3",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED
     assert task.code == "NoVideoStream" and "audio" in task.message

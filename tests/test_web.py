@@ -9,8 +9,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from converter import services
 from converter.models import Task
+from converter.services import conversion, submission
 from converter.views import web
 from tests.factories import form_data, make_user, task_spec, upload_of
 
@@ -100,10 +100,10 @@ def test_a_start_past_the_end_is_refused_at_upload(user_client, clips):
 
 def test_other_users_tasks_are_not_found(user_client, clips):
     owner = make_user()
-    task = services.task_create(
+    task = submission.task_create(
         owner=owner, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="x.mp4"
     )
-    services.task_run(task)
+    conversion.task_run(task)
     for name in ("converter:task-detail", "converter:task-status"):
         assert user_client.get(reverse(name, args=[task.task_id])).status_code == 404
     assert (
@@ -117,7 +117,7 @@ def test_other_users_tasks_are_not_found(user_client, clips):
 def test_history_lists_own_tasks_newest_first_with_escaped_names(user_client, clips):
     names = ["first.mp4", "<b>second</b>.mp4"]
     for name in names:
-        services.task_create(
+        submission.task_create(
             owner=user_client.user,
             spec=task_spec(),
             upload=upload_of(clips.moving()),
@@ -199,7 +199,7 @@ def test_there_is_no_password_reset_by_email(client):
 def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
     monkeypatch.setattr(web, "HISTORY_PAGE_SIZE", 2)
     made = [
-        services.task_create(
+        submission.task_create(
             owner=user_client.user,
             spec=task_spec(),
             upload=upload_of(clips.moving()),
@@ -230,13 +230,13 @@ def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
 
 
 def test_share_link_serves_the_animation_to_anyone(client, clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="x.mp4",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     assert len(task.share_key) >= 32  # 192 random bits, url-safe
     page = client.get(reverse("converter:shared", args=[task.share_key]))
@@ -249,13 +249,13 @@ def test_share_link_serves_the_animation_to_anyone(client, clips):
 
 def test_share_link_can_redirect_to_a_freshly_signed_url(client, clips, settings):
     settings.CONVERTER_DELIVERY = "redirect"
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="x.mp4",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     response = client.get(reverse("converter:shared-output", args=[task.share_key, 0, "gif"]))
     assert response.status_code == 302 and "X-Amz-Signature=" in response["Location"]

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from converter import services
 from converter.models import Task
+from converter.services import conversion, submission
 from tests.factories import form_data, make_user, task_spec, upload_of
 from tests.media import AUDIO, CONTAINERS
 
@@ -117,7 +117,7 @@ def test_every_input_converts_through_a_real_upload(user_client, clips, kind, si
     response = post(user_client, [upload_of(src)], format="webp", fps="4", size="original")
     assert response.status_code == 201, response.content
     task = Task.objects.get(task_id=response.json()["task_id"])
-    services.task_run(task)  # what the worker runs, inline
+    conversion.task_run(task)  # what the worker runs, inline
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
     output = task.outputs.get()
@@ -136,13 +136,13 @@ def test_an_audio_file_with_the_waveform_option_is_queued(user_client, clips):
 
 
 def test_a_waveform_task_runs_on_an_audio_file(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(waveform=True, width=0.5),
         upload=upload_of(clips.audio_only("m4a", rising=True)),
         original_filename="voice.m4a",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
     assert task.probe["audio_only"] is True

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from converter import services
 from converter.models import AccessKey, Delivery, Output, Project, Task, UsageRecord
+from converter.services import access_keys, metering, projects
 from converter.views import web
 from tests.factories import make_user, upload_of
 
@@ -30,7 +30,7 @@ def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_cl
     secret = re.search(
         r'id="new-key-secret" type="text" readonly value="([^"]+)"', created.content.decode()
     ).group(1)
-    assert services.access_key_authenticate(key.key_id, secret) == key
+    assert access_keys.access_key_authenticate(key.key_id, secret) == key
     again = user_client.get(reverse("converter:project-detail", args=["shop"]))  # a reload
     assert (
         secret not in again.content.decode() and 'id="new-key-secret"' not in again.content.decode()
@@ -38,7 +38,7 @@ def test_a_person_creates_a_project_and_a_key_whose_secret_is_shown_once(user_cl
     assert AccessKey.objects.filter(project=project).count() == 1
 
     user_client.post(reverse("converter:access-key-revoke", args=["shop", key.key_id]))
-    assert services.access_key_authenticate(key.key_id, secret) is None
+    assert access_keys.access_key_authenticate(key.key_id, secret) is None
     assert (
         "revoked"
         in user_client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
@@ -53,19 +53,19 @@ def _new_secret_shown(client, project: str) -> str | None:
 
 def test_a_new_secret_waits_for_its_own_projects_page_but_not_for_ever(user_client, monkeypatch):
     for name in ("one", "two"):
-        services.project_create(owner=user_client.user, name=name)
+        projects.project_create(owner=user_client.user, name=name)
     create = lambda name: user_client.post(reverse("converter:access-key-create", args=[name]))  # noqa: E731
 
     create("one")
     assert _new_secret_shown(user_client, "two") is None  # another project's page ...
     secret = _new_secret_shown(user_client, "one")  # ... leaves it for its own
-    assert services.access_key_authenticate(
+    assert access_keys.access_key_authenticate(
         AccessKey.objects.get(project__name="one").key_id, secret
     )
     assert _new_secret_shown(user_client, "one") is None  # once
 
     create("two")
-    services.access_key_revoke(AccessKey.objects.get(project__name="two"))
+    access_keys.access_key_revoke(AccessKey.objects.get(project__name="two"))
     assert _new_secret_shown(user_client, "two") is None  # revoked meanwhile: not shown
 
     create("one")
@@ -75,7 +75,7 @@ def test_a_new_secret_waits_for_its_own_projects_page_but_not_for_ever(user_clie
 
 
 def test_the_owner_sets_and_clears_the_monthly_quota(user_client):
-    project = services.project_create(owner=user_client.user, name="quoted")
+    project = projects.project_create(owner=user_client.user, name="quoted")
     user_client.post(
         reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "250"}
     )
@@ -95,13 +95,13 @@ def test_the_owner_sets_and_clears_the_monthly_quota(user_client):
 
 
 def test_a_taken_project_name_is_explained(user_client):
-    services.project_create(owner=make_user(), name="taken")
+    projects.project_create(owner=make_user(), name="taken")
     page = user_client.post(reverse("converter:project-list"), {"name": "taken"}).content.decode()
     assert "already exists" in page
 
 
 def test_someone_elses_project_is_not_found(user_client):
-    services.project_create(owner=make_user(), name="theirs")
+    projects.project_create(owner=make_user(), name="theirs")
     assert user_client.get(reverse("converter:project-detail", args=["theirs"])).status_code == 404
     assert (
         user_client.post(reverse("converter:access-key-create", args=["theirs"])).status_code == 404
@@ -110,7 +110,7 @@ def test_someone_elses_project_is_not_found(user_client):
 
 
 def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
-    project = services.project_create(
+    project = projects.project_create(
         owner=user_client.user, name="metered", monthly_frame_quota=1000
     )
     for frames in (30, 25):
@@ -118,8 +118,8 @@ def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
         output = Output.objects.create(
             task=task, index=0, spec={}, spec_key="k", format="gif", frames=frames
         )
-        services.usage_record(output)
-        services.usage_record(output)  # twice: billed once
+        metering.usage_record(output)
+        metering.usage_record(output)  # twice: billed once
     assert UsageRecord.objects.count() == 2
     page = user_client.get(reverse("converter:usage")).content.decode()
     daily = page.split('id="usage-daily"')[1]
@@ -129,7 +129,7 @@ def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
 
 
 def test_the_task_page_lists_every_notification_attempt(user_client):
-    project = services.project_default_for(user_client.user)
+    project = projects.project_default_for(user_client.user)
     task = Task.objects.create(
         owner=user_client.user, project=project, spec={}, status=Task.Status.SUCCEEDED
     )
@@ -162,7 +162,7 @@ def test_the_task_page_lists_every_notification_attempt(user_client):
 
 
 def test_a_browser_upload_over_the_default_projects_quota_is_refused(user_client, clips):
-    project = services.project_default_for(user_client.user)
+    project = projects.project_default_for(user_client.user)
     project.monthly_frame_quota = 10
     project.save()
     data = {

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from converter import services
 from converter.models import Task
+from converter.services import queueing, submission
 from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
 from tests.quality import animation_frames
 
 
 def test_a_worker_process_converts_a_queued_task(worker, clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(format="gif"),
         upload=upload_of(clips.moving()),
@@ -29,14 +29,23 @@ def test_a_worker_process_converts_a_queued_task(worker, clips):
 
 def test_queued_tasks_survive_a_redis_restart(worker, clips, services_handle):
     worker.stop()  # nothing consumes the queue while Redis loses it
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="m.mp4",
     )
     services_handle.restart_redis()
-    assert services.requeue_forgotten() == 1
+    assert queueing.requeue_forgotten() == 1
     worker.start()
     wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 90, what="the requeued task")
     assert Task.objects.get(pk=task.pk).status == Task.Status.SUCCEEDED
+
+
+def test_the_entry_points_the_services_enqueue_by_name_exist():
+    from rq.utils import import_attribute
+
+    from converter import tasks
+
+    assert import_attribute(queueing.CONVERT_TASK) is tasks.convert_task
+    assert import_attribute(queueing.DELIVER_NOTIFICATION) is tasks.deliver_notification

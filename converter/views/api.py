@@ -26,10 +26,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import ratelimit, selectors, services, storage
+from .. import ratelimit, selectors, storage
+from ..errors import Code, LoopforgeError, invalid
 from ..imm import iso, task_to_imm
 from ..models import AccessKey, Delivery, Project, Task
-from ..spec import ImmRequest, ObjectUri, SpecError
+from ..services import access_keys, metering, projects, submission
+from ..spec import ImmRequest, ObjectUri
 
 log = logging.getLogger(__name__)
 
@@ -37,40 +39,12 @@ KEY_ID_HEADER = "X-Loopforge-Key-Id"
 KEY_SECRET_HEADER = "X-Loopforge-Key-Secret"
 MAX_RESULTS = 100  # the reference's page size limit
 
-# HTTP status for each error code; InvalidArgument.<Field> codes are 400.
-STATUS_BY_CODE = {
-    "InvalidArgument": 400,
-    "InvalidAction": 400,
-    "MalformedJSON": 400,
-    "Unauthorized": 401,
-    "Forbidden": 403,
-    "ResourceNotFound": 404,
-    "ActionNotFound": 404,
-    "MethodNotAllowed": 405,
-    "ResourceAlreadyExists": 409,
-    "RequestTooLarge": 413,
-    "QuotaExceeded": 429,
-    "Throttling": 429,
-    "InternalError": 500,
-}
 
-
-class ApiError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def status_for(code: str) -> int:
-    return STATUS_BY_CODE.get(code, STATUS_BY_CODE.get(code.split(".", 1)[0], 400))
-
-
-def error(request_id: str, code: str, message: str, status: int | None = None) -> JsonResponse:
+def error(request_id: str, exc: LoopforgeError) -> JsonResponse:
     """The one error answer of the API."""
     response = JsonResponse(
-        {"RequestId": request_id, "Code": code, "Message": message},
-        status=status or status_for(code),
+        {"RequestId": request_id, "Code": exc.code, "Message": exc.message},
+        status=exc.status,
         json_dumps_params={"ensure_ascii": False},
     )
     response["X-Request-Id"] = request_id
@@ -118,15 +92,15 @@ def _credentials(request: HttpRequest) -> tuple[str, str] | None:
 def _authenticate(request: HttpRequest) -> AccessKey:
     credentials = _credentials(request)
     if credentials is None:
-        raise ApiError(
-            "Unauthorized",
+        raise LoopforgeError(
+            Code.UNAUTHORIZED,
             f"Give an access key: 'Authorization: Bearer <KeyId>:<Secret>' or the "
             f"{KEY_ID_HEADER} and {KEY_SECRET_HEADER} headers.",
         )
-    key = services.access_key_authenticate(*credentials)
+    key = access_keys.access_key_authenticate(*credentials)
     if key is None:
-        raise ApiError(
-            "Unauthorized", "The access key is unknown, revoked, or its secret is wrong."
+        raise LoopforgeError(
+            Code.UNAUTHORIZED, "The access key is unknown, revoked, or its secret is wrong."
         )
     return key
 
@@ -135,15 +109,15 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     try:
         raw = request.body
     except RequestDataTooBig:
-        raise ApiError("RequestTooLarge", "The request body is too large.") from None
+        raise LoopforgeError(Code.REQUEST_TOO_LARGE, "The request body is too large.") from None
     if not raw.strip():
         return {}
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise ApiError("MalformedJSON", "The request body is not valid JSON.") from None
+        raise LoopforgeError(Code.MALFORMED_JSON, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise ApiError("MalformedJSON", "The request body must be a JSON object.")
+        raise LoopforgeError(Code.MALFORMED_JSON, "The request body must be a JSON object.")
     return data
 
 
@@ -152,25 +126,22 @@ def dispatch(request: HttpRequest, action_name: str = "") -> JsonResponse:
     request_id = str(uuid.uuid4()).upper()
     try:
         if request.method != "POST":
-            raise ApiError("MethodNotAllowed", "Call the API with POST and a JSON body.")
+            raise LoopforgeError(Code.METHOD_NOT_ALLOWED, "Call the API with POST and a JSON body.")
         # Who is asking comes first: without a valid key, nothing else is answered.
         key = _authenticate(request)
         body = _body(request)
         name = action_name or body.get("Action") or ""
         if not isinstance(name, str) or name not in ACTIONS:
-            raise ApiError("InvalidAction", f"Unknown action {name!r}; see /api/v1/openapi.json.")
+            raise LoopforgeError(
+                Code.INVALID_ACTION, f"Unknown action {name!r}; see /api/v1/openapi.json."
+            )
         result = ACTIONS[name](Call(request, request_id, key, body))
-    except ApiError as exc:
-        return error(request_id, exc.code, exc.message)
-    except services.ServiceError as exc:
-        return error(request_id, exc.code, exc.message)
-    except SpecError as exc:
-        return error(request_id, exc.code, exc.message, 400)
+    except LoopforgeError as exc:
+        return error(request_id, exc)
     except Exception:
         log.exception("API request %s failed", request_id)
-        return error(
-            request_id, "InternalError", "The request failed; it has been logged as " + request_id
-        )
+        message = f"The request failed; it has been logged as {request_id}."
+        return error(request_id, LoopforgeError(Code.INTERNAL_ERROR, message))
     response = JsonResponse(
         {"RequestId": request_id, **result}, json_dumps_params={"ensure_ascii": False}
     )
@@ -180,9 +151,8 @@ def dispatch(request: HttpRequest, action_name: str = "") -> JsonResponse:
 
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    return error(
-        str(uuid.uuid4()).upper(), "ActionNotFound", "No such API path; see /api/v1/openapi.json."
-    )
+    message = "No such API path; see /api/v1/openapi.json."
+    return error(str(uuid.uuid4()).upper(), LoopforgeError(Code.ACTION_NOT_FOUND, message))
 
 
 def openapi(request: HttpRequest) -> JsonResponse:
@@ -201,9 +171,9 @@ def _project(call: Call) -> Project:
     the same whether another project of that name exists or not."""
     name = call.body.get("ProjectName")
     if not isinstance(name, str) or not name:
-        raise ApiError("InvalidArgument.ProjectName", "ProjectName is required.")
+        raise invalid("ProjectName", "ProjectName is required.")
     if name != call.project.name:
-        raise ApiError("Forbidden", f"This access key is not for project {name!r}.")
+        raise LoopforgeError(Code.FORBIDDEN, f"This access key is not for project {name!r}.")
     return call.project
 
 
@@ -212,9 +182,7 @@ def _string(call: Call, name: str, *, required: bool = False, default: str = "")
     if value is None:
         value = default
     if not isinstance(value, str) or (required and not value):
-        raise ApiError(
-            f"InvalidArgument.{name}", f"{name} must be a{' non-empty' if required else ''} string."
-        )
+        raise invalid(name, f"{name} must be a{' non-empty' if required else ''} string.")
     return value
 
 
@@ -223,9 +191,7 @@ def _integer(call: Call, name: str, default: int, low: int, high: int) -> int:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ApiError(
-            f"InvalidArgument.{name}", f"{name} must be a whole number from {low} to {high}."
-        )
+        raise invalid(name, f"{name} must be a whole number from {low} to {high}.")
     return value
 
 
@@ -234,7 +200,7 @@ def _boolean(call: Call, name: str) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     if not isinstance(value, bool):
-        raise ApiError(f"InvalidArgument.{name}", f"{name} must be true or false.")
+        raise invalid(name, f"{name} must be true or false.")
     return value
 
 
@@ -243,8 +209,8 @@ def _time(value: Any, name: str) -> datetime | None:
         return None
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
-        raise ApiError(
-            f"InvalidArgument.{name}",
+        raise invalid(
+            name,
             f"{name} must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.",
         )
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
@@ -255,9 +221,7 @@ def _range(call: Call, name: str) -> tuple[datetime | None, datetime | None]:
     if value is None:
         return None, None
     if not isinstance(value, dict):
-        raise ApiError(
-            f"InvalidArgument.{name}", f"{name} must be an object with Start and/or End."
-        )
+        raise invalid(name, f"{name} must be an object with Start and/or End.")
     return _time(value.get("Start"), f"{name}.Start"), _time(value.get("End"), f"{name}.End")
 
 
@@ -279,17 +243,17 @@ def create_project(call: Call) -> dict[str, Any]:
     key only ever acts on its own project, so the new one needs its own)."""
     quota = call.body.get("MonthlyFrameQuota")
     if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
-        raise ApiError(
-            "InvalidArgument.MonthlyFrameQuota",
+        raise invalid(
+            "MonthlyFrameQuota",
             "MonthlyFrameQuota must be a whole number, 0 or more.",
         )
-    project = services.project_create(
+    project = projects.project_create(
         owner=call.project.owner,
         name=_string(call, "ProjectName", required=True),
         description=_string(call, "Description"),
         monthly_frame_quota=quota,
     )
-    key, secret = services.access_key_create(project)
+    key, secret = access_keys.access_key_create(project)
     return {
         "Project": _project_to_imm(project),
         "AccessKeyId": key.key_id,
@@ -307,14 +271,14 @@ def list_projects(call: Call) -> dict[str, Any]:
     """The projects this key may act on: its own."""
     prefix = _string(call, "Prefix")
     _integer(call, "MaxResults", MAX_RESULTS, 1, MAX_RESULTS)
-    projects = [call.project] if call.project.name.startswith(prefix) else []
-    return {"Projects": [_project_to_imm(p) for p in projects], "NextToken": ""}
+    own = [call.project] if call.project.name.startswith(prefix) else []
+    return {"Projects": [_project_to_imm(p) for p in own], "NextToken": ""}
 
 
 @action("DeleteProject")
 def delete_project(call: Call) -> dict[str, Any]:
     """Delete the key's own project, its tasks and keys (this key too)."""
-    services.project_delete(_project(call))
+    projects.project_delete(_project(call))
     return {}
 
 
@@ -324,13 +288,10 @@ def delete_project(call: Call) -> dict[str, Any]:
 @action("CreateMediaConvertTask")
 def create_media_convert_task(call: Call) -> dict[str, Any]:
     project = _project(call)
-    try:
-        ratelimit.task_creation_by_key(call.key.key_id)
-    except ratelimit.RateLimited as exc:
-        raise ApiError(exc.code, exc.message) from None
+    ratelimit.task_creation_by_key(call.key.key_id)
     request = ImmRequest.parse(call.body)
     body = {k: v for k, v in call.body.items() if k != "Action"}
-    task = services.task_create_from_request(project=project, request=request, body=body)
+    task = submission.task_create_from_request(project=project, request=request, body=body)
     return {"TaskId": task.task_id, "TaskType": "MediaConvert"}
 
 
@@ -338,7 +299,7 @@ def _task(call: Call) -> Task:
     project = _project(call)
     task = selectors.task_get_for_project(project, _string(call, "TaskId", required=True))
     if task is None:
-        raise ApiError("ResourceNotFound", "No such task in this project.")
+        raise LoopforgeError(Code.RESOURCE_NOT_FOUND, "No such task in this project.")
     return task
 
 
@@ -381,24 +342,22 @@ def _tag_pairs(call: Call) -> tuple[tuple[str, str], ...]:
     selector = call.body.get("TagSelector")
     if selector not in (None, ""):
         if not isinstance(selector, str):
-            raise ApiError(
-                "InvalidArgument.TagSelector",
+            raise invalid(
+                "TagSelector",
                 "TagSelector must be a string like 'name=value,other=x'.",
             )
         for part in selector.split(","):
             name, eq, value = part.partition("=")
             if not eq or not name.strip():
-                raise ApiError(
-                    "InvalidArgument.TagSelector",
+                raise invalid(
+                    "TagSelector",
                     "TagSelector must be a string like 'name=value,other=x'.",
                 )
             pairs.append((name.strip(), value.strip()))
     tags = call.body.get("Tags")
     if tags is not None:
         if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
-            raise ApiError(
-                "InvalidArgument.Tags", "Tags must be an object of names to string values."
-            )
+            raise invalid("Tags", "Tags must be an object of names to string values.")
         pairs.extend(tags.items())
     return tuple(pairs)
 
@@ -418,8 +377,8 @@ def _decode_token(token: str, ascending: bool) -> selectors.Cursor | None:
             raise ValueError("order changed")
         return selectors.Cursor(created, int(data["i"]))
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise ApiError(
-            "InvalidArgument.NextToken", "NextToken is not one this API gave (with this Order)."
+        raise invalid(
+            "NextToken", "NextToken is not one this API gave (with this Order)."
         ) from None
 
 
@@ -428,17 +387,13 @@ def list_tasks(call: Call) -> dict[str, Any]:
     project = _project(call)
     task_type = _string(call, "TaskType")
     if task_type not in ("", "MediaConvert"):
-        raise ApiError(
-            "InvalidArgument.TaskType", "TaskType must be MediaConvert (the only type here)."
-        )
+        raise invalid("TaskType", "TaskType must be MediaConvert (the only type here).")
     status = _string(call, "Status")
     if status and status not in STATUS_FILTER:
-        raise ApiError(
-            "InvalidArgument.Status", f"Status must be one of: {', '.join(STATUS_FILTER)}."
-        )
+        raise invalid("Status", f"Status must be one of: {', '.join(STATUS_FILTER)}.")
     order = _string(call, "Order", default="DESC").upper()
     if order not in ("ASC", "DESC"):
-        raise ApiError("InvalidArgument.Order", "Order must be ASC or DESC.")
+        raise invalid("Order", "Order must be ASC or DESC.")
     ranges = []
     for name, field in (
         ("CreationTimeRange", "created_at"),
@@ -476,10 +431,7 @@ def create_upload_url(call: Call) -> dict[str, Any]:
     project = _project(call)
     uri = ObjectUri.parse(call.body.get("URI"), "URI")
     expires = _integer(call, "ExpiresIn", settings.CONVERTER_UPLOAD_URL_EXPIRY_S, 60, 7 * 24 * 3600)
-    try:
-        storage.object_check_allowed(uri.bucket, uri.key, project.name)
-    except storage.ObjectForbidden as exc:
-        raise ApiError("Forbidden", str(exc)) from None
+    storage.object_check_allowed(uri.bucket, uri.key, project.name)
     return {
         "URI": str(uri),
         "UploadURL": storage.object_upload_url(uri.bucket, uri.key, expires),
@@ -497,9 +449,9 @@ def get_usage(call: Call) -> dict[str, Any]:
     project = _project(call)
     granularity = _string(call, "Granularity", default="Day").lower()
     if granularity not in ("day", "month"):
-        raise ApiError("InvalidArgument.Granularity", "Granularity must be Day or Month.")
+        raise invalid("Granularity", "Granularity must be Day or Month.")
     now = timezone.now()
-    start = _time(call.body.get("StartTime"), "StartTime") or services.month_start(now)
+    start = _time(call.body.get("StartTime"), "StartTime") or metering.month_start(now)
     end = _time(call.body.get("EndTime"), "EndTime") or now + timedelta(seconds=1)
     rows = selectors.usage_for_project(project, granularity=granularity, start=start, end=end)
     fmt = "%Y-%m-%d" if granularity == "day" else "%Y-%m"
@@ -511,5 +463,5 @@ def get_usage(call: Call) -> dict[str, Any]:
             for r in rows
         ],
         "MonthlyFrameQuota": project.monthly_frame_quota,
-        "FramesThisMonth": services.project_frames_used(project),
+        "FramesThisMonth": metering.project_frames_used(project),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,10 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import ratelimit, selectors, services, storage
+from .. import ratelimit, selectors, storage, uploads
+from ..errors import Code, LoopforgeError
 from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
 from ..models import Output, Task
-from ..pipeline import CONTENT_TYPES, PipelineError
+from ..pipeline import CONTENT_TYPES
+from ..services import access_keys, metering, projects, submission
+from .refusal import refusal_json
 
 HISTORY_PAGE_SIZE = 50  # tasks on a page of the history
 
@@ -59,53 +63,46 @@ def upload(request: HttpRequest) -> HttpResponse:
     try:
         ratelimit.task_creation_by_user(request.user)
     except ratelimit.RateLimited as exc:
-        response = _form_errors(
-            request, UploadForm(), {"video": [exc.message]}, status=429, code=exc.code
-        )
+        response = _refuse(request, exc)
         response["Retry-After"] = str(exc.retry_after_s)
         return response
     request.FILES  # parse the body now (the CSRF middleware may not have): it sets upload_too_large
     if getattr(request, "upload_too_large", False):
-        return _form_errors(
-            request,
-            UploadForm(),
-            {"video": ["The file is too large."]},
-            status=413,
-            code="UploadTooLarge",
-        )
+        return _refuse(request, uploads.too_large())
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _form_errors(request, form, form.errors, status=400)
+        invalid = LoopforgeError(Code.INVALID_FORM, "Some choices need a second look.")
+        return _refuse(request, invalid, form, errors=form.errors)
     try:
-        spec = form.to_spec()
-        source = form.source_upload()  # one video, or an HLS bundle assembled
-        info = services.upload_check(source, spec)
-        task = services.task_create(
+        task = submission.task_submit_upload(
             owner=request.user,
-            spec=spec,
-            upload=source,
-            original_filename=source.name,
-            source_duration=info.duration,
+            spec=form.to_spec(),
+            upload=form.source_upload(),  # one video, or an HLS bundle assembled
         )
-    except PipelineError as exc:
-        return _form_errors(request, form, {"video": [exc.message]}, status=400, code=exc.code)
-    except services.ServiceError as exc:  # the default project's frame quota
-        return _form_errors(request, form, {"video": [exc.message]}, status=429, code=exc.code)
+    except LoopforgeError as exc:
+        return _refuse(request, exc, form)
     url = reverse("converter:task-detail", args=[task.task_id])
     if _wants_json(request):
         return JsonResponse({"task_id": task.task_id, "url": url}, status=201)
     return HttpResponseRedirect(url)
 
 
-def _form_errors(request, form, errors, *, status: int, code: str = "InvalidForm") -> HttpResponse:
+def _refuse(
+    request: HttpRequest,
+    exc: LoopforgeError,
+    form: UploadForm | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+) -> HttpResponse:
+    """A refused upload, with ``exc``'s status: the web's one JSON error
+    shape for the page's script, or the form again with the messages."""
+    errors = errors or {"video": [exc.message]}  # a refusal of the upload itself
     if _wants_json(request):
-        return JsonResponse(
-            {"code": code, "errors": {k: list(v) for k, v in errors.items()}}, status=status
-        )
+        return refusal_json(exc, errors)
+    form = form or UploadForm()
     for field, messages in errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
-    return render(request, "converter/upload.html", {"form": form}, status=status)
+    return render(request, "converter/upload.html", {"form": form}, status=exc.status)
 
 
 @login_required
@@ -213,18 +210,18 @@ def project_list(request: HttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            project = services.project_create(
+            project = projects.project_create(
                 owner=request.user,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 monthly_frame_quota=form.cleaned_data["monthly_frame_quota"],
             )
-        except services.ServiceError as exc:
+        except LoopforgeError as exc:
             form.add_error("name", exc.message)
         else:
             return redirect("converter:project-detail", project.name)
-    projects = selectors.project_list_for_owner(request.user)
-    return render(request, "converter/project_list.html", {"projects": projects, "form": form})
+    owned = selectors.project_list_for_owner(request.user)
+    return render(request, "converter/project_list.html", {"projects": owned, "form": form})
 
 
 @login_required
@@ -270,7 +267,7 @@ def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
     context = {
         "project": project,
         "keys": project.access_keys.all(),
-        "frames_this_month": services.project_frames_used(project),
+        "frames_this_month": metering.project_frames_used(project),
         "api_url": request.build_absolute_uri("/api/v1/"),
         "quota_form": QuotaForm(initial={"monthly_frame_quota": project.monthly_frame_quota}),
         **extra,
@@ -285,7 +282,7 @@ def project_quota(request: HttpRequest, name: str) -> HttpResponse:
     form = QuotaForm(request.POST)
     if not form.is_valid():
         return _project_page(request, project, quota_form=form)
-    services.project_set_quota(
+    projects.project_set_quota(
         project, monthly_frame_quota=form.cleaned_data["monthly_frame_quota"]
     )
     return redirect("converter:project-detail", project.name)
@@ -295,7 +292,7 @@ def project_quota(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
     project = selectors.project_get_for_owner(request.user, name)
-    key, secret = services.access_key_create(project)
+    key, secret = access_keys.access_key_create(project)
     # Redirected, so that reloading the page does not make another key; the
     # secret (stored only as a hash) waits in the server-side session until
     # the project page shows it, once.
@@ -310,7 +307,7 @@ def access_key_revoke(request: HttpRequest, name: str, key_id: str) -> HttpRespo
     key = project.access_keys.filter(key_id=key_id).first()
     if key is None:
         raise Http404("No such key.")
-    services.access_key_revoke(key)
+    access_keys.access_key_revoke(key)
     return redirect("converter:project-detail", project.name)
 
 
@@ -328,11 +325,11 @@ def usage(request: HttpRequest) -> HttpResponse:
     monthly = selectors.usage_for_owner(
         request.user,
         granularity="month",
-        start=services.month_start(now - timedelta(days=335)),
+        start=metering.month_start(now - timedelta(days=335)),
         end=now + timedelta(seconds=1),
     )
-    projects = selectors.project_list_for_owner(request.user)
-    quotas = [{"project": p, "used": services.project_frames_used(p)} for p in projects]
+    owned = selectors.project_list_for_owner(request.user)
+    quotas = [{"project": p, "used": metering.project_frames_used(p)} for p in owned]
     return render(
         request, "converter/usage.html", {"daily": daily, "monthly": monthly, "quotas": quotas}
     )

@@ -88,10 +88,11 @@
           window.location.assign(body.url);
           return;
         }
-        var messages = [];
-        if (body.errors) {
-          Object.keys(body.errors).forEach(function (k) { messages = messages.concat(body.errors[k]); });
-        }
+        // The web's one error shape: {code, message, errors: {field: [...]}}.
+        var messages = body.message ? [body.message] : [];
+        Object.keys(body.errors || {}).forEach(function (k) {
+          body.errors[k].forEach(function (m) { if (messages.indexOf(m) < 0) messages.push(m); });
+        });
         error.textContent = messages.join(" ") || ("Upload failed (HTTP " + xhr.status + ").");
         error.hidden = false;
         button.disabled = false;

@@ -6,8 +6,9 @@ from __future__ import annotations
 import django_rq
 import pytest
 
-from converter import services, tasks
+from converter import tasks
 from converter.models import Output, Task, UsageRecord
+from converter.services import conversion, queueing, submission
 from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
 
@@ -15,15 +16,15 @@ from tests.factories import make_user, task_spec, upload_of
 def test_the_same_task_queued_three_times_on_two_workers_runs_once(make_worker, clips):
     make_worker("a")
     make_worker("b")
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="m.mp4",
     )
-    queue = django_rq.get_queue(services.QUEUE)
+    queue = django_rq.get_queue(queueing.QUEUE)
     for extra in ("dup-1", "dup-2"):
-        queue.enqueue(tasks.convert_task, task.pk, job_id=f"{services.job_id(task)}-{extra}")
+        queue.enqueue(tasks.convert_task, task.pk, job_id=f"{queueing.job_id(task)}-{extra}")
     wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 120, what="the task")
     wait_until(
         lambda: queue.count == 0 and not queue.started_job_registry.get_job_ids(),
@@ -38,15 +39,15 @@ def test_the_same_task_queued_three_times_on_two_workers_runs_once(make_worker, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_run_again_after_success_is_not_billed_again(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="m.mp4",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     Task.objects.filter(pk=task.pk).update(status=Task.Status.QUEUED)  # delivered again
-    services.task_run(Task.objects.get(pk=task.pk))
+    conversion.task_run(Task.objects.get(pk=task.pk))
     assert Task.objects.get(pk=task.pk).status == Task.Status.SUCCEEDED
     assert Output.objects.filter(task=task).count() == 1
     assert UsageRecord.objects.filter(output__task=task).count() == 1

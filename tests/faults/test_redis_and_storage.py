@@ -11,8 +11,9 @@ import django_rq
 import pytest
 from django.db import connection
 
-from converter import reconcile, services
+from converter import reconcile
 from converter.models import Task
+from converter.services import conversion, lifecycle, queueing, submission
 from tests.conftest import ROOT, wait_until
 from tests.factories import make_user, task_spec, upload_of
 
@@ -44,7 +45,7 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
     make_worker, clips, services_handle, reconciler
 ):
     tasks = [
-        services.task_create(
+        submission.task_create(
             owner=make_user(),
             spec=task_spec(),
             upload=upload_of(clips.moving()),
@@ -53,7 +54,7 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
         for k in range(3)
     ]
     services_handle.restart_redis()  # every queued job is gone
-    assert django_rq.get_queue(services.QUEUE).count == 0
+    assert django_rq.get_queue(queueing.QUEUE).count == 0
     make_worker()
     for task in tasks:
         wait_until(
@@ -67,52 +68,52 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="m.mp4",
     )
-    assert services.task_start(task)
-    django_rq.get_connection(services.QUEUE).flushdb()  # Redis lost the running job
+    assert lifecycle.task_start(task)
+    django_rq.get_connection(queueing.QUEUE).flushdb()  # Redis lost the running job
     report = reconcile.reconcile()
     assert report.recovered_running == 1
     task.refresh_from_db()
     assert task.status == Task.Status.QUEUED
-    job = django_rq.get_queue(services.QUEUE).fetch_job(services.job_id(task))
+    job = django_rq.get_queue(queueing.QUEUE).fetch_job(queueing.job_id(task))
     assert job is not None and job.get_status() == "queued"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_reconciling_twice_queues_one_job(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="m.mp4",
     )
-    django_rq.get_connection(services.QUEUE).flushdb()
+    django_rq.get_connection(queueing.QUEUE).flushdb()
     assert reconcile.reconcile().requeued_forgotten == 1
     assert reconcile.reconcile().requeued_forgotten == 0
-    assert django_rq.get_queue(services.QUEUE).count == 1
+    assert django_rq.get_queue(queueing.QUEUE).count == 1
     assert Task.objects.get(pk=task.pk).status == Task.Status.QUEUED
 
 
 def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retried(
     make_worker, clips, services_handle
 ):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="m.mp4",
     )
     source_name = task.source.name
-    django_rq.get_connection(services.QUEUE).flushdb()  # the worker starts after S3 is gone
+    django_rq.get_connection(queueing.QUEUE).flushdb()  # the worker starts after S3 is gone
     services_handle.seaweed.stop()
     try:
         worker = make_worker(CONVERTER_RETRY_INTERVALS_S="1,2")
-        services.task_enqueue(task)
+        queueing.task_enqueue(task)
         wait_until(
             lambda: Task.objects.get(pk=task.pk).is_finished,
             180,
@@ -129,7 +130,7 @@ def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retr
             services_handle.seaweed.start()
     # Storage is back: the source was never removed, and a retry succeeds.
     assert task.source.storage.exists(source_name)
-    assert services.task_retry(task)
+    assert lifecycle.task_retry(task)
     wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 120, what="the retried task")
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
@@ -138,15 +139,15 @@ def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retr
 
 @pytest.mark.django_db(transaction=True)
 def test_only_failures_outside_the_source_can_be_retried(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.audio_only()),
         original_filename="a.mp3",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
-    assert task.code == "NoVideoStream" and not services.task_retry(task)
+    assert task.code == "NoVideoStream" and not lifecycle.task_retry(task)
 
 
 def test_stale_task_folders_are_swept_and_nothing_else(tmp_path):

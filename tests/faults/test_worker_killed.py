@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import signal
 
-from converter import reconcile, services
+from converter import reconcile
 from converter.models import Task
+from converter.services import submission
 from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
 from tests.security.hostile import alive, ffmpeg_descendants
@@ -29,7 +30,7 @@ def _describe(pids: list[int]) -> str:
 
 def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
     doomed = make_worker("doomed", FFMPEG_BINARY=slow_ffmpeg)
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving(12, name="twelve.mp4")),
@@ -79,7 +80,7 @@ def test_a_killed_workers_task_fails_clearly_when_its_attempts_are_used_up(
 
 def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpeg, clips):
     worker = make_worker("busy", FFMPEG_BINARY=slow_ffmpeg)
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving(12, name="twelve.mp4")),

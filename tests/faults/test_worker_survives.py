@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from converter import services
 from converter.models import Task
 from converter.pipeline import PipelineError
+from converter.services import conversion, submission
 from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
 from tests.security import hostile
@@ -26,7 +26,7 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
         CONVERTER_FFMPEG_MEMORY_BYTES=str(500 * 1024 * 1024),
     )
     user = make_user()
-    bad = services.task_create(
+    bad = submission.task_create(
         owner=user, spec=task_spec(), upload=upload_of(bomb), original_filename="bomb.mp4"
     )
     wait_until(
@@ -36,7 +36,7 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
     )
     bad.refresh_from_db()
     assert bad.status == Task.Status.FAILED and bad.code == "DecodeFailed", (bad.code, bad.message)
-    good = services.task_create(
+    good = submission.task_create(
         owner=user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="ok.mp4"
     )
     wait_until(lambda: Task.objects.get(pk=good.pk).is_finished, 120, what="the next task")
@@ -49,7 +49,7 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
 def test_encoding_past_the_wall_time_is_stopped(settings):
     settings.CONVERTER_TASK_TIMEOUT_S = 5
     task = Task(task_id="mc-x", spec={"animations": []})
-    report = services._progress_reporter(task, 0, 1, deadline=time.monotonic() - 0.1)
+    report = conversion._progress_reporter(task, 0, 1, deadline=time.monotonic() - 0.1)
     with pytest.raises(PipelineError) as error:
         report(0.6)  # called for every encoded frame
     assert error.value.code == "Timeout" and error.value.permanent

@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from converter import ratelimit, services
+from converter import ratelimit
 from converter.models import Task, new_share_key
+from converter.services import access_keys, conversion, projects, submission
 from converter.urls import urlpatterns
 from tests.factories import make_user, task_spec, upload_of
 
@@ -36,13 +37,13 @@ def _args(pattern: URLPattern, key: str) -> list:
 
 @pytest.fixture
 def finished_task(clips):
-    task = services.task_create(
+    task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
         upload=upload_of(clips.moving()),
         original_filename="secret.mp4",
     )
-    services.task_run(task)
+    conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED
     return task
@@ -117,8 +118,8 @@ def _kwargs(pattern: URLPattern, values: dict) -> dict:
 
 
 def _owned_objects(task: Task) -> dict:
-    project = services.project_create(owner=task.owner, name=f"p{task.pk}x")
-    key, _ = services.access_key_create(project)
+    project = projects.project_create(owner=task.owner, name=f"p{task.pk}x")
+    key, _ = access_keys.access_key_create(project)
     return {
         "task_id": task.task_id,
         "share_key": task.share_key,
@@ -171,16 +172,16 @@ def test_the_api_never_accepts_a_session_cookie(client, finished_task):
 def test_access_keys_are_stored_hashed_and_compared_in_constant_time(monkeypatch):
     import hmac
 
-    project = services.project_create(owner=make_user(), name="hashed")
-    key, secret = services.access_key_create(project)
+    project = projects.project_create(owner=make_user(), name="hashed")
+    key, secret = access_keys.access_key_create(project)
     key.refresh_from_db()
     assert secret not in key.secret_hash and len(secret) >= 32
     compared = []
     real = hmac.compare_digest
     monkeypatch.setattr(hmac, "compare_digest", lambda a, b: compared.append((a, b)) or real(a, b))
-    assert services.access_key_authenticate(key.key_id, secret) == key
+    assert access_keys.access_key_authenticate(key.key_id, secret) == key
     assert (
-        services.access_key_authenticate("LF-NO-SUCH-KEY", secret) is None
+        access_keys.access_key_authenticate("LF-NO-SUCH-KEY", secret) is None
     )  # compared all the same
     assert len(compared) == 2
 
@@ -188,8 +189,8 @@ def test_access_keys_are_stored_hashed_and_compared_in_constant_time(monkeypatch
 def test_the_api_refuses_another_projects_task_as_not_found(client, finished_task):
     from tests.api import call
 
-    mine = services.project_create(owner=make_user(), name="mine")
-    key, secret = services.access_key_create(mine)
+    mine = projects.project_create(owner=make_user(), name="mine")
+    key, secret = access_keys.access_key_create(mine)
     answer = call(
         client,
         "GetTask",
@@ -204,8 +205,8 @@ def test_the_api_rate_limits_task_creation_per_key(client, settings):
     from tests.api import call
 
     settings.CONVERTER_KEY_RATE_LIMIT_PER_MINUTE = 2
-    project = services.project_create(owner=make_user(), name="busy")
-    key, secret = services.access_key_create(project)
+    project = projects.project_create(owner=make_user(), name="busy")
+    key, secret = access_keys.access_key_create(project)
     body = {"ProjectName": "busy", "Sources": [{"URI": "s3://nowhere/x.mp4"}]}
     codes = [
         call(client, "CreateMediaConvertTask", body, key=(key.key_id, secret), expect=None)["Code"]

@@ -16,12 +16,12 @@ import pytest
 from django.urls import reverse
 from PIL import Image, ImageChops, ImageSequence
 
-from converter import services
 from converter.models import Task
 from converter.pipeline import Limits, PipelineError, convert, probe
 from converter.pipeline.geometry import plan_geometry
 from converter.pipeline.probe import VideoInfo
 from converter.pipeline.sample import FramePlan, sample
+from converter.services import conversion, projects, submission
 from converter.spec import AnimationSpec
 from tests.factories import make_user, task_spec, upload_of
 from tests.security import hostile
@@ -236,10 +236,10 @@ def test_hostile_playlists_are_refused_at_upload_and_by_the_worker(client, tmp_p
             assert response.json()["code"] in UPLOAD_REFUSALS, response.json()
         assert not Task.objects.exists()
         # The worker path: a stored source that skipped the web check.
-        task = services.task_create(
+        task = submission.task_create(
             owner=user, spec=task_spec(), upload=upload_of(path), original_filename="x.m3u8"
         )
-        services.task_run(task)
+        conversion.task_run(task)
         task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "UnsupportedFormat"
     assert not task.outputs.exclude(file="").exists()
@@ -381,7 +381,7 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
         Key="tenant-b/secret.ts",
         Body=hostile.ts_clip(tmp_path / "s.ts").read_bytes(),
     )
-    project = services.project_create(owner=make_user(), name="attacker")
+    project = projects.project_create(owner=make_user(), name="attacker")
     with Listener() as listener:
         for name, payload in {
             "hls.mp4": hostile.hls_playlist(
@@ -414,8 +414,8 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
                     ],
                 }
             )
-            task = services.task_create_from_request(project=project, request=request, body={})
-            services.task_run(task)
+            task = submission.task_create_from_request(project=project, request=request, body={})
+            conversion.task_run(task)
             task.refresh_from_db()
             assert task.status == Task.Status.FAILED and task.code in UPLOAD_REFUSALS, (
                 name,

@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from converter import services
 from converter.models import Task
+from converter.services import conversion, submission
 from converter.uploads import display_filename
 from tests.factories import form_data, task_spec, upload_of
 
@@ -71,7 +71,7 @@ HOSTILE_NAMES = [
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_file_names_are_stored_as_text_and_shown_escaped(user_client, clips, name):
-    task = services.task_create(
+    task = submission.task_create(
         owner=user_client.user,
         spec=task_spec(),
         upload=upload_of(clips.moving(), name="x.mp4"),
@@ -88,7 +88,7 @@ def test_hostile_file_names_are_stored_as_text_and_shown_escaped(user_client, cl
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     detail = user_client.get(reverse("converter:task-detail", args=[task.task_id])).content.decode()
     assert "<script>alert" not in detail and "\x1b" not in detail
-    services.task_run(task)
+    conversion.task_run(task)
     download = user_client.get(
         reverse("converter:task-output", args=[task.task_id, 0, "gif"]), {"download": "1"}
     )

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from converter import services
 from converter.models import Project
+from converter.services import access_keys
 
 
 class Command(BaseCommand):
@@ -14,6 +14,6 @@ class Command(BaseCommand):
         target = Project.objects.filter(name=project).first()
         if target is None:
             raise CommandError(f"No project named {project!r}.")
-        key, secret = services.access_key_create(target)
+        key, secret = access_keys.access_key_create(target)
         self.stdout.write(f"AccessKeyId: {key.key_id}\nAccessKeySecret: {secret}\n")
         self.stderr.write("Store the secret now: it is not kept and cannot be shown again.")

@@ -1,7 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from converter import services
+from converter.errors import LoopforgeError
+from converter.services import projects
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user named {owner!r}.")
         try:
-            project = services.project_create(owner=user, name=name, monthly_frame_quota=quota)
-        except services.ServiceError as exc:
+            project = projects.project_create(owner=user, name=name, monthly_frame_quota=quota)
+        except LoopforgeError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Created project {project.name} (owner {user.username}).")

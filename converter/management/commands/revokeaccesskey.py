@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from converter import services
 from converter.models import AccessKey
+from converter.services import access_keys
 
 
 class Command(BaseCommand):
@@ -14,6 +14,6 @@ class Command(BaseCommand):
         key = AccessKey.objects.filter(key_id=key_id).first()
         if key is None:
             raise CommandError(f"No access key {key_id!r}.")
-        if not services.access_key_revoke(key):
+        if not access_keys.access_key_revoke(key):
             raise CommandError(f"Access key {key_id} was already revoked.")
         self.stdout.write(f"Revoked {key_id} (project {key.project.name}).")

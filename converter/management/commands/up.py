@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from converter.services import requeue_forgotten
+from converter.services.queueing import requeue_forgotten
 from project import localservices as ls
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")

@@ -1,0 +1,47 @@
+"""API access keys: each belongs to one project; only its hash is stored."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.utils import timezone
+
+from ..models import AccessKey, Project, hash_secret, new_access_key_secret
+
+# last_used_at is informational: at most one write a minute per key.
+LAST_USED_RESOLUTION_S = 60
+
+
+def access_key_create(project: Project) -> tuple[AccessKey, str]:
+    """A new key for ``project`` and its secret, which is never stored or shown again."""
+    secret = new_access_key_secret()
+    key = AccessKey.objects.create(project=project, secret_hash=hash_secret(secret))
+    return key, secret
+
+
+def access_key_revoke(key: AccessKey) -> bool:
+    """Revoke an active key; False if it already was."""
+    n = AccessKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    key.refresh_from_db()
+    return n == 1
+
+
+def access_key_authenticate(key_id: str, secret: str) -> AccessKey | None:
+    """The active key with this id and secret, or None. The hash is compared
+    even for an unknown id, so timing does not reveal which ids exist."""
+    key = (
+        AccessKey.objects.select_related("project", "project__owner").filter(key_id=key_id).first()
+    )
+    stored = key.secret_hash if key else hash_secret("no-such-key")
+    matches = hmac.compare_digest(stored, hash_secret(secret))
+    if key is None or not matches or not key.is_active:
+        return None
+    now = timezone.now()
+    if (
+        key.last_used_at is None
+        or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_S
+    ):
+        AccessKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key

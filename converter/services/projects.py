@@ -1,0 +1,72 @@
+"""Projects: the API's unit of ownership, quota and keys. A person's browser
+uploads belong to their default project."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from ..errors import Code, LoopforgeError, invalid
+from ..models import Project, Task
+
+PROJECT_NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$")  # the reference's rule, roughly
+
+
+def project_default_for(user: User) -> Project:
+    """The project a user's browser uploads belong to."""
+    project, _ = Project.objects.get_or_create(name=f"default-{user.pk}", defaults={"owner": user})
+    return project
+
+
+def project_create(
+    *, owner: User, name: str, description: str = "", monthly_frame_quota: int | None = None
+) -> Project:
+    """A new project owned by ``owner``. Names are unique per installation."""
+    if not isinstance(name, str) or not PROJECT_NAME_RE.match(name):
+        raise invalid(
+            "ProjectName",
+            "ProjectName must start with a letter and hold up to 128 letters, digits, '-' or '_'.",
+        )
+    try:
+        with transaction.atomic():
+            return Project.objects.create(
+                owner=owner,
+                name=name,
+                description=description[:256],
+                monthly_frame_quota=monthly_frame_quota,
+            )
+    except IntegrityError:
+        raise LoopforgeError(
+            Code.RESOURCE_ALREADY_EXISTS, f"A project named {name!r} already exists."
+        ) from None
+
+
+def project_delete(project: Project) -> None:
+    """Delete a project with its tasks, outputs, keys and usage. Objects
+    written to API buckets stay: they belong to whoever owns the bucket.
+    A user's default project (their browser history) is not deleted this way."""
+    if project.name == f"default-{project.owner_id}":
+        raise LoopforgeError(
+            Code.FORBIDDEN,
+            "A user's default project holds their browser uploads; it cannot be deleted.",
+        )
+    for task in project.tasks.all():
+        task_delete_files(task)
+    project.delete()
+
+
+def task_delete_files(task: Task) -> None:
+    """Remove a task's stored source and outputs (the rows stay)."""
+    if task.source:
+        task.source.delete(save=False)
+    for output in task.outputs.all():
+        if output.file:
+            output.file.delete(save=False)
+
+
+def project_set_quota(project: Project, *, monthly_frame_quota: int | None) -> Project:
+    project.monthly_frame_quota = monthly_frame_quota
+    project.save(update_fields=["monthly_frame_quota"])
+    return project

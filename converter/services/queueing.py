@@ -1,0 +1,70 @@
+"""RQ jobs of conversions. A task's job id names its attempt, so each QUEUED
+task has exactly one job, which the reconciler can look for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import django_rq
+from django.conf import settings
+
+from ..models import Task
+
+QUEUE = "convert"
+# The RQ entry points (converter/tasks.py), by name: that module imports the
+# services, so the services do not import it.
+CONVERT_TASK = "converter.tasks.convert_task"
+DELIVER_NOTIFICATION = "converter.tasks.deliver_notification"
+NOTIFY_QUEUE = "notify"
+# Jobs that will still run (a task with one of these needs no new job).
+LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred", "started"}
+# A failed job's record is kept this long for inspection (rq info, the admin).
+FAILED_JOB_TTL_S = 7 * 24 * 3600
+# Copying the source in and the outputs out, on top of each animation's limit.
+JOB_OVERHEAD_S = 120
+
+
+def job_id(task: Task, attempt: int | None = None) -> str:
+    """RQ job id of a task's attempt (by default the next one to run)."""
+    return f"convert-{task.task_id}-{task.attempts if attempt is None else attempt}"
+
+
+def job_timeout_s(task: Task) -> int:
+    """RQ's limit for one run: every animation's wall time plus the copying."""
+    animations = len(task.spec["animations"])
+    return int(settings.CONVERTER_TASK_TIMEOUT_S * animations + JOB_OVERHEAD_S)
+
+
+def task_enqueue(task: Task, *, delay_s: float = 0) -> None:
+    """Queue the run for the task's current attempt; a finished job of the
+    same id (a retried task) is replaced, a live one left alone."""
+    queue = django_rq.get_queue(QUEUE)
+    old = queue.fetch_job(job_id(task))
+    if old is not None:
+        if old.get_status(refresh=False) in LIVE_JOB_STATUSES:
+            return
+        old.delete()
+    options: dict[str, Any] = {
+        "job_id": job_id(task),
+        "job_timeout": job_timeout_s(task),
+        "failure_ttl": FAILED_JOB_TTL_S,
+    }
+    if delay_s > 0:
+        queue.enqueue_in(timedelta(seconds=delay_s), CONVERT_TASK, task.pk, **options)
+    else:
+        queue.enqueue(CONVERT_TASK, task.pk, **options)
+
+
+def requeue_forgotten() -> int:
+    """Queue again every QUEUED task whose job Redis no longer holds (Redis
+    restarted without its data, say) or whose job ended without running it.
+    The database is the record; running a task twice is harmless."""
+    queue = django_rq.get_queue(QUEUE)
+    count = 0
+    for task in Task.objects.filter(status=Task.Status.QUEUED):
+        job = queue.fetch_job(job_id(task))
+        if job is None or job.get_status(refresh=False) not in LIVE_JOB_STATUSES:
+            task_enqueue(task)
+            count += 1
+    return count
