@@ -22,9 +22,9 @@ from typing import BinaryIO, Callable, Iterator, Sequence
 
 import imageio_ffmpeg
 
+from . import allowlist
 from .errors import PipelineError
 from .limits import Limits
-from .probe import CODEC_WHITELIST
 
 FFMPEG = os.environ.get("FFMPEG_BINARY") or imageio_ffmpeg.get_ffmpeg_exe()
 _PR_SET_PDEATHSIG = 1
@@ -72,8 +72,9 @@ def safe_input_args(
     """Input options that keep ffmpeg from fetching URLs, following playlists or
     opening decoders outside our list or allocating absurd frames. They go
     right before (and include) ``-i``."""
-    args = ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer]
-    args += ["-codec_whitelist", CODEC_WHITELIST]
+    args = ["-protocol_whitelist", allowlist.PROTOCOL_WHITELIST]
+    args += ["-format_whitelist", demuxer, "-f", demuxer]
+    args += ["-codec_whitelist", allowlist.CODEC_WHITELIST]
     if decoder:
         args += ["-c:v", decoder]
     return args + ["-max_pixels", str(max_pixels)]

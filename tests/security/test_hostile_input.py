@@ -270,7 +270,7 @@ def test_ffmpeg_itself_opens_no_decoder_outside_our_list(tmp_path, clips, monkey
     """Were a file to get past the probe (a spoofed header, say),
     ``-codec_whitelist`` stops ffmpeg from opening the decoder at all: the
     same call decodes the file once its codec is on the list."""
-    from converter.pipeline import ffmpeg
+    from converter.pipeline import allowlist
 
     source = hostile.cinepak_avi(tmp_path / "old.avi")
     posing = dataclasses.replace(
@@ -290,7 +290,7 @@ def test_ffmpeg_itself_opens_no_decoder_outside_our_list(tmp_path, clips, monkey
         list(sample(source, posing, FramePlan(0, 0.5, 2), geometry, Limits()))
     assert error.value.code == "DecodeFailed"
 
-    monkeypatch.setattr(ffmpeg, "CODEC_WHITELIST", ffmpeg.CODEC_WHITELIST + ",cinepak")
+    monkeypatch.setattr(allowlist, "CODEC_WHITELIST", allowlist.CODEC_WHITELIST + ",cinepak")
     assert len(list(sample(source, posing, FramePlan(0, 0.5, 2), geometry, Limits()))) == 2
 
 
