@@ -19,7 +19,7 @@ import numpy as np
 from . import encode_gif, encode_webp, mpegts, waveform
 from .encoding import EncodeOptions, Encoder
 from .errors import PipelineError
-from .geometry import plan_geometry
+from .geometry import WAVEFORM_CANVAS, plan_geometry
 from .limits import Limits
 from .probe import VideoInfo, probe
 from .sample import (
@@ -93,7 +93,7 @@ def convert(
         limits=limits,
     )
     draw = waveform.sample if wave else sample
-    canvas = waveform.CANVAS if wave else (info.width, info.height)
+    canvas = WAVEFORM_CANVAS if wave else (info.width, info.height)
     geometry = plan_geometry(
         *canvas,
         animation.width,

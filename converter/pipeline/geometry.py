@@ -1,4 +1,5 @@
-"""Output size and the ffmpeg filters that make it, for each ScaleType."""
+"""Output size and the ffmpeg filters that make it, for each ScaleType, and
+the size of the picture a sound is drawn on."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ import math
 from dataclasses import dataclass
 
 from .errors import PipelineError
+
+# The canvas a sound's waveform is drawn on (``waveform``), standing in for a
+# video's picture: Width/Height fractions and ScaleType apply to it as they
+# apply to a picture, and the probe reports it as an audio file's size.
+# 8:3 suits a voice clip in a chat.
+WAVEFORM_CANVAS = (640, 240)
 
 
 @dataclass(frozen=True)

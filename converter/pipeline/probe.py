@@ -24,6 +24,7 @@ from .allowlist import (
     VIDEO_CODECS,
 )
 from .errors import PipelineError
+from .geometry import WAVEFORM_CANVAS
 from .limits import Limits
 
 # AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
@@ -121,8 +122,6 @@ def _pick_audio(container: av.container.InputContainer) -> int | None:
 def _audio_only(
     container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits
 ) -> VideoInfo:
-    from .waveform import CANVAS  # the pipeline's drawing size for sound
-
     stream = container.streams.audio[audio]
     duration = _duration(container, stream)
     if duration > limits.max_source_duration_s:
@@ -136,8 +135,8 @@ def _audio_only(
         stream_index=0,
         coded_width=0,
         coded_height=0,
-        width=CANVAS[0],
-        height=CANVAS[1],
+        width=WAVEFORM_CANVAS[0],
+        height=WAVEFORM_CANVAS[1],
         rotation=0,
         fps=0.0,
         duration=duration,

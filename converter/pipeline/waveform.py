@@ -18,14 +18,11 @@ import numpy as np
 from . import ffmpeg
 from .encoding import Order
 from .errors import PipelineError
-from .geometry import Geometry
+from .geometry import WAVEFORM_CANVAS, Geometry
 from .limits import Limits
 from .probe import VideoInfo
 from .sample import PIXEL_FORMATS, FramePlan, raw_frames
 
-# The waveform's own canvas: Width/Height fractions and ScaleType apply to it
-# as they apply to a video's picture. 8:3 suits a voice clip in a chat.
-CANVAS = (640, 240)
 BACKGROUND = "0x111827"
 WAVE_COLOUR = "0x38bdf8"
 BASE_RATE_HZ = 44_100  # columns are drawn from about this many samples a second
@@ -43,7 +40,7 @@ def sample(
     gives video frames."""
     if info.audio_stream is None:
         raise PipelineError("NoAudioStream", "This file has no sound to draw a waveform of.")
-    w, h = CANVAS
+    w, h = WAVEFORM_CANVAS
     # Each frame is one interval of sound drawn as ``w`` columns of ``n``
     # samples. showwaves frames by sample count, so resample the sound to the
     # rate at which ``n x w`` samples last exactly one interval; otherwise the
