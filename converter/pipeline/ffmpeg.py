@@ -5,6 +5,8 @@ one demuxer the probe named (``-f`` and ``-format_whitelist``, so neither the
 file's content nor a nested open can select a playlist or script demuxer),
 runs in its own process group, dies with its parent (PR_SET_PDEATHSIG), has
 its address space capped (RLIMIT_AS) and is killed when its wall time runs out.
+Video sampling and the waveform drawing both read their frames through
+``raw_frames``: raw pixels from ffmpeg's pipe, one frame at a time.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Sequence
 
 import imageio_ffmpeg
+import numpy as np
 
 from . import allowlist
+from .encoding import Order
 from .errors import PipelineError
 from .limits import Limits
 
@@ -32,6 +36,8 @@ _PR_SET_PDEATHSIG = 1
 # tiny decode with a few threads needs > 400 MB of RLIMIT_AS (measured), and
 # the limit could not tell a bomb from a normal file.
 MALLOC_ARENA_MAX = "2"
+# ffmpeg's pixel format for each channel order, without and with alpha.
+PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -138,6 +144,28 @@ def stream(
             errfile.seek(0)
             tail = errfile.read()[-2000:].decode("utf-8", "replace")
             raise PipelineError("DecodeFailed", _summarise(tail))
+
+
+def raw_frames(
+    args: list[str],
+    count: int,
+    shape: tuple[int, int, int],
+    limits: Limits,
+    nothing_decoded: str,
+) -> Iterator[np.ndarray]:
+    """Finish and run an ffmpeg command (inputs and filters in ``args``) whose
+    video comes out as ``count`` raw frames of ``shape``, and yield them.
+    ``nothing_decoded`` is the message when no frame came out at all."""
+    args = [*args, "-frames:v", str(count), "-f", "rawvideo", "-fps_mode", "passthrough", "pipe:1"]
+    frame_bytes = shape[0] * shape[1] * shape[2]
+    made = 0
+    for block in stream(
+        args, frame_bytes, timeout_s=limits.task_timeout_s, memory_bytes=limits.ffmpeg_memory_bytes
+    ):
+        made += 1
+        yield np.frombuffer(block, np.uint8).reshape(shape)
+    if not made:
+        raise PipelineError("DecodeFailed", nothing_decoded)
 
 
 def _read_exactly(pipe: BinaryIO, size: int) -> bytearray | None:

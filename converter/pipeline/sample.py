@@ -37,9 +37,6 @@ DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 # filter pick the frames.
 SEEK_MARGIN_S = {"mpeg": 5.0, "mpegts": 5.0, "flv": 5.0}
 
-# ffmpeg's pixel format for each channel order, without and with alpha.
-PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
-
 # Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
 EPSILON_S = 1e-6
 # A slot ending this close to the end of the stream counts as ending after it
@@ -132,7 +129,7 @@ def sample(
 ) -> Iterator[np.ndarray]:
     """The planned frames, scaled, in order, one at a time as ffmpeg makes
     them: ``H x W x 3`` RGB (``x 4`` RGBA when the source has alpha), or BGR(A)."""
-    pix_fmt = PIXEL_FORMATS[order][info.has_alpha]
+    pix_fmt = ffmpeg.PIXEL_FORMATS[order][info.has_alpha]
     # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
     # nearest the start time may begin a little earlier. Seek two source
     # frames early and let the fps filter pick the frames.
@@ -164,7 +161,7 @@ def sample(
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
     channels = 4 if info.has_alpha else 3
-    return raw_frames(
+    return ffmpeg.raw_frames(
         args,
         plan.count,
         (geometry.height, geometry.width, channels),
@@ -202,28 +199,6 @@ def _pick_nearest(plan: FramePlan, info: VideoInfo) -> str:
         f"settb=AVTB,setpts=PTS+{shift:.6f}/TB,"
         f"fps=fps=1/{plan.interval!r}:start_time={whole * plan.interval - 1e-6!r}:round=up"
     )
-
-
-def raw_frames(
-    args: list[str],
-    count: int,
-    shape: tuple[int, int, int],
-    limits: Limits,
-    nothing_decoded: str,
-) -> Iterator[np.ndarray]:
-    """Finish and run an ffmpeg command (inputs and filters in ``args``) whose
-    video comes out as ``count`` raw frames of ``shape``, and yield them.
-    ``nothing_decoded`` is the message when no frame came out at all."""
-    args = [*args, "-frames:v", str(count), "-f", "rawvideo", "-fps_mode", "passthrough", "pipe:1"]
-    frame_bytes = shape[0] * shape[1] * shape[2]
-    made = 0
-    for block in ffmpeg.stream(
-        args, frame_bytes, timeout_s=limits.task_timeout_s, memory_bytes=limits.ffmpeg_memory_bytes
-    ):
-        made += 1
-        yield np.frombuffer(block, np.uint8).reshape(shape)
-    if not made:
-        raise PipelineError("DecodeFailed", nothing_decoded)
 
 
 def through_clip(frames: Iterator[np.ndarray], count: int) -> Iterator[np.ndarray]:

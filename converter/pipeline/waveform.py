@@ -5,7 +5,7 @@ with ``AnimationSpec.waveform`` (for audio files, and for the sound of videos).
 
 The drawing goes through the same safe ffmpeg runner and input options as
 video sampling and comes out the same way (raw frames from a pipe,
-``sample.raw_frames``), so encoders cannot tell the difference.
+``ffmpeg.raw_frames``), so encoders cannot tell the difference.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .errors import PipelineError
 from .geometry import WAVEFORM_CANVAS, Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .sample import PIXEL_FORMATS, FramePlan, raw_frames
+from .sample import FramePlan
 
 BACKGROUND = "0x111827"
 WAVE_COLOUR = "0x38bdf8"
@@ -58,7 +58,7 @@ def sample(
         f"apad=pad_dur={2 * plan.interval!r},"
         f"showwaves=s={w}x{h}:mode=cline:draw=full:n={n}:colors={WAVE_COLOUR},trim=start_frame=1,"
         f"format=rgb24,lutrgb=r='if(val,val,{bg[0]})':g='if(val,val,{bg[1]})':b='if(val,val,{bg[2]})',"
-        f"{geometry.filters},format={PIXEL_FORMATS[order][False]}[v]"
+        f"{geometry.filters},format={ffmpeg.PIXEL_FORMATS[order][False]}[v]"
     )
     args = ffmpeg.safe_input_args(source, info.demuxer, max_pixels=limits.max_source_pixels)
     if plan.start > 0:
@@ -66,7 +66,7 @@ def sample(
     window = plan.count * plan.interval
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1", "-map_chapters", "-1"]
-    return raw_frames(
+    return ffmpeg.raw_frames(
         args,
         plan.count,
         (geometry.height, geometry.width, 3),
