@@ -19,17 +19,11 @@ import numpy as np
 from . import encode_gif, encode_webp, mpegts, waveform
 from .encoding import EncodeOptions, Encoder
 from .errors import PipelineError
+from .frameplan import FramePlan, plan_frames, split_for_decoding
 from .geometry import WAVEFORM_CANVAS, plan_geometry
 from .limits import Limits
 from .probe import VideoInfo, probe
-from .sample import (
-    FramePlan,
-    plan_frames,
-    sample,
-    split_for_decoding,
-    through_clip,
-    until_source_ends,
-)
+from .sample import sample, through_clip, until_source_ends
 
 __all__ = [
     "convert",

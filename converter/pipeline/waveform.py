@@ -18,10 +18,10 @@ import numpy as np
 from . import ffmpeg
 from .encoding import Order
 from .errors import PipelineError
+from .frameplan import FramePlan
 from .geometry import WAVEFORM_CANVAS, Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .sample import FramePlan
 
 BACKGROUND = "0x111827"
 WAVE_COLOUR = "0x38bdf8"

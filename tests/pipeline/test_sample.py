@@ -7,8 +7,9 @@ import math
 import pytest
 
 from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.frameplan import plan_frames, split_for_decoding
 from converter.pipeline.geometry import Geometry
-from converter.pipeline.sample import plan_frames, sample, split_for_decoding
+from converter.pipeline.sample import sample
 from converter.spec import AnimationSpec
 from tests.media import ffmpeg
 from tests.quality import animation_frames

@@ -19,9 +19,10 @@ from PIL import Image, ImageChops, ImageSequence
 from converter import services
 from converter.models import Task
 from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.frameplan import FramePlan
 from converter.pipeline.geometry import plan_geometry
 from converter.pipeline.probe import VideoInfo
-from converter.pipeline.sample import FramePlan, sample
+from converter.pipeline.sample import sample
 from converter.spec import AnimationSpec
 from tests.factories import make_user, task_spec, upload_of
 from tests.security import hostile
