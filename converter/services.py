@@ -22,7 +22,7 @@ from django.utils import timezone
 from rq import Retry
 from rq.timeouts import JobTimeoutException
 
-from . import notifications, pipeline, storage, tasks, uploads
+from . import notifications, storage, tasks, uploads
 from .models import (
     AccessKey,
     Delivery,
@@ -33,7 +33,10 @@ from .models import (
     hash_secret,
     new_access_key_secret,
 )
-from .pipeline import Limits, PipelineError
+from .pipeline.convert import convert
+from .pipeline.errors import PipelineError
+from .pipeline.limits import Limits
+from .pipeline.probe import VideoInfo, probe
 from .spec import AnimationSpec, ImmRequest, ObjectUri, TaskSpec, expand_uri
 
 log = logging.getLogger(__name__)
@@ -184,13 +187,13 @@ def access_key_authenticate(key_id: str, secret: str) -> AccessKey | None:
     return key
 
 
-def upload_check(upload, spec: TaskSpec) -> pipeline.VideoInfo:
+def upload_check(upload, spec: TaskSpec) -> VideoInfo:
     """Refuse, before anything is stored or queued, an upload that can never
     convert: not a video format we read, no picture, over the limits, or a
     start time past its end. Reads container headers only (no decoding).
     Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
-        info = pipeline.probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
+        info = probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
     first = spec.trim.start + min(a.start_time for a in spec.animations)
     if first >= info.duration:
         raise PipelineError(
@@ -565,7 +568,7 @@ def task_run(task: Task) -> None:
     bounds = limits()
     try:
         with storage.task_source_copy(task) as path:
-            info = pipeline.probe(path, bounds, audio_only_ok=spec.wants_waveform)
+            info = probe(path, bounds, audio_only_ok=spec.wants_waveform)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for index, animation in enumerate(spec.animations):
                 _run_animation(task, index, animation, spec, path, info, bounds)
@@ -626,7 +629,7 @@ def _run_animation(
     )
     if output.is_done:
         return
-    result = pipeline.convert(
+    result = convert(
         path,
         info,
         animation,

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db.models.fields.files import FieldFile
 
-from .pipeline import CONTENT_TYPES, EXTENSIONS, hls
+from .pipeline import hls
+from .pipeline.formats import CONTENT_TYPES, EXTENSIONS
 
 
 @contextmanager

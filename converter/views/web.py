@@ -25,7 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import ratelimit, selectors, services, storage
 from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
 from ..models import Output, Task
-from ..pipeline import CONTENT_TYPES, PipelineError
+from ..pipeline.errors import PipelineError
+from ..pipeline.formats import CONTENT_TYPES
 
 HISTORY_PAGE_SIZE = 50  # tasks on a page of the history
 

@@ -9,7 +9,7 @@ import pytest
 
 from converter import services
 from converter.models import Task
-from converter.pipeline import PipelineError
+from converter.pipeline.errors import PipelineError
 from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
 from tests.security import hostile

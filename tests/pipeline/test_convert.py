@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from converter.pipeline import convert, probe
+from converter.pipeline.convert import convert
 from converter.pipeline.geometry import plan_geometry
+from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import decode_frame
 from tests.quality import animation_frames, ssim

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from converter.pipeline import PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
 from converter.pipeline.hls import assemble_hls, check_name, folder_fetcher, is_playlist
+from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import reference_frames
 from tests.quality import animation_frames, ssim

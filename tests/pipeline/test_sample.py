@@ -6,9 +6,12 @@ import math
 
 import pytest
 
-from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
 from converter.pipeline.frameplan import plan_frames, split_for_decoding
 from converter.pipeline.geometry import Geometry
+from converter.pipeline.limits import Limits
+from converter.pipeline.probe import probe
 from converter.pipeline.sample import sample
 from converter.spec import AnimationSpec
 from tests.media import ffmpeg

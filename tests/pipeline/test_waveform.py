@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from converter.pipeline import PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
+from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec, SpecError
 from tests.media import AUDIO
 from tests.quality import animation_frames

@@ -18,10 +18,12 @@ from PIL import Image, ImageChops, ImageSequence
 
 from converter import services
 from converter.models import Task
-from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
 from converter.pipeline.frameplan import FramePlan
 from converter.pipeline.geometry import plan_geometry
-from converter.pipeline.probe import VideoInfo
+from converter.pipeline.limits import Limits
+from converter.pipeline.probe import VideoInfo, probe
 from converter.pipeline.sample import sample
 from converter.spec import AnimationSpec
 from tests.factories import make_user, task_spec, upload_of
