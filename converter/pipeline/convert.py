@@ -1,9 +1,9 @@
 """One animation from one probed source: the orchestrator of the pipeline.
 
 ``probe.probe`` runs once per source; ``convert`` once per requested
-animation: it plans the frames and the geometry, picks the encoder, samples
-the frames (video, or the sound's waveform) in one or more runs and hands
-them to the encoder.
+animation, in steps: refuse what cannot be animated, plan the frames, plan
+the geometry, choose the encoder and its options, plan the runs, then sample
+(the video, or the sound's waveform) and encode, and describe the result.
 """
 
 from __future__ import annotations
@@ -12,24 +12,56 @@ import logging
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Protocol
 
 import numpy as np
 
 from . import encode_gif, encode_webp, mpegts, waveform
-from .encoding import EncodeOptions, Encoder
+from .encoding import QUALITIES, Encoded, EncodeOptions, Encoder, Order, Quality
 from .errors import PipelineError
 from .frameplan import FramePlan, plan_frames, split_for_decoding
-from .geometry import WAVEFORM_CANVAS, plan_geometry
-from .limits import Limits
-from .probe import VideoInfo
+from .geometry import WAVEFORM_CANVAS, Geometry, plan_geometry
+from .limits import DEFAULT_LIMITS, Limits
+from .probe import NO_PICTURE, VideoInfo
 from .sample import sample, through_clip, until_source_ends
 
 log = logging.getLogger(__name__)
 
 ENCODERS: dict[str, Encoder] = {"gif": encode_gif.ENCODER, "webp": encode_webp.ENCODER}
+
+# Draws the frames of a plan: the video's pictures (``sample.sample``) or the
+# sound's waveform (``waveform.sample``).
+Sampler = Callable[[Path, VideoInfo, FramePlan, Geometry, Limits, Order], Iterator[np.ndarray]]
+
+
+class Animation(Protocol):
+    """What ``convert`` reads of a requested animation: ``converter.spec``'s
+    ``AnimationSpec`` (not imported: the pipeline stays standalone). An
+    animation may also have ``waveform``, true to draw the sound instead."""
+
+    @property
+    def format(self) -> str: ...
+    @property
+    def interval(self) -> float: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def start_time(self) -> float: ...
+    @property
+    def width(self) -> float | None: ...
+    @property
+    def height(self) -> float | None: ...
+    @property
+    def scale_type(self) -> str: ...
+    @property
+    def quality(self) -> str: ...
+    @property
+    def loop(self) -> int: ...
+    @property
+    def frame_duration_ms(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -47,11 +79,11 @@ class AnimationResult:
 def convert(
     source: Path,
     info: VideoInfo,
-    animation,  # converter.spec.AnimationSpec (not imported: the pipeline stays standalone)
+    animation: Animation,
     *,
     trim_start: float = 0.0,
     trim_duration: float = 0.0,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     on_progress: Callable[[float], None] | None = None,
 ) -> AnimationResult:
     """Make one animation from a probed local source.
@@ -59,15 +91,44 @@ def convert(
     Progress is the fraction of the frames handed to the encoder; sampling
     and encoding overlap (ffmpeg pipes each frame as the encoder takes it).
     """
-    report = on_progress or (lambda fraction: None)
     wave = bool(getattr(animation, "waveform", False))
+    _refuse_audio_only(info, wave)
+    plan = _plan_frames(info, animation, trim_start, trim_duration, limits)
+    geometry = _plan_geometry(info, animation, wave, limits)
+    encoder = ENCODERS[animation.format]
+    options = _encode_options(animation, encoder)
+    runs = _plan_runs(source, info, plan, encoder, wave)
+    progress = _Progress(on_progress, plan.count + len(runs) - 1)
+    draw: Sampler = waveform.sample if wave else sample
+    t0 = time.monotonic()
+    encoded = _sample_and_encode(
+        source, info, runs, draw, geometry, limits, encoder, options, progress
+    )
+    timings = {"convert_s": time.monotonic() - t0}
+    progress.done()
+    log.info(
+        "converted %s: %d frames %dx%d in %d runs, %d bytes, %.2fs",
+        animation,
+        encoded.frames,
+        geometry.width,
+        geometry.height,
+        len(runs),
+        len(encoded.data),
+        timings["convert_s"],
+    )
+    return _result(animation, geometry, encoded, timings)
+
+
+def _refuse_audio_only(info: VideoInfo, wave: bool) -> None:
+    """A file with sound and no picture can only be drawn as its waveform."""
     if info.audio_only and not wave:
-        raise PipelineError(
-            "NoVideoStream",
-            "This file has no video picture (it looks like audio only), so there is nothing to "
-            "animate. Choose the waveform option to animate its sound instead.",
-        )
-    plan = plan_frames(
+        raise PipelineError("NoVideoStream", NO_PICTURE)
+
+
+def _plan_frames(
+    info: VideoInfo, animation: Animation, trim_start: float, trim_duration: float, limits: Limits
+) -> FramePlan:
+    return plan_frames(
         info,
         trim_start=trim_start,
         trim_duration=trim_duration,
@@ -76,62 +137,98 @@ def convert(
         number=animation.number,
         limits=limits,
     )
-    draw = waveform.sample if wave else sample
+
+
+def _plan_geometry(info: VideoInfo, animation: Animation, wave: bool, limits: Limits) -> Geometry:
+    """The output size, against the picture as displayed or the waveform's canvas."""
     canvas = WAVEFORM_CANVAS if wave else (info.width, info.height)
-    geometry = plan_geometry(
+    return plan_geometry(
         *canvas,
         animation.width,
         animation.height,
         animation.scale_type,
         limits.max_output_pixels,
     )
-    encoder = ENCODERS[animation.format]
-    options = EncodeOptions(
+
+
+def _encode_options(animation: Animation, encoder: Encoder) -> EncodeOptions:
+    return EncodeOptions(
         frame_duration_ms=animation.frame_duration_ms,
-        quality=animation.quality,
+        quality=_quality(animation.quality),
         loop=animation.loop,
         order=encoder.order,
     )
-    alpha = info.has_alpha and not wave
-    # Encoders that take runs get one per CPU, each sampled by its own ffmpeg.
-    runs_planned = split_for_decoding(source, info, plan, encoder.parts(plan.count, alpha))
-    parts = len(runs_planned)
-    handed = 0  # frames handed to the encoder, over all runs
-    lock = threading.Lock()
 
-    def counted(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        nonlocal handed
+
+def _quality(name: str) -> Quality:
+    """The quality level called ``name`` (the spec validated it; an unknown
+    one is a KeyError, as the encoders' settings tables give)."""
+    for quality in QUALITIES:
+        if quality == name:
+            return quality
+    raise KeyError(name)
+
+
+def _plan_runs(
+    source: Path, info: VideoInfo, plan: FramePlan, encoder: Encoder, wave: bool
+) -> list[FramePlan]:
+    """Encoders that take runs get one per CPU, each sampled by its own ffmpeg."""
+    alpha = info.has_alpha and not wave
+    return split_for_decoding(source, info, plan, encoder.parts(plan.count, alpha))
+
+
+class _Progress:
+    """Reports the fraction of the frames handed to the encoder, over all runs
+    (they are sampled side by side, hence the lock). ``total`` counts the
+    first frame of each run after the first, which repeats the frame before."""
+
+    def __init__(self, report: Callable[[float], None] | None, total: int) -> None:
+        self._report = report or (lambda fraction: None)
+        self._total = total
+        self._handed = 0
+        self._lock = threading.Lock()
+
+    def counted(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         for frame in frames:
             yield frame
-            with lock:
-                handed += 1
-                report(min(1.0, handed / (plan.count + parts - 1)))
+            with self._lock:
+                self._handed += 1
+                self._report(min(1.0, self._handed / self._total))
 
-    t0 = time.monotonic()
+    def done(self) -> None:
+        self._report(1.0)
+
+
+def _sample_and_encode(
+    source: Path,
+    info: VideoInfo,
+    runs: Sequence[FramePlan],
+    draw: Sampler,
+    geometry: Geometry,
+    limits: Limits,
+    encoder: Encoder,
+    options: EncodeOptions,
+    progress: _Progress,
+) -> Encoded:
+    """Sample every run (lazily: each ffmpeg starts when the encoder asks for
+    its first frame) and encode them."""
     with tempfile.TemporaryDirectory(prefix="loopforge-") as tmp:
         if info.demuxer == "mpegts":
             source = mpegts.without_sdt(source, Path(tmp) / "source.ts")
-        runs = []
-        for n, run in enumerate(runs_planned):
+        frames = []
+        for n, run in enumerate(runs):
             if n:  # a later run starts with the last frame of the one before
                 run = FramePlan(run.start - run.interval, run.interval, run.count + 1)
-            frames = draw(source, info, run, geometry, limits, encoder.order)
+            drawn = draw(source, info, run, geometry, limits, encoder.order)
             if n:
-                frames = until_source_ends(frames)
-            runs.append(counted(through_clip(frames, run.count)))
-        encoded = encoder.encode(runs, options)
-    timings = {"convert_s": time.monotonic() - t0}
-    report(1.0)
-    log.info(
-        "converted %s: %d frames %dx%d in %d runs, %d bytes, %.2fs",
-        animation,
-        encoded.frames,
-        geometry.width,
-        geometry.height,
-        parts,
-        len(encoded.data),
-        timings["convert_s"],
-    )
+                drawn = until_source_ends(drawn)
+            frames.append(progress.counted(through_clip(drawn, run.count)))
+        return encoder.encode(frames, options)
+
+
+def _result(
+    animation: Animation, geometry: Geometry, encoded: Encoded, timings: dict[str, float]
+) -> AnimationResult:
     return AnimationResult(
         data=encoded.data,
         format=animation.format,

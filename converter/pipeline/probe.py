@@ -25,8 +25,13 @@ from .allowlist import (
 )
 from .errors import PipelineError
 from .geometry import WAVEFORM_CANVAS
-from .limits import Limits
+from .limits import DEFAULT_LIMITS, Limits
 
+# Why a file with sound and no picture cannot be converted (but drawn).
+NO_PICTURE = (
+    "This file has no video picture (it looks like audio only), so there is nothing to "
+    "animate. Choose the waveform option to animate its sound instead."
+)
 # AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
 INTERLACED_FIELD_ORDERS = (2, 3, 4, 5)
 PROBE_OPTIONS = {
@@ -69,11 +74,7 @@ def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.
         if not (s.disposition & av.stream.Disposition.attached_pic)
     ]
     if not candidates:
-        raise PipelineError(
-            "NoVideoStream",
-            "This file has no video picture (it looks like audio only), so there is nothing to "
-            "animate. Choose the waveform option to animate its sound instead.",
-        )
+        raise PipelineError("NoVideoStream", NO_PICTURE)
     for i, s in candidates:
         if s.disposition & av.stream.Disposition.default:
             return i, s
@@ -123,12 +124,7 @@ def _audio_only(
     container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits
 ) -> VideoInfo:
     stream = container.streams.audio[audio]
-    duration = _duration(container, stream)
-    if duration > limits.max_source_duration_s:
-        raise PipelineError(
-            "SourceTooLong",
-            f"The sound is {duration:,.0f} s long; the limit is {limits.max_source_duration_s:,.0f} s.",
-        )
+    duration = _checked_duration(container, stream, limits, "sound")
     return VideoInfo(
         demuxer=demuxer,
         codec=stream.codec_context.name,
@@ -148,7 +144,11 @@ def _audio_only(
 
 
 def probe(
-    path: Path, limits: Limits = Limits(), *, decode: bool = True, audio_only_ok: bool = False
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    decode: bool = True,
+    audio_only_ok: bool = False,
 ) -> VideoInfo:
     """Read what is needed to plan a conversion, and refuse what breaks limits.
 
@@ -160,8 +160,26 @@ def probe(
     ``audio_only_ok`` (the task asks for a waveform animation): then it is
     described with ``audio_only=True``.
     """
+    with _open(path) as container:
+        demuxer = DEMUXERS.get(container.format.name)
+        if demuxer is None:
+            raise _not_a_video()
+        audio = _pick_audio(container)
+        try:
+            pos, stream = _pick_stream(container)
+        except PipelineError as exc:
+            if audio_only_ok and audio is not None and exc.code == "NoVideoStream":
+                return _audio_only(container, demuxer, audio, limits)
+            raise
+        if container.format.name in AUDIO_DEMUXERS:
+            raise _not_a_video()
+        return _video(container, demuxer, pos, stream, audio, limits, decode)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    """The file opened by PyAV with the allowlists, or the reason it cannot be."""
     try:
-        container = av.open(str(path), options=PROBE_OPTIONS, timeout=30)
+        return av.open(str(path), options=PROBE_OPTIONS, timeout=30)
     except (av.error.InvalidDataError, av.error.ArgumentError, av.error.PatchWelcomeError):
         raise PipelineError(
             "UnsupportedFormat",
@@ -171,67 +189,103 @@ def probe(
         raise PipelineError(
             "SourceUnreadable", f"The file could not be read ({exc.strerror})."
         ) from None
-    with container:
-        demuxer = DEMUXERS.get(container.format.name)
-        if demuxer is None:
-            raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
-        audio = _pick_audio(container)
-        try:
-            pos, stream = _pick_stream(container)
-        except PipelineError as exc:
-            if audio_only_ok and audio is not None and exc.code == "NoVideoStream":
-                return _audio_only(container, demuxer, audio, limits)
-            raise
-        if container.format.name in AUDIO_DEMUXERS:
-            raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
-        ctx = stream.codec_context
-        if _codec(stream) not in VIDEO_CODECS:
-            raise PipelineError(
-                "UnsupportedFormat",
-                f"The video is coded as {_codec(stream) or 'an unknown codec'}, which we do not decode.",
-            )
-        coded_w, coded_h = ctx.width, ctx.height
-        if coded_w <= 0 or coded_h <= 0:
-            raise PipelineError("SourceUnreadable", "The video stream has no picture size.")
-        if coded_w * coded_h > limits.max_source_pixels:
-            raise PipelineError(
-                "SourceTooLarge",
-                f"The video is {coded_w}x{coded_h}; the limit is "
-                f"{limits.max_source_pixels:,} pixels per frame.",
-            )
-        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        fps = float(rate) if rate else 0.0
-        if not fps or not math.isfinite(fps):
-            fps = 25.0
-        duration = _duration(container, stream)
-        if duration > limits.max_source_duration_s:
-            raise PipelineError(
-                "SourceTooLong",
-                f"The video is {duration:,.0f} s long; the limit is {limits.max_source_duration_s:,.0f} s.",
-            )
-        sar = stream.sample_aspect_ratio or Fraction(1)
-        width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
-        height = coded_h
-        rotation, interlaced_frame = _first_frame(container, pos) if decode else (0, False)
-        if rotation in (90, 270):
-            width, height = height, width
-        pix_fmt = ctx.pix_fmt or ""
-        return VideoInfo(
-            demuxer=demuxer,
-            codec=ctx.name,
-            stream_index=pos,
-            coded_width=coded_w,
-            coded_height=coded_h,
-            width=width,
-            height=height,
-            rotation=rotation,
-            fps=fps,
-            duration=duration,
-            has_alpha=_has_alpha(stream),
-            pix_fmt=pix_fmt,
-            interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
-            audio_stream=audio,
+
+
+def _not_a_video() -> PipelineError:
+    return PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
+
+
+def _video(
+    container: av.container.InputContainer,
+    demuxer: str,
+    pos: int,
+    stream: av.video.stream.VideoStream,
+    audio: int | None,
+    limits: Limits,
+    decode: bool,
+) -> VideoInfo:
+    """The video stream ``pos`` described, checked against the limits in turn:
+    codec, picture size, duration."""
+    ctx = stream.codec_context
+    _check_codec(stream)
+    coded_w, coded_h = _coded_size(ctx, limits)
+    fps = _frame_rate(stream)
+    duration = _checked_duration(container, stream, limits, "video")
+    width, height = _square_pixels(coded_w, coded_h, stream.sample_aspect_ratio)
+    rotation, interlaced_frame = _first_frame(container, pos) if decode else (0, False)
+    if rotation in (90, 270):
+        width, height = height, width
+    return VideoInfo(
+        demuxer=demuxer,
+        codec=ctx.name,
+        stream_index=pos,
+        coded_width=coded_w,
+        coded_height=coded_h,
+        width=width,
+        height=height,
+        rotation=rotation,
+        fps=fps,
+        duration=duration,
+        has_alpha=_has_alpha(stream),
+        pix_fmt=ctx.pix_fmt or "",
+        interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
+        audio_stream=audio,
+    )
+
+
+def _check_codec(stream: av.video.stream.VideoStream) -> None:
+    if _codec(stream) not in VIDEO_CODECS:
+        raise PipelineError(
+            "UnsupportedFormat",
+            f"The video is coded as {_codec(stream) or 'an unknown codec'}, "
+            "which we do not decode.",
         )
+
+
+def _coded_size(ctx: av.video.codeccontext.VideoCodecContext, limits: Limits) -> tuple[int, int]:
+    """The stored picture size, refused when absent or over the pixel limit."""
+    coded_w, coded_h = ctx.width, ctx.height
+    if coded_w <= 0 or coded_h <= 0:
+        raise PipelineError("SourceUnreadable", "The video stream has no picture size.")
+    if coded_w * coded_h > limits.max_source_pixels:
+        raise PipelineError(
+            "SourceTooLarge",
+            f"The video is {coded_w}x{coded_h}; the limit is "
+            f"{limits.max_source_pixels:,} pixels per frame.",
+        )
+    return coded_w, coded_h
+
+
+def _frame_rate(stream: av.video.stream.VideoStream) -> float:
+    """Frames per second as the container states them; 25 where it states none."""
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    if not fps or not math.isfinite(fps):
+        fps = 25.0
+    return fps
+
+
+def _checked_duration(
+    container: av.container.InputContainer, stream: av.stream.Stream, limits: Limits, what: str
+) -> float:
+    """The stream's duration in seconds, refused past the limit; ``what`` is
+    "video" or "sound", for the message."""
+    duration = _duration(container, stream)
+    if duration > limits.max_source_duration_s:
+        raise PipelineError(
+            "SourceTooLong",
+            f"The {what} is {duration:,.0f} s long; "
+            f"the limit is {limits.max_source_duration_s:,.0f} s.",
+        )
+    return duration
+
+
+def _square_pixels(coded_w: int, coded_h: int, sar: Fraction | None) -> tuple[int, int]:
+    """The picture size shown with square pixels (non-square ones widen or
+    narrow it)."""
+    sar = sar or Fraction(1)
+    width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
+    return width, coded_h
 
 
 def key_frame_before(path: Path, info: VideoInfo, t: float) -> float | None:
