@@ -9,7 +9,6 @@ the geometry, choose the encoder and its options, plan the runs, then sample
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +26,7 @@ from .geometry import WAVEFORM_CANVAS, Geometry, plan_geometry
 from .limits import DEFAULT_LIMITS, Limits
 from .probe import NO_PICTURE, VideoInfo
 from .sample import sample, through_clip, until_source_ends
+from .workdir import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +212,9 @@ def _sample_and_encode(
 ) -> Encoded:
     """Sample every run (lazily: each ffmpeg starts when the encoder asks for
     its first frame) and encode them."""
-    with tempfile.TemporaryDirectory(prefix="loopforge-") as tmp:
+    with private_folder("work") as tmp:
         if info.demuxer == "mpegts":
-            source = mpegts.without_sdt(source, Path(tmp) / "source.ts")
+            source = mpegts.without_sdt(source, tmp / "source.ts")
         frames = []
         for n, run in enumerate(runs):
             if n:  # a later run starts with the last frame of the one before
