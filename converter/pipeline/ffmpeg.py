@@ -12,8 +12,10 @@ Video sampling and the waveform drawing both read their frames through
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -30,7 +32,6 @@ from .encoding import Order
 from .errors import PipelineError
 from .limits import Limits
 
-FFMPEG = os.environ.get("FFMPEG_BINARY") or imageio_ffmpeg.get_ffmpeg_exe()
 _PR_SET_PDEATHSIG = 1
 # glibc reserves 64 MiB of address space per thread arena: without a cap a
 # tiny decode with a few threads needs > 400 MB of RLIMIT_AS (measured), and
@@ -38,6 +39,37 @@ _PR_SET_PDEATHSIG = 1
 MALLOC_ARENA_MAX = "2"
 # ffmpeg's pixel format for each channel order, without and with alpha.
 PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
+# The ffmpeg that ``use`` chose; None runs the one bundled with imageio-ffmpeg.
+_chosen: str | None = None
+
+
+def use(path: str | None) -> None:
+    """Run the ffmpeg at ``path`` (a bare name is looked up on PATH, once,
+    here) for every later command; None goes back to the bundled one.
+
+    The pipeline reads no settings: the app calls this at start-up with
+    ``CONVERTER_FFMPEG`` (``converter.apps``). Raises ``FileNotFoundError``
+    when ``path`` is not an executable file."""
+    global _chosen
+    if path is None:
+        _chosen = None
+        return
+    found = shutil.which(path)
+    if found is None:
+        raise FileNotFoundError(f"{path!r} is not an executable file")
+    _chosen = os.path.abspath(found)
+
+
+def executable() -> str:
+    """The ffmpeg every command runs: the one ``use`` chose, else the one
+    bundled with imageio-ffmpeg (7.0.2, the build the pipeline's workarounds
+    and tests are written against)."""
+    return _chosen or _bundled()
+
+
+@functools.cache
+def _bundled() -> str:
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -105,7 +137,7 @@ def stream(
     forgets it still gets the default cap, ``None`` lifts it. Closing the
     generator early stops ffmpeg.
     """
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
+    cmd = [executable(), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
     with tempfile.TemporaryFile() as errfile:
         proc = subprocess.Popen(
             cmd,
