@@ -48,22 +48,20 @@ SETTINGS: dict[str, libwebp.Config] = {
 # A block of the picture is held as it was last painted until some pixel in
 # it has moved more than this many levels (of 255) since: the source's own
 # noise (a video codec's flicker on still areas) then costs no bytes and is
-# not coded again, lossily, over and over. (libwebp's animation encoder holds
-# pixels within about 5 levels at quality 73, but codes the whole rectangle
-# around every change; coding only the repainted 16 x 16 blocks took the
-# screen clip from 43,284 to 27,376 bytes.) Measured with the benchmark
-# (docs/encoding.md): balanced at 7, 9 and 11 levels: social clip (film at
-# 15 fps) 1,084,456 / 1,024,568 / 958,904 bytes at SSIM 0.9480 / 0.9458 /
-# 0.9430 (ffmpeg: 1,089,896 at 0.9411). Frames coded whole are not held.
+# not coded again, lossily, over and over. (libwebp's animation encoder also
+# holds pixels that barely moved, but codes the whole rectangle around every
+# change; only the repainted 16 x 16 blocks are coded here.) Fewer levels
+# keep SSIM, more save bytes: the levels keep a margin over ffmpeg on both,
+# as measured with the benchmark (docs/encoding.md, "What a frame codes").
+# Frames coded whole are not held.
 HOLD_LEVELS: dict[str, int] = {"low": 12, "balanced": 9, "best": 4}
 
 # Where frames differ a lot from one to the next (film sampled a second
-# apart: a mean change of 10-50 levels a pixel; film at 15 fps: 1-5, scene
-# cuts aside; the screen clip: under 1), most blocks are repainted anyway and
-# what is held costs SSIM: the reference requests score 0.9584 coded whole
-# and 0.9555 coded as repainted blocks, at 0.8% more bytes. A run whose first
-# frames change that much (the median over its first three steps, so one
-# scene cut does not decide) is coded whole, frame by frame.
+# apart, unlike film at its own rate or a screen recording), most blocks are
+# repainted anyway and what is held costs SSIM for no bytes saved. A run
+# whose first frames change that much (the median over its first three
+# steps, so one scene cut does not decide) is coded whole, frame by frame.
+# The figures behind the threshold: docs/encoding.md, "What a frame codes".
 KEY_FRAME_CHANGE = 8.0  # mean absolute change a pixel, levels of 255
 KEY_FRAME_STEPS = 3
 
@@ -354,5 +352,5 @@ def _encode_public(
 
 
 # libwebp takes BGR as readily as RGB, and ffmpeg makes BGR faster (see
-# ``encoding.Order``): the full-HD benchmark clip 0.80 s against 0.93 s.
+# ``encoding.Order``; docs/encoding.md, "Channel order").
 ENCODER = Encoder(encode_runs, parts, order="bgr")

@@ -34,8 +34,9 @@ from .limits import Limits
 
 _PR_SET_PDEATHSIG = 1
 # glibc reserves 64 MiB of address space per thread arena: without a cap a
-# tiny decode with a few threads needs > 400 MB of RLIMIT_AS (measured), and
-# the limit could not tell a bomb from a normal file.
+# tiny decode with a few threads reserves far more address space than it
+# uses, and RLIMIT_AS could not tell a bomb from a normal file (figures and
+# the command: docs/encoding.md, "ffmpeg's address space").
 MALLOC_ARENA_MAX = "2"
 # ffmpeg's pixel format for each channel order, without and with alpha.
 PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}

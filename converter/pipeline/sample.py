@@ -32,9 +32,9 @@ DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 
 # MPEG program and transport streams (and FLV written live) have no index:
 # ffmpeg finds a position by bisecting on timestamps and can land up to a GOP
-# *after* the target (measured: the next keyframe, 0.7 s late, on TS and VOB),
-# losing the frames in between. There, seek this much earlier and let the fps
-# filter pick the frames.
+# *after* the target (on the next key frame), losing the frames in between.
+# There, seek this much earlier and let the fps filter pick the frames
+# (docs/encoding.md, "Seeking").
 SEEK_MARGIN_S = {"mpeg": 5.0, "mpegts": 5.0, "flv": 5.0}
 
 # A slot ending this close to the end of the stream counts as ending after it
@@ -75,10 +75,9 @@ def sample(
     # After a seek, frame times stay on the file's own timeline (-copyts
     # -start_at_zero: the same zero as without a seek), where the slots are.
     # ffmpeg 7.0.2's default, making the seek point time 0, is wrong twice: it
-    # rounds each shifted time to the stream's time base (AVI at 25 fps seeking
-    # to 0.62 s put the frame of 0.64 s at 0, not 0.02: half a frame early), and
-    # on timestamp-discontinuous formats (MPEG-PS/TS) it ignores the file's
-    # start time (1.48 s off on a TS from ffmpeg's muxer).
+    # rounds each shifted time to the stream's time base (up to half a frame
+    # early), and on timestamp-discontinuous formats (MPEG-PS/TS) it ignores
+    # the file's start time (docs/encoding.md, "Seeking").
     args = ["-copyts", "-start_at_zero"] if seek > 0 else []
     args += ffmpeg.safe_input_args(
         source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
