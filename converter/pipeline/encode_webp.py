@@ -29,8 +29,8 @@ import io
 import itertools
 import os
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -233,7 +233,8 @@ def _encode_with_alpha(
                 )
             encoder.add(frame, round(count * options.frame_duration_ms))
             count += 1
-        assert encoder is not None  # the run has a frame
+        if encoder is None:
+            raise ValueError("no frames to encode")
         return encoder.assemble(round(count * options.frame_duration_ms)), count, alpha
     finally:
         if encoder is not None:
@@ -253,7 +254,7 @@ class _HeldBlocks:
         self.levels = levels
         self.painted: np.ndarray | None = None  # padded to whole blocks
         self.frame: np.ndarray | None = None  # the frame, padded the same
-        self.repainted: np.ndarray | None = None  # by the last frame, per block
+        self.repainted = np.zeros((0, 0), bool)  # by the last frame, per block
         self.size = (0, 0)  # the last frame's height and width
 
     def paint(self, frame: np.ndarray) -> np.ndarray:
@@ -261,14 +262,13 @@ class _HeldBlocks:
         h, w, c = frame.shape
         b = self.BLOCK
         self.size = (h, w)
-        if self.painted is None or self.levels < 0:
+        if self.painted is None or self.frame is None or self.levels < 0:
             padded = (-(-h // b) * b, -(-w // b) * b, c)
-            if self.painted is None:
+            if self.painted is None or self.frame is None:
                 self.painted, self.frame = np.zeros(padded, np.uint8), np.zeros(padded, np.uint8)
             self.painted[:h, :w] = frame
             self.repainted = np.ones((padded[0] // b, padded[1] // b), bool)
             return self.painted[:h, :w]
-        assert self.frame is not None
         ph, pw = self.painted.shape[:2]
         self.frame[:h, :w] = frame
         moved = np.maximum(self.frame, self.painted)
@@ -287,7 +287,6 @@ class _HeldBlocks:
     def repainted_box(self) -> tuple[int, int, int, int] | None:
         """(top, bottom, left, right) in pixels around the blocks the last
         frame repainted, within the picture; None if it repainted none."""
-        assert self.repainted is not None
         rows = np.flatnonzero(self.repainted.any(axis=1))
         if rows.size == 0:
             return None
@@ -303,7 +302,6 @@ class _HeldBlocks:
     def held_mask(self, box: tuple[int, int, int, int]) -> np.ndarray | None:
         """Per pixel of ``box``, whether the last frame held it; None if it
         repainted the whole box."""
-        assert self.repainted is not None
         top, bottom, left, right = box
         b = self.BLOCK
         blocks = self.repainted[top // b : -(-bottom // b), left // b : -(-right // b)]
@@ -318,7 +316,7 @@ def _mostly_changed(frames: list[np.ndarray]) -> bool:
     pixel and row is enough to tell)."""
     steps = [
         np.abs(a[::2, ::2].astype(np.int16) - b[::2, ::2]).mean()
-        for a, b in zip(frames, frames[1:])
+        for a, b in itertools.pairwise(frames)
         if a.shape == b.shape
     ]
     return bool(steps) and float(np.median(steps)) > KEY_FRAME_CHANGE

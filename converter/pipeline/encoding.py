@@ -17,8 +17,9 @@ its own.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 

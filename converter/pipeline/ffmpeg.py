@@ -11,8 +11,10 @@ Video sampling and the waveform drawing both read their frames through
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
+import io
 import os
 import resource
 import shutil
@@ -21,8 +23,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Sequence
+from typing import cast
 
 import imageio_ffmpeg
 import numpy as np
@@ -74,10 +77,8 @@ def _bundled() -> str:
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def die_with_parent() -> None:
@@ -116,7 +117,7 @@ def safe_input_args(
     args += ["-codec_whitelist", allowlist.CODEC_WHITELIST]
     if decoder:
         args += ["-c:v", decoder]
-    return args + ["-max_pixels", str(max_pixels)]
+    return [*args, "-max_pixels", str(max_pixels)]
 
 
 def stream(
@@ -160,8 +161,9 @@ def stream(
         timer = threading.Timer(timeout_s, kill)
         timer.start()
         try:
-            assert proc.stdout is not None
-            while (block := _read_exactly(proc.stdout, frame_bytes)) is not None:
+            # bufsize=0: stdout is the pipe's raw file, which reads into a buffer.
+            stdout = cast(io.RawIOBase, proc.stdout)
+            while (block := _read_exactly(stdout, frame_bytes)) is not None:
                 yield block
             proc.wait()
         finally:
@@ -201,7 +203,7 @@ def raw_frames(
         raise PipelineError("DecodeFailed", nothing_decoded)
 
 
-def _read_exactly(pipe: BinaryIO, size: int) -> bytearray | None:
+def _read_exactly(pipe: io.RawIOBase, size: int) -> bytearray | None:
     """The next ``size`` bytes, or None at the end (a short tail is no frame)."""
     buf = bytearray(size)
     view = memoryview(buf)
@@ -223,12 +225,10 @@ def _summarise(stderr: str) -> str:
     return "The video could not be decoded" + (f": {lines[-1][:300]}" if lines else ".")
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + 5
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -8,6 +8,7 @@ separate ffmpeg processes sample side by side, where that pays.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +30,14 @@ class FramePlan:
     def times(self) -> list[float]:
         return [self.start + k * self.interval for k in range(self.count)]
 
-    def split(self, parts: int) -> list["FramePlan"]:
+    def split(self, parts: int) -> list[FramePlan]:
         """Consecutive runs of frames, as even as can be, that together are
         this plan (no run is empty)."""
         parts = max(1, min(parts, self.count))
         bounds = [round(i * self.count / parts) for i in range(parts + 1)]
         return [
             FramePlan(self.start + a * self.interval, self.interval, b - a)
-            for a, b in zip(bounds, bounds[1:])
+            for a, b in itertools.pairwise(bounds)
         ]
 
 

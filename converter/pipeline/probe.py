@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -63,7 +64,7 @@ class VideoInfo:
     # is then the waveform's canvas, and only a waveform animation can be made.
     audio_only: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -101,7 +102,7 @@ def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tup
     container.seek(0)
     stream = container.streams.video[stream_pos]
     for frame in container.decode(stream):
-        return int(round(frame.rotation or 0)) % 360, bool(frame.interlaced_frame)
+        return round(frame.rotation or 0) % 360, bool(frame.interlaced_frame)
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
@@ -295,11 +296,14 @@ def key_frame_before(path: Path, info: VideoInfo, t: float) -> float | None:
     try:
         with av.open(str(path), options=PROBE_OPTIONS, timeout=30) as container:
             stream = container.streams.video[info.stream_index]
+            time_base = stream.time_base
+            if not time_base:  # no timestamps to seek by
+                return None
             start = stream.start_time or 0
-            container.seek(int(t / stream.time_base) + start, stream=stream, backward=True)
+            container.seek(int(t / time_base) + start, stream=stream, backward=True)
             for packet in container.demux(stream):
                 if packet.pts is not None:
-                    return float((packet.pts - start) * stream.time_base)
+                    return float((packet.pts - start) * time_base)
     except (av.error.FFmpegError, IndexError, ValueError, ZeroDivisionError):
         pass
     return None

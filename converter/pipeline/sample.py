@@ -11,8 +11,8 @@ MoviePy presents the frames as a clip (``through_clip``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from moviepy import VideoClip

@@ -10,8 +10,8 @@ video sampling and comes out the same way (raw frames from a pipe,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
