@@ -295,7 +295,8 @@ def sample_filter(path: Path, interval: float) -> str:
 
 def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
     """The worker's own pipeline, storage aside: probe, sample, encode."""
-    from converter import pipeline
+    from converter.pipeline.convert import convert
+    from converter.pipeline.probe import probe as probe_video
     from converter.spec import AnimationSpec
 
     animation = AnimationSpec.create(
@@ -305,9 +306,9 @@ def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
         width=float(wl.width),
         quality=quality,
     )
-    result = pipeline.convert(
+    result = convert(
         src,
-        pipeline.probe(src),
+        probe_video(src),
         animation,
         trim_start=wl.start,
         trim_duration=wl.duration,
@@ -725,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         wl = next(w for w in WORKLOADS if w.name == args.workload)
         # A worker has its modules loaded before a job arrives; so does this.
         if args.child == "ours":
-            import converter.pipeline  # noqa: F401
+            import converter.pipeline.convert
+            import converter.pipeline.probe
             import converter.spec  # noqa: F401
         else:
             import moviepy  # noqa: F401

@@ -300,6 +300,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
     ),
 }
 
+
 def _error_responses() -> dict[str, Any]:
     """One response per HTTP status any ``Code`` is answered with."""
     by_status: dict[int, list[str]] = {}

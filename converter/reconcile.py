@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import socket
 import tempfile
@@ -29,6 +28,7 @@ from rq.job import Job
 from rq.worker import Worker
 
 from .models import Task
+from .pipeline import workdir
 from .services import lifecycle, queueing
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,9 @@ STALE_HEARTBEAT_S = 120
 # Private folders of a worker that was killed stay behind in the temp dir.
 # Past a day no task can still be using one (RQ kills jobs long before).
 TEMP_MAX_AGE_S = 24 * 3600
-# storage.local_copy, object_local_copy, upload_path and the pipeline's work folders;
-# nothing else (not the test services' "loopforge-test-" folders).
-TEMP_NAME = re.compile(r"loopforge-(src-|up-|obj-)?[a-z0-9_]{8}")
+# The folders workdir.private_folder makes (storage's copies, the pipeline's
+# work folders); nothing else (not the test services' "loopforge-test-" folders).
+TEMP_NAME = workdir.FOLDER_NAME
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import shutil
-import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,21 +18,20 @@ from django.core.files.base import ContentFile, File
 from django.db.models.fields.files import FieldFile
 
 from .errors import Code, LoopforgeError
-from .pipeline import CONTENT_TYPES, EXTENSIONS, hls
+from .pipeline import hls
+from .pipeline.formats import CONTENT_TYPES, EXTENSIONS
+from .pipeline.workdir import private_folder
 
 
 @contextmanager
 def local_copy(field: FieldFile) -> Iterator[Path]:
     """Download a stored file into a fresh private folder, under a fixed
     neutral name, and remove the folder afterwards whatever happens."""
-    folder = Path(tempfile.mkdtemp(prefix="loopforge-src-"))
-    try:
+    with private_folder("src") as folder:
         target = folder / "source.video"
         with field.open("rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst, length=1024 * 1024)
         yield target
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
@@ -43,16 +41,13 @@ def upload_path(upload: File) -> Iterator[Path]:
     if hasattr(upload, "temporary_file_path"):
         yield Path(upload.temporary_file_path())
         return
-    folder = Path(tempfile.mkdtemp(prefix="loopforge-up-"))
-    try:
+    with private_folder("up") as folder:
         target = folder / "upload.video"
         upload.seek(0)
         with open(target, "wb") as dst:
             for chunk in upload.chunks():
                 dst.write(chunk)
         yield target
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def save_source(field: FieldFile, upload: File) -> None:
@@ -158,13 +153,10 @@ def _download(bucket: str, key: str, target: Path) -> None:
 def object_local_copy(bucket: str, key: str) -> Iterator[Path]:
     """Download an object into a private folder under a neutral name (ffmpeg
     is never handed a URL, nor the client's file name), removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="loopforge-obj-"))
-    try:
+    with private_folder("obj") as folder:
         target = folder / "source.video"
         _download(bucket, key, target)
         yield target
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def object_put(bucket: str, key: str, data: bytes, fmt: str) -> None:

@@ -217,6 +217,10 @@ CONVERTER_TASK_TIMEOUT_S = envfloat("CONVERTER_TASK_TIMEOUT_S", "600")
 # Address space of each ffmpeg process (RLIMIT_AS): a decoding bomb fails to
 # allocate instead of exhausting the worker's memory. 4K decodes need < 1 GiB.
 CONVERTER_FFMPEG_MEMORY_BYTES = envint("CONVERTER_FFMPEG_MEMORY_BYTES", str(2 * 1024**3))
+# The ffmpeg every conversion runs (a path, or a name on PATH); empty = the one
+# bundled with imageio-ffmpeg. The app hands it to the pipeline at start-up
+# (converter/apps.py).
+CONVERTER_FFMPEG = envstr("CONVERTER_FFMPEG", "")
 
 
 def _seconds_list(name: str, default: str) -> list[float]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -45,3 +48,22 @@ def test_the_openapi_document_admits_exactly_the_codes_of_the_vocabulary():
     assert re.search(schema["pattern"], "InvalidArgument.Targets.URI")
     for stranger in ("Throttled", "NoVideoStream.Width", "", "internalerror"):
         assert not re.search(schema["pattern"], stranger), stranger
+
+
+def test_web_processes_do_not_load_the_encoders():
+    """The pages and the API import the services, never MoviePy or the
+    encoders' libraries: only a worker converting loads them."""
+    script = (
+        "import django, sys; django.setup(); import project.urls;"
+        "print(sorted(m for m in ('moviepy', 'imagequant', 'converter.pipeline.convert')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

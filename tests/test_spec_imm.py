@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from converter import pipeline
-from converter.pipeline import Limits
+from converter.pipeline.convert import convert
+from converter.pipeline.limits import Limits
+from converter.pipeline.probe import probe
 from converter.spec import ImmRequest, ObjectUri, SpecError, expand_uri
 from tests.quality import animation_frames
 
@@ -132,8 +133,8 @@ def test_each_scale_type_gives_its_exact_geometry(clips, scale_type, size):
         )
     )
     source = clips.moving()  # 320x240
-    info = pipeline.probe(source, Limits())
-    result = pipeline.convert(source, info, parsed.spec.animations[0], limits=Limits())
+    info = probe(source, Limits())
+    result = convert(source, info, parsed.spec.animations[0], limits=Limits())
     image, frames, _ = animation_frames(result.data)
     assert image.size == size == (result.width, result.height) and len(frames) == 2
     if scale_type == "fill":  # 100x75 picture centred with black bars above and below
@@ -161,8 +162,8 @@ def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
     body["Sources"][0]["StartTime"] = 1
     parsed = ImmRequest.parse(body)
     source = clips.indexed()
-    info = pipeline.probe(source, Limits())
-    result = pipeline.convert(
+    info = probe(source, Limits())
+    result = convert(
         source,
         info,
         parsed.spec.animations[0],

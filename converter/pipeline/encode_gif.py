@@ -28,12 +28,13 @@ transparent), since a transparent pixel cannot erase the picture under it.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import struct
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 from imagequant import ffi, lib
@@ -125,7 +126,7 @@ def _changed(a: np.ndarray, b: np.ndarray, threshold: int) -> np.ndarray:
     """Where any channel of two H x W x 3 uint8 images differs by more than threshold."""
     d = np.maximum(a, b)
     d -= np.minimum(a, b)  # |a - b| without leaving uint8
-    out = d[..., 0] > threshold
+    out: np.ndarray = d[..., 0] > threshold
     out |= d[..., 1] > threshold  # channel by channel: a reduce over axis 2 is slow
     out |= d[..., 2] > threshold
     return out
@@ -164,7 +165,8 @@ class _ChangeTracker:
 def _pack(rgb: np.ndarray) -> np.ndarray:
     """RGB triples as one uint32 each, for fast comparisons."""
     rgb = rgb.astype(np.uint32)
-    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    packed: np.ndarray = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    return packed
 
 
 def _lzw(indices: np.ndarray, bits: int) -> bytes:
@@ -240,14 +242,25 @@ def _workers() -> int:
     )
 
 
+def _check_frame(frame: np.ndarray, shape: tuple[int, ...]) -> None:
+    if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
+        raise ValueError("frames must be H x W x 3 or H x W x 4 uint8 arrays")
+    if frame.shape != shape:
+        raise ValueError("all frames must have the same size")
+
+
 def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     """Encode RGB or RGBA frames to an animated GIF that loops as ``options.loop`` says.
 
     Frames are consumed as they come; only a few are in flight at a time."""
     s = SETTINGS[options.quality]
+    frames = iter(frames)
+    first = next(frames, None)
+    if first is None:
+        raise ValueError("no frames to encode")
+    _check_frame(first, first.shape)
+    writer = _Writer(first.shape[1], first.shape[0], options.loop)
     tracker = _ChangeTracker(s.threshold)
-    writer: _Writer | None = None
-    shape: tuple[int, ...] | None = None
     durations: list[int] = []
     spread = durations_spread(options.frame_duration_ms, GIF_UNIT_MS)
     in_flight: deque[tuple[Future[_Quantized], bool]] = deque()
@@ -257,25 +270,16 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
             fut, alpha = in_flight.popleft()
             ms = next(spread)
             durations.append(ms)
-            assert writer is not None
             writer.frame(fut.result(), ms // GIF_UNIT_MS, 2 if alpha else 1)
 
     workers = _workers()
     with ThreadPoolExecutor(workers) as pool:
-        for frame in frames:
-            if frame.ndim != 3 or frame.shape[2] not in (3, 4) or frame.dtype != np.uint8:
-                raise ValueError("frames must be H x W x 3 or H x W x 4 uint8 arrays")
-            if shape is None:
-                shape = frame.shape
-                writer = _Writer(frame.shape[1], frame.shape[0], options.loop)
-            elif frame.shape != shape:
-                raise ValueError("all frames must have the same size")
+        for frame in itertools.chain([first], frames):
+            _check_frame(frame, first.shape)
             x, y, region = tracker.region(frame)
             in_flight.append((pool.submit(_quantize_region, region, x, y, s), frame.shape[2] == 4))
             write(2 * workers)
         write(0)
-    if writer is None:
-        raise ValueError("no frames to encode")
     return Encoded(writer.finish(), len(durations), durations)
 
 

@@ -29,8 +29,8 @@ import io
 import itertools
 import os
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -48,22 +48,20 @@ SETTINGS: dict[str, libwebp.Config] = {
 # A block of the picture is held as it was last painted until some pixel in
 # it has moved more than this many levels (of 255) since: the source's own
 # noise (a video codec's flicker on still areas) then costs no bytes and is
-# not coded again, lossily, over and over. (libwebp's animation encoder holds
-# pixels within about 5 levels at quality 73, but codes the whole rectangle
-# around every change; coding only the repainted 16 x 16 blocks took the
-# screen clip from 43,284 to 27,376 bytes.) Measured with the benchmark
-# (docs/encoding.md): balanced at 7, 9 and 11 levels: social clip (film at
-# 15 fps) 1,084,456 / 1,024,568 / 958,904 bytes at SSIM 0.9480 / 0.9458 /
-# 0.9430 (ffmpeg: 1,089,896 at 0.9411). Frames coded whole are not held.
+# not coded again, lossily, over and over. (libwebp's animation encoder also
+# holds pixels that barely moved, but codes the whole rectangle around every
+# change; only the repainted 16 x 16 blocks are coded here.) Fewer levels
+# keep SSIM, more save bytes: the levels keep a margin over ffmpeg on both,
+# as measured with the benchmark (docs/encoding.md, "What a frame codes").
+# Frames coded whole are not held.
 HOLD_LEVELS: dict[str, int] = {"low": 12, "balanced": 9, "best": 4}
 
 # Where frames differ a lot from one to the next (film sampled a second
-# apart: a mean change of 10-50 levels a pixel; film at 15 fps: 1-5, scene
-# cuts aside; the screen clip: under 1), most blocks are repainted anyway and
-# what is held costs SSIM: the reference requests score 0.9584 coded whole
-# and 0.9555 coded as repainted blocks, at 0.8% more bytes. A run whose first
-# frames change that much (the median over its first three steps, so one
-# scene cut does not decide) is coded whole, frame by frame.
+# apart, unlike film at its own rate or a screen recording), most blocks are
+# repainted anyway and what is held costs SSIM for no bytes saved. A run
+# whose first frames change that much (the median over its first three
+# steps, so one scene cut does not decide) is coded whole, frame by frame.
+# The figures behind the threshold: docs/encoding.md, "What a frame codes".
 KEY_FRAME_CHANGE = 8.0  # mean absolute change a pixel, levels of 255
 KEY_FRAME_STEPS = 3
 
@@ -235,7 +233,8 @@ def _encode_with_alpha(
                 )
             encoder.add(frame, round(count * options.frame_duration_ms))
             count += 1
-        assert encoder is not None  # the run has a frame
+        if encoder is None:
+            raise ValueError("no frames to encode")
         return encoder.assemble(round(count * options.frame_duration_ms)), count, alpha
     finally:
         if encoder is not None:
@@ -255,7 +254,7 @@ class _HeldBlocks:
         self.levels = levels
         self.painted: np.ndarray | None = None  # padded to whole blocks
         self.frame: np.ndarray | None = None  # the frame, padded the same
-        self.repainted: np.ndarray | None = None  # by the last frame, per block
+        self.repainted = np.zeros((0, 0), bool)  # by the last frame, per block
         self.size = (0, 0)  # the last frame's height and width
 
     def paint(self, frame: np.ndarray) -> np.ndarray:
@@ -263,14 +262,13 @@ class _HeldBlocks:
         h, w, c = frame.shape
         b = self.BLOCK
         self.size = (h, w)
-        if self.painted is None or self.levels < 0:
+        if self.painted is None or self.frame is None or self.levels < 0:
             padded = (-(-h // b) * b, -(-w // b) * b, c)
-            if self.painted is None:
+            if self.painted is None or self.frame is None:
                 self.painted, self.frame = np.zeros(padded, np.uint8), np.zeros(padded, np.uint8)
             self.painted[:h, :w] = frame
             self.repainted = np.ones((padded[0] // b, padded[1] // b), bool)
             return self.painted[:h, :w]
-        assert self.frame is not None
         ph, pw = self.painted.shape[:2]
         self.frame[:h, :w] = frame
         moved = np.maximum(self.frame, self.painted)
@@ -289,7 +287,6 @@ class _HeldBlocks:
     def repainted_box(self) -> tuple[int, int, int, int] | None:
         """(top, bottom, left, right) in pixels around the blocks the last
         frame repainted, within the picture; None if it repainted none."""
-        assert self.repainted is not None
         rows = np.flatnonzero(self.repainted.any(axis=1))
         if rows.size == 0:
             return None
@@ -305,7 +302,6 @@ class _HeldBlocks:
     def held_mask(self, box: tuple[int, int, int, int]) -> np.ndarray | None:
         """Per pixel of ``box``, whether the last frame held it; None if it
         repainted the whole box."""
-        assert self.repainted is not None
         top, bottom, left, right = box
         b = self.BLOCK
         blocks = self.repainted[top // b : -(-bottom // b), left // b : -(-right // b)]
@@ -320,7 +316,7 @@ def _mostly_changed(frames: list[np.ndarray]) -> bool:
     pixel and row is enough to tell)."""
     steps = [
         np.abs(a[::2, ::2].astype(np.int16) - b[::2, ::2]).mean()
-        for a, b in zip(frames, frames[1:])
+        for a, b in itertools.pairwise(frames)
         if a.shape == b.shape
     ]
     return bool(steps) and float(np.median(steps)) > KEY_FRAME_CHANGE
@@ -354,5 +350,5 @@ def _encode_public(
 
 
 # libwebp takes BGR as readily as RGB, and ffmpeg makes BGR faster (see
-# ``encoding.Order``): the full-HD benchmark clip 0.80 s against 0.93 s.
+# ``encoding.Order``; docs/encoding.md, "Channel order").
 ENCODER = Encoder(encode_runs, parts, order="bgr")

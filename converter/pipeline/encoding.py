@@ -17,8 +17,9 @@ its own.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -27,12 +28,11 @@ QUALITIES: tuple[Quality, ...] = ("low", "balanced", "best")
 DEFAULT_QUALITY: Quality = "balanced"
 
 # The order of the colour channels in a frame (alpha, if any, comes last).
-# swscale makes BGR from a YUV video faster than RGB (100 frames of 1080p
-# H.264 scaled to 640 x 360 with lanczos: 0.75 s of CPU as BGR, 1.05 s as
-# RGB, with the decoding), so an encoder whose library takes either asks for
-# BGR (``Encoder.order``). RGB stays the default: the GIF encoder's frames are
-# the pixels the benchmark scores against, to the level (BGR differs by up to
-# 4 levels, 0.4 on average, on the full-HD clip).
+# swscale makes BGR from a YUV video faster than RGB, so an encoder whose
+# library takes either asks for BGR (``Encoder.order``). RGB stays the
+# default: the GIF encoder's frames are the pixels the benchmark scores
+# against, to the level, and BGR's differ by a few. The figures are in
+# docs/encoding.md ("Channel order").
 Order = Literal["rgb", "bgr"]
 
 

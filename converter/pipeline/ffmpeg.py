@@ -5,40 +5,80 @@ one demuxer the probe named (``-f`` and ``-format_whitelist``, so neither the
 file's content nor a nested open can select a playlist or script demuxer),
 runs in its own process group, dies with its parent (PR_SET_PDEATHSIG), has
 its address space capped (RLIMIT_AS) and is killed when its wall time runs out.
+Video sampling and the waveform drawing both read their frames through
+``raw_frames``: raw pixels from ffmpeg's pipe, one frame at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import functools
+import io
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Sequence
+from typing import cast
 
 import imageio_ffmpeg
+import numpy as np
 
+from . import allowlist
+from .encoding import Order
 from .errors import PipelineError
 from .limits import Limits
-from .probe import CODEC_WHITELIST
 
-FFMPEG = os.environ.get("FFMPEG_BINARY") or imageio_ffmpeg.get_ffmpeg_exe()
 _PR_SET_PDEATHSIG = 1
 # glibc reserves 64 MiB of address space per thread arena: without a cap a
-# tiny decode with a few threads needs > 400 MB of RLIMIT_AS (measured), and
-# the limit could not tell a bomb from a normal file.
+# tiny decode with a few threads reserves far more address space than it
+# uses, and RLIMIT_AS could not tell a bomb from a normal file (figures and
+# the command: docs/encoding.md, "ffmpeg's address space").
 MALLOC_ARENA_MAX = "2"
+# ffmpeg's pixel format for each channel order, without and with alpha.
+PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
+# The ffmpeg that ``use`` chose; None runs the one bundled with imageio-ffmpeg.
+_chosen: str | None = None
+
+
+def use(path: str | None) -> None:
+    """Run the ffmpeg at ``path`` (a bare name is looked up on PATH, once,
+    here) for every later command; None goes back to the bundled one.
+
+    The pipeline reads no settings: the app calls this at start-up with
+    ``CONVERTER_FFMPEG`` (``converter.apps``). Raises ``FileNotFoundError``
+    when ``path`` is not an executable file."""
+    global _chosen
+    if path is None:
+        _chosen = None
+        return
+    found = shutil.which(path)
+    if found is None:
+        raise FileNotFoundError(f"{path!r} is not an executable file")
+    _chosen = os.path.abspath(found)
+
+
+def executable() -> str:
+    """The ffmpeg every command runs: the one ``use`` chose, else the one
+    bundled with imageio-ffmpeg (7.0.2, the build the pipeline's workarounds
+    and tests are written against)."""
+    return _chosen or _bundled()
+
+
+@functools.cache
+def _bundled() -> str:
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def die_with_parent() -> None:
@@ -72,11 +112,12 @@ def safe_input_args(
     """Input options that keep ffmpeg from fetching URLs, following playlists or
     opening decoders outside our list or allocating absurd frames. They go
     right before (and include) ``-i``."""
-    args = ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer]
-    args += ["-codec_whitelist", CODEC_WHITELIST]
+    args = ["-protocol_whitelist", allowlist.PROTOCOL_WHITELIST]
+    args += ["-format_whitelist", demuxer, "-f", demuxer]
+    args += ["-codec_whitelist", allowlist.CODEC_WHITELIST]
     if decoder:
         args += ["-c:v", decoder]
-    return args + ["-max_pixels", str(max_pixels)]
+    return [*args, "-max_pixels", str(max_pixels)]
 
 
 def stream(
@@ -98,7 +139,7 @@ def stream(
     forgets it still gets the default cap, ``None`` lifts it. Closing the
     generator early stops ffmpeg.
     """
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
+    cmd = [executable(), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
     with tempfile.TemporaryFile() as errfile:
         proc = subprocess.Popen(
             cmd,
@@ -120,8 +161,9 @@ def stream(
         timer = threading.Timer(timeout_s, kill)
         timer.start()
         try:
-            assert proc.stdout is not None
-            while (block := _read_exactly(proc.stdout, frame_bytes)) is not None:
+            # bufsize=0: stdout is the pipe's raw file, which reads into a buffer.
+            stdout = cast(io.RawIOBase, proc.stdout)
+            while (block := _read_exactly(stdout, frame_bytes)) is not None:
                 yield block
             proc.wait()
         finally:
@@ -139,7 +181,29 @@ def stream(
             raise PipelineError("DecodeFailed", _summarise(tail))
 
 
-def _read_exactly(pipe: BinaryIO, size: int) -> bytearray | None:
+def raw_frames(
+    args: list[str],
+    count: int,
+    shape: tuple[int, int, int],
+    limits: Limits,
+    nothing_decoded: str,
+) -> Iterator[np.ndarray]:
+    """Finish and run an ffmpeg command (inputs and filters in ``args``) whose
+    video comes out as ``count`` raw frames of ``shape``, and yield them.
+    ``nothing_decoded`` is the message when no frame came out at all."""
+    args = [*args, "-frames:v", str(count), "-f", "rawvideo", "-fps_mode", "passthrough", "pipe:1"]
+    frame_bytes = shape[0] * shape[1] * shape[2]
+    made = 0
+    for block in stream(
+        args, frame_bytes, timeout_s=limits.task_timeout_s, memory_bytes=limits.ffmpeg_memory_bytes
+    ):
+        made += 1
+        yield np.frombuffer(block, np.uint8).reshape(shape)
+    if not made:
+        raise PipelineError("DecodeFailed", nothing_decoded)
+
+
+def _read_exactly(pipe: io.RawIOBase, size: int) -> bytearray | None:
     """The next ``size`` bytes, or None at the end (a short tail is no frame)."""
     buf = bytearray(size)
     view = memoryview(buf)
@@ -161,12 +225,10 @@ def _summarise(stderr: str) -> str:
     return "The video could not be decoded" + (f": {lines[-1][:300]}" if lines else ".")
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + 5
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)

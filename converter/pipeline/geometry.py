@@ -1,4 +1,5 @@
-"""Output size and the ffmpeg filters that make it, for each ScaleType."""
+"""Output size and the ffmpeg filters that make it, for each ScaleType, and
+the size of the picture a sound is drawn on."""
 
 from __future__ import annotations
 
@@ -6,6 +7,12 @@ import math
 from dataclasses import dataclass
 
 from .errors import PipelineError
+
+# The canvas a sound's waveform is drawn on (``waveform``), standing in for a
+# video's picture: Width/Height fractions and ScaleType apply to it as they
+# apply to a picture, and the probe reports it as an audio file's size.
+# 8:3 suits a voice clip in a chat.
+WAVEFORM_CANVAS = (640, 240)
 
 
 @dataclass(frozen=True)
@@ -39,36 +46,44 @@ def plan_geometry(
 
     With one side absent the other keeps the source's aspect ratio.
     """
+    bw, bh = _box(src_w, src_h, width, height)
+    out_w, out_h, chain = _scale(src_w, src_h, bw, bh, scale_type)
+    if out_w * out_h > max_pixels:
+        raise PipelineError(
+            "OutputTooLarge",
+            f"The animation would be {out_w}x{out_h}; "
+            f"the limit is {max_pixels:,} pixels per frame.",
+        )
+    return Geometry(out_w, out_h, chain + ",setsar=1")
+
+
+def _box(src_w: int, src_h: int, width: float | None, height: float | None) -> tuple[int, int]:
+    """The box the request names, in pixels; a side left out keeps the aspect."""
     bw, bh = _side(width, src_w), _side(height, src_h)
-    if bw is None and bh is None:
-        bw, bh = src_w, src_h
-    elif bw is None:
-        bw = max(1, round(src_w * bh / src_h))
-    elif bh is None:
-        bh = max(1, round(src_h * bw / src_w))
+    if bw is None:
+        if bh is None:
+            return src_w, src_h
+        return max(1, round(src_w * bh / src_h)), bh
+    if bh is None:
+        return bw, max(1, round(src_h * bw / src_w))
+    return bw, bh
+
+
+def _scale(src_w: int, src_h: int, bw: int, bh: int, scale_type: str) -> tuple[int, int, str]:
+    """(output width, height, ffmpeg filters) that bring the source to the box."""
     lanczos = ":flags=lanczos"
     if scale_type == "stretch":
-        out_w, out_h = bw, bh
-        chain = f"scale={bw}:{bh}{lanczos}"
-    elif scale_type == "crop":
+        return bw, bh, f"scale={bw}:{bh}{lanczos}"
+    if scale_type == "crop":
         s = max(bw / src_w, bh / src_h)
         sw, sh = max(bw, math.ceil(src_w * s - 1e-9)), max(bh, math.ceil(src_h * s - 1e-9))
-        out_w, out_h = bw, bh
-        chain = f"scale={sw}:{sh}{lanczos},crop={bw}:{bh}"
-    elif scale_type in ("fill", "fit"):
+        return bw, bh, f"scale={sw}:{sh}{lanczos},crop={bw}:{bh}"
+    if scale_type in ("fill", "fit"):
         s = min(bw / src_w, bh / src_h)
         sw, sh = min(bw, max(1, round(src_w * s))), min(bh, max(1, round(src_h * s)))
         chain = f"scale={sw}:{sh}{lanczos}"
         if scale_type == "fill":
-            out_w, out_h = bw, bh
-            chain += f",pad={bw}:{bh}:({bw}-iw)/2:({bh}-ih)/2:color=black"
-        else:
-            out_w, out_h = sw, sh
-    else:  # the spec validated it; this guards a programming error
-        raise ValueError(f"unknown scale type {scale_type!r}")
-    if out_w * out_h > max_pixels:
-        raise PipelineError(
-            "OutputTooLarge",
-            f"The animation would be {out_w}x{out_h}; the limit is {max_pixels:,} pixels per frame.",
-        )
-    return Geometry(out_w, out_h, chain + ",setsar=1")
+            return bw, bh, chain + f",pad={bw}:{bh}:({bw}-iw)/2:({bh}-ih)/2:color=black"
+        return sw, sh, chain
+    # The spec validated it; this guards a programming error.
+    raise ValueError(f"unknown scale type {scale_type!r}")

@@ -19,9 +19,9 @@ from __future__ import annotations
 import posixpath
 import re
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .errors import PipelineError
 
@@ -93,64 +93,93 @@ def _lines(playlist: bytes) -> list[str]:
 def parse(playlist: bytes) -> MediaPlaylist | list[tuple[int, str]]:
     """A media playlist, or for a master playlist its variants as
     (bandwidth, playlist name), every name already checked."""
-    segments: list[str] = []
-    variants: list[tuple[int, str]] = []
-    init: str | None = None
-    duration = 0.0
-    pending_variant: int | None = None
+    reading = _Reading()
     for line in _lines(playlist)[1:]:
         if line.startswith("#"):
-            tag, _, value = line.partition(":")
-            if tag == "#EXT-X-STREAM-INF":
-                try:
-                    pending_variant = int(_attributes(value).get("BANDWIDTH", "0"))
-                except ValueError:
-                    pending_variant = 0
-            elif tag == "#EXTINF":
-                try:
-                    duration += max(0.0, float(value.split(",")[0]))
-                except ValueError:
-                    raise _invalid(
-                        f"The playlist has a bad #EXTINF line: {line[:100]!r}."
-                    ) from None
-            elif tag == "#EXT-X-KEY":
-                if _attributes(value).get("METHOD", "NONE").upper() != "NONE":
-                    raise PipelineError(
-                        "UnsupportedPlaylist",
-                        "The playlist is encrypted; encrypted HLS cannot be converted.",
-                    )
-            elif tag == "#EXT-X-MAP":
-                attributes = _attributes(value)
-                if "BYTERANGE" in attributes:
-                    raise PipelineError(
-                        "UnsupportedPlaylist", "Byte-range HLS playlists are not supported."
-                    )
-                if init is not None or segments:
-                    raise PipelineError(
-                        "UnsupportedPlaylist",
-                        "Playlists that change their init segment are not supported.",
-                    )
-                init = check_name(attributes.get("URI", ""))
-            elif tag == "#EXT-X-BYTERANGE":
-                raise PipelineError(
-                    "UnsupportedPlaylist", "Byte-range HLS playlists are not supported."
-                )
-            continue  # other tags (and comments) carry nothing we need
-        name = check_name(line)
-        if pending_variant is not None:
-            variants.append((pending_variant, name))
-            pending_variant = None
+            reading.tag(line)
         else:
-            segments.append(name)
-        if len(segments) + len(variants) > MAX_SEGMENTS:
+            reading.entry(line)
+    return reading.result()
+
+
+@dataclass
+class _Reading:
+    """A playlist read so far, line by line."""
+
+    segments: list[str] = field(default_factory=list)
+    variants: list[tuple[int, str]] = field(default_factory=list)
+    init: str | None = None  # #EXT-X-MAP URI
+    duration: float = 0.0  # sum of #EXTINF
+    pending_variant: int | None = None  # bandwidth of the #EXT-X-STREAM-INF just read
+
+    def tag(self, line: str) -> None:
+        tag, _, value = line.partition(":")
+        handle = _TAGS.get(tag)
+        if handle is not None:  # other tags (and comments) carry nothing we need
+            handle(self, value, line)
+
+    def stream_inf(self, value: str, line: str) -> None:
+        try:
+            self.pending_variant = int(_attributes(value).get("BANDWIDTH", "0"))
+        except ValueError:
+            self.pending_variant = 0
+
+    def extinf(self, value: str, line: str) -> None:
+        try:
+            self.duration += max(0.0, float(value.split(",")[0]))
+        except ValueError:
+            raise _invalid(f"The playlist has a bad #EXTINF line: {line[:100]!r}.") from None
+
+    def key(self, value: str, line: str) -> None:
+        if _attributes(value).get("METHOD", "NONE").upper() != "NONE":
+            raise PipelineError(
+                "UnsupportedPlaylist",
+                "The playlist is encrypted; encrypted HLS cannot be converted.",
+            )
+
+    def init_map(self, value: str, line: str) -> None:
+        attributes = _attributes(value)
+        if "BYTERANGE" in attributes:
+            self.byterange(value, line)  # refused as a byte-range playlist
+        if self.init is not None or self.segments:
+            raise PipelineError(
+                "UnsupportedPlaylist",
+                "Playlists that change their init segment are not supported.",
+            )
+        self.init = check_name(attributes.get("URI", ""))
+
+    def byterange(self, value: str, line: str) -> None:
+        raise PipelineError("UnsupportedPlaylist", "Byte-range HLS playlists are not supported.")
+
+    def entry(self, line: str) -> None:
+        """A line that is not a tag: a segment, or the variant its tag announced."""
+        name = check_name(line)
+        if self.pending_variant is not None:
+            self.variants.append((self.pending_variant, name))
+            self.pending_variant = None
+        else:
+            self.segments.append(name)
+        if len(self.segments) + len(self.variants) > MAX_SEGMENTS:
             raise _invalid(f"The playlist has more than {MAX_SEGMENTS:,} entries.")
-    if variants and segments:
-        raise _invalid("The playlist mixes variant playlists and media segments.")
-    if variants:
-        return variants
-    if not segments:
-        raise _invalid("The playlist lists no segments.")
-    return MediaPlaylist(tuple(segments), init, duration)
+
+    def result(self) -> MediaPlaylist | list[tuple[int, str]]:
+        if self.variants and self.segments:
+            raise _invalid("The playlist mixes variant playlists and media segments.")
+        if self.variants:
+            return self.variants
+        if not self.segments:
+            raise _invalid("The playlist lists no segments.")
+        return MediaPlaylist(tuple(self.segments), self.init, self.duration)
+
+
+# The tags that matter, each with what reading it does.
+_TAGS: dict[str, Callable[[_Reading, str, str], None]] = {
+    "#EXT-X-STREAM-INF": _Reading.stream_inf,
+    "#EXTINF": _Reading.extinf,
+    "#EXT-X-KEY": _Reading.key,
+    "#EXT-X-MAP": _Reading.init_map,
+    "#EXT-X-BYTERANGE": _Reading.byterange,
+}
 
 
 def _fetch(fetch_segment: SegmentFetcher, name: str) -> bytes | Path:
@@ -217,7 +246,7 @@ def assemble_hls(
     return out
 
 
-def folder_fetcher(read: Callable[[str], "bytes | Path"], playlist_key: str) -> SegmentFetcher:
+def folder_fetcher(read: Callable[[str], bytes | Path], playlist_key: str) -> SegmentFetcher:
     """A ``fetch_segment`` for a playlist stored under ``playlist_key`` in a
     bucket (``videos/show/index.m3u8``): segment ``name`` is read with
     ``read(key)`` from the playlist's own folder (``videos/show/<name>``),

@@ -309,7 +309,7 @@ class AnimEncoder:
             self._mux.WebPAnimEncoderDelete(self._enc)
             self._enc = None
 
-    def __enter__(self) -> "AnimEncoder":
+    def __enter__(self) -> AnimEncoder:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -24,3 +24,7 @@ class Limits:
     # Address space of one ffmpeg process (RLIMIT_AS). A 4096x2304 decode with
     # its threads and filter graph stays well under 1 GiB; a bomb hits this.
     ffmpeg_memory_bytes: int = 2 * 1024**3
+
+
+# The product's defaults, for callers that pass no limits of their own.
+DEFAULT_LIMITS = Limits()

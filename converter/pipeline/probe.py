@@ -2,7 +2,7 @@
 
 Geometry, frame rate and duration come from libavformat's parsed structures
 (PyAV), never from ffmpeg's human-readable log, which tags inside the file can
-spoof. Only the demuxers named in ``DEMUXERS`` are ever allowed to open a file.
+spoof. Only the demuxers and codecs that ``allowlist`` names are ever opened.
 """
 
 from __future__ import annotations
@@ -11,121 +11,30 @@ import math
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 
+from .allowlist import (
+    AUDIO_CODECS,
+    AUDIO_DEMUXERS,
+    CODEC_WHITELIST,
+    DEMUXERS,
+    FORMAT_WHITELIST,
+    PROTOCOL_WHITELIST,
+    VIDEO_CODECS,
+)
 from .errors import PipelineError
-from .limits import Limits
+from .geometry import WAVEFORM_CANVAS
+from .limits import DEFAULT_LIMITS, Limits
 
-# libavformat demuxer name -> the short name ffmpeg's ``-f`` takes. Playlists
-# (hls), scripts (concat), image sequences and device inputs are deliberately
-# absent: they make ffmpeg open other files or URLs. (An HLS upload is
-# assembled into one local MPEG-TS file by ``hls.assemble_hls`` first.)
-VIDEO_DEMUXERS: dict[str, str] = {
-    "mov,mp4,m4a,3gp,3g2,mj2": "mov",  # MP4, MOV, M4A
-    "matroska,webm": "matroska",  # MKV, WebM
-    "avi": "avi",
-    "flv": "flv",
-    "asf": "asf",  # WMV, WMA
-    "mpegts": "mpegts",  # TS, M2TS, HLS segments
-    "mpeg": "mpeg",  # MPEG-PS: VOB, MPG
-    "rm": "rm",  # RealMedia
-}
-# Audio-only containers. They are opened only to answer "no video stream"
-# clearly (and, when asked, to draw the sound's waveform); a picture inside one
-# (Ogg Theora) is never converted.
-AUDIO_DEMUXERS: dict[str, str] = {
-    "mp3": "mp3",
-    "wav": "wav",
-    "flac": "flac",
-    "ogg": "ogg",  # Opus, Vorbis
-    "aac": "aac",  # ADTS
-    "ac3": "ac3",
-    "eac3": "eac3",
-}
-DEMUXERS: dict[str, str] = {**VIDEO_DEMUXERS, **AUDIO_DEMUXERS}
-# Codecs we decode (libavcodec's codec names) and the decoders ffmpeg may open
-# for each. libavcodec decodes hundreds more, and old, rarely used decoders
-# carry their share of memory-safety bugs (docs/security: decoder bugs), so a
-# stream in any other codec is refused before a frame is decoded, and ffmpeg
-# and the probe are started with ``codec_whitelist`` as a second lock.
-VIDEO_CODECS: dict[str, tuple[str, ...]] = {
-    "h264": ("h264",),
-    "hevc": ("hevc",),
-    "av1": ("libdav1d", "libaom-av1", "av1"),
-    "vp8": ("vp8", "libvpx"),
-    "vp9": ("vp9", "libvpx-vp9"),
-    "vp6f": ("vp6f",),  # Flash video
-    "vp6": ("vp6",),
-    "vp6a": ("vp6a",),
-    "prores": ("prores",),
-    "mpeg4": ("mpeg4",),  # MPEG-4 part 2: Xvid, DivX
-    "msmpeg4v3": ("msmpeg4",),  # DivX 3
-    "msmpeg4v2": ("msmpeg4v2",),
-    "h263": ("h263",),
-    "h263p": ("h263p",),
-    "flv1": ("flv",),
-    "mjpeg": ("mjpeg",),
-    "mpeg1video": ("mpeg1video",),
-    "mpeg2video": ("mpeg2video", "mpegvideo"),
-    "wmv1": ("wmv1",),
-    "wmv2": ("wmv2",),
-    "wmv3": ("wmv3",),
-    "vc1": ("vc1",),
-    "rv10": ("rv10",),
-    "rv20": ("rv20",),
-    "rv30": ("rv30",),
-    "rv40": ("rv40",),
-    "theora": ("theora",),
-    "dvvideo": ("dvvideo",),
-    "ffv1": ("ffv1",),
-    "qtrle": ("qtrle",),
-    "tscc2": ("tscc2",),  # TechSmith screen recordings
-    "dnxhd": ("dnxhd",),
-    "huffyuv": ("huffyuv",),
-    "utvideo": ("utvideo",),
-    "png": ("png",),
-    "rawvideo": ("rawvideo",),
-}
-AUDIO_CODECS: dict[str, tuple[str, ...]] = {
-    "aac": ("aac", "aac_fixed"),
-    "aac_latm": ("aac_latm",),
-    "amr_nb": ("amrnb", "libopencore_amrnb"),  # phone 3GP
-    "dts": ("dca",),
-    "truehd": ("truehd",),
-    "wmapro": ("wmapro",),
-    "mp3": ("mp3float", "mp3"),
-    "mp2": ("mp2float", "mp2"),
-    "ac3": ("ac3", "ac3_fixed"),
-    "eac3": ("eac3",),
-    "flac": ("flac",),
-    "alac": ("alac",),
-    "opus": ("opus", "libopus"),
-    "vorbis": ("vorbis", "libvorbis"),
-    "wmav1": ("wmav1",),
-    "wmav2": ("wmav2",),
-    **{
-        pcm: (pcm,)
-        for pcm in (
-            "pcm_s16le",
-            "pcm_s16be",
-            "pcm_s24le",
-            "pcm_s24be",
-            "pcm_s32le",
-            "pcm_s32be",
-            "pcm_f32le",
-            "pcm_f64le",
-            "pcm_u8",
-            "pcm_alaw",
-            "pcm_mulaw",
-        )
-    },
-}
-CODEC_WHITELIST = ",".join(d for codec in (VIDEO_CODECS | AUDIO_CODECS).values() for d in codec)
+# Why a file with sound and no picture cannot be converted (but drawn).
+NO_PICTURE = (
+    "This file has no video picture (it looks like audio only), so there is nothing to "
+    "animate. Choose the waveform option to animate its sound instead."
+)
 # AVFieldOrder: TT, BB, TB, BT (0 is unknown, 1 progressive).
 INTERLACED_FIELD_ORDERS = (2, 3, 4, 5)
-FORMAT_WHITELIST = ",".join(DEMUXERS)
-PROTOCOL_WHITELIST = "file"
 PROBE_OPTIONS = {
     "protocol_whitelist": PROTOCOL_WHITELIST,
     "format_whitelist": FORMAT_WHITELIST,
@@ -155,7 +64,7 @@ class VideoInfo:
     # is then the waveform's canvas, and only a waveform animation can be made.
     audio_only: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -166,11 +75,7 @@ def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.
         if not (s.disposition & av.stream.Disposition.attached_pic)
     ]
     if not candidates:
-        raise PipelineError(
-            "NoVideoStream",
-            "This file has no video picture (it looks like audio only), so there is nothing to "
-            "animate. Choose the waveform option to animate its sound instead.",
-        )
+        raise PipelineError("NoVideoStream", NO_PICTURE)
     for i, s in candidates:
         if s.disposition & av.stream.Disposition.default:
             return i, s
@@ -197,7 +102,7 @@ def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tup
     container.seek(0)
     stream = container.streams.video[stream_pos]
     for frame in container.decode(stream):
-        return int(round(frame.rotation or 0)) % 360, bool(frame.interlaced_frame)
+        return round(frame.rotation or 0) % 360, bool(frame.interlaced_frame)
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
@@ -219,23 +124,16 @@ def _pick_audio(container: av.container.InputContainer) -> int | None:
 def _audio_only(
     container: av.container.InputContainer, demuxer: str, audio: int, limits: Limits
 ) -> VideoInfo:
-    from .waveform import CANVAS  # the pipeline's drawing size for sound
-
     stream = container.streams.audio[audio]
-    duration = _duration(container, stream)
-    if duration > limits.max_source_duration_s:
-        raise PipelineError(
-            "SourceTooLong",
-            f"The sound is {duration:,.0f} s long; the limit is {limits.max_source_duration_s:,.0f} s.",
-        )
+    duration = _checked_duration(container, stream, limits, "sound")
     return VideoInfo(
         demuxer=demuxer,
         codec=stream.codec_context.name,
         stream_index=0,
         coded_width=0,
         coded_height=0,
-        width=CANVAS[0],
-        height=CANVAS[1],
+        width=WAVEFORM_CANVAS[0],
+        height=WAVEFORM_CANVAS[1],
         rotation=0,
         fps=0.0,
         duration=duration,
@@ -247,7 +145,11 @@ def _audio_only(
 
 
 def probe(
-    path: Path, limits: Limits = Limits(), *, decode: bool = True, audio_only_ok: bool = False
+    path: Path,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    decode: bool = True,
+    audio_only_ok: bool = False,
 ) -> VideoInfo:
     """Read what is needed to plan a conversion, and refuse what breaks limits.
 
@@ -259,8 +161,26 @@ def probe(
     ``audio_only_ok`` (the task asks for a waveform animation): then it is
     described with ``audio_only=True``.
     """
+    with _open(path) as container:
+        demuxer = DEMUXERS.get(container.format.name)
+        if demuxer is None:
+            raise _not_a_video()
+        audio = _pick_audio(container)
+        try:
+            pos, stream = _pick_stream(container)
+        except PipelineError as exc:
+            if audio_only_ok and audio is not None and exc.code == "NoVideoStream":
+                return _audio_only(container, demuxer, audio, limits)
+            raise
+        if container.format.name in AUDIO_DEMUXERS:
+            raise _not_a_video()
+        return _video(container, demuxer, pos, stream, audio, limits, decode)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    """The file opened by PyAV with the allowlists, or the reason it cannot be."""
     try:
-        container = av.open(str(path), options=PROBE_OPTIONS, timeout=30)
+        return av.open(str(path), options=PROBE_OPTIONS, timeout=30)
     except (av.error.InvalidDataError, av.error.ArgumentError, av.error.PatchWelcomeError):
         raise PipelineError(
             "UnsupportedFormat",
@@ -270,67 +190,103 @@ def probe(
         raise PipelineError(
             "SourceUnreadable", f"The file could not be read ({exc.strerror})."
         ) from None
-    with container:
-        demuxer = DEMUXERS.get(container.format.name)
-        if demuxer is None:
-            raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
-        audio = _pick_audio(container)
-        try:
-            pos, stream = _pick_stream(container)
-        except PipelineError as exc:
-            if audio_only_ok and audio is not None and exc.code == "NoVideoStream":
-                return _audio_only(container, demuxer, audio, limits)
-            raise
-        if container.format.name in AUDIO_DEMUXERS:
-            raise PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
-        ctx = stream.codec_context
-        if _codec(stream) not in VIDEO_CODECS:
-            raise PipelineError(
-                "UnsupportedFormat",
-                f"The video is coded as {_codec(stream) or 'an unknown codec'}, which we do not decode.",
-            )
-        coded_w, coded_h = ctx.width, ctx.height
-        if coded_w <= 0 or coded_h <= 0:
-            raise PipelineError("SourceUnreadable", "The video stream has no picture size.")
-        if coded_w * coded_h > limits.max_source_pixels:
-            raise PipelineError(
-                "SourceTooLarge",
-                f"The video is {coded_w}x{coded_h}; the limit is "
-                f"{limits.max_source_pixels:,} pixels per frame.",
-            )
-        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        fps = float(rate) if rate else 0.0
-        if not fps or not math.isfinite(fps):
-            fps = 25.0
-        duration = _duration(container, stream)
-        if duration > limits.max_source_duration_s:
-            raise PipelineError(
-                "SourceTooLong",
-                f"The video is {duration:,.0f} s long; the limit is {limits.max_source_duration_s:,.0f} s.",
-            )
-        sar = stream.sample_aspect_ratio or Fraction(1)
-        width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
-        height = coded_h
-        rotation, interlaced_frame = _first_frame(container, pos) if decode else (0, False)
-        if rotation in (90, 270):
-            width, height = height, width
-        pix_fmt = ctx.pix_fmt or ""
-        return VideoInfo(
-            demuxer=demuxer,
-            codec=ctx.name,
-            stream_index=pos,
-            coded_width=coded_w,
-            coded_height=coded_h,
-            width=width,
-            height=height,
-            rotation=rotation,
-            fps=fps,
-            duration=duration,
-            has_alpha=_has_alpha(stream),
-            pix_fmt=pix_fmt,
-            interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
-            audio_stream=audio,
+
+
+def _not_a_video() -> PipelineError:
+    return PipelineError("UnsupportedFormat", "This file is not a video format we can read.")
+
+
+def _video(
+    container: av.container.InputContainer,
+    demuxer: str,
+    pos: int,
+    stream: av.video.stream.VideoStream,
+    audio: int | None,
+    limits: Limits,
+    decode: bool,
+) -> VideoInfo:
+    """The video stream ``pos`` described, checked against the limits in turn:
+    codec, picture size, duration."""
+    ctx = stream.codec_context
+    _check_codec(stream)
+    coded_w, coded_h = _coded_size(ctx, limits)
+    fps = _frame_rate(stream)
+    duration = _checked_duration(container, stream, limits, "video")
+    width, height = _square_pixels(coded_w, coded_h, stream.sample_aspect_ratio)
+    rotation, interlaced_frame = _first_frame(container, pos) if decode else (0, False)
+    if rotation in (90, 270):
+        width, height = height, width
+    return VideoInfo(
+        demuxer=demuxer,
+        codec=ctx.name,
+        stream_index=pos,
+        coded_width=coded_w,
+        coded_height=coded_h,
+        width=width,
+        height=height,
+        rotation=rotation,
+        fps=fps,
+        duration=duration,
+        has_alpha=_has_alpha(stream),
+        pix_fmt=ctx.pix_fmt or "",
+        interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
+        audio_stream=audio,
+    )
+
+
+def _check_codec(stream: av.video.stream.VideoStream) -> None:
+    if _codec(stream) not in VIDEO_CODECS:
+        raise PipelineError(
+            "UnsupportedFormat",
+            f"The video is coded as {_codec(stream) or 'an unknown codec'}, "
+            "which we do not decode.",
         )
+
+
+def _coded_size(ctx: av.video.codeccontext.VideoCodecContext, limits: Limits) -> tuple[int, int]:
+    """The stored picture size, refused when absent or over the pixel limit."""
+    coded_w, coded_h = ctx.width, ctx.height
+    if coded_w <= 0 or coded_h <= 0:
+        raise PipelineError("SourceUnreadable", "The video stream has no picture size.")
+    if coded_w * coded_h > limits.max_source_pixels:
+        raise PipelineError(
+            "SourceTooLarge",
+            f"The video is {coded_w}x{coded_h}; the limit is "
+            f"{limits.max_source_pixels:,} pixels per frame.",
+        )
+    return coded_w, coded_h
+
+
+def _frame_rate(stream: av.video.stream.VideoStream) -> float:
+    """Frames per second as the container states them; 25 where it states none."""
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    if not fps or not math.isfinite(fps):
+        fps = 25.0
+    return fps
+
+
+def _checked_duration(
+    container: av.container.InputContainer, stream: av.stream.Stream, limits: Limits, what: str
+) -> float:
+    """The stream's duration in seconds, refused past the limit; ``what`` is
+    "video" or "sound", for the message."""
+    duration = _duration(container, stream)
+    if duration > limits.max_source_duration_s:
+        raise PipelineError(
+            "SourceTooLong",
+            f"The {what} is {duration:,.0f} s long; "
+            f"the limit is {limits.max_source_duration_s:,.0f} s.",
+        )
+    return duration
+
+
+def _square_pixels(coded_w: int, coded_h: int, sar: Fraction | None) -> tuple[int, int]:
+    """The picture size shown with square pixels (non-square ones widen or
+    narrow it)."""
+    sar = sar or Fraction(1)
+    width = max(1, round(coded_w * sar)) if sar > 0 else coded_w
+    return width, coded_h
 
 
 def key_frame_before(path: Path, info: VideoInfo, t: float) -> float | None:
@@ -340,11 +296,14 @@ def key_frame_before(path: Path, info: VideoInfo, t: float) -> float | None:
     try:
         with av.open(str(path), options=PROBE_OPTIONS, timeout=30) as container:
             stream = container.streams.video[info.stream_index]
+            time_base = stream.time_base
+            if not time_base:  # no timestamps to seek by
+                return None
             start = stream.start_time or 0
-            container.seek(int(t / stream.time_base) + start, stream=stream, backward=True)
+            container.seek(int(t / time_base) + start, stream=stream, backward=True)
             for packet in container.demux(stream):
                 if packet.pts is not None:
-                    return float((packet.pts - start) * stream.time_base)
+                    return float((packet.pts - start) * time_base)
     except (av.error.FFmpegError, IndexError, ValueError, ZeroDivisionError):
         pass
     return None

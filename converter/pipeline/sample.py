@@ -4,16 +4,15 @@ ffmpeg (with the safe input options) seeks to the start, picks the frames at
 the sampled times with the ``fps`` filter, scales them and pipes them out raw,
 one at a time as the encoder takes them: nothing is written to disk and no
 more than a frame or two waits. A plan can be split into consecutive runs
-that separate ffmpeg processes sample side by side (``FramePlan.split``).
+that separate ffmpeg processes sample side by side (``frameplan.split_for_decoding``).
 MoviePy presents the frames as a clip (``through_clip``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from moviepy import VideoClip
@@ -21,9 +20,10 @@ from moviepy import VideoClip
 from . import ffmpeg
 from .encoding import Order
 from .errors import PipelineError
+from .frameplan import FramePlan
 from .geometry import Geometry
 from .limits import Limits
-from .probe import VideoInfo, key_frame_before
+from .probe import VideoInfo
 
 # Interlaced sources (broadcast TS, DV, old camcorders) show combing on every
 # moving edge. bwdif (motion-adaptive, better than yadif on still detail) makes
@@ -32,87 +32,14 @@ DEINTERLACE = "bwdif=mode=send_frame:parity=auto:deint=all"
 
 # MPEG program and transport streams (and FLV written live) have no index:
 # ffmpeg finds a position by bisecting on timestamps and can land up to a GOP
-# *after* the target (measured: the next keyframe, 0.7 s late, on TS and VOB),
-# losing the frames in between. There, seek this much earlier and let the fps
-# filter pick the frames.
+# *after* the target (on the next key frame), losing the frames in between.
+# There, seek this much earlier and let the fps filter pick the frames
+# (docs/encoding.md, "Seeking").
 SEEK_MARGIN_S = {"mpeg": 5.0, "mpegts": 5.0, "flv": 5.0}
 
-# ffmpeg's pixel format for each channel order, without and with alpha.
-PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
-
-# Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
-EPSILON_S = 1e-6
 # A slot ending this close to the end of the stream counts as ending after it
 # (see ``_pick_nearest``).
 END_MARGIN_S = 0.001
-
-
-@dataclass(frozen=True)
-class FramePlan:
-    start: float  # absolute source time of frame 0
-    interval: float
-    count: int
-
-    def times(self) -> list[float]:
-        return [self.start + k * self.interval for k in range(self.count)]
-
-    def split(self, parts: int) -> list["FramePlan"]:
-        """Consecutive runs of frames, as even as can be, that together are
-        this plan (no run is empty)."""
-        parts = max(1, min(parts, self.count))
-        bounds = [round(i * self.count / parts) for i in range(parts + 1)]
-        return [
-            FramePlan(self.start + a * self.interval, self.interval, b - a)
-            for a, b in zip(bounds, bounds[1:])
-        ]
-
-
-def split_for_decoding(
-    source: Path, info: VideoInfo, plan: FramePlan, parts: int
-) -> list[FramePlan]:
-    """``plan.split(parts)``, or the plan whole where the runs would decode
-    the same video twice: a later run's ffmpeg decodes from the key frame
-    before its start, and where that is no later than the first run's start
-    (a screen recording often has one key frame) it decodes all the first
-    run decodes, and one run is faster."""
-    runs = plan.split(parts)
-    if len(runs) > 1:
-        key = key_frame_before(source, info, runs[1].start)
-        if key is not None and key <= plan.start + EPSILON_S:
-            return [plan]
-    return runs
-
-
-def plan_frames(
-    info: VideoInfo,
-    *,
-    trim_start: float,
-    trim_duration: float,
-    start_time: float,
-    interval: float,
-    number: int,
-    limits: Limits,
-) -> FramePlan:
-    """Which source times to sample. A request that reaches past the end of the
-    source is clamped to it; one that starts after the end is refused."""
-    end = info.duration
-    if trim_duration > 0:
-        end = min(end, trim_start + trim_duration)
-    first = trim_start + start_time
-    if first >= info.duration:
-        raise PipelineError(
-            "StartTimeOutOfRange",
-            f"The start time {first:g} s is past the end of the video ({info.duration:.2f} s).",
-        )
-    available = max(1, math.floor((end - first) / interval - EPSILON_S) + 1)
-    count = min(available, number) if number > 0 else available
-    if count > limits.max_output_frames:
-        raise PipelineError(
-            "TooManyFrames",
-            f"This would make {count} frames; the limit is {limits.max_output_frames}. "
-            "Use a larger interval, a shorter duration or a frame number.",
-        )
-    return FramePlan(first, interval, count)
 
 
 def _decoder(info: VideoInfo) -> str | None:
@@ -132,7 +59,7 @@ def sample(
 ) -> Iterator[np.ndarray]:
     """The planned frames, scaled, in order, one at a time as ffmpeg makes
     them: ``H x W x 3`` RGB (``x 4`` RGBA when the source has alpha), or BGR(A)."""
-    pix_fmt = PIXEL_FORMATS[order][info.has_alpha]
+    pix_fmt = ffmpeg.PIXEL_FORMATS[order][info.has_alpha]
     # ffmpeg's accurate seek drops every frame before ``-ss``, but the frame
     # nearest the start time may begin a little earlier. Seek two source
     # frames early and let the fps filter pick the frames.
@@ -148,10 +75,9 @@ def sample(
     # After a seek, frame times stay on the file's own timeline (-copyts
     # -start_at_zero: the same zero as without a seek), where the slots are.
     # ffmpeg 7.0.2's default, making the seek point time 0, is wrong twice: it
-    # rounds each shifted time to the stream's time base (AVI at 25 fps seeking
-    # to 0.62 s put the frame of 0.64 s at 0, not 0.02: half a frame early), and
-    # on timestamp-discontinuous formats (MPEG-PS/TS) it ignores the file's
-    # start time (1.48 s off on a TS from ffmpeg's muxer).
+    # rounds each shifted time to the stream's time base (up to half a frame
+    # early), and on timestamp-discontinuous formats (MPEG-PS/TS) it ignores
+    # the file's start time (docs/encoding.md, "Seeking").
     args = ["-copyts", "-start_at_zero"] if seek > 0 else []
     args += ffmpeg.safe_input_args(
         source, info.demuxer, max_pixels=limits.max_source_pixels, decoder=_decoder(info)
@@ -164,7 +90,7 @@ def sample(
     args += ["-map", f"0:v:{info.stream_index}", "-an", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1", "-vf", vf]
     channels = 4 if info.has_alpha else 3
-    return raw_frames(
+    return ffmpeg.raw_frames(
         args,
         plan.count,
         (geometry.height, geometry.width, channels),
@@ -202,28 +128,6 @@ def _pick_nearest(plan: FramePlan, info: VideoInfo) -> str:
         f"settb=AVTB,setpts=PTS+{shift:.6f}/TB,"
         f"fps=fps=1/{plan.interval!r}:start_time={whole * plan.interval - 1e-6!r}:round=up"
     )
-
-
-def raw_frames(
-    args: list[str],
-    count: int,
-    shape: tuple[int, int, int],
-    limits: Limits,
-    nothing_decoded: str,
-) -> Iterator[np.ndarray]:
-    """Finish and run an ffmpeg command (inputs and filters in ``args``) whose
-    video comes out as ``count`` raw frames of ``shape``, and yield them.
-    ``nothing_decoded`` is the message when no frame came out at all."""
-    args = [*args, "-frames:v", str(count), "-f", "rawvideo", "-fps_mode", "passthrough", "pipe:1"]
-    frame_bytes = shape[0] * shape[1] * shape[2]
-    made = 0
-    for block in ffmpeg.stream(
-        args, frame_bytes, timeout_s=limits.task_timeout_s, memory_bytes=limits.ffmpeg_memory_bytes
-    ):
-        made += 1
-        yield np.frombuffer(block, np.uint8).reshape(shape)
-    if not made:
-        raise PipelineError("DecodeFailed", nothing_decoded)
 
 
 def through_clip(frames: Iterator[np.ndarray], count: int) -> Iterator[np.ndarray]:

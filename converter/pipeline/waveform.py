@@ -5,27 +5,24 @@ with ``AnimationSpec.waveform`` (for audio files, and for the sound of videos).
 
 The drawing goes through the same safe ffmpeg runner and input options as
 video sampling and comes out the same way (raw frames from a pipe,
-``sample.raw_frames``), so encoders cannot tell the difference.
+``ffmpeg.raw_frames``), so encoders cannot tell the difference.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from . import ffmpeg
 from .encoding import Order
 from .errors import PipelineError
-from .geometry import Geometry
+from .frameplan import FramePlan
+from .geometry import WAVEFORM_CANVAS, Geometry
 from .limits import Limits
 from .probe import VideoInfo
-from .sample import PIXEL_FORMATS, FramePlan, raw_frames
 
-# The waveform's own canvas: Width/Height fractions and ScaleType apply to it
-# as they apply to a video's picture. 8:3 suits a voice clip in a chat.
-CANVAS = (640, 240)
 BACKGROUND = "0x111827"
 WAVE_COLOUR = "0x38bdf8"
 BASE_RATE_HZ = 44_100  # columns are drawn from about this many samples a second
@@ -43,11 +40,12 @@ def sample(
     gives video frames."""
     if info.audio_stream is None:
         raise PipelineError("NoAudioStream", "This file has no sound to draw a waveform of.")
-    w, h = CANVAS
+    w, h = WAVEFORM_CANVAS
     # Each frame is one interval of sound drawn as ``w`` columns of ``n``
     # samples. showwaves frames by sample count, so resample the sound to the
     # rate at which ``n x w`` samples last exactly one interval; otherwise the
-    # frames drift away from their times (1.3 % at 0.25 s).
+    # frames drift away from their times (at 44.1 kHz and 0.25 s, 17 x 640
+    # samples last 0.2467 s).
     n = max(1, round(BASE_RATE_HZ * plan.interval / w))
     rate = max(1, round(n * w / plan.interval))
     bg = [int(BACKGROUND[i : i + 2], 16) for i in (2, 4, 6)]
@@ -61,7 +59,7 @@ def sample(
         f"apad=pad_dur={2 * plan.interval!r},"
         f"showwaves=s={w}x{h}:mode=cline:draw=full:n={n}:colors={WAVE_COLOUR},trim=start_frame=1,"
         f"format=rgb24,lutrgb=r='if(val,val,{bg[0]})':g='if(val,val,{bg[1]})':b='if(val,val,{bg[2]})',"
-        f"{geometry.filters},format={PIXEL_FORMATS[order][False]}[v]"
+        f"{geometry.filters},format={ffmpeg.PIXEL_FORMATS[order][False]}[v]"
     )
     args = ffmpeg.safe_input_args(source, info.demuxer, max_pixels=limits.max_source_pixels)
     if plan.start > 0:
@@ -69,7 +67,7 @@ def sample(
     window = plan.count * plan.interval
     args += ["-t", f"{window:.6f}", "-i", f"file:{source.resolve()}"]
     args += ["-filter_complex", graph, "-map", "[v]", "-map_metadata", "-1", "-map_chapters", "-1"]
-    return raw_frames(
+    return ffmpeg.raw_frames(
         args,
         plan.count,
         (geometry.height, geometry.width, 3),

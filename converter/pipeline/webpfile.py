@@ -78,7 +78,7 @@ class _Frame:
         return self.image[:4] == b"ALPH"
 
     @classmethod
-    def parse(cls, payload: bytes) -> "_Frame":
+    def parse(cls, payload: bytes) -> _Frame:
         return cls(
             _u24(payload[0:3]),
             _u24(payload[3:6]),

@@ -12,10 +12,13 @@ from django.conf import settings
 from django.db import transaction
 from rq.timeouts import JobTimeoutException
 
-from .. import pipeline, storage
+from .. import storage
 from ..errors import Code
 from ..models import Output, Task
-from ..pipeline import Limits, PipelineError, VideoInfo
+from ..pipeline.convert import convert
+from ..pipeline.errors import PipelineError
+from ..pipeline.limits import Limits
+from ..pipeline.probe import VideoInfo, probe
 from ..spec import AnimationSpec, ObjectUri, TaskSpec, expand_uri
 from .lifecycle import (
     max_attempts,
@@ -26,6 +29,7 @@ from .lifecycle import (
     task_start,
     task_succeed,
 )
+from .limits import limits
 from .metering import usage_record
 from .queueing import task_enqueue
 
@@ -33,18 +37,6 @@ log = logging.getLogger(__name__)
 
 # Progress is written at most this often (it is one UPDATE).
 PROGRESS_INTERVAL_S = 0.3
-
-
-def limits() -> Limits:
-    """The bounds every conversion runs under, from the settings."""
-    return Limits(
-        max_source_pixels=settings.CONVERTER_MAX_SOURCE_PIXELS,
-        max_source_duration_s=settings.CONVERTER_MAX_SOURCE_DURATION_S,
-        max_output_frames=settings.CONVERTER_MAX_OUTPUT_FRAMES,
-        max_output_pixels=settings.CONVERTER_MAX_OUTPUT_PIXELS,
-        task_timeout_s=settings.CONVERTER_TASK_TIMEOUT_S,
-        ffmpeg_memory_bytes=settings.CONVERTER_FFMPEG_MEMORY_BYTES,
-    )
 
 
 def _storage_errors() -> tuple[type[BaseException], ...]:
@@ -93,7 +85,7 @@ def task_run(task: Task) -> None:
     bounds = limits()
     try:
         with storage.task_source_copy(task) as path:
-            info = pipeline.probe(path, bounds, audio_only_ok=spec.wants_waveform)
+            info = probe(path, bounds, audio_only_ok=spec.wants_waveform)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for index, animation in enumerate(spec.animations):
                 _run_animation(task, index, animation, spec, path, info, bounds)
@@ -162,7 +154,7 @@ def _run_animation(
     )
     if output.is_done:
         return
-    result = pipeline.convert(
+    result = convert(
         path,
         info,
         animation,

@@ -10,12 +10,13 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from .. import pipeline, storage, uploads
+from .. import storage, uploads
 from ..errors import Code, LoopforgeError, invalid
 from ..models import Project, Task
-from ..pipeline import PipelineError, VideoInfo
+from ..pipeline.errors import PipelineError
+from ..pipeline.probe import VideoInfo, probe
 from ..spec import ImmRequest, ObjectUri, TaskSpec
-from .conversion import limits
+from .limits import limits
 from .metering import estimate_frames, quota_check
 from .projects import project_default_for
 from .queueing import task_enqueue
@@ -27,7 +28,7 @@ def upload_check(upload: UploadedFile, spec: TaskSpec) -> VideoInfo:
     start time past its end. Reads container headers only (no decoding).
     Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
-        info = pipeline.probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
+        info = probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
     first = spec.trim.start + min(a.start_time for a in spec.animations)
     if first >= info.duration:
         raise PipelineError(

@@ -27,7 +27,7 @@ from .. import ratelimit, selectors, storage, uploads
 from ..errors import Code, LoopforgeError
 from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
 from ..models import Output, Task
-from ..pipeline import CONTENT_TYPES
+from ..pipeline.formats import CONTENT_TYPES
 from ..services import access_keys, metering, projects, submission
 from .refusal import refusal_json
 

@@ -29,7 +29,7 @@ def _describe(pids: list[int]) -> str:
 
 
 def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
-    doomed = make_worker("doomed", FFMPEG_BINARY=slow_ffmpeg)
+    doomed = make_worker("doomed", CONVERTER_FFMPEG=slow_ffmpeg)
     task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),
@@ -79,7 +79,7 @@ def test_a_killed_workers_task_fails_clearly_when_its_attempts_are_used_up(
 
 
 def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpeg, clips):
-    worker = make_worker("busy", FFMPEG_BINARY=slow_ffmpeg)
+    worker = make_worker("busy", CONVERTER_FFMPEG=slow_ffmpeg)
     task = submission.task_create(
         owner=make_user(),
         spec=task_spec(),

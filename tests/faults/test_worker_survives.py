@@ -8,7 +8,7 @@ import time
 import pytest
 
 from converter.models import Task
-from converter.pipeline import PipelineError
+from converter.pipeline.errors import PipelineError
 from converter.services import conversion, submission
 from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of

@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from converter.pipeline import convert, probe
+from converter.pipeline.convert import convert
 from converter.pipeline.geometry import plan_geometry
+from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import decode_frame
 from tests.quality import animation_frames, ssim
 
 
 # Floors measured on this clip (WebP q75 blurs its fine chroma: ~0.76; GIF ~0.99)
-@pytest.mark.parametrize("fmt,floor", [("webp", 0.70), ("gif", 0.90)])
+@pytest.mark.parametrize(("fmt", "floor"), [("webp", 0.70), ("gif", 0.90)])
 def test_every_frame_looks_like_the_source_at_its_time(clips, fmt, floor):
     src = clips.moving(duration=3, size="320x240")
     animation = AnimationSpec.create(format=fmt, interval=0.25, frame_rate=12, width=160.0)
@@ -65,7 +66,7 @@ def test_portrait_frames_are_not_squashed(clips):
 
 
 @pytest.mark.parametrize(
-    "width,height,scale,expected",
+    ("width", "height", "scale", "expected"),
     [
         (0.5, 0.5, "fit", (160, 90)),
         (100.0, 100.0, "stretch", (100, 100)),

@@ -50,7 +50,7 @@ def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
     out, _, _ = decoded(result.data)
-    scores = [ssim(a, b) for a, b in zip(out, frames)]
+    scores = [ssim(a, b) for a, b in zip(out, frames, strict=True)]
     assert min(scores) >= SSIM_FLOOR_BY_QUALITY[quality]
 
 
@@ -58,14 +58,14 @@ def test_it_stays_close_to_a_clip_decoded_by_ffmpeg() -> None:
     frames = ffmpeg_clip(10)
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
     out, _, _ = decoded(result.data)
-    assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR
+    assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR
 
 
 def test_it_leaves_nothing_behind_when_content_disappears() -> None:
     frames = flashing_squares()
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
     out, _, _ = decoded(result.data)
-    for a, b in zip(out, frames):
+    for a, b in zip(out, frames, strict=True):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 8
 
 
@@ -82,7 +82,7 @@ def test_it_keeps_transparency() -> None:
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
     out, _, _ = decoded(result.data, "RGBA")
     assert len(out) == len(frames)
-    for a, b in zip(out, frames):
+    for a, b in zip(out, frames, strict=True):
         assert ((a[..., 3] > 0) == (b[..., 3] > 0)).all()
         opaque = b[..., 3] > 0
         assert np.abs(a[opaque, :3].astype(int) - b[opaque, :3]).max() <= 8

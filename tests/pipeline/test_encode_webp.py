@@ -46,7 +46,8 @@ def test_frames_in_bgr_order_are_the_same_picture(alpha: bool) -> None:
     config = encode_webp.SETTINGS["balanced"]
     public = decoded(encode_webp._encode_public(frames, as_rgb, config).data)[0]
     assert np.array_equal(decoded(encode_webp._encode_public(bgr, as_bgr, config).data)[0], public)
-    for out, frame in zip(decoded(made, "RGBA")[0], frames):  # and it is the right picture
+    # ... and it is the right picture
+    for out, frame in zip(decoded(made, "RGBA")[0], frames, strict=True):
         shown = frame[..., 3] == 255 if alpha else np.ones(frame.shape[:2], bool)
         colour = out[..., :3][shown].mean(axis=0) - frame[..., :3][shown].mean(axis=0)
         assert np.abs(colour).max() < 16, colour  # red and blue swapped: 60 or more
@@ -67,14 +68,14 @@ def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
     result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
     out, _, _ = decoded(result.data)
-    assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR[quality]
+    assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR[quality]
 
 
 def test_it_stays_close_to_a_clip_decoded_by_ffmpeg() -> None:
     frames = ffmpeg_clip(10)
     result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100))
     out, _, _ = decoded(result.data)
-    assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR_TESTSRC
+    assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR_TESTSRC
 
 
 def test_it_keeps_transparency() -> None:
@@ -82,7 +83,7 @@ def test_it_keeps_transparency() -> None:
     result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100))
     out, _, _ = decoded(result.data, "RGBA")
     assert len(out) == len(frames)
-    for a, b in zip(out, frames):
+    for a, b in zip(out, frames, strict=True):
         assert ((a[..., 3] > 127) == (b[..., 3] > 127)).all()
         opaque = b[..., 3] > 127
         assert np.abs(a[opaque, :3].astype(int) - b[opaque, :3]).mean() < 8
@@ -94,7 +95,7 @@ def test_the_public_pillow_fallback_makes_the_same_kind_of_file() -> None:
     result = encode_webp._encode_public(frames, EncodeOptions(frame_duration_ms=100), settings)
     out, durations, info = decoded(result.data)
     assert len(out) == 6 and durations == [100] * 6 and info["loop"] == 0
-    assert min(ssim(a, b) for a, b in zip(out, frames)) >= SSIM_FLOOR["balanced"]
+    assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR["balanced"]
 
 
 def test_it_refuses_frames_of_different_sizes() -> None:
@@ -121,7 +122,7 @@ def test_runs_encoded_side_by_side_join_into_one_animation() -> None:
     # The timeline is the whole animation's: 66/67 ms spread over all 24 frames.
     assert durations == joined.durations_ms == decoded(whole.data)[1]
     assert sum(durations) == 1600
-    scores = [ssim(a, b) for a, b in zip(out, frames)]
+    scores = [ssim(a, b) for a, b in zip(out, frames, strict=True)]
     assert min(scores) >= SSIM_FLOOR["balanced"]
     # The second run is coded from the overlap, not from a key frame.
     assert len(joined.data) <= 1.05 * len(whole.data)
@@ -133,7 +134,7 @@ def test_a_run_libwebp_makes_a_still_picture_of_joins_as_one_long_frame() -> Non
     frames = moving_scene(8)
     still = [frames[-1].copy() for _ in range(5)]
     joined = encode_webp.encode_runs(
-        [frames, [frames[-1]] + still], EncodeOptions(frame_duration_ms=100)
+        [frames, [frames[-1], *still]], EncodeOptions(frame_duration_ms=100)
     )
     out, durations, _ = decoded(joined.data)
     assert joined.frames == 13
@@ -213,7 +214,7 @@ def test_frames_that_change_a_lot_are_each_coded_whole() -> None:
     )
     assert all((f.x, f.y, f.width, f.height) == (0, 0, 160, 96) for f in frames)
     assert all(f.flags & webpfile.ANMF_NO_BLEND and b"ALPH" not in f.image[:4] for f in frames)
-    assert min(ssim(a, b) for a, b in zip(out, panning)) >= SSIM_FLOOR["balanced"]
+    assert min(ssim(a, b) for a, b in zip(out, panning, strict=True)) >= SSIM_FLOOR["balanced"]
 
     calm = encode_webp.encode(moving_scene(8), EncodeOptions(frame_duration_ms=100))
     assert any((f.width, f.height) != (160, 96) for f in _anmf(calm.data))
@@ -257,10 +258,10 @@ def test_noise_on_still_areas_is_not_coded_again() -> None:
         result = encode_webp.encode(noisy, EncodeOptions(frame_duration_ms=100))
         out, _, _ = decoded(result.data)
         assert result.frames == len(out) == 8
-        assert min(ssim(a, b) for a, b in zip(out, clean)) >= SSIM_FLOOR["balanced"]
+        assert min(ssim(a, b) for a, b in zip(out, clean, strict=True)) >= SSIM_FLOOR["balanced"]
         return [(f.x, f.y, f.width, f.height) for f in _anmf(result.data)[1:]]
 
-    for x, y, width, height in rectangles():
+    for _x, y, width, height in rectangles():
         assert y + height <= 80 and width * height <= 0.6 * 160 * 96
 
     with pytest.MonkeyPatch.context() as mp:
@@ -274,7 +275,7 @@ def test_each_frame_is_coded_as_the_blocks_it_repaints() -> None:
     the held blocks inside it transparent; a frame that repaints nothing
     lengthens the one before. Decoded, every frame is the source's."""
     scene = moving_scene(6)
-    frames = scene[:3] + [scene[2]] + scene[3:5]  # the fourth frame repeats the third
+    frames = [*scene[:3], scene[2], *scene[3:5]]  # the fourth frame repeats the third
     result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100))
     coded = _anmf(result.data)
     assert result.frames == 6 and result.durations_ms == [100] * 6
@@ -284,9 +285,9 @@ def test_each_frame_is_coded_as_the_blocks_it_repaints() -> None:
         assert (2 * f.x) % 16 == 0 and (2 * f.y) % 16 == 0 and f.width * f.height < 160 * 96
         assert not f.flags & webpfile.ANMF_NO_BLEND and f.image[:4] == b"ALPH"
     out, durations, info = decoded(result.data)
-    shown = [picture for picture, ms in zip(out, durations) for _ in range(ms // 100)]
+    shown = [picture for picture, ms in zip(out, durations, strict=True) for _ in range(ms // 100)]
     assert len(shown) == 6 and info["loop"] == 0
-    assert min(ssim(a, b) for a, b in zip(shown, frames)) >= SSIM_FLOOR["balanced"]
+    assert min(ssim(a, b) for a, b in zip(shown, frames, strict=True)) >= SSIM_FLOOR["balanced"]
 
 
 def _vp8x_alpha(data: bytes) -> bool:
@@ -304,11 +305,13 @@ def test_a_joined_file_is_marked_with_alpha_when_only_a_later_run_blends_transpa
     first = encode_webp.encode(panning, EncodeOptions(frame_duration_ms=100))
     assert not _vp8x_alpha(first.data)
     joined = encode_webp.encode_runs(
-        [panning, [panning[-1]] + calm], EncodeOptions(frame_duration_ms=100)
+        [panning, [panning[-1], *calm]], EncodeOptions(frame_duration_ms=100)
     )
     assert any(f.has_alpha for f in _anmf(joined.data)) and _vp8x_alpha(joined.data)
     out, _, _ = decoded(joined.data)
-    assert min(ssim(a, b) for a, b in zip(out, panning + calm)) >= SSIM_FLOOR["balanced"]
+    assert (
+        min(ssim(a, b) for a, b in zip(out, panning + calm, strict=True)) >= SSIM_FLOOR["balanced"]
+    )
 
 
 def test_a_still_stretch_longer_than_a_webp_frame_can_last_is_split() -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from converter.pipeline import PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
+from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import AUDIO, CONTAINERS, reference_frames
 from tests.quality import animation_frames, ssim
@@ -35,7 +37,7 @@ def check(
         assert all(abs(d - 250) <= 10 for d in durations), durations
     times = [trim_start + interval * k for k in range(frames)]
     refs = reference_frames(src, times, *size, stream=stream)
-    scores = [ssim(f[..., :3], r) for f, r in zip(out, refs)]
+    scores = [ssim(f[..., :3], r) for f, r in zip(out, refs, strict=True)]
     assert min(scores) >= (floor or FLOORS[fmt]), scores
     return out, scores
 
@@ -55,7 +57,9 @@ def test_every_container_and_codec_converts(clips, kind, fmt):
     check(src, info, fmt, size=(320, 240), frames=frames, width=None)
 
 
-@pytest.mark.parametrize("degrees,size", [(90, (240, 320)), (180, (320, 240)), (270, (240, 320))])
+@pytest.mark.parametrize(
+    ("degrees", "size"), [(90, (240, 320)), (180, (320, 240)), (270, (240, 320))]
+)
 def test_rotated_phone_video_comes_out_upright(clips, degrees, size):
     src = clips.rotated(degrees)
     info = probe(src)
@@ -93,7 +97,7 @@ def test_anamorphic_pixels_are_shown_square(clips):
 
 
 @pytest.mark.parametrize(
-    "maker,pix_fmt",
+    ("maker", "pix_fmt"),
     [
         ("ten_bit", "yuv420p10le"),
         ("ten_bit_vp9", "yuv420p10le"),
@@ -167,7 +171,7 @@ def test_alpha_webm_gives_a_transparent_webp(clips, codec):
     master = reference_frames(
         clips.alpha_master(), [0.5 * k for k in range(4)], 160, 120, alpha=True
     )
-    for out, ref in zip(frames, master):
+    for out, ref in zip(frames, master, strict=True):
         assert out.shape[2] == 4
         assert ((out[..., 3] > 127) == (ref[..., 3] > 127)).mean() > 0.98  # the same disc
         assert out[0, 0, 3] == 0 and out[60, 80, 3] == 255
@@ -180,7 +184,7 @@ def test_alpha_webm_gives_a_gif_with_transparency(clips):
     result = convert(
         src, probe(src), AnimationSpec.create(format="gif", interval=0.5, frame_rate=2)
     )
-    image, frames, _ = animation_frames(result.data)
+    _, frames, _ = animation_frames(result.data)
     assert len(frames) == 4
     assert all(f.shape[2] == 4 for f in frames), "no frame has GIF transparency"
     for f in frames:
@@ -227,7 +231,7 @@ def test_every_container_seeks_to_the_exact_frame(clips, kind):
 
 
 @pytest.mark.parametrize(
-    "kind,piped",
+    ("kind", "piped"),
     [
         ("ts-h264", False),
         ("vob-mpeg2", False),

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from converter.pipeline import PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
 from converter.pipeline.hls import assemble_hls, check_name, folder_fetcher, is_playlist
+from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import reference_frames
 from tests.quality import animation_frames, ssim
@@ -28,7 +30,7 @@ class Folder:
         return path if self.as_path else path.read_bytes()
 
 
-@pytest.mark.parametrize("segment_type,demuxer", [("mpegts", "mpegts"), ("fmp4", "mov")])
+@pytest.mark.parametrize(("segment_type", "demuxer"), [("mpegts", "mpegts"), ("fmp4", "mov")])
 @pytest.mark.parametrize("as_path", [False, True])
 def test_a_playlist_and_its_segments_convert_like_one_file(
     clips, tmp_path, segment_type, demuxer, as_path
@@ -49,7 +51,7 @@ def test_a_playlist_and_its_segments_convert_like_one_file(
     assert image.size == (320, 240) and len(frames) == 8
     # Against the same moments of the original (unsegmented) pattern
     refs = reference_frames(clips.container("mp4-h264"), [0.25 * k for k in range(8)], 320, 240)
-    scores = [ssim(f[..., :3], r) for f, r in zip(frames, refs)]
+    scores = [ssim(f[..., :3], r) for f, r in zip(frames, refs, strict=True)]
     assert min(scores) > 0.75, scores
 
 
@@ -118,7 +120,7 @@ def test_a_missing_segment_names_it(clips, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "playlist,code",
+    ("playlist", "code"),
     [
         (b"not a playlist", "InvalidPlaylist"),
         (b"#EXTM3U\n#EXT-X-ENDLIST\n", "InvalidPlaylist"),

@@ -13,7 +13,7 @@ def pids(data: bytes, stride: int, sync: int) -> list[int]:
     ]
 
 
-@pytest.mark.parametrize("kind,stride,sync", [("ts-h264", 188, 0), ("m2ts-h264", 192, 4)])
+@pytest.mark.parametrize(("kind", "stride", "sync"), [("ts-h264", 188, 0), ("m2ts-h264", 192, 4)])
 def test_only_the_service_description_packets_are_dropped(clips, tmp_path, kind, stride, sync):
     src = clips.container(kind)
     data = src.read_bytes()

@@ -6,9 +6,13 @@ import math
 
 import pytest
 
-from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
+from converter.pipeline.frameplan import plan_frames, split_for_decoding
 from converter.pipeline.geometry import Geometry
-from converter.pipeline.sample import plan_frames, sample, split_for_decoding
+from converter.pipeline.limits import Limits
+from converter.pipeline.probe import probe
+from converter.pipeline.sample import sample
 from converter.spec import AnimationSpec
 from tests.media import ffmpeg
 from tests.quality import animation_frames
@@ -17,7 +21,7 @@ from tests.quality import animation_frames
 def indices(data: bytes) -> list[int]:
     """Frame numbers read back from an animation of the indexed clip."""
     _, frames, _ = animation_frames(data)
-    return [int(round(f[..., 0].astype(float).mean())) for f in frames]
+    return [round(f[..., 0].astype(float).mean()) for f in frames]
 
 
 def spec(**kw) -> AnimationSpec:
@@ -32,8 +36,8 @@ def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
     expected = [round((2 + k * 0.7) * 24) for k in range(8)]  # 2.0 .. 6.9 s
     assert result.frames == 8
     # lossy WebP of flat grey: allow +-2 levels of brightness, i.e. no off-by-one frame
-    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(
-        result.data
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected, strict=True)), (
+        indices(result.data)
     )
 
 
@@ -65,14 +69,17 @@ def test_whole_source_at_one_frame_a_second_gives_one_frame_per_second(clips):
     src = clips.indexed(duration=10, fps=24)
     result = convert(src, probe(src), spec())
     assert result.frames == 10
-    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), [24 * k for k in range(10)]))
+    assert all(
+        abs(a - b) <= 2
+        for a, b in zip(indices(result.data), [24 * k for k in range(10)], strict=True)
+    )
 
 
 def test_number_limits_the_frames_and_start_time_offsets_within_the_trim(clips):
     src = clips.indexed(duration=10, fps=24)
     result = convert(src, probe(src), spec(number=3, start_time=1.5), trim_start=2)
     assert result.frames == 3
-    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), [84, 108, 132]))
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), [84, 108, 132], strict=True))
 
 
 def test_a_request_past_the_end_is_clamped_to_the_source(clips):
@@ -116,12 +123,12 @@ def test_runs_sampled_side_by_side_are_still_the_frames_at_their_times(clips, mo
     result = convert(src, probe(src), spec(interval=0.25), trim_start=1.5, trim_duration=6)
     expected = [round((1.5 + k * 0.25) * 24) for k in range(24)]
     assert result.frames == 24
-    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected)), indices(
-        result.data
+    assert all(abs(a - b) <= 2 for a, b in zip(indices(result.data), expected, strict=True)), (
+        indices(result.data)
     )
 
 
-@pytest.mark.parametrize("key_frame_every, runs", [(1000, 1), (12, 2)])
+@pytest.mark.parametrize(("key_frame_every", "runs"), [(1000, 1), (12, 2)])
 def test_runs_are_split_only_where_each_decodes_its_own_part(clips, key_frame_every, runs):
     """A later run decodes from the key frame before its start: with one key
     frame (a typical screen recording) it would decode the first run's part

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from converter.pipeline import PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
+from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec, SpecError
 from tests.media import AUDIO
 from tests.quality import animation_frames
@@ -44,7 +46,7 @@ def test_frame_k_draws_the_sound_of_its_own_interval(clips):
     # The wave spans 2 x amplitude x 120 rows: at the end of interval k,
     # amplitude 0.45 x (0.5 + 0.25 (k + 1)).
     expected = [round(240 * 0.45 * (0.5 + 0.25 * (k + 1))) for k in range(6)]
-    assert all(abs(h - e) <= 4 for h, e in zip(wave_heights(frames), expected)), (
+    assert all(abs(h - e) <= 4 for h, e in zip(wave_heights(frames), expected, strict=True)), (
         wave_heights(frames),
         expected,
     )

@@ -17,10 +17,13 @@ from django.urls import reverse
 from PIL import Image, ImageChops, ImageSequence
 
 from converter.models import Task
-from converter.pipeline import Limits, PipelineError, convert, probe
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
+from converter.pipeline.frameplan import FramePlan
 from converter.pipeline.geometry import plan_geometry
-from converter.pipeline.probe import VideoInfo
-from converter.pipeline.sample import FramePlan, sample
+from converter.pipeline.limits import Limits
+from converter.pipeline.probe import VideoInfo, probe
+from converter.pipeline.sample import sample
 from converter.services import conversion, projects, submission
 from converter.spec import AnimationSpec
 from tests.factories import make_user, task_spec, upload_of
@@ -270,7 +273,7 @@ def test_ffmpeg_itself_opens_no_decoder_outside_our_list(tmp_path, clips, monkey
     """Were a file to get past the probe (a spoofed header, say),
     ``-codec_whitelist`` stops ffmpeg from opening the decoder at all: the
     same call decodes the file once its codec is on the list."""
-    from converter.pipeline import ffmpeg
+    from converter.pipeline import allowlist
 
     source = hostile.cinepak_avi(tmp_path / "old.avi")
     posing = dataclasses.replace(
@@ -290,7 +293,7 @@ def test_ffmpeg_itself_opens_no_decoder_outside_our_list(tmp_path, clips, monkey
         list(sample(source, posing, FramePlan(0, 0.5, 2), geometry, Limits()))
     assert error.value.code == "DecodeFailed"
 
-    monkeypatch.setattr(ffmpeg, "CODEC_WHITELIST", ffmpeg.CODEC_WHITELIST + ",cinepak")
+    monkeypatch.setattr(allowlist, "CODEC_WHITELIST", allowlist.CODEC_WHITELIST + ",cinepak")
     assert len(list(sample(source, posing, FramePlan(0, 0.5, 2), geometry, Limits()))) == 2
 
 

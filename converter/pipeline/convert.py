@@ -1,0 +1,241 @@
+"""One animation from one probed source: the orchestrator of the pipeline.
+
+``probe.probe`` runs once per source; ``convert`` once per requested
+animation, in steps: refuse what cannot be animated, plan the frames, plan
+the geometry, choose the encoder and its options, plan the runs, then sample
+(the video, or the sound's waveform) and encode, and describe the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from . import encode_gif, encode_webp, mpegts, waveform
+from .encoding import QUALITIES, Encoded, EncodeOptions, Encoder, Order, Quality
+from .errors import PipelineError
+from .frameplan import FramePlan, plan_frames, split_for_decoding
+from .geometry import WAVEFORM_CANVAS, Geometry, plan_geometry
+from .limits import DEFAULT_LIMITS, Limits
+from .probe import NO_PICTURE, VideoInfo
+from .sample import sample, through_clip, until_source_ends
+from .workdir import private_folder
+
+log = logging.getLogger(__name__)
+
+ENCODERS: dict[str, Encoder] = {"gif": encode_gif.ENCODER, "webp": encode_webp.ENCODER}
+
+# Draws the frames of a plan: the video's pictures (``sample.sample``) or the
+# sound's waveform (``waveform.sample``).
+Sampler = Callable[[Path, VideoInfo, FramePlan, Geometry, Limits, Order], Iterator[np.ndarray]]
+
+
+class Animation(Protocol):
+    """What ``convert`` reads of a requested animation: ``converter.spec``'s
+    ``AnimationSpec`` (not imported: the pipeline stays standalone). An
+    animation may also have ``waveform``, true to draw the sound instead."""
+
+    @property
+    def format(self) -> str: ...
+    @property
+    def interval(self) -> float: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def start_time(self) -> float: ...
+    @property
+    def width(self) -> float | None: ...
+    @property
+    def height(self) -> float | None: ...
+    @property
+    def scale_type(self) -> str: ...
+    @property
+    def quality(self) -> str: ...
+    @property
+    def loop(self) -> int: ...
+    @property
+    def frame_duration_ms(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class AnimationResult:
+    data: bytes
+    format: str
+    width: int
+    height: int
+    frames: int
+    frame_duration_ms: float
+    durations_ms: list[int] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def convert(
+    source: Path,
+    info: VideoInfo,
+    animation: Animation,
+    *,
+    trim_start: float = 0.0,
+    trim_duration: float = 0.0,
+    limits: Limits = DEFAULT_LIMITS,
+    on_progress: Callable[[float], None] | None = None,
+) -> AnimationResult:
+    """Make one animation from a probed local source.
+
+    Progress is the fraction of the frames handed to the encoder; sampling
+    and encoding overlap (ffmpeg pipes each frame as the encoder takes it).
+    """
+    wave = bool(getattr(animation, "waveform", False))
+    _refuse_audio_only(info, wave)
+    plan = _plan_frames(info, animation, trim_start, trim_duration, limits)
+    geometry = _plan_geometry(info, animation, wave, limits)
+    encoder = ENCODERS[animation.format]
+    options = _encode_options(animation, encoder)
+    runs = _plan_runs(source, info, plan, encoder, wave)
+    progress = _Progress(on_progress, plan.count + len(runs) - 1)
+    draw: Sampler = waveform.sample if wave else sample
+    t0 = time.monotonic()
+    encoded = _sample_and_encode(
+        source, info, runs, draw, geometry, limits, encoder, options, progress
+    )
+    timings = {"convert_s": time.monotonic() - t0}
+    progress.done()
+    log.info(
+        "converted %s: %d frames %dx%d in %d runs, %d bytes, %.2fs",
+        animation,
+        encoded.frames,
+        geometry.width,
+        geometry.height,
+        len(runs),
+        len(encoded.data),
+        timings["convert_s"],
+    )
+    return _result(animation, geometry, encoded, timings)
+
+
+def _refuse_audio_only(info: VideoInfo, wave: bool) -> None:
+    """A file with sound and no picture can only be drawn as its waveform."""
+    if info.audio_only and not wave:
+        raise PipelineError("NoVideoStream", NO_PICTURE)
+
+
+def _plan_frames(
+    info: VideoInfo, animation: Animation, trim_start: float, trim_duration: float, limits: Limits
+) -> FramePlan:
+    return plan_frames(
+        info,
+        trim_start=trim_start,
+        trim_duration=trim_duration,
+        start_time=animation.start_time,
+        interval=animation.interval,
+        number=animation.number,
+        limits=limits,
+    )
+
+
+def _plan_geometry(info: VideoInfo, animation: Animation, wave: bool, limits: Limits) -> Geometry:
+    """The output size, against the picture as displayed or the waveform's canvas."""
+    canvas = WAVEFORM_CANVAS if wave else (info.width, info.height)
+    return plan_geometry(
+        *canvas,
+        animation.width,
+        animation.height,
+        animation.scale_type,
+        limits.max_output_pixels,
+    )
+
+
+def _encode_options(animation: Animation, encoder: Encoder) -> EncodeOptions:
+    return EncodeOptions(
+        frame_duration_ms=animation.frame_duration_ms,
+        quality=_quality(animation.quality),
+        loop=animation.loop,
+        order=encoder.order,
+    )
+
+
+def _quality(name: str) -> Quality:
+    """The quality level called ``name`` (the spec validated it; an unknown
+    one is a KeyError, as the encoders' settings tables give)."""
+    for quality in QUALITIES:
+        if quality == name:
+            return quality
+    raise KeyError(name)
+
+
+def _plan_runs(
+    source: Path, info: VideoInfo, plan: FramePlan, encoder: Encoder, wave: bool
+) -> list[FramePlan]:
+    """Encoders that take runs get one per CPU, each sampled by its own ffmpeg."""
+    alpha = info.has_alpha and not wave
+    return split_for_decoding(source, info, plan, encoder.parts(plan.count, alpha))
+
+
+class _Progress:
+    """Reports the fraction of the frames handed to the encoder, over all runs
+    (they are sampled side by side, hence the lock). ``total`` counts the
+    first frame of each run after the first, which repeats the frame before."""
+
+    def __init__(self, report: Callable[[float], None] | None, total: int) -> None:
+        self._report = report or (lambda fraction: None)
+        self._total = total
+        self._handed = 0
+        self._lock = threading.Lock()
+
+    def counted(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        for frame in frames:
+            yield frame
+            with self._lock:
+                self._handed += 1
+                self._report(min(1.0, self._handed / self._total))
+
+    def done(self) -> None:
+        self._report(1.0)
+
+
+def _sample_and_encode(
+    source: Path,
+    info: VideoInfo,
+    runs: Sequence[FramePlan],
+    draw: Sampler,
+    geometry: Geometry,
+    limits: Limits,
+    encoder: Encoder,
+    options: EncodeOptions,
+    progress: _Progress,
+) -> Encoded:
+    """Sample every run (lazily: each ffmpeg starts when the encoder asks for
+    its first frame) and encode them."""
+    with private_folder("work") as tmp:
+        if info.demuxer == "mpegts":
+            source = mpegts.without_sdt(source, tmp / "source.ts")
+        frames = []
+        for n, run in enumerate(runs):
+            if n:  # a later run starts with the last frame of the one before
+                run = FramePlan(run.start - run.interval, run.interval, run.count + 1)
+            drawn = draw(source, info, run, geometry, limits, encoder.order)
+            if n:
+                drawn = until_source_ends(drawn)
+            frames.append(progress.counted(through_clip(drawn, run.count)))
+        return encoder.encode(frames, options)
+
+
+def _result(
+    animation: Animation, geometry: Geometry, encoded: Encoded, timings: dict[str, float]
+) -> AnimationResult:
+    return AnimationResult(
+        data=encoded.data,
+        format=animation.format,
+        width=geometry.width,
+        height=geometry.height,
+        frames=encoded.frames,
+        frame_duration_ms=animation.frame_duration_ms,
+        durations_ms=encoded.durations_ms,
+        timings=timings,
+    )
