@@ -16,9 +16,9 @@ class OutputInline(admin.TabularInline):
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    list_display = ("task_id", "owner", "status", "progress", "code", "created_at")
+    list_display = ("public_id", "owner", "status", "progress", "code", "created_at")
     list_filter = ("status",)
-    search_fields = ("task_id", "original_filename")
+    search_fields = ("public_id", "original_filename")
     inlines = [OutputInline]
 
 

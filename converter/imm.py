@@ -52,7 +52,7 @@ def output_to_imm(output: Output) -> dict[str, Any]:
 def task_to_imm(task: Task, *, request_definition: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "ProjectName": task.project.name,
-        "TaskId": task.task_id,
+        "TaskId": task.public_id,
         "TaskType": TASK_TYPE,
         "Status": IMM_STATUS[task.status],
         "State": STATE[task.status],

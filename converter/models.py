@@ -33,11 +33,11 @@ def new_share_key() -> str:
 def source_name(task: "Task", filename: str) -> str:
     # Never the user's name or extension: ffmpeg must not pick a demuxer (or a
     # playlist parser) from it, and a stored key must not be guessable.
-    return f"{task.task_id}/{uuid.uuid4().hex}.video"
+    return f"{task.public_id}/{uuid.uuid4().hex}.video"
 
 
 def output_name(output: "Output", filename: str) -> str:
-    return f"{output.task.task_id}/{output.index}-{output.spec_key}"
+    return f"{output.task.public_id}/{output.index}-{output.spec_key}"
 
 
 def new_access_key_id() -> str:
@@ -106,7 +106,7 @@ class Task(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
-    task_id = models.CharField(max_length=64, unique=True, default=new_task_id, editable=False)
+    public_id = models.CharField(max_length=64, unique=True, default=new_task_id, editable=False)
     share_key = models.CharField(max_length=64, unique=True, default=new_share_key, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks"
@@ -146,7 +146,7 @@ class Task(models.Model):
         indexes = [models.Index(fields=["project", "created_at", "id"], name="task_project_keyset")]
 
     def __str__(self) -> str:
-        return self.task_id
+        return self.public_id
 
     @property
     def is_finished(self) -> bool:
@@ -154,7 +154,7 @@ class Task(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.original_filename or PurePosixPath(self.source.name).name or self.task_id
+        return self.original_filename or PurePosixPath(self.source.name).name or self.public_id
 
 
 class Output(models.Model):
@@ -183,7 +183,7 @@ class Output(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.task.task_id}#{self.index}"
+        return f"{self.task.public_id}#{self.index}"
 
     @property
     def is_done(self) -> bool:

@@ -31,7 +31,7 @@ MAX_ERROR_CHARS = 500
 def message_id(task: Task) -> str:
     # Derived from the task, so every retry sends the same id and receivers
     # can drop duplicates.
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loopforge:task-finished:{task.task_id}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"loopforge:task-finished:{task.public_id}"))
 
 
 def message_for(task: Task) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def message_for(task: Task) -> dict[str, Any]:
         "source": SOURCE,
         "specversion": "1.0",
         "type": f"{TASK_TYPE}:Task{status}",
-        "subject": f"project/{task.project.name}/task/{task.task_id}",
+        "subject": f"project/{task.project.name}/task/{task.public_id}",
         "time": iso(task.finished_at),
         "datacontenttype": "application/json",
         "content": task_to_imm(task),

@@ -20,9 +20,9 @@ def task_list_for_owner(user) -> QuerySet[Task]:
     )
 
 
-def task_get_for_owner(user, task_id: str) -> Task:
+def task_get_for_owner(user, public_id: str) -> Task:
     """404 (never 403) for someone else's task: it must not confirm existence."""
-    task = Task.objects.filter(owner=user, task_id=task_id).first()
+    task = Task.objects.filter(owner=user, public_id=public_id).first()
     if task is None:
         raise Http404("No such task.")
     return task
@@ -47,9 +47,9 @@ def output_get(task: Task, index: int) -> Output:
 # --- The API: every read is scoped to the access key's project --------------------
 
 
-def task_get_for_project(project: Project, task_id: str) -> Task | None:
+def task_get_for_project(project: Project, public_id: str) -> Task | None:
     return (
-        Task.objects.filter(project=project, task_id=task_id)
+        Task.objects.filter(project=project, public_id=public_id)
         .select_related("project")
         .prefetch_related(Prefetch("outputs", queryset=Output.objects.order_by("index")))
         .first()

@@ -98,16 +98,16 @@ def test_a_key_of_one_project_sees_nothing_of_another(client):
     b, key_b = new_project("proj-b")
     task = make_task(a, tags={"team": "x"})
     assert (
-        call(client, "GetTask", {"ProjectName": "proj-a", "TaskId": task.task_id}, key=key_a)[
+        call(client, "GetTask", {"ProjectName": "proj-a", "TaskId": task.public_id}, key=key_a)[
             "TaskId"
         ]
-        == task.task_id
+        == task.public_id
     )
     assert (
         call(
             client,
             "GetTask",
-            {"ProjectName": "proj-a", "TaskId": task.task_id},
+            {"ProjectName": "proj-a", "TaskId": task.public_id},
             key=key_b,
             expect=403,
         )["Code"]
@@ -117,7 +117,7 @@ def test_a_key_of_one_project_sees_nothing_of_another(client):
         call(
             client,
             "GetTask",
-            {"ProjectName": "proj-b", "TaskId": task.task_id},
+            {"ProjectName": "proj-b", "TaskId": task.public_id},
             key=key_b,
             expect=404,
         )["Code"]
@@ -205,7 +205,7 @@ def test_create_records_the_request_and_get_task_returns_it(client, source_objec
     body = example("test-project")
     body.update(UserData='{"id": 7}', Tags={"team": "video"})
     created = call(client, "CreateMediaConvertTask", body, key=key)
-    task = Task.objects.get(task_id=created["TaskId"])
+    task = Task.objects.get(public_id=created["TaskId"])
     assert (
         task.source_uri == source_object
         and task.user_data == '{"id": 7}'
@@ -214,25 +214,25 @@ def test_create_records_the_request_and_get_task_returns_it(client, source_objec
     got = call(
         client,
         "GetTask",
-        {"ProjectName": "test-project", "TaskId": task.task_id, "RequestDefinition": True},
+        {"ProjectName": "test-project", "TaskId": task.public_id, "RequestDefinition": True},
         key=key,
     )
     assert got["Status"] == "Running" and got["State"] == "Queued" and got["Progress"] == 0
     assert got["UserData"] == '{"id": 7}' and got["Tags"] == {"team": "video"}
     assert got["RequestDefinition"] == body and json.loads(got["TaskRequestDefinition"]) == body
     assert "RequestDefinition" not in call(
-        client, "GetTask", {"ProjectName": "test-project", "TaskId": task.task_id}, key=key
+        client, "GetTask", {"ProjectName": "test-project", "TaskId": task.public_id}, key=key
     )
     # The Action may also come in the body.
     response = client.post(
         "/api/v1/",
         data=json.dumps(
-            {"Action": "GetTask", "ProjectName": "test-project", "TaskId": task.task_id}
+            {"Action": "GetTask", "ProjectName": "test-project", "TaskId": task.public_id}
         ),
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {key[0]}:{key[1]}",
     )
-    assert response.status_code == 200 and response.json()["TaskId"] == task.task_id
+    assert response.status_code == 200 and response.json()["TaskId"] == task.public_id
 
 
 def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
@@ -251,7 +251,7 @@ def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
         token = page["NextToken"]
         if not token:
             break
-    assert seen == [t.task_id for t in reversed(first)]
+    assert seen == [t.public_id for t in reversed(first)]
     # Oldest first: the tasks added meanwhile come after, none twice.
     seen, token = [], ""
     while True:
@@ -266,7 +266,7 @@ def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
         if not token:
             break
     assert (
-        seen[:5] == [t.task_id for t in first]
+        seen[:5] == [t.public_id for t in first]
         and len(seen) == len(set(seen)) == Task.objects.count()
     )
     assert (
@@ -295,14 +295,20 @@ def test_list_tasks_filters_by_status_time_and_tags(client):
             for t in call(client, "ListTasks", {"ProjectName": "filters", **body}, key=key)["Tasks"]
         }
 
-    assert ids(Status="Running") == {queued.task_id, old.task_id}
-    assert ids(Status="Succeeded") == {done.task_id} and ids(Status="Failed") == {failed.task_id}
-    assert ids(TagSelector="team=a") == {queued.task_id, failed.task_id}
-    assert ids(TagSelector="team=a,env=prod") == {queued.task_id}
-    assert ids(Tags={"team": "b"}) == {done.task_id}
+    assert ids(Status="Running") == {queued.public_id, old.public_id}
+    assert ids(Status="Succeeded") == {done.public_id} and ids(Status="Failed") == {
+        failed.public_id
+    }
+    assert ids(TagSelector="team=a") == {queued.public_id, failed.public_id}
+    assert ids(TagSelector="team=a,env=prod") == {queued.public_id}
+    assert ids(Tags={"team": "b"}) == {done.public_id}
     since = (timezone.now() - timedelta(days=1)).isoformat()
-    assert ids(CreationTimeRange={"Start": since}) == {queued.task_id, done.task_id, failed.task_id}
-    assert ids(CreationTimeRange={"End": since}) == {old.task_id}
+    assert ids(CreationTimeRange={"Start": since}) == {
+        queued.public_id,
+        done.public_id,
+        failed.public_id,
+    }
+    assert ids(CreationTimeRange={"End": since}) == {old.public_id}
 
 
 def test_projects_can_be_created_listed_and_deleted(client):

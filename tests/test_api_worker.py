@@ -200,8 +200,8 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(
         }
         deliveries = wait_until(
             lambda: (
-                list(Delivery.objects.filter(task__task_id=created["TaskId"]).order_by("attempt"))
-                if Delivery.objects.filter(task__task_id=created["TaskId"], ok=True).exists()
+                list(Delivery.objects.filter(task__public_id=created["TaskId"]).order_by("attempt"))
+                if Delivery.objects.filter(task__public_id=created["TaskId"], ok=True).exists()
                 else None
             ),
             10,
@@ -222,7 +222,7 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(
         }
         assert "s3cret" not in got["TaskRequestDefinition"]
         assert [(d["Attempt"], d["OK"]) for d in got["Deliveries"]] == [(1, False), (2, True)]
-        assert Task.objects.get(task_id=created["TaskId"]).usage.count() == 2
+        assert Task.objects.get(public_id=created["TaskId"]).usage.count() == 2
     finally:
         receiver.close()
 

@@ -237,7 +237,7 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
     )
     assert refused["Code"] == "Unauthorized"
     assert list(
-        Task.objects.filter(project__name="clips-shop").values_list("task_id", flat=True)
+        Task.objects.filter(project__name="clips-shop").values_list("public_id", flat=True)
     ) == [task_id]
     assert django_rq.get_queue("convert").count == 0
 

@@ -46,7 +46,7 @@ def test_upload_creates_a_queued_task_with_the_chosen_options(user_client, clips
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 201, response.content
-    task = Task.objects.get(task_id=response.json()["task_id"])
+    task = Task.objects.get(public_id=response.json()["task_id"])
     assert task.owner == user_client.user and task.status == Task.Status.QUEUED
     assert task.spec["trim"] == {"start": 0.5, "duration": 2.0}
     animation = task.spec["animations"][0]
@@ -56,7 +56,7 @@ def test_upload_creates_a_queued_task_with_the_chosen_options(user_client, clips
         100.0,
     )
     assert animation["interval"] == pytest.approx(1 / 12)
-    assert response.json()["url"] == reverse("converter:task-detail", args=[task.task_id])
+    assert response.json()["url"] == reverse("converter:task-detail", args=[task.public_id])
 
 
 @pytest.mark.parametrize(
@@ -105,13 +105,15 @@ def test_other_users_tasks_are_not_found(user_client, clips):
     )
     conversion.task_run(task)
     for name in ("converter:task-detail", "converter:task-status"):
-        assert user_client.get(reverse(name, args=[task.task_id])).status_code == 404
+        assert user_client.get(reverse(name, args=[task.public_id])).status_code == 404
     assert (
-        user_client.get(reverse("converter:task-output", args=[task.task_id, 0, "gif"])).status_code
+        user_client.get(
+            reverse("converter:task-output", args=[task.public_id, 0, "gif"])
+        ).status_code
         == 404
     )
     history = user_client.get(reverse("converter:task-list")).content.decode()
-    assert task.task_id not in history
+    assert task.public_id not in history
 
 
 def test_history_lists_own_tasks_newest_first_with_escaped_names(user_client, clips):
@@ -207,7 +209,7 @@ def test_history_is_paged_newest_first(user_client, clips, monkeypatch):
         )
         for n in range(5)
     ]
-    newest_first = [t.task_id for t in reversed(made)]
+    newest_first = [t.public_id for t in reversed(made)]
 
     def page(query: str) -> tuple[list[str], str]:
         html = user_client.get(reverse("converter:task-list") + query).content.decode()

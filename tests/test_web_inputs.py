@@ -33,7 +33,7 @@ def test_a_playlist_uploaded_with_its_segments_becomes_one_task(user_client, cli
     playlist = clips.hls(segment_type)
     response = post(user_client, bundle(playlist))
     assert response.status_code == 201, response.content
-    task = Task.objects.get(task_id=response.json()["task_id"])
+    task = Task.objects.get(public_id=response.json()["task_id"])
     assert task.original_filename == "index.m3u8"
     # The stored source is the assembled video, never the playlist
     with task.source.open("rb") as f:
@@ -116,7 +116,7 @@ def test_every_input_converts_through_a_real_upload(user_client, clips, kind, si
     src = make_clip(clips, kind)
     response = post(user_client, [upload_of(src)], format="webp", fps="4", size="original")
     assert response.status_code == 201, response.content
-    task = Task.objects.get(task_id=response.json()["task_id"])
+    task = Task.objects.get(public_id=response.json()["task_id"])
     conversion.task_run(task)  # what the worker runs, inline
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
@@ -131,7 +131,7 @@ def test_every_input_converts_through_a_real_upload(user_client, clips, kind, si
 def test_an_audio_file_with_the_waveform_option_is_queued(user_client, clips):
     response = post(user_client, [upload_of(clips.audio_only("mp3"))], waveform="on")
     assert response.status_code == 201, response.content
-    task = Task.objects.get(task_id=response.json()["task_id"])
+    task = Task.objects.get(public_id=response.json()["task_id"])
     assert task.spec["animations"][0]["waveform"] is True
 
 

@@ -152,7 +152,7 @@ def test_the_task_page_lists_every_notification_attempt(user_client):
         ok=True,
         status_code=200,
     )
-    page = user_client.get(reverse("converter:task-detail", args=[task.task_id])).content.decode()
+    page = user_client.get(reverse("converter:task-detail", args=[task.public_id])).content.decode()
     table = page.split('id="deliveries"')[1]
     assert (
         "HTTP 500" in table

@@ -79,7 +79,7 @@ def task_run(task: Task) -> None:
     twice writes each output once.
     """
     if not task_start(task):
-        log.info("task %s is %s, not queued: skipped", task.task_id, task.status)
+        log.info("task %s is %s, not queued: skipped", task.public_id, task.status)
         return
     spec = TaskSpec.from_dict(task.spec)
     bounds = limits()
@@ -96,7 +96,7 @@ def task_run(task: Task) -> None:
         task_fail(task, code=Code.SOURCE_NOT_FOUND, message="The source object no longer exists.")
         return
     except _storage_errors() as exc:  # storage or network trouble: may pass
-        log.warning("task %s: transient failure: %r", task.task_id, exc)
+        log.warning("task %s: transient failure: %r", task.public_id, exc)
         _handle_failure(
             task,
             Code.STORAGE_UNAVAILABLE,
@@ -110,7 +110,7 @@ def task_run(task: Task) -> None:
         )
         return
     except Exception:
-        log.exception("task %s failed unexpectedly", task.task_id)
+        log.exception("task %s failed unexpectedly", task.public_id)
         task_fail(
             task, code=Code.INTERNAL_ERROR, message="An unexpected error stopped the conversion."
         )
@@ -128,7 +128,11 @@ def _handle_failure(task: Task, code: str, message: str, *, permanent: bool) -> 
     delay = retry_intervals_s()[task.attempts - 1]
     if task_requeue(task, code=code, message=message):
         log.info(
-            "task %s: attempt %d failed (%s); next in %gs", task.task_id, task.attempts, code, delay
+            "task %s: attempt %d failed (%s); next in %gs",
+            task.public_id,
+            task.attempts,
+            code,
+            delay,
         )
         task_enqueue(task, delay_s=delay)
 

@@ -31,7 +31,7 @@ def notification_enqueue(task: Task) -> None:
             DELIVER_NOTIFICATION,
             task.pk,
             str(channel),
-            job_id=f"notify-{task.task_id}-{channel}",
+            job_id=f"notify-{task.public_id}-{channel}",
             retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
         )
 
@@ -61,6 +61,6 @@ def delivery_attempt(task: Task, channel: str) -> Delivery:
     )
     if not outcome.ok and not outcome.permanent:
         raise DeliveryFailed(
-            f"{channel} delivery {attempt} for {task.task_id} failed: {outcome.error}"
+            f"{channel} delivery {attempt} for {task.public_id} failed: {outcome.error}"
         )
     return delivery

@@ -125,7 +125,9 @@ def task_recover_lost(task: Task) -> str:
         moved = _transition(task, new, where=seen, **lost)
     if not moved:
         return ""
-    log.warning("task %s: worker lost during attempt %d; now %s", task.task_id, task.attempts, new)
+    log.warning(
+        "task %s: worker lost during attempt %d; now %s", task.public_id, task.attempts, new
+    )
     if new == S.QUEUED:
         task_enqueue(task)
     else:

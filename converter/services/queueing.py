@@ -27,7 +27,7 @@ JOB_OVERHEAD_S = 120
 
 def job_id(task: Task, attempt: int | None = None) -> str:
     """RQ job id of a task's attempt (by default the next one to run)."""
-    return f"convert-{task.task_id}-{task.attempts if attempt is None else attempt}"
+    return f"convert-{task.public_id}-{task.attempts if attempt is None else attempt}"
 
 
 def job_timeout_s(task: Task) -> int:

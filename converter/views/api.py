@@ -292,7 +292,7 @@ def create_media_convert_task(call: Call) -> dict[str, Any]:
     request = ImmRequest.parse(call.body)
     body = {k: v for k, v in call.body.items() if k != "Action"}
     task = submission.task_create_from_request(project=project, request=request, body=body)
-    return {"TaskId": task.task_id, "TaskType": "MediaConvert"}
+    return {"TaskId": task.public_id, "TaskType": "MediaConvert"}
 
 
 def _task(call: Call) -> Task:

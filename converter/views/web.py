@@ -81,9 +81,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         )
     except LoopforgeError as exc:
         return _refuse(request, exc, form)
-    url = reverse("converter:task-detail", args=[task.task_id])
+    url = reverse("converter:task-detail", args=[task.public_id])
     if _wants_json(request):
-        return JsonResponse({"task_id": task.task_id, "url": url}, status=201)
+        return JsonResponse({"task_id": task.public_id, "url": url}, status=201)
     return HttpResponseRedirect(url)
 
 
@@ -118,8 +118,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = selectors.task_get_for_owner(request.user, task_id)
+def task_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    task = selectors.task_get_for_owner(request.user, public_id)
     share_url = request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
     context = {"task": task, "share_url": share_url, "deliveries": task.deliveries.all()}
     return render(request, "converter/task_detail.html", context)
@@ -135,13 +135,13 @@ def task_state(task: Task) -> dict:
             "height": o.height,
             "frames": o.frames,
             "bytes": o.bytes,
-            "url": reverse("converter:task-output", args=[task.task_id, o.index, o.format]),
+            "url": reverse("converter:task-output", args=[task.public_id, o.index, o.format]),
         }
         for o in task.outputs.all()
         if o.is_done
     ]
     return {
-        "task_id": task.task_id,
+        "task_id": task.public_id,
         "status": task.status,
         "status_label": task.get_status_display(),
         "progress": task.progress,
@@ -153,15 +153,15 @@ def task_state(task: Task) -> dict:
 
 @login_required
 @require_GET
-def task_status(request: HttpRequest, task_id: str) -> JsonResponse:
-    task = selectors.task_get_for_owner(request.user, task_id)
+def task_status(request: HttpRequest, public_id: str) -> JsonResponse:
+    task = selectors.task_get_for_owner(request.user, public_id)
     return JsonResponse(task_state(task))
 
 
 @login_required
 @require_GET
-def task_output(request: HttpRequest, task_id: str, index: int, ext: str) -> HttpResponse:
-    task = selectors.task_get_for_owner(request.user, task_id)
+def task_output(request: HttpRequest, public_id: str, index: int, ext: str) -> HttpResponse:
+    task = selectors.task_get_for_owner(request.user, public_id)
     return _deliver(request, task, selectors.output_get(task, index))
 
 
@@ -187,7 +187,7 @@ def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponse:
         params = {}
         if download:
             params["ResponseContentDisposition"] = (
-                f'attachment; filename="{task.task_id}.{output.format}"'
+                f'attachment; filename="{task.public_id}.{output.format}"'
             )
         return HttpResponseRedirect(storage.output_signed_url(output, params))
     response = FileResponse(

@@ -56,12 +56,12 @@ def _closed_port() -> int:
 def test_a_receiver_that_is_down_does_not_fail_the_task(make_worker, clips, client):
     make_worker(CONVERTER_WEBHOOK_RETRY_INTERVALS_S="1")
     task_id, _ = _create(client, clips, f"http://127.0.0.1:{_closed_port()}/hook")
-    wait_until(lambda: Task.objects.get(task_id=task_id).is_finished, 120, what="the task")
-    assert Task.objects.get(task_id=task_id).status == Task.Status.SUCCEEDED
+    wait_until(lambda: Task.objects.get(public_id=task_id).is_finished, 120, what="the task")
+    assert Task.objects.get(public_id=task_id).status == Task.Status.SUCCEEDED
     attempts = wait_until(
         lambda: (
-            list(Delivery.objects.filter(task__task_id=task_id).order_by("attempt"))
-            if Delivery.objects.filter(task__task_id=task_id).count() >= 2
+            list(Delivery.objects.filter(task__public_id=task_id).order_by("attempt"))
+            if Delivery.objects.filter(task__public_id=task_id).count() >= 2
             else None
         ),
         30,
@@ -92,10 +92,10 @@ def test_a_slow_receiver_does_not_hold_the_task(make_worker, clips, client):
         task_id, _ = _create(client, clips, f"http://127.0.0.1:{server.server_port}/hook")
         wait_until(lambda: seen, 120, what="the webhook to arrive")
         # The receiver is still holding the request: the task is already done.
-        assert Task.objects.get(task_id=task_id).status == Task.Status.SUCCEEDED
+        assert Task.objects.get(public_id=task_id).status == Task.Status.SUCCEEDED
         release.set()
         wait_until(
-            lambda: Delivery.objects.filter(task__task_id=task_id, ok=True).exists(),
+            lambda: Delivery.objects.filter(task__public_id=task_id, ok=True).exists(),
             30,
             what="the delivery record",
         )
@@ -111,12 +111,12 @@ def test_a_webhook_to_our_own_network_is_refused_and_never_connected(make_worker
         )
         task_id, _ = _create(client, clips, listener.url + "/internal-admin")
         wait_until(
-            lambda: Delivery.objects.filter(task__task_id=task_id).exists(),
+            lambda: Delivery.objects.filter(task__public_id=task_id).exists(),
             120,
             what="the delivery",
         )
-        assert Task.objects.get(task_id=task_id).status == Task.Status.SUCCEEDED
-        [delivery] = Delivery.objects.filter(task__task_id=task_id)  # refused once, not retried
+        assert Task.objects.get(public_id=task_id).status == Task.Status.SUCCEEDED
+        [delivery] = Delivery.objects.filter(task__public_id=task_id)  # refused once, not retried
         assert (
             not delivery.ok
             and delivery.error.startswith("refused")

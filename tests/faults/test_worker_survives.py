@@ -48,7 +48,7 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
 @pytest.mark.django_db
 def test_encoding_past_the_wall_time_is_stopped(settings):
     settings.CONVERTER_TASK_TIMEOUT_S = 5
-    task = Task(task_id="mc-x", spec={"animations": []})
+    task = Task(public_id="mc-x", spec={"animations": []})
     report = conversion._progress_reporter(task, 0, 1, deadline=time.monotonic() - 0.1)
     with pytest.raises(PipelineError) as error:
         report(0.6)  # called for every encoded frame

@@ -18,7 +18,7 @@ from tests.factories import make_user, task_spec, upload_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TASK_URLS = [
-    p for p in urlpatterns if isinstance(p, URLPattern) and "<str:task_id>" in str(p.pattern)
+    p for p in urlpatterns if isinstance(p, URLPattern) and "<str:public_id>" in str(p.pattern)
 ]
 SHARE_URLS = [
     p for p in urlpatterns if isinstance(p, URLPattern) and "<str:share_key>" in str(p.pattern)
@@ -56,7 +56,7 @@ def test_every_task_url_answers_404_for_someone_elses_task(client, finished_task
         name = f"converter:{pattern.name}"
         for method in ("get", "post", "delete", "put"):
             theirs = getattr(client, method)(
-                reverse(name, args=_args(pattern, finished_task.task_id))
+                reverse(name, args=_args(pattern, finished_task.public_id))
             )
             missing = getattr(client, method)(reverse(name, args=_args(pattern, "mc-" + "0" * 32)))
             # 404 for GET; a refused method may say 405. Never 200 or 403, and
@@ -65,13 +65,13 @@ def test_every_task_url_answers_404_for_someone_elses_task(client, finished_task
             assert theirs.status_code == missing.status_code, (name, method)
             assert b"secret.mp4" not in theirs.content
     listing = client.get(reverse("converter:task-list")).content.decode()
-    assert finished_task.task_id not in listing and "secret.mp4" not in listing
+    assert finished_task.public_id not in listing and "secret.mp4" not in listing
 
 
 def test_task_urls_need_a_login(client, finished_task):
     for pattern in TASK_URLS:
         response = client.get(
-            reverse(f"converter:{pattern.name}", args=_args(pattern, finished_task.task_id))
+            reverse(f"converter:{pattern.name}", args=_args(pattern, finished_task.public_id))
         )
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
@@ -83,7 +83,7 @@ def test_share_urls_need_the_share_key_not_the_task_id(client, finished_task):
             client.get(reverse(name, args=_args(pattern, finished_task.share_key))).status_code
             == 200
         )
-        for guess in (finished_task.task_id, finished_task.share_key[:-1], "x" * 32):
+        for guess in (finished_task.public_id, finished_task.share_key[:-1], "x" * 32):
             assert client.get(reverse(name, args=_args(pattern, guess))).status_code == 404
 
 
@@ -121,7 +121,7 @@ def _owned_objects(task: Task) -> dict:
     project = projects.project_create(owner=task.owner, name=f"p{task.pk}x")
     key, _ = access_keys.access_key_create(project)
     return {
-        "task_id": task.task_id,
+        "public_id": task.public_id,
         "share_key": task.share_key,
         "index": 0,
         "ext": "gif",
@@ -194,7 +194,7 @@ def test_the_api_refuses_another_projects_task_as_not_found(client, finished_tas
     answer = call(
         client,
         "GetTask",
-        {"ProjectName": "mine", "TaskId": finished_task.task_id},
+        {"ProjectName": "mine", "TaskId": finished_task.public_id},
         key=(key.key_id, secret),
         expect=None,
     )

@@ -86,11 +86,13 @@ def test_hostile_file_names_are_stored_as_text_and_shown_escaped(user_client, cl
     assert "<script>alert" not in html and "<img src=x" not in html
     if "<script>" in name:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    detail = user_client.get(reverse("converter:task-detail", args=[task.task_id])).content.decode()
+    detail = user_client.get(
+        reverse("converter:task-detail", args=[task.public_id])
+    ).content.decode()
     assert "<script>alert" not in detail and "\x1b" not in detail
     conversion.task_run(task)
     download = user_client.get(
-        reverse("converter:task-output", args=[task.task_id, 0, "gif"]), {"download": "1"}
+        reverse("converter:task-output", args=[task.public_id, 0, "gif"]), {"download": "1"}
     )
     assert download.status_code == 200
     disposition = download["Content-Disposition"]
@@ -114,7 +116,7 @@ def test_a_traversal_name_through_the_upload_form_creates_no_file_outside_storag
         reverse("converter:upload"), form_data(video), HTTP_ACCEPT="application/json"
     )
     assert response.status_code == 201, response.content
-    task = Task.objects.get(task_id=response.json()["task_id"])
+    task = Task.objects.get(public_id=response.json()["task_id"])
     assert "/" not in task.original_filename.replace("../", "")  # Django kept the base name only
     assert task.source.name.endswith(".video") and ".." not in task.source.name
     from pathlib import Path
