@@ -1,4 +1,9 @@
-"""Reads. Every query that a person's request makes is scoped to its owner."""
+"""Reads. Every query that a person's request makes is scoped to its owner.
+
+One convention: a selector that looks one thing up returns it or None; the
+caller says what a miss means (the pages answer 404, the API
+``ResourceNotFound``). Lists are QuerySets or lists, never None.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +11,48 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDay, TruncMonth
-from django.http import Http404
 
-from .models import Output, Project, Task, UsageRecord
+from .models import AccessKey, Delivery, Output, Project, Task, UsageRecord
 
 
-def task_list_for_owner(user) -> QuerySet[Task]:
+def task_list_for_owner(user: User) -> QuerySet[Task]:
     return Task.objects.filter(owner=user).prefetch_related(
         Prefetch("outputs", queryset=Output.objects.order_by("index"))
     )
 
 
-def task_get_for_owner(user, public_id: str) -> Task:
-    """404 (never 403) for someone else's task: it must not confirm existence."""
-    task = Task.objects.filter(owner=user, public_id=public_id).first()
-    if task is None:
-        raise Http404("No such task.")
-    return task
+def task_get_for_owner(user: User, public_id: str) -> Task | None:
+    """The person's task (never someone else's: the page must not confirm
+    that another person's task exists)."""
+    return Task.objects.filter(owner=user, public_id=public_id).first()
 
 
-def task_get_shared(share_key: str) -> Task:
-    task = Task.objects.filter(share_key=share_key, status=Task.Status.SUCCEEDED).first()
-    if task is None:
-        raise Http404("No such shared animation.")
-    return task
+def task_get_shared(share_key: str) -> Task | None:
+    return Task.objects.filter(share_key=share_key, status=Task.Status.SUCCEEDED).first()
 
 
-def output_get(task: Task, index: int) -> Output:
-    # Done: stored in our outputs storage, or written to its API URI.
-    done = ~Q(file="") | Q(bytes__gt=0, uri__gt="")
-    output = task.outputs.filter(done, index=index).first()
-    if output is None:
-        raise Http404("No such animation.")
-    return output
+def _done() -> Q:
+    # Stored in our outputs storage, or written to its API URI.
+    return ~Q(file="") | Q(bytes__gt=0, uri__gt="")
+
+
+def output_get(task: Task, index: int) -> Output | None:
+    """A finished output of the task."""
+    return task.outputs.filter(_done(), index=index).first()
+
+
+def output_list(task: Task) -> list[Output]:
+    """The task's finished outputs, in order."""
+    return list(task.outputs.filter(_done()).order_by("index"))
+
+
+def delivery_list(task: Task) -> QuerySet[Delivery]:
+    """Every notification attempt of the task, oldest first."""
+    return Delivery.objects.filter(task=task).order_by("created_at", "id")
 
 
 # --- The API: every read is scoped to the access key's project --------------------
@@ -143,14 +154,24 @@ def usage_for_owner(user, *, granularity: str, start: datetime, end: datetime) -
     )
 
 
-def project_list_for_owner(user) -> QuerySet[Project]:
+def project_list_for_owner(user: User) -> QuerySet[Project]:
     return Project.objects.filter(owner=user).annotate(
         active_keys=Count("access_keys", filter=Q(access_keys__revoked_at__isnull=True))
     )
 
 
-def project_get_for_owner(user, name: str) -> Project:
-    project = Project.objects.filter(owner=user, name=name).first()
-    if project is None:
-        raise Http404("No such project.")
-    return project
+def project_get_for_owner(user: User, name: str) -> Project | None:
+    return Project.objects.filter(owner=user, name=name).first()
+
+
+def access_key_list(project: Project) -> QuerySet[AccessKey]:
+    """The project's keys, newest first, revoked ones too."""
+    return project.access_keys.all()
+
+
+def access_key_get(project: Project, key_id: str, *, active: bool = False) -> AccessKey | None:
+    """One of the project's keys (only an unrevoked one when ``active``)."""
+    keys = project.access_keys.filter(key_id=key_id)
+    if active:
+        keys = keys.filter(revoked_at__isnull=True)
+    return keys.first()

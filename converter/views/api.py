@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .. import ratelimit, selectors, storage
 from ..errors import Code, LoopforgeError, invalid
 from ..imm import iso, task_to_imm
-from ..models import AccessKey, Delivery, Project, Task
+from ..models import AccessKey, Project, Task
 from ..services import access_keys, metering, projects, submission
 from ..spec import ImmRequest, ObjectUri
 
@@ -314,7 +314,7 @@ def _deliveries(task: Task) -> list[dict[str, Any]]:
             "Error": d.error,
             "Time": iso(d.created_at),
         }
-        for d in Delivery.objects.filter(task=task)
+        for d in selectors.delivery_list(task)
     ]
 
 

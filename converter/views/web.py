@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -31,12 +32,21 @@ from ..pipeline.formats import CONTENT_TYPES
 from ..services import access_keys, metering, projects, submission
 from .refusal import refusal_json
 
+T = TypeVar("T")
+
 HISTORY_PAGE_SIZE = 50  # tasks on a page of the history
 
 # A new access key's secret, between creating the key and showing it once
 # (at most this long: a secret never shown is dropped).
 NEW_KEY_SESSION = "converter:new-access-keys"
 NEW_SECRET_KEPT_S = 300
+
+
+def _found(value: T | None, what: str) -> T:
+    """A selector's answer, or 404 when it found nothing."""
+    if value is None:
+        raise Http404(f"No such {what}.")
+    return value
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -119,9 +129,14 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def task_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    task = selectors.task_get_for_owner(request.user, public_id)
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
     share_url = request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
-    context = {"task": task, "share_url": share_url, "deliveries": task.deliveries.all()}
+    context = {
+        "task": task,
+        "outputs": selectors.output_list(task),
+        "share_url": share_url,
+        "deliveries": selectors.delivery_list(task),
+    }
     return render(request, "converter/task_detail.html", context)
 
 
@@ -137,8 +152,7 @@ def task_state(task: Task) -> dict:
             "bytes": o.bytes,
             "url": reverse("converter:task-output", args=[task.public_id, o.index, o.format]),
         }
-        for o in task.outputs.all()
-        if o.is_done
+        for o in selectors.output_list(task)
     ]
     return {
         "task_id": task.public_id,
@@ -154,27 +168,28 @@ def task_state(task: Task) -> dict:
 @login_required
 @require_GET
 def task_status(request: HttpRequest, public_id: str) -> JsonResponse:
-    task = selectors.task_get_for_owner(request.user, public_id)
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
     return JsonResponse(task_state(task))
 
 
 @login_required
 @require_GET
 def task_output(request: HttpRequest, public_id: str, index: int, ext: str) -> HttpResponse:
-    task = selectors.task_get_for_owner(request.user, public_id)
-    return _deliver(request, task, selectors.output_get(task, index))
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    return _deliver(request, task, _found(selectors.output_get(task, index), "animation"))
 
 
 @require_GET
 def shared(request: HttpRequest, share_key: str) -> HttpResponse:
-    task = selectors.task_get_shared(share_key)
-    return render(request, "converter/shared.html", {"task": task, "outputs": task.outputs.all()})
+    task = _found(selectors.task_get_shared(share_key), "shared animation")
+    context = {"task": task, "outputs": selectors.output_list(task)}
+    return render(request, "converter/shared.html", context)
 
 
 @require_GET
 def shared_output(request: HttpRequest, share_key: str, index: int, ext: str) -> HttpResponse:
-    task = selectors.task_get_shared(share_key)
-    return _deliver(request, task, selectors.output_get(task, index))
+    task = _found(selectors.task_get_shared(share_key), "shared animation")
+    return _deliver(request, task, _found(selectors.output_get(task, index), "animation"))
 
 
 def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponse:
@@ -227,7 +242,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def project_detail(request: HttpRequest, name: str) -> HttpResponse:
-    project = selectors.project_get_for_owner(request.user, name)
+    project = _found(selectors.project_get_for_owner(request.user, name), "project")
     new = _take_new_secret(request, project)
     if new is None:
         return _project_page(request, project)
@@ -259,14 +274,14 @@ def _take_new_secret(request: HttpRequest, project):
         del request.session[NEW_KEY_SESSION]
     if new is None:
         return None
-    key = project.access_keys.filter(key_id=new["key_id"], revoked_at__isnull=True).first()
+    key = selectors.access_key_get(project, new["key_id"], active=True)
     return (key, new["secret"]) if key else None
 
 
 def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
     context = {
         "project": project,
-        "keys": project.access_keys.all(),
+        "keys": selectors.access_key_list(project),
         "frames_this_month": metering.project_frames_used(project),
         "api_url": request.build_absolute_uri("/api/v1/"),
         "quota_form": QuotaForm(initial={"monthly_frame_quota": project.monthly_frame_quota}),
@@ -278,7 +293,7 @@ def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
 @login_required
 @require_POST
 def project_quota(request: HttpRequest, name: str) -> HttpResponse:
-    project = selectors.project_get_for_owner(request.user, name)
+    project = _found(selectors.project_get_for_owner(request.user, name), "project")
     form = QuotaForm(request.POST)
     if not form.is_valid():
         return _project_page(request, project, quota_form=form)
@@ -291,7 +306,7 @@ def project_quota(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
-    project = selectors.project_get_for_owner(request.user, name)
+    project = _found(selectors.project_get_for_owner(request.user, name), "project")
     key, secret = access_keys.access_key_create(project)
     # Redirected, so that reloading the page does not make another key; the
     # secret (stored only as a hash) waits in the server-side session until
@@ -303,10 +318,8 @@ def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def access_key_revoke(request: HttpRequest, name: str, key_id: str) -> HttpResponse:
-    project = selectors.project_get_for_owner(request.user, name)
-    key = project.access_keys.filter(key_id=key_id).first()
-    if key is None:
-        raise Http404("No such key.")
+    project = _found(selectors.project_get_for_owner(request.user, name), "project")
+    key = _found(selectors.access_key_get(project, key_id), "key")
     access_keys.access_key_revoke(key)
     return redirect("converter:project-detail", project.name)
 
