@@ -1,5 +1,5 @@
 """The only code that knows where files live. The pipeline wants local paths;
-storage may be S3. ``local_copy`` bridges the two and always cleans up."""
+storage may be S3. ``source_copy`` bridges the two and always cleans up."""
 
 from __future__ import annotations
 
@@ -18,18 +18,20 @@ from django.core.files.base import ContentFile, File
 from django.db.models.fields.files import FieldFile
 
 from .errors import Code, LoopforgeError
+from .models import sources_storage
 from .pipeline import hls
 from .pipeline.formats import CONTENT_TYPES, EXTENSIONS
 from .pipeline.workdir import private_folder
+from .spec import ObjectUri
 
 
 @contextmanager
-def local_copy(field: FieldFile) -> Iterator[Path]:
-    """Download a stored file into a fresh private folder, under a fixed
-    neutral name, and remove the folder afterwards whatever happens."""
+def stored_source_copy(name: str) -> Iterator[Path]:
+    """Download an upload kept in the sources storage into a fresh private
+    folder, under a fixed neutral name, removed afterwards whatever happens."""
     with private_folder("src") as folder:
         target = folder / "source.video"
-        with field.open("rb") as src, open(target, "wb") as dst:
+        with sources_storage().open(name, "rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst, length=1024 * 1024)
         yield target
 
@@ -159,9 +161,12 @@ def object_local_copy(bucket: str, key: str) -> Iterator[Path]:
         yield target
 
 
-def object_put(bucket: str, key: str, data: bytes, fmt: str) -> None:
+def object_put(target: ObjectUri, data: bytes, fmt: str) -> None:
+    """Write an animation to the bucket object the API named."""
     try:
-        s3_client().put_object(Bucket=bucket, Key=key, Body=data, ContentType=CONTENT_TYPES[fmt])
+        s3_client().put_object(
+            Bucket=target.bucket, Key=target.key, Body=data, ContentType=CONTENT_TYPES[fmt]
+        )
     except (ClientError, BotoCoreError) as exc:
         raise OSError(f"S3 PUT failed: {exc}") from exc
 
@@ -193,22 +198,20 @@ def object_upload_url(bucket: str, key: str, expires_s: int) -> str:
 
 
 @contextmanager
-def task_source_copy(task) -> Iterator[Path]:
-    """The task's source as a local file: its bucket object (API tasks) or
-    its upload (browser tasks)."""
-    if task.source_uri:
-        from .spec import ObjectUri
-
-        uri = ObjectUri.parse(task.source_uri)
-        with object_local_copy(uri.bucket, uri.key) as path:
-            with open(path, "rb") as f:
-                head = f.read(hls.MAX_PLAYLIST_BYTES + 1)
-            if hls.is_playlist(head):
-                yield _bucket_playlist(uri.bucket, uri.key, head, path.parent)
-            else:
-                yield path
-    else:
-        with local_copy(task.source) as path:
+def source_copy(source: ObjectUri | str) -> Iterator[Path]:
+    """A task's source as a local file: a bucket object the API named (an
+    HLS playlist there is joined with its segments), or the name of an
+    upload in the sources storage."""
+    if isinstance(source, str):
+        with stored_source_copy(source) as path:
+            yield path
+        return
+    with object_local_copy(source.bucket, source.key) as path:
+        with open(path, "rb") as f:
+            head = f.read(hls.MAX_PLAYLIST_BYTES + 1)
+        if hls.is_playlist(head):
+            yield _bucket_playlist(source.bucket, source.key, head, path.parent)
+        else:
             yield path
 
 
@@ -232,8 +235,6 @@ def output_open(output):
     """A readable stream of a finished output, wherever it was written."""
     if output.file:
         return output.file.open("rb")
-    from .spec import ObjectUri
-
     uri = ObjectUri.parse(output.uri)
     return object_open(uri.bucket, uri.key)
 
@@ -242,7 +243,5 @@ def output_signed_url(output, params: dict | None = None) -> str:
     if output.file:
         storage = output.file.storage
         return storage.url(output.file.name, parameters=params) if params else output.file.url
-    from .spec import ObjectUri
-
     uri = ObjectUri.parse(output.uri)
     return object_signed_url(uri.bucket, uri.key, params)

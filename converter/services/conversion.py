@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -13,13 +14,13 @@ from django.db import transaction
 from rq.timeouts import JobTimeoutException
 
 from .. import storage
-from ..errors import Code
+from ..errors import Code, LoopforgeError
 from ..models import Output, Task
 from ..pipeline.convert import convert
 from ..pipeline.errors import PipelineError
 from ..pipeline.limits import Limits
 from ..pipeline.probe import VideoInfo, probe
-from ..spec import AnimationSpec, ObjectUri, TaskSpec, expand_uri
+from ..spec import AnimationSpec, ObjectUri, TaskSpec, Trim, expand_uri
 from .lifecycle import (
     max_attempts,
     retry_intervals_s,
@@ -72,88 +73,90 @@ def _progress_reporter(
     return report
 
 
-def task_run(task: Task) -> None:
-    """Convert a queued task: probe once, then make and store each animation.
+@dataclass(frozen=True)
+class AnimationPlan:
+    """One animation to make: its spec and where it goes."""
 
-    Outputs already stored by an earlier attempt are kept, so a task that runs
-    twice writes each output once.
-    """
+    index: int
+    spec: AnimationSpec
+    target: ObjectUri | None  # the bucket object the API named; None: our outputs storage
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """Everything a run needs, parsed and expanded once from the task's row:
+    plain values that storage and the pipeline take as arguments."""
+
+    source: ObjectUri | str  # a bucket object (API tasks), or the stored upload's name
+    trim: Trim
+    animations: tuple[AnimationPlan, ...]
+    limits: Limits
+    audio_only_ok: bool  # a waveform was asked for, so a file without picture will do
+
+
+def task_plan(task: Task) -> TaskPlan:
+    """The plan of ``task``'s run. Raises ``SpecError`` for a target URI
+    that cannot be expanded (a tag it names is missing, say)."""
+    spec = TaskSpec.from_dict(task.spec)
+    source = ObjectUri.parse(task.source_uri) if task.source_uri else None
+
+    def target(index: int, animation: AnimationSpec) -> ObjectUri | None:
+        if not animation.uri:
+            return None
+        uri = expand_uri(
+            animation.uri,
+            source=source,
+            source_name=task.original_filename,
+            fmt=animation.format,
+            index=index,
+            tags=task.tags or {},
+        )
+        return ObjectUri.parse(uri, "URI")
+
+    return TaskPlan(
+        source=source or task.source.name,
+        trim=spec.trim,
+        animations=tuple(
+            AnimationPlan(i, animation, target(i, animation))
+            for i, animation in enumerate(spec.animations)
+        ),
+        limits=limits(),
+        audio_only_ok=spec.wants_waveform,
+    )
+
+
+def task_run(task: Task) -> None:
+    """A queued task's run: claim, plan, fetch, probe, convert and store each
+    animation, finish. Outputs stored by an earlier attempt are kept, so a
+    task that runs twice writes each output once."""
     if not task_start(task):
         log.info("task %s is %s, not queued: skipped", task.public_id, task.status)
         return
-    spec = TaskSpec.from_dict(task.spec)
-    bounds = limits()
     try:
-        with storage.task_source_copy(task) as path:
-            info = probe(path, bounds, audio_only_ok=spec.wants_waveform)
+        plan = task_plan(task)
+        with storage.source_copy(plan.source) as path:
+            info = probe(path, plan.limits, audio_only_ok=plan.audio_only_ok)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
-            for index, animation in enumerate(spec.animations):
-                _run_animation(task, index, animation, spec, path, info, bounds)
-    except PipelineError as exc:
-        _handle_failure(task, exc.code, exc.message, permanent=exc.permanent)
-        return
-    except storage.ObjectNotFound:
-        task_fail(task, code=Code.SOURCE_NOT_FOUND, message="The source object no longer exists.")
-        return
-    except _storage_errors() as exc:  # storage or network trouble: may pass
-        log.warning("task %s: transient failure: %r", task.public_id, exc)
-        _handle_failure(
-            task,
-            Code.STORAGE_UNAVAILABLE,
-            "Storage could not be reached; the source is kept.",
-            permanent=False,
-        )
-        return
-    except JobTimeoutException:  # RQ's own limit for the whole job
-        _handle_failure(
-            task, Code.TIMEOUT, "The conversion took too long and was stopped.", permanent=True
-        )
-        return
-    except Exception:
-        log.exception("task %s failed unexpectedly", task.public_id)
-        task_fail(
-            task, code=Code.INTERNAL_ERROR, message="An unexpected error stopped the conversion."
-        )
+            for animation in plan.animations:
+                _make_animation(task, plan, animation, path, info)
+    except Exception as exc:  # every failure ends here, classified by _failure
+        _fail_or_retry(task, _failure(task, exc))
         return
     task_succeed(task)
 
 
-def _handle_failure(task: Task, code: str, message: str, *, permanent: bool) -> None:
-    """Fail for good, or queue the next attempt after its backoff. The next
-    run is a new job (named for the attempt), not RQ's Retry of this one, so
-    the database alone says what should happen next."""
-    if permanent or task.attempts >= max_attempts():
-        task_fail(task, code=code, message=message)
-        return
-    delay = retry_intervals_s()[task.attempts - 1]
-    if task_requeue(task, code=code, message=message):
-        log.info(
-            "task %s: attempt %d failed (%s); next in %gs",
-            task.public_id,
-            task.attempts,
-            code,
-            delay,
-        )
-        task_enqueue(task, delay_s=delay)
-
-
-def _run_animation(
-    task: Task,
-    index: int,
-    animation: AnimationSpec,
-    spec: TaskSpec,
-    path: Path,
-    info: VideoInfo,
-    bounds: Limits,
+def _make_animation(
+    task: Task, plan: TaskPlan, animation: AnimationPlan, path: Path, info: VideoInfo
 ) -> None:
-    deadline = time.monotonic() + bounds.task_timeout_s
+    """Convert one animation, store it where it goes, record and bill it."""
+    deadline = time.monotonic() + plan.limits.task_timeout_s
     output, _ = Output.objects.get_or_create(
         task=task,
-        index=index,
+        index=animation.index,
         defaults={
-            "spec": animation.to_dict(),
-            "spec_key": str(animation),
-            "format": animation.format,
+            "spec": animation.spec.to_dict(),
+            "spec_key": str(animation.spec),
+            "format": animation.spec.format,
         },
     )
     if output.is_done:
@@ -161,16 +164,15 @@ def _run_animation(
     result = convert(
         path,
         info,
-        animation,
-        trim_start=spec.trim.start,
-        trim_duration=spec.trim.duration,
-        limits=bounds,
-        on_progress=_progress_reporter(task, index, len(spec.animations), deadline),
+        animation.spec,
+        trim_start=plan.trim.start,
+        trim_duration=plan.trim.duration,
+        limits=plan.limits,
+        on_progress=_progress_reporter(task, animation.index, len(plan.animations), deadline),
     )
-    if animation.uri:
-        target = ObjectUri.parse(_target_uri(task, index, animation), "URI")
-        storage.object_put(target.bucket, target.key, result.data, result.format)
-        output.uri = str(target)
+    if animation.target is not None:
+        storage.object_put(animation.target, result.data, result.format)
+        output.uri = str(animation.target)
     else:
         storage.save_output(output.file, result.data, result.format)
     output.width, output.height = result.width, result.height
@@ -181,13 +183,37 @@ def _run_animation(
         usage_record(output)
 
 
-def _target_uri(task: Task, index: int, animation: AnimationSpec) -> str:
-    source = ObjectUri.parse(task.source_uri) if task.source_uri else None
-    return expand_uri(
-        animation.uri,
-        source=source,
-        source_name=task.original_filename,
-        fmt=animation.format,
-        index=index,
-        tags=task.tags or {},
-    )
+def _failure(task: Task, exc: Exception) -> LoopforgeError:
+    """What an exception that stopped a run means for its task."""
+    if isinstance(exc, LoopforgeError):
+        return exc
+    if isinstance(exc, storage.ObjectNotFound):
+        return LoopforgeError(Code.SOURCE_NOT_FOUND, "The source object no longer exists.")
+    if isinstance(exc, _storage_errors()):  # storage or network trouble: may pass
+        log.warning("task %s: transient failure: %r", task.public_id, exc)
+        return LoopforgeError(
+            Code.STORAGE_UNAVAILABLE, "Storage could not be reached; the source is kept."
+        )
+    if isinstance(exc, JobTimeoutException):  # RQ's own limit for the whole job
+        return LoopforgeError(Code.TIMEOUT, "The conversion took too long and was stopped.")
+    log.error("task %s failed unexpectedly", task.public_id, exc_info=exc)
+    return LoopforgeError(Code.INTERNAL_ERROR, "An unexpected error stopped the conversion.")
+
+
+def _fail_or_retry(task: Task, failure: LoopforgeError) -> None:
+    """Fail for good, or queue the next attempt after its backoff. The next
+    run is a new job (named for the attempt), not RQ's Retry of this one, so
+    the database alone says what should happen next."""
+    if failure.permanent or task.attempts >= max_attempts():
+        task_fail(task, code=failure.code, message=failure.message)
+        return
+    delay = retry_intervals_s()[task.attempts - 1]
+    if task_requeue(task, code=failure.code, message=failure.message):
+        log.info(
+            "task %s: attempt %d failed (%s); next in %gs",
+            task.public_id,
+            task.attempts,
+            failure.code,
+            delay,
+        )
+        task_enqueue(task, delay_s=delay)
