@@ -75,11 +75,13 @@ def assemble_bundle(files: list[UploadedFile]) -> UploadedFile:
 
     playlist.seek(0)
     text = playlist.read(hls.MAX_PLAYLIST_BYTES + 1)
-    bundle = TemporaryUploadedFile(playlist.name, "application/octet-stream", 0, None)
+    bundle = TemporaryUploadedFile(
+        playlist.name or "playlist.m3u8", "application/octet-stream", 0, None
+    )
     path = Path(bundle.temporary_file_path())
     hls.assemble_hls(text, fetch, path, max_bytes=settings.CONVERTER_MAX_UPLOAD_BYTES)
     bundle.size = os.path.getsize(path)
-    bundle.file.seek(0)
+    bundle.seek(0)
     return bundle
 
 
@@ -124,7 +126,7 @@ class UploadForm(forms.Form):
         return assemble_bundle(files)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("size") == "pixels" and not data.get("width"):
             self.add_error("width", "Give a width in pixels, or choose another size.")
         return data
@@ -155,7 +157,9 @@ class ProjectForm(forms.Form):
     name = forms.RegexField(
         regex=r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$",
         max_length=128,
-        help_text="Starts with a letter; letters, digits, '-' and '_'. Used as ProjectName in API calls.",
+        help_text=(
+            "Starts with a letter; letters, digits, '-' and '_'. Used as ProjectName in API calls."
+        ),
         error_messages={"invalid": "Start with a letter; use letters, digits, '-' and '_'."},
     )
     description = forms.CharField(max_length=256, required=False)

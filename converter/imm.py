@@ -4,20 +4,20 @@ API's answers and the completion messages, so both always agree."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .models import Output, Task
 
 # Status as the reference has it: queued tasks are "Running" there, so ported
 # clients keep working; ``State`` (ours) tells queued from running.
-IMM_STATUS = {
+IMM_STATUS: dict[str, str] = {
     Task.Status.QUEUED: "Running",
     Task.Status.RUNNING: "Running",
     Task.Status.SUCCEEDED: "Succeeded",
     Task.Status.FAILED: "Failed",
 }
-STATE = {
+STATE: dict[str, str] = {
     Task.Status.QUEUED: "Queued",
     Task.Status.RUNNING: "Running",
     Task.Status.SUCCEEDED: "Succeeded",
@@ -31,8 +31,7 @@ def iso(value: datetime | None) -> str:
     if value is None:
         return ""
     return (
-        value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{value.microsecond // 1000:03d}Z"
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     )
 
 
@@ -81,7 +80,7 @@ def _redacted(request: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(hook, dict) or not hook.get("Secret"):
         return request
     copy = json.loads(json.dumps(request))
-    copy["Notification"]["Webhook"]["Secret"] = "******"
+    copy["Notification"]["Webhook"]["Secret"] = "******"  # noqa: S105 (a mask, not a password)
     return copy
 
 

@@ -30,13 +30,13 @@ def new_share_key() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 
 
-def source_name(task: "Task", filename: str) -> str:
+def source_name(task: Task, filename: str) -> str:
     # Never the user's name or extension: ffmpeg must not pick a demuxer (or a
     # playlist parser) from it, and a stored key must not be guessable.
     return f"{task.public_id}/{uuid.uuid4().hex}.video"
 
 
-def output_name(output: "Output", filename: str) -> str:
+def output_name(output: Output, filename: str) -> str:
     return f"{output.task.public_id}/{output.index}-{output.spec_key}"
 
 
@@ -154,7 +154,9 @@ class Task(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.original_filename or PurePosixPath(self.source.name).name or self.public_id
+        return (
+            self.original_filename or PurePosixPath(self.source.name or "").name or self.public_id
+        )
 
 
 class Output(models.Model):
@@ -203,6 +205,9 @@ class UsageRecord(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.frames} frames for output {self.output_id}"
+
 
 class Delivery(models.Model):
     """One attempt to deliver a task's completion message (every attempt is
@@ -225,3 +230,6 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} attempt {self.attempt} for task {self.task_id}: {self.ok}"

@@ -20,8 +20,8 @@ import http.client
 import ipaddress
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -129,7 +129,7 @@ def resolve(url: str, allow_cidrs: Sequence[str] = ()) -> Target:
         raise BlockedURL(f"The host name {host!r} could not be resolved.") from None
     addresses = []
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not address_allowed(ip, allow_cidrs):
             raise BlockedURL(f"The host {host!r} resolves to {ip}, which is not a public address.")
         addresses.append(str(ip))
@@ -147,13 +147,13 @@ def check_url(url: str, allow_cidrs: Sequence[str] = ()) -> None:
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, target: Target, timeout: float) -> None:
-        context = ssl.create_default_context()
-        super().__init__(target.host, target.port, timeout=timeout, context=context)
+        self._tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
         self._address = target.address
 
     def connect(self) -> None:  # TCP to the checked address; TLS names the host
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:

@@ -46,7 +46,9 @@ def _code_pattern(*, empty: bool) -> str:
 ERROR_CODE = {
     "type": "string",
     "pattern": _code_pattern(empty=False),
-    "description": "one of converter.errors.Code; InvalidArgument is sent as InvalidArgument.<Field>",
+    "description": (
+        "one of converter.errors.Code; InvalidArgument is sent as InvalidArgument.<Field>"
+    ),
     "x-http-status": {str(code): code.status for code in Code},
 }
 
@@ -193,7 +195,8 @@ def _action(summary: str, request: dict, response: dict) -> dict[str, Any]:
 
 ACTIONS: dict[str, dict[str, Any]] = {
     "CreateProject": _action(
-        "Create a project of the key's owner; answers with a first access key for it (secret shown once).",
+        "Create a project of the key's owner; answers with a first access key for it "
+        "(secret shown once).",
         obj(["ProjectName"], ProjectName=STR, Description=STR, MonthlyFrameQuota=INT),
         obj(
             ["Project", "AccessKeyId", "AccessKeySecret"],
@@ -242,7 +245,8 @@ ACTIONS: dict[str, dict[str, Any]] = {
         {**SCHEMAS["Task"], "properties": {**SCHEMAS["Task"]["properties"]}},
     ),
     "ListTasks": _action(
-        "The project's tasks, newest first (Order DESC) or oldest first; keyset paging with NextToken.",
+        "The project's tasks, newest first (Order DESC) or oldest first; "
+        "keyset paging with NextToken.",
         obj(
             ["ProjectName"],
             ProjectName=STR,
@@ -343,8 +347,8 @@ def document(server: str = "/") -> dict[str, Any]:
         "info": {
             "title": "Loopforge API",
             "version": "1",
-            "description": "IMM-compatible: POST /api/v1/<Action> (or POST /api/v1/ with an Action field) "
-            "with a JSON body. Errors are {RequestId, Code, Message}.",
+            "description": "IMM-compatible: POST /api/v1/<Action> (or POST /api/v1/ with an "
+            "Action field) with a JSON body. Errors are {RequestId, Code, Message}.",
         },
         "servers": [{"url": server.rstrip("/") or "/"}],
         "paths": paths,

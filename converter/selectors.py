@@ -8,8 +8,8 @@ caller says what a miss means (the pages answer 404, the API
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum, TextField
@@ -129,29 +129,32 @@ def task_list_for_project(
 
 def usage_for_project(
     project: Project, *, granularity: str, start: datetime, end: datetime
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Frames and outputs billed per day or per month (UTC) in [start, end)."""
     trunc = TruncDay if granularity == "day" else TruncMonth
     rows = (
         UsageRecord.objects.filter(project=project, created_at__gte=start, created_at__lt=end)
-        .annotate(period=trunc("created_at", tzinfo=dt_timezone.utc))
+        .annotate(period=trunc("created_at", tzinfo=UTC))
         .values("period")
         .annotate(frames=Sum("frames"), outputs=Count("id"))
         .order_by("period")
     )
-    return list(rows)
+    return [dict(row) for row in rows]
 
 
-def usage_for_owner(user, *, granularity: str, start: datetime, end: datetime) -> list[dict]:
+def usage_for_owner(
+    user: User, *, granularity: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
     """Frames per project and period for every project a person owns."""
     trunc = TruncDay if granularity == "day" else TruncMonth
-    return list(
+    rows = (
         UsageRecord.objects.filter(project__owner=user, created_at__gte=start, created_at__lt=end)
-        .annotate(period=trunc("created_at", tzinfo=dt_timezone.utc))
+        .annotate(period=trunc("created_at", tzinfo=UTC))
         .values("project__name", "period")
         .annotate(frames=Sum("frames"), outputs=Count("id"))
         .order_by("-period", "project__name")
     )
+    return [dict(row) for row in rows]
 
 
 def project_list_for_owner(user: User) -> QuerySet[Project]:

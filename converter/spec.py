@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import Code, LoopforgeError
 from .pipeline.encoding import DEFAULT_QUALITY, QUALITIES
@@ -36,10 +37,9 @@ class SpecError(LoopforgeError):
         super().__init__(Code.INVALID_ARGUMENT, message, field=field_name)
 
 
-def _number(data: Mapping[str, Any], key: str, default: float | None) -> float | None:
+def _optional_number(data: Mapping[str, Any], key: str) -> float | None:
+    """A finite number, or None when absent or JSON null."""
     value = data.get(key)
-    if value is None:  # absent or JSON null: the default
-        value = default
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -53,9 +53,45 @@ def _number(data: Mapping[str, Any], key: str, default: float | None) -> float |
     return number
 
 
+def _number(data: Mapping[str, Any], key: str, default: float) -> float:
+    value = _optional_number(data, key)
+    return default if value is None else value
+
+
+def _whole(data: Mapping[str, Any], key: str, *, high: int | None, message: str) -> int:
+    """A whole number from 0 (the default) to ``high``."""
+    value = _number(data, key, 0)
+    if value < 0 or value != int(value) or (high is not None and value > high):
+        raise SpecError(key, message)
+    return int(value)
+
+
+def _timing(data: Mapping[str, Any]) -> tuple[float, float]:
+    """(Interval, FrameRate). Either, both or neither may be given: a missing
+    FrameRate is the reference's 1 / Interval (normal speed), a missing
+    Interval 1 / FrameRate, and neither means DEFAULT_FRAME_RATE."""
+    interval = _optional_number(data, "Interval")
+    frame_rate = _optional_number(data, "FrameRate")
+    if interval is not None and interval <= 0:
+        raise SpecError("Interval", "Interval must be greater than 0 seconds.")
+    if frame_rate is not None and frame_rate <= 0:
+        raise SpecError("FrameRate", "FrameRate must be greater than 0.")
+    if interval is None:
+        rate = DEFAULT_FRAME_RATE if frame_rate is None else frame_rate
+        return 1 / rate, rate
+    return interval, 1 / interval if frame_rate is None else frame_rate
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise SpecError(key, f"{key} must be true or false.")
+    return value
+
+
 def _size(data: Mapping[str, Any], key: str) -> float | None:
     """Width/Height: a fraction in (0, 1) of the source, or whole pixels 1..4096."""
-    value = _number(data, key, None)
+    value = _optional_number(data, key)
     if value is None or value == 0:
         return None
     if 0 < value < 1:
@@ -100,54 +136,41 @@ class AnimationSpec:
     waveform: bool = False
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> "AnimationSpec":
+    def parse(cls, data: Mapping[str, Any]) -> AnimationSpec:
         if not isinstance(data, Mapping):
             raise SpecError("Animations", "Each animation must be an object.")
+        # Fields are checked in this order, so the first wrong one is named.
         fmt = _choice(data, "Format", FORMATS, None)
-        interval = _number(data, "Interval", None)
-        frame_rate = _number(data, "FrameRate", None)
-        if interval is not None and interval <= 0:
-            raise SpecError("Interval", "Interval must be greater than 0 seconds.")
-        if frame_rate is not None and frame_rate <= 0:
-            raise SpecError("FrameRate", "FrameRate must be greater than 0.")
-        if interval is None and frame_rate is None:
-            frame_rate = DEFAULT_FRAME_RATE
-        if interval is None:
-            interval = 1 / frame_rate  # normal speed
-        if frame_rate is None:
-            frame_rate = 1 / interval  # the reference's default
-        number = _number(data, "Number", 0)
-        if number < 0 or number != int(number):
-            raise SpecError("Number", "Number must be a whole number, 0 or more.")
+        interval, frame_rate = _timing(data)
+        number = _whole(
+            data, "Number", high=None, message="Number must be a whole number, 0 or more."
+        )
         start = _number(data, "StartTime", 0)
         if start < 0:
             raise SpecError("StartTime", "StartTime must be 0 or more seconds.")
-        loop = _number(data, "Loop", 0)
-        if loop < 0 or loop != int(loop) or loop > MAX_LOOP:
-            raise SpecError("Loop", f"Loop must be a whole number from 0 (forever) to {MAX_LOOP}.")
+        loop_message = f"Loop must be a whole number from 0 (forever) to {MAX_LOOP}."
+        loop = _whole(data, "Loop", high=MAX_LOOP, message=loop_message)
         uri = data.get("URI", "")
         if not isinstance(uri, str):
             raise SpecError("URI", "URI must be a string.")
-        waveform = data.get("Waveform", False)
-        if not isinstance(waveform, bool):
-            raise SpecError("Waveform", "Waveform must be true or false.")
+        waveform = _flag(data, "Waveform")
         return cls.create(
             format=fmt,
             interval=interval,
             frame_rate=frame_rate,
-            number=int(number),
+            number=number,
             start_time=start,
             width=_size(data, "Width"),
             height=_size(data, "Height"),
             scale_type=_choice(data, "ScaleType", SCALE_TYPES, "stretch"),
             uri=uri,
             quality=_choice(data, "Quality", QUALITIES, DEFAULT_QUALITY),
-            loop=int(loop),
+            loop=loop,
             waveform=waveform,
         )
 
     @classmethod
-    def create(cls, **kwargs: Any) -> "AnimationSpec":
+    def create(cls, **kwargs: Any) -> AnimationSpec:
         spec = cls(**kwargs)
         spec.validate()
         return spec
@@ -186,7 +209,7 @@ class AnimationSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "AnimationSpec":
+    def from_dict(cls, data: Mapping[str, Any]) -> AnimationSpec:
         return cls.create(**data)
 
 
@@ -198,7 +221,7 @@ class Trim:
     duration: float = 0.0  # 0 = to the end
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> "Trim":
+    def parse(cls, data: Mapping[str, Any]) -> Trim:
         if not isinstance(data, Mapping):
             raise SpecError("Sources", "Each source must be an object.")
         start = _number(data, "StartTime", 0)
@@ -231,7 +254,7 @@ class TaskSpec:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TaskSpec":
+    def from_dict(cls, data: Mapping[str, Any]) -> TaskSpec:
         return cls(
             trim=Trim(**data["trim"]),
             animations=tuple(AnimationSpec.from_dict(a) for a in data["animations"]),
@@ -265,7 +288,7 @@ class ObjectUri:
     key: str
 
     @classmethod
-    def parse(cls, value: Any, field_name: str = "URI") -> "ObjectUri":
+    def parse(cls, value: Any, field_name: str = "URI") -> ObjectUri:
         if not isinstance(value, str) or "://" not in value:
             raise SpecError(
                 field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key."
@@ -314,7 +337,7 @@ def expand_uri(
         "index": str(index),
     }
 
-    def fill(match: re.Match) -> str:
+    def fill(match: re.Match[str]) -> str:
         variable = match.group(1)
         if variable.startswith("tags."):
             tag = variable[5:]
@@ -408,48 +431,53 @@ def _source(sources: Any) -> tuple[ObjectUri, Trim]:
 def _animations(targets: Any) -> tuple[AnimationSpec, ...]:
     if not isinstance(targets, list) or not targets:
         raise SpecError("Targets", "Targets must be a non-empty list.")
-    animations: list[AnimationSpec] = []
-    for target in targets:
-        if not isinstance(target, Mapping):
-            raise SpecError("Targets", "Each target must be an object.")
-        # The reference rejects a container or URI on an image-only target:
-        # each animation's own URI says where it goes.
-        for field_name in ("URI", "Container"):
-            if target.get(field_name) not in (None, ""):
-                raise SpecError(
-                    f"Targets.{field_name}",
-                    f"Targets[].{field_name} must not be set for an animation target; "
-                    "give each animation its own URI.",
-                )
-        unsupported = set(target) - {"Image", "URI", "Container"}
-        if unsupported:
-            raise SpecError(
-                "Targets",
-                f"Only Image.Animations targets are supported, not {', '.join(sorted(unsupported))}.",
-            )
-        image = target.get("Image")
-        if (
-            not isinstance(image, Mapping)
-            or not isinstance(image.get("Animations"), list)
-            or not image["Animations"]
-        ):
-            raise SpecError(
-                "Targets.Image.Animations", "Each target needs Image.Animations, a non-empty list."
-            )
-        others = set(image) - {"Animations"}
-        if others:
-            raise SpecError(
-                "Targets.Image", f"Only Animations are supported, not {', '.join(sorted(others))}."
-            )
-        for item in image["Animations"]:
-            animation = AnimationSpec.parse(item)
-            if not animation.uri:
-                raise SpecError("URI", "Each animation needs a URI saying where to write it.")
-            ObjectUri.parse(animation.uri, "URI")  # shape only; variables are filled later
-            animations.append(animation)
+    animations = [a for target in targets for a in _target_animations(target)]
     if len(animations) > MAX_ANIMATIONS:
         raise SpecError("Targets", f"At most {MAX_ANIMATIONS} animations per task.")
     return tuple(animations)
+
+
+def _target_animations(target: Any) -> list[AnimationSpec]:
+    """The animations of one ``Targets[]`` entry: an image-only target."""
+    if not isinstance(target, Mapping):
+        raise SpecError("Targets", "Each target must be an object.")
+    # The reference rejects a container or URI on an image-only target:
+    # each animation's own URI says where it goes.
+    for field_name in ("URI", "Container"):
+        if target.get(field_name) not in (None, ""):
+            raise SpecError(
+                f"Targets.{field_name}",
+                f"Targets[].{field_name} must not be set for an animation target; "
+                "give each animation its own URI.",
+            )
+    unsupported = set(target) - {"Image", "URI", "Container"}
+    if unsupported:
+        raise SpecError(
+            "Targets",
+            f"Only Image.Animations targets are supported, not {', '.join(sorted(unsupported))}.",
+        )
+    image = target.get("Image")
+    if (
+        not isinstance(image, Mapping)
+        or not isinstance(image.get("Animations"), list)
+        or not image["Animations"]
+    ):
+        raise SpecError(
+            "Targets.Image.Animations", "Each target needs Image.Animations, a non-empty list."
+        )
+    others = set(image) - {"Animations"}
+    if others:
+        raise SpecError(
+            "Targets.Image", f"Only Animations are supported, not {', '.join(sorted(others))}."
+        )
+    animations = []
+    for item in image["Animations"]:
+        animation = AnimationSpec.parse(item)
+        if not animation.uri:
+            raise SpecError("URI", "Each animation needs a URI saying where to write it.")
+        ObjectUri.parse(animation.uri, "URI")  # shape only; variables are filled later
+        animations.append(animation)
+    return animations
 
 
 @dataclass(frozen=True)
@@ -465,7 +493,7 @@ class ImmRequest:
     notification: dict[str, Any]
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> "ImmRequest":
+    def parse(cls, data: Mapping[str, Any]) -> ImmRequest:
         if not isinstance(data, Mapping):
             raise SpecError("", "The request body must be a JSON object.")
         project = data.get("ProjectName")
@@ -489,7 +517,7 @@ class ImmRequest:
             tags=tags,
             notification=_notification(data.get("Notification")),
         )
-        for index, target in enumerate(request.target_uris()):  # every template must expand
+        for target in request.target_uris():  # every template must expand
             ObjectUri.parse(target, "URI")
         return request
 

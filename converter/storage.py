@@ -6,15 +6,16 @@ from __future__ import annotations
 import functools
 import shutil
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models.fields.files import FieldFile
 
 from .errors import Code, LoopforgeError
@@ -52,7 +53,7 @@ def upload_path(upload: File) -> Iterator[Path]:
         yield target
 
 
-def save_source(field: FieldFile, upload: File) -> None:
+def save_source(field: FieldFile, upload: UploadedFile) -> None:
     """Stream an upload to storage (multipart for large files), no DB write."""
     upload.seek(0)
     upload.content_type = "application/octet-stream"  # never the client's claim
@@ -60,9 +61,9 @@ def save_source(field: FieldFile, upload: File) -> None:
 
 
 def save_output(field: FieldFile, data: bytes, fmt: str) -> None:
-    content = ContentFile(data)
-    content.content_type = CONTENT_TYPES[fmt]
-    field.save(f"animation.{EXTENSIONS[fmt]}", content, save=False)
+    # An uploaded file's content_type is what django-storages sends to S3.
+    name = f"animation.{EXTENSIONS[fmt]}"
+    field.save(name, SimpleUploadedFile(name, data, CONTENT_TYPES[fmt]), save=False)
 
 
 # --- Bucket objects named by the API (oss://bucket/key, s3://bucket/key) -----------
@@ -121,7 +122,8 @@ def object_check_allowed(bucket: str, key: str, project: str) -> None:
         )
     if settings.CONVERTER_API_OBJECT_SCOPE == "project" and not key.startswith(f"{project}/"):
         raise ObjectForbidden(
-            f"On this installation each project has its own folder: keys must start with {project + '/'!r}."
+            "On this installation each project has its own folder: "
+            f"keys must start with {project + '/'!r}."
         )
 
 

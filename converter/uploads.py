@@ -24,6 +24,18 @@ def too_large() -> LoopforgeError:
     )
 
 
+_TOO_LARGE = "loopforge_upload_too_large"  # set on a request whose upload was stopped
+
+
+def mark_too_large(request: HttpRequest) -> None:
+    setattr(request, _TOO_LARGE, True)
+
+
+def is_too_large(request: HttpRequest) -> bool:
+    """Whether the middleware or the upload handler stopped this request's upload."""
+    return bool(getattr(request, _TOO_LARGE, False))
+
+
 def upload_too_large_response(request: HttpRequest) -> HttpResponse:
     refusal = too_large()
     if "application/json" in request.headers.get("Accept", ""):
@@ -49,7 +61,7 @@ class RequestSizeLimitMiddleware:
         # answers in its own error shape.
         limit = settings.CONVERTER_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
         if length > limit and not request.path.startswith("/api/"):
-            request.upload_too_large = True
+            mark_too_large(request)
             return upload_too_large_response(request)
         return self.get_response(request)
 
@@ -61,7 +73,8 @@ class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         if start + len(raw_data) > settings.CONVERTER_MAX_UPLOAD_BYTES:
-            self.request.upload_too_large = True
+            if self.request is not None:
+                mark_too_large(self.request)
             self.file.close()  # the temporary file is deleted with it
             raise StopUpload(connection_reset=False)
         return super().receive_data_chunk(raw_data, start)

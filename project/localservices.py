@@ -7,6 +7,7 @@ test suite (private instances on free ports). Everything binds to loopback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,33 +51,37 @@ class Service:
     name: str
     argv: list[str]
     log_path: Path
-    ready: object = None  # callable returning True when ready
-    proc: subprocess.Popen | None = None
-    env: dict = field(default_factory=dict)
+    ready: Callable[[], bool] | None = None  # True once the service answers
+    proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
-    def start(self, timeout_s: float = 60) -> "Service":
+    def start(self, timeout_s: float = 60) -> Service:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            self.argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C in a terminal reaches us, not it
-            env={**os.environ, **self.env},
-        )
-        log.close()
-        if self.ready:
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+            proc = self.proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C in a terminal reaches us, not it
+                env={**os.environ, **self.env},
+            )
+        ready = self.ready
+        if ready is not None:
 
             def check() -> bool:
-                if self.proc.poll() is not None:
+                if proc.poll() is not None:
                     raise RuntimeError(
                         f"{self.name} exited; the end of {self.log_path}:\n{self.log_tail()}"
                     )
-                return self.ready()
+                return ready()
 
             wait_for(check, timeout_s, self.name)
         return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout_s: float = 10) -> None:
         stop_all([self], timeout_s)
@@ -91,10 +97,8 @@ class Service:
 
     def _signal(self, signum: int) -> None:
         if self.proc and self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signum)
-            except ProcessLookupError:
-                pass
 
     def kill(self) -> None:
         self._signal(signal.SIGKILL)
@@ -264,11 +268,12 @@ def postgres_service(port: int, data_dir: Path) -> Service:
     prefix = ["runuser", "-u", "postgres", "--"] if as_postgres else []
     if not (cluster / "PG_VERSION").exists():
         subprocess.run(
-            prefix + [str(bindir / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
+            [*prefix, str(bindir / "initdb"), "-D", str(cluster), "-U", "postgres", "-A", "trust"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
-    argv = prefix + [
+    argv = [
+        *prefix,
         str(bindir / "postgres"),
         "-D",
         str(cluster),

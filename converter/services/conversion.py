@@ -114,7 +114,7 @@ def task_plan(task: Task) -> TaskPlan:
         return ObjectUri.parse(uri, "URI")
 
     return TaskPlan(
-        source=source or task.source.name,
+        source=source if source is not None else str(task.source.name),
         trim=spec.trim,
         animations=tuple(
             AnimationPlan(i, animation, target(i, animation))

@@ -22,7 +22,7 @@ from .projects import project_default_for
 from .queueing import task_enqueue
 
 
-def upload_check(upload: UploadedFile, spec: TaskSpec) -> VideoInfo:
+def upload_check(upload: UploadedFile[bytes], spec: TaskSpec) -> VideoInfo:
     """Refuse, before anything is stored or queued, an upload that can never
     convert: not a video format we read, no picture, over the limits, or a
     start time past its end. Reads container headers only (no decoding).
@@ -42,7 +42,7 @@ def task_create(
     *,
     owner: User,
     spec: TaskSpec,
-    upload: UploadedFile,
+    upload: UploadedFile[bytes],
     original_filename: str,
     project: Project | None = None,
     source_duration: float | None = None,
@@ -77,7 +77,7 @@ def task_create(
     return task
 
 
-def task_submit_upload(*, owner: User, spec: TaskSpec, upload: UploadedFile) -> Task:
+def task_submit_upload(*, owner: User, spec: TaskSpec, upload: UploadedFile[bytes]) -> Task:
     """A person's upload: checked (``upload_check``), stored, recorded, queued."""
     info = upload_check(upload, spec)
     return task_create(

@@ -14,10 +14,10 @@ import binascii
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -36,7 +36,7 @@ from ..spec import ImmRequest, ObjectUri
 log = logging.getLogger(__name__)
 
 KEY_ID_HEADER = "X-Loopforge-Key-Id"
-KEY_SECRET_HEADER = "X-Loopforge-Key-Secret"
+KEY_SECRET_HEADER = "X-Loopforge-Key-Secret"  # noqa: S105 (a header's name)
 MAX_RESULTS = 100  # the reference's page size limit
 
 
@@ -213,7 +213,7 @@ def _time(value: Any, name: str) -> datetime | None:
             name,
             f"{name} must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.",
         )
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _range(call: Call, name: str) -> tuple[datetime | None, datetime | None]:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
@@ -19,6 +20,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +42,12 @@ HISTORY_PAGE_SIZE = 50  # tasks on a page of the history
 # (at most this long: a secret never shown is dropped).
 NEW_KEY_SESSION = "converter:new-access-keys"
 NEW_SECRET_KEPT_S = 300
+
+
+class AuthedRequest(HttpRequest):
+    """A request ``login_required`` let through: its user is a ``User``."""
+
+    user: User
 
 
 def _found(value: T | None, what: str) -> T:
@@ -67,7 +75,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "converter/upload.html", {"form": UploadForm()})
     try:
@@ -76,13 +84,16 @@ def upload(request: HttpRequest) -> HttpResponse:
         response = _refuse(request, exc)
         response["Retry-After"] = str(exc.retry_after_s)
         return response
-    request.FILES  # parse the body now (the CSRF middleware may not have): it sets upload_too_large
-    if getattr(request, "upload_too_large", False):
+    # Parse the body now (the CSRF middleware may not have): the upload
+    # handler marks a request whose upload it stopped.
+    _ = request.FILES
+    if uploads.is_too_large(request):
         return _refuse(request, uploads.too_large())
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         invalid = LoopforgeError(Code.INVALID_FORM, "Some choices need a second look.")
-        return _refuse(request, invalid, form, errors=form.errors)
+        errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+        return _refuse(request, invalid, form, errors=errors)
     try:
         task = submission.task_submit_upload(
             owner=request.user,
@@ -117,7 +128,7 @@ def _refuse(
 
 @login_required
 @require_GET
-def task_list(request: HttpRequest) -> HttpResponse:
+def task_list(request: AuthedRequest) -> HttpResponse:
     """The person's tasks, newest first, a page at a time (``?page=N``; a
     page out of range shows the last one)."""
     page = Paginator(selectors.task_list_for_owner(request.user), HISTORY_PAGE_SIZE).get_page(
@@ -128,7 +139,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def task_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def task_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
     share_url = request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
     context = {
@@ -167,14 +178,14 @@ def task_state(task: Task) -> dict:
 
 @login_required
 @require_GET
-def task_status(request: HttpRequest, public_id: str) -> JsonResponse:
+def task_status(request: AuthedRequest, public_id: str) -> JsonResponse:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
     return JsonResponse(task_state(task))
 
 
 @login_required
 @require_GET
-def task_output(request: HttpRequest, public_id: str, index: int, ext: str) -> HttpResponse:
+def task_output(request: AuthedRequest, public_id: str, index: int, ext: str) -> HttpResponseBase:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
     return _deliver(request, task, _found(selectors.output_get(task, index), "animation"))
 
@@ -187,12 +198,12 @@ def shared(request: HttpRequest, share_key: str) -> HttpResponse:
 
 
 @require_GET
-def shared_output(request: HttpRequest, share_key: str, index: int, ext: str) -> HttpResponse:
+def shared_output(request: HttpRequest, share_key: str, index: int, ext: str) -> HttpResponseBase:
     task = _found(selectors.task_get_shared(share_key), "shared animation")
     return _deliver(request, task, _found(selectors.output_get(task, index), "animation"))
 
 
-def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponse:
+def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponseBase:
     """The image itself: streamed through us (default), or a redirect to a
     freshly signed storage URL. Either way the link we hand out never expires."""
     download = request.GET.get("download") == "1"
@@ -221,7 +232,7 @@ def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthedRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -241,7 +252,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def project_detail(request: HttpRequest, name: str) -> HttpResponse:
+def project_detail(request: AuthedRequest, name: str) -> HttpResponse:
     project = _found(selectors.project_get_for_owner(request.user, name), "project")
     new = _take_new_secret(request, project)
     if new is None:
@@ -251,7 +262,7 @@ def project_detail(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
-def _hold_new_secret(request: HttpRequest, project, key, secret: str) -> None:
+def _hold_new_secret(request: AuthedRequest, project, key, secret: str) -> None:
     """Keep a new key's secret in the (server-side) session for the project
     page to show once: the latest key of each project, for a few minutes."""
     pending = request.session.get(NEW_KEY_SESSION, {})
@@ -259,7 +270,7 @@ def _hold_new_secret(request: HttpRequest, project, key, secret: str) -> None:
     request.session[NEW_KEY_SESSION] = pending
 
 
-def _take_new_secret(request: HttpRequest, project):
+def _take_new_secret(request: AuthedRequest, project):
     """(key, secret) held for this project, now forgotten; None if there is
     none, it is stale or the key is no longer active. Stale secrets of other
     projects are forgotten too."""
@@ -278,7 +289,7 @@ def _take_new_secret(request: HttpRequest, project):
     return (key, new["secret"]) if key else None
 
 
-def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
+def _project_page(request: AuthedRequest, project, **extra) -> HttpResponse:
     context = {
         "project": project,
         "keys": selectors.access_key_list(project),
@@ -292,7 +303,7 @@ def _project_page(request: HttpRequest, project, **extra) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_quota(request: HttpRequest, name: str) -> HttpResponse:
+def project_quota(request: AuthedRequest, name: str) -> HttpResponse:
     project = _found(selectors.project_get_for_owner(request.user, name), "project")
     form = QuotaForm(request.POST)
     if not form.is_valid():
@@ -305,7 +316,7 @@ def project_quota(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
+def access_key_create(request: AuthedRequest, name: str) -> HttpResponse:
     project = _found(selectors.project_get_for_owner(request.user, name), "project")
     key, secret = access_keys.access_key_create(project)
     # Redirected, so that reloading the page does not make another key; the
@@ -317,7 +328,7 @@ def access_key_create(request: HttpRequest, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def access_key_revoke(request: HttpRequest, name: str, key_id: str) -> HttpResponse:
+def access_key_revoke(request: AuthedRequest, name: str, key_id: str) -> HttpResponse:
     project = _found(selectors.project_get_for_owner(request.user, name), "project")
     key = _found(selectors.access_key_get(project, key_id), "key")
     access_keys.access_key_revoke(key)
@@ -326,7 +337,7 @@ def access_key_revoke(request: HttpRequest, name: str, key_id: str) -> HttpRespo
 
 @login_required
 @require_GET
-def usage(request: HttpRequest) -> HttpResponse:
+def usage(request: AuthedRequest) -> HttpResponse:
     """Frames per project per day (last 31 days) and per month (last 12)."""
     now = timezone.now()
     daily = selectors.usage_for_owner(

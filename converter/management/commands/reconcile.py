@@ -6,7 +6,7 @@ Once by default; ``--every SECONDS`` loops (``manage.py up`` runs it so).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             try:
                 report = reconcile()
                 if report.changed or every is None:  # a loop stays quiet when all is well
-                    self.stdout.write(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} {report}")
+                    self.stdout.write(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {report}")
             except Exception as exc:  # Redis or the database is down: try next time
                 if every is None:
                     raise

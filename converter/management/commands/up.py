@@ -36,15 +36,15 @@ class Command(BaseCommand):
         started: list[ls.Service] = []
         try:
             redis_url = urlparse(settings.REDIS_URL)
-            if not ls.port_open(redis_url.port or 6379, redis_url.hostname or "127.0.0.1"):
-                self.stdout.write(f"Starting Redis on port {redis_url.port} ...")
-                started.append(
-                    ls.redis_service(redis_url.port, data / "redis", persist=True).start()
-                )
+            redis_port = redis_url.port or 6379
+            if not ls.port_open(redis_port, redis_url.hostname or "127.0.0.1"):
+                self.stdout.write(f"Starting Redis on port {redis_port} ...")
+                started.append(ls.redis_service(redis_port, data / "redis", persist=True).start())
             if settings.CONVERTER_STORAGE == "s3":
                 endpoint = urlparse(settings.CONVERTER_S3_ENDPOINT)
-                if not ls.port_open(endpoint.port or 80, endpoint.hostname):
-                    self.stdout.write(f"Starting SeaweedFS S3 on port {endpoint.port} ...")
+                s3_port = endpoint.port or 80
+                if not ls.port_open(s3_port, endpoint.hostname or "127.0.0.1"):
+                    self.stdout.write(f"Starting SeaweedFS S3 on port {s3_port} ...")
                     s3 = ls.S3Config(
                         settings.CONVERTER_S3_ENDPOINT,
                         settings.CONVERTER_S3_BUCKET,
@@ -56,7 +56,7 @@ class Command(BaseCommand):
                         19333 if not any(ls.port_open(p) for p in (19333, 19334, 19335)) else None
                     )
                     started.append(
-                        ls.seaweed_service(s3, endpoint.port, data / "seaweedfs", base).start()
+                        ls.seaweed_service(s3, s3_port, data / "seaweedfs", base).start()
                     )
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write(f"Re-queued {requeue_forgotten()} task(s) that Redis no longer held.")
@@ -97,9 +97,9 @@ class Command(BaseCommand):
             # Ctrl-C stops it even when started in the background by a shell,
             # which starts such jobs with SIGINT ignored (Python keeps that).
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            while all(s.proc.poll() is None for s in started):
+            while all(s.running for s in started):
                 time.sleep(0.5)
-            dead = [s.name for s in started if s.proc.poll() is not None]
+            dead = [s.name for s in started if not s.running]
             self.stderr.write(f"Stopped because {', '.join(dead)} exited; see the logs in {data}.")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping ...")
