@@ -15,3 +15,11 @@ class PipelineError(LoopforgeError):
 
     def __init__(self, code: Code | str, message: str) -> None:
         super().__init__(Code(code), message)
+
+
+def timed_out(limit_s: float) -> PipelineError:
+    """The one ``Timeout``: ffmpeg, the encoders or the whole job ran past
+    its wall-time limit and was stopped."""
+    return PipelineError(
+        Code.TIMEOUT, f"The conversion took longer than {limit_s:g} s and was stopped."
+    )

@@ -32,7 +32,7 @@ import numpy as np
 
 from . import allowlist
 from .encoding import Order
-from .errors import PipelineError
+from .errors import PipelineError, timed_out
 from .limits import Limits
 
 _PR_SET_PDEATHSIG = 1
@@ -152,10 +152,10 @@ def stream(
             preexec_fn=_child_setup(memory_bytes),
             env={**os.environ, "MALLOC_ARENA_MAX": MALLOC_ARENA_MAX},
         )
-        timed_out = threading.Event()
+        expired = threading.Event()
 
         def kill() -> None:
-            timed_out.set()
+            expired.set()
             _kill_group(proc)
 
         timer = threading.Timer(timeout_s, kill)
@@ -171,10 +171,8 @@ def stream(
             _kill_group(proc)
             if proc.stdout:
                 proc.stdout.close()
-        if timed_out.is_set():
-            raise PipelineError(
-                "Timeout", f"Decoding took longer than {timeout_s:g} s and was stopped."
-            )
+        if expired.is_set():
+            raise timed_out(timeout_s)
         if proc.returncode != 0:
             errfile.seek(0)
             tail = errfile.read()[-2000:].decode("utf-8", "replace")

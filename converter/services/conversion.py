@@ -17,7 +17,7 @@ from .. import storage
 from ..errors import Code, LoopforgeError
 from ..models import Output, Task
 from ..pipeline.convert import convert
-from ..pipeline.errors import PipelineError
+from ..pipeline.errors import timed_out
 from ..pipeline.limits import Limits
 from ..pipeline.probe import VideoInfo, probe
 from ..spec import AnimationSpec, ObjectUri, TaskSpec, Trim, expand_uri
@@ -32,7 +32,7 @@ from .lifecycle import (
 )
 from .limits import limits
 from .metering import usage_record
-from .queueing import task_enqueue
+from .queueing import job_timeout_s, task_enqueue
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,7 @@ def _progress_reporter(
         # Called for every frame sampled and encoded: the encoders' share of
         # the wall time limit is enforced here (ffmpeg has its own timer).
         if time.monotonic() > deadline:
-            raise PipelineError(
-                Code.TIMEOUT,
-                f"The conversion took longer than {settings.CONVERTER_TASK_TIMEOUT_S:g} s "
-                "and was stopped.",
-            )
+            raise timed_out(settings.CONVERTER_TASK_TIMEOUT_S)
         percent = min(99, int(100 * (index + fraction) / count))
         now = time.monotonic()
         if percent > last["percent"] and now - last["at"] >= PROGRESS_INTERVAL_S:
@@ -195,7 +191,7 @@ def _failure(task: Task, exc: Exception) -> LoopforgeError:
             Code.STORAGE_UNAVAILABLE, "Storage could not be reached; the source is kept."
         )
     if isinstance(exc, JobTimeoutException):  # RQ's own limit for the whole job
-        return LoopforgeError(Code.TIMEOUT, "The conversion took too long and was stopped.")
+        return timed_out(job_timeout_s(task))
     log.error("task %s failed unexpectedly", task.public_id, exc_info=exc)
     return LoopforgeError(Code.INTERNAL_ERROR, "An unexpected error stopped the conversion.")
 

@@ -341,19 +341,10 @@ def _tag_pairs(call: Call) -> tuple[tuple[str, str], ...]:
     pairs: list[tuple[str, str]] = []
     selector = call.body.get("TagSelector")
     if selector not in (None, ""):
-        if not isinstance(selector, str):
-            raise invalid(
-                "TagSelector",
-                "TagSelector must be a string like 'name=value,other=x'.",
-            )
-        for part in selector.split(","):
-            name, eq, value = part.partition("=")
-            if not eq or not name.strip():
-                raise invalid(
-                    "TagSelector",
-                    "TagSelector must be a string like 'name=value,other=x'.",
-                )
-            pairs.append((name.strip(), value.strip()))
+        parts = [p.partition("=") for p in selector.split(",")] if isinstance(selector, str) else []
+        if not parts or any(not eq or not name.strip() for name, eq, _ in parts):
+            raise invalid("TagSelector", "TagSelector must be a string like 'name=value,other=x'.")
+        pairs.extend((name.strip(), value.strip()) for name, _, value in parts)
     tags = call.body.get("Tags")
     if tags is not None:
         if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
