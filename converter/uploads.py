@@ -8,6 +8,7 @@ import unicodedata
 from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 
 from .errors import Code, LoopforgeError
 from .views.refusal import refusal_json
@@ -18,10 +19,8 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 
 def too_large() -> LoopforgeError:
     """The refusal of an upload over ``CONVERTER_MAX_UPLOAD_BYTES``."""
-    limit_mb = settings.CONVERTER_MAX_UPLOAD_BYTES / 1024 / 1024
-    return LoopforgeError(
-        Code.UPLOAD_TOO_LARGE, f"The file is too large; the limit is {limit_mb:g} MB."
-    )
+    limit = filesizeformat(settings.CONVERTER_MAX_UPLOAD_BYTES).replace("\xa0", " ")
+    return LoopforgeError(Code.UPLOAD_TOO_LARGE, f"The file is too large; the limit is {limit}.")
 
 
 _TOO_LARGE = "loopforge_upload_too_large"  # set on a request whose upload was stopped
