@@ -64,10 +64,20 @@ class Project(models.Model):
     description = models.CharField(max_length=256, blank=True)
     # Frames (the billing unit) per calendar month (UTC); null: no quota.
     monthly_frame_quota = models.PositiveBigIntegerField(null=True, blank=True)
+    # The project a person's browser uploads go to: found by this flag, never
+    # by its name (a name is something a client can choose).
+    is_default = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=models.Q(is_default=True),
+                name="project_one_default_per_owner",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -136,6 +136,10 @@ CONVERTER_SIGNED_URL_EXPIRY_S = envint("CONVERTER_SIGNED_URL_EXPIRY_S", "300")
 # Whether anyone may create an account on the sign-up page; closed, accounts
 # are made by an administrator (``manage.py createsuperuser``, the admin).
 CONVERTER_SIGNUP_OPEN = envbool("CONVERTER_SIGNUP_OPEN", "True")
+# What one person may hold, so that one account cannot fill the tables (each
+# project and key is a row, and keys are checked on every API call).
+CONVERTER_MAX_PROJECTS_PER_USER = envint("CONVERTER_MAX_PROJECTS_PER_USER", "20")
+CONVERTER_MAX_ACCESS_KEYS_PER_USER = envint("CONVERTER_MAX_ACCESS_KEYS_PER_USER", "50")
 
 # Buckets whose objects API requests may read (Sources[].URI) and write
 # (Animations[].URI), comma-separated; the app's own prefixes stay off limits.

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hmac
 
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
 from django.utils import timezone
 
+from ..errors import Code, LoopforgeError
 from ..models import AccessKey, Project, hash_secret, new_access_key_secret
 
 # last_used_at is informational: at most one write a minute per key.
@@ -13,9 +17,22 @@ LAST_USED_RESOLUTION_S = 60
 
 
 def access_key_create(project: Project) -> tuple[AccessKey, str]:
-    """A new key for ``project`` and its secret, which is never stored or shown again."""
+    """A new key for ``project`` and its secret, which is never stored or
+    shown again. A person has at most CONVERTER_MAX_ACCESS_KEYS_PER_USER
+    active keys over all their projects."""
+    limit = settings.CONVERTER_MAX_ACCESS_KEYS_PER_USER
     secret = new_access_key_secret()
-    key = AccessKey.objects.create(project=project, secret_hash=hash_secret(secret))
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=project.owner_id).first()
+        active = AccessKey.objects.filter(
+            project__owner_id=project.owner_id, revoked_at__isnull=True
+        ).count()
+        if active >= limit:
+            raise LoopforgeError(
+                Code.LIMIT_EXCEEDED,
+                f"A person may have at most {limit} active access keys; revoke one first.",
+            )
+        key = AccessKey.objects.create(project=project, secret_hash=hash_secret(secret))
     return key, secret
 
 

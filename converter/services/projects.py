@@ -4,7 +4,9 @@ uploads belong to their default project."""
 from __future__ import annotations
 
 import re
+import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
@@ -12,12 +14,24 @@ from ..errors import Code, LoopforgeError, invalid
 from ..models import Project, Task
 
 PROJECT_NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$")  # the reference's rule, roughly
+# Names the system gives default projects; no client may choose one.
+DEFAULT_PREFIX = "default-"
 
 
 def project_default_for(user: User) -> Project:
-    """The project a user's browser uploads belong to."""
-    project, _ = Project.objects.get_or_create(name=f"default-{user.pk}", defaults={"owner": user})
-    return project
+    """The project a user's browser uploads belong to, made on first use.
+    Found by its flag: a project's name is the client's choice."""
+    project = Project.objects.filter(owner=user, is_default=True).first()
+    if project is not None:
+        return project
+    name = f"{DEFAULT_PREFIX}{user.pk}"
+    if Project.objects.filter(name=name).exists():  # made by an administrator, say
+        name = f"{name}-{secrets.token_hex(4)}"
+    try:
+        with transaction.atomic():
+            return Project.objects.create(owner=user, name=name, is_default=True)
+    except IntegrityError:  # another request made it first
+        return Project.objects.get(owner=user, is_default=True)
 
 
 def project_create(
@@ -29,8 +43,21 @@ def project_create(
             "ProjectName",
             "ProjectName must start with a letter and hold up to 128 letters, digits, '-' or '_'.",
         )
+    if name.lower().startswith(DEFAULT_PREFIX):
+        raise invalid(
+            "ProjectName", f"Names starting with {DEFAULT_PREFIX!r} are kept for browser uploads."
+        )
     try:
         with transaction.atomic():
+            _lock_owner(owner)
+            if Project.objects.filter(owner=owner, is_default=False).count() >= (
+                settings.CONVERTER_MAX_PROJECTS_PER_USER
+            ):
+                raise LoopforgeError(
+                    Code.LIMIT_EXCEEDED,
+                    f"A person may have at most {settings.CONVERTER_MAX_PROJECTS_PER_USER} "
+                    "projects; delete one first.",
+                )
             return Project.objects.create(
                 owner=owner,
                 name=name,
@@ -47,7 +74,7 @@ def project_delete(project: Project) -> None:
     """Delete a project with its tasks, outputs, keys and usage. Objects
     written to API buckets stay: they belong to whoever owns the bucket.
     A user's default project (their browser history) is not deleted this way."""
-    if project.name == f"default-{project.owner_id}":
+    if project.is_default:
         raise LoopforgeError(
             Code.FORBIDDEN,
             "A user's default project holds their browser uploads; it cannot be deleted.",
@@ -55,6 +82,12 @@ def project_delete(project: Project) -> None:
     for task in project.tasks.all():
         task_delete_files(task)
     project.delete()
+
+
+def _lock_owner(owner: User) -> None:
+    """Serialise, per person, the checks of how many projects and keys they
+    have (inside the caller's transaction)."""
+    User.objects.select_for_update().filter(pk=owner.pk).first()
 
 
 def task_delete_files(task: Task) -> None:
