@@ -26,6 +26,7 @@ SIGNATURE_HEADER = "X-Loopforge-Signature"  # "sha256=<hex HMAC-SHA256 of the bo
 SOURCE = "loopforge"
 WEBHOOK_TIMEOUT_S = 10  # a slow receiver must not hold a worker for long
 MAX_ERROR_CHARS = 500
+STREAM_PREFIX = "loopforge:mns:"
 
 
 def message_id(task: Task) -> str:
@@ -72,15 +73,22 @@ class Outcome:
     permanent: bool = False  # trying again cannot help (a refused address)
 
 
-def publish_stream(topic: str, message: dict[str, Any]) -> Outcome:
-    """XADD the message to the Redis stream ``topic`` (trimmed to about
-    CONVERTER_NOTIFY_STREAM_MAXLEN entries so an unread stream cannot grow
-    without bound). Fields: id, type, subject, message (the JSON envelope)."""
+def stream_key(project: str, topic: str) -> str:
+    """The Redis key of a project's topic: each project has its own key space
+    (project names hold no ':'), in a database the job queue does not use."""
+    return f"{STREAM_PREFIX}{project}:{topic}"
+
+
+def publish_stream(project: str, topic: str, message: dict[str, Any]) -> Outcome:
+    """XADD the message to the project's stream ``topic`` (``stream_key``;
+    trimmed to about CONVERTER_NOTIFY_STREAM_MAXLEN entries so an unread
+    stream cannot grow without bound). Fields: id, type, subject, message
+    (the JSON envelope)."""
     started = time.monotonic()
     try:
         client = redis.Redis.from_url(settings.CONVERTER_NOTIFY_REDIS_URL, socket_timeout=10)
         client.xadd(
-            topic,
+            stream_key(project, topic),
             {
                 "id": message["id"],
                 "type": message["type"],

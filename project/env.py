@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -42,3 +43,11 @@ def envsecret(name: str, default: str) -> str:
     if path:
         return Path(path).read_text().strip()
     return os.getenv(name, default)
+
+
+def redis_next_database(url: str) -> str:
+    """The same Redis server as ``url``, the database after its own
+    (``redis://h:6379/0`` -> ``redis://h:6379/1``; 15 wraps to 0)."""
+    parts = urlsplit(url)
+    current = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(current + 1) % 16}"))

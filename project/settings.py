@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from .env import envbool, envfloat, envint, envsecret, envstr
+from .env import envbool, envfloat, envint, envsecret, envstr, redis_next_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded services keep their data (database, Redis, S3 volumes).
@@ -99,17 +100,27 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 
 # --- Redis and RQ -----------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6390/0")
+# Jobs are JSON (their arguments are ids and names): the job Redis never
+# holds a pickle, which anyone able to write to it could make run code.
+RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 RQ_QUEUES = {
-    "convert": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 1800},
-    # Completion messages: short jobs, on their own queue so that a worker
-    # can serve them first (``rqworker notify convert``).
-    "notify": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
+    "convert": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 1800, "SERIALIZER": RQ_SERIALIZER},
+    # Completion messages: short jobs, on their own queue and their own
+    # worker process (``manage.py worker --queue notify``).
+    "notify": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60, "SERIALIZER": RQ_SERIALIZER},
 }
 RQ = {"COMMIT_MODE": "on_db_commit"}
 
 # --- Notifications --------------------------------------------------------------
-# Notification.MNS.TopicName is a Redis stream on this server (XADD).
-CONVERTER_NOTIFY_REDIS_URL = envstr("CONVERTER_NOTIFY_REDIS_URL", REDIS_URL)
+# Notification.MNS.TopicName is a Redis stream (XADD) on this server, under
+# loopforge:mns:<project>:<topic>. Never the job queue's database: a topic
+# is named by clients, and a stream where RQ keeps a key breaks the queue.
+CONVERTER_NOTIFY_REDIS_URL = envstr("CONVERTER_NOTIFY_REDIS_URL", redis_next_database(REDIS_URL))
+if CONVERTER_NOTIFY_REDIS_URL.rstrip("/") == REDIS_URL.rstrip("/"):
+    raise ImproperlyConfigured(
+        "CONVERTER_NOTIFY_REDIS_URL must not be the job queue's REDIS_URL: "
+        "give it another database or server."
+    )
 # Streams are trimmed to about this many messages so unread topics stay bounded.
 CONVERTER_NOTIFY_STREAM_MAXLEN = envint("CONVERTER_NOTIFY_STREAM_MAXLEN", "10000")
 # Seconds between webhook attempts after a failure (one more attempt per entry).

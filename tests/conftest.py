@@ -40,10 +40,14 @@ def user_client(client):
 @pytest.fixture(autouse=True)
 def _empty_queue(request):
     """Each test starts with an empty queue: no job from an earlier test (whose
-    rows the database has since rolled back) is left to a worker."""
+    rows the database has since rolled back) is left to a worker, and no
+    notification stream of one."""
     import django_rq
+    import redis
+    from django.conf import settings
 
     django_rq.get_connection("convert").flushdb()
+    redis.Redis.from_url(settings.CONVERTER_NOTIFY_REDIS_URL).flushdb()
     yield
 
 
@@ -65,14 +69,7 @@ class Worker:
         }
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(ROOT / "manage.py"),
-                    "rqworker",
-                    "notify",
-                    "convert",
-                    "--with-scheduler",
-                ],
+                [sys.executable, str(ROOT / "manage.py"), "worker"],
                 cwd=ROOT,
                 env=env,
                 stdout=log,

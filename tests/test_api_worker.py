@@ -95,7 +95,8 @@ def check_animation(frames_expected: int) -> None:
 
 def stream_messages() -> list[dict]:
     client = redis.Redis.from_url(settings.CONVERTER_NOTIFY_REDIS_URL)
-    return [json.loads(fields[b"message"]) for _, fields in client.xrange("test-mns-topic")]
+    key = notifications.stream_key("test-project", "test-mns-topic")
+    return [json.loads(fields[b"message"]) for _, fields in client.xrange(key)]
 
 
 def test_the_reference_examples_work_verbatim(worker, clips, client):

@@ -68,7 +68,8 @@ def test_a_failed_task_publishes_one_failed_message():
     assert task.status == Task.Status.FAILED and task.code
     assert not lifecycle.task_fail(task, code="X", message="again")  # terminal: no second message
     deliveries.delivery_attempt(task, "mns")  # what the queued job does
-    entries = redis.Redis.from_url(settings.CONVERTER_NOTIFY_REDIS_URL).xrange("failures")
+    key = notifications.stream_key(project.name, "failures")
+    entries = redis.Redis.from_url(settings.CONVERTER_NOTIFY_REDIS_URL).xrange(key)
     assert len(entries) == 1
     message = json.loads(entries[0][1][b"message"])
     assert message["type"] == "MediaConvert:TaskFailed" and message["content"]["Status"] == "Failed"

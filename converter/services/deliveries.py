@@ -43,7 +43,7 @@ def delivery_attempt(task: Task, channel: str) -> Delivery:
     config = task.notification or {}
     if channel == Delivery.Channel.MNS:
         target = config["MNS"]["TopicName"]
-        outcome = notifications.publish_stream(target, message)
+        outcome = notifications.publish_stream(task.project.name, target, message)
     else:
         target = config["Webhook"]["URL"]
         outcome = notifications.post_webhook(target, config["Webhook"].get("Secret", ""), message)

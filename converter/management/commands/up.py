@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from converter.services.queueing import requeue_forgotten
+from converter.services.queueing import NOTIFY_QUEUE, QUEUE, requeue_forgotten
 from project import localservices as ls
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
@@ -61,13 +61,16 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write(f"Re-queued {requeue_forgotten()} task(s) that Redis no longer held.")
             python = sys.executable
-            started.append(
-                ls.Service(
-                    "worker",
-                    [python, MANAGE, "rqworker", "notify", "convert", "--with-scheduler"],
-                    data / "worker.log",
-                ).start()
-            )
+            # Conversions and notifications each have their own worker, so a
+            # slow webhook receiver never delays a conversion.
+            for queue in (QUEUE, NOTIFY_QUEUE):
+                started.append(
+                    ls.Service(
+                        f"{queue}-worker",
+                        [python, MANAGE, "worker", "--queue", queue],
+                        data / f"{queue}-worker.log",
+                    ).start()
+                )
             # Re-queues what Redis forgets and what dead workers leave RUNNING.
             started.append(
                 ls.Service(
