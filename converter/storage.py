@@ -26,13 +26,52 @@ from .pipeline.workdir import private_folder
 from .spec import ObjectUri
 
 
+class StorageUnavailable(LoopforgeError):
+    """Storage could not be reached, or failed to read or write: the one
+    failure of this module that may pass (a task meeting it is retried).
+    Nothing else is taken for storage trouble: PyAV, for one, raises
+    subclasses of OSError for damaged media."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            Code.STORAGE_UNAVAILABLE, "Storage could not be reached; try again in a while."
+        )
+        self.detail = detail
+
+
+class ObjectNotFound(Exception):
+    """The object (or stored upload) named does not exist."""
+
+
+@contextmanager
+def _faults(action: str, name: str) -> Iterator[None]:
+    """The storage layer's own failures, told apart: a missing object is
+    ``ObjectNotFound``, any other trouble reaching or using storage (S3
+    errors, connections, the local copy's disk) ``StorageUnavailable``.
+    Wrap storage operations only, never code that runs on what they fetched."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise ObjectNotFound(name) from None
+        raise StorageUnavailable(f"S3 {action} {name} failed: {exc}") from exc
+    except FileNotFoundError:
+        raise ObjectNotFound(name) from None
+    except (BotoCoreError, OSError) as exc:
+        raise StorageUnavailable(f"{action} {name} failed: {exc!r}") from exc
+
+
 @contextmanager
 def stored_source_copy(name: str) -> Iterator[Path]:
     """Download an upload kept in the sources storage into a fresh private
     folder, under a fixed neutral name, removed afterwards whatever happens."""
     with private_folder("src") as folder:
         target = folder / "source.video"
-        with sources_storage().open(name, "rb") as src, open(target, "wb") as dst:
+        with (
+            _faults("GET", name),
+            sources_storage().open(name, "rb") as src,
+            open(target, "wb") as dst,
+        ):
             shutil.copyfileobj(src, dst, length=1024 * 1024)
         yield target
 
@@ -57,13 +96,15 @@ def save_source(field: FieldFile, upload: UploadedFile) -> None:
     """Stream an upload to storage (multipart for large files), no DB write."""
     upload.seek(0)
     upload.content_type = "application/octet-stream"  # never the client's claim
-    field.save("source.video", upload, save=False)
+    with _faults("PUT", "a source"):
+        field.save("source.video", upload, save=False)
 
 
 def save_output(field: FieldFile, data: bytes, fmt: str) -> None:
     # An uploaded file's content_type is what django-storages sends to S3.
     name = f"animation.{EXTENSIONS[fmt]}"
-    field.save(name, SimpleUploadedFile(name, data, CONTENT_TYPES[fmt]), save=False)
+    with _faults("PUT", "an output"):
+        field.save(name, SimpleUploadedFile(name, data, CONTENT_TYPES[fmt]), save=False)
 
 
 # --- Bucket objects named by the API (oss://bucket/key, s3://bucket/key) -----------
@@ -73,10 +114,6 @@ def save_output(field: FieldFile, data: bytes, fmt: str) -> None:
 # and with CONVERTER_API_OBJECT_SCOPE "project" only the project's own folder.
 
 RESERVED_PREFIXES = ("sources/", "outputs/", "misc/")
-
-
-class ObjectNotFound(Exception):
-    pass
 
 
 class ObjectForbidden(LoopforgeError):
@@ -127,29 +164,15 @@ def object_check_allowed(bucket: str, key: str, project: str) -> None:
         )
 
 
-@contextmanager
-def _s3_errors(action: str, bucket: str, key: str) -> Iterator[None]:
-    """Map boto errors: a missing object is ``ObjectNotFound``; any other
-    storage trouble is ``OSError`` (transient, so the task is retried)."""
-    try:
-        yield
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            raise ObjectNotFound(f"{bucket}/{key}") from None
-        raise OSError(f"S3 {action} failed: {exc}") from exc
-    except BotoCoreError as exc:
-        raise OSError(f"S3 unreachable: {exc}") from exc
-
-
 def object_size(bucket: str, key: str) -> int:
     """The object's size; ObjectNotFound when there is none."""
-    with _s3_errors("HEAD", bucket, key):
+    with _faults("HEAD", f"{bucket}/{key}"):
         return s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"]
 
 
 def _download(bucket: str, key: str, target: Path) -> None:
-    """One object to a local file (errors as ``_s3_errors`` maps them)."""
-    with _s3_errors("GET", bucket, key), open(target, "wb") as dst:
+    """One object to a local file (errors as ``_faults`` tells them apart)."""
+    with _faults("GET", f"{bucket}/{key}"), open(target, "wb") as dst:
         s3_client().download_fileobj(bucket, key, dst)
 
 
@@ -165,12 +188,10 @@ def object_local_copy(bucket: str, key: str) -> Iterator[Path]:
 
 def object_put(target: ObjectUri, data: bytes, fmt: str) -> None:
     """Write an animation to the bucket object the API named."""
-    try:
+    with _faults("PUT", str(target)):
         s3_client().put_object(
             Bucket=target.bucket, Key=target.key, Body=data, ContentType=CONTENT_TYPES[fmt]
         )
-    except (ClientError, BotoCoreError) as exc:
-        raise OSError(f"S3 PUT failed: {exc}") from exc
 
 
 def object_read(bucket: str, key: str) -> bytes:

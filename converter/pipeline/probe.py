@@ -8,6 +8,8 @@ spoof. Only the demuxers and codecs that ``allowlist`` names are ever opened.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -95,14 +97,25 @@ def _duration(container: av.container.InputContainer, stream: av.stream.Stream) 
     return end
 
 
-def _first_frame(container: av.container.InputContainer, stream_pos: int) -> tuple[int, bool]:
+def _first_frame(path: Path, stream_pos: int) -> tuple[int, bool]:
     """Rotation as ffmpeg applies it, read from the first decoded frame's
     display matrix (frame.rotation is counter-clockwise degrees), and whether
-    that frame is interlaced."""
-    container.seek(0)
-    stream = container.streams.video[stream_pos]
-    for frame in container.decode(stream):
-        return round(frame.rotation or 0) % 360, bool(frame.interlaced_frame)
+    that frame is interlaced. Read from a container of its own: one that was
+    read already cannot always seek back (an FLV without an index answers
+    EPERM, which is no storage fault)."""
+    packets = 0
+    with _open(path) as container:
+        try:
+            for packet in container.demux(container.streams.video[stream_pos]):
+                packets += bool(packet.size)  # the last packet is an empty flush
+                for frame in packet.decode():
+                    return round(frame.rotation or 0) % 360, bool(frame.interlaced_frame)
+        except av.error.FFmpegError as exc:
+            raise PipelineError(
+                "DecodeFailed", f"The video's first frame could not be decoded ({exc.strerror})."
+            ) from None
+    if not packets:
+        raise PipelineError("NoVideoStream", "The video track holds no frames: nothing to animate.")
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
 
 
@@ -161,7 +174,7 @@ def probe(
     ``audio_only_ok`` (the task asks for a waveform animation): then it is
     described with ``audio_only=True``.
     """
-    with _open(path) as container:
+    with _open(path) as container, _unreadable_as_pipeline_error():
         demuxer = DEMUXERS.get(container.format.name)
         if demuxer is None:
             raise _not_a_video()
@@ -174,7 +187,20 @@ def probe(
             raise
         if container.format.name in AUDIO_DEMUXERS:
             raise _not_a_video()
-        return _video(container, demuxer, pos, stream, audio, limits, decode)
+        return _video(path, container, demuxer, pos, stream, audio, limits, decode)
+
+
+@contextmanager
+def _unreadable_as_pipeline_error() -> Iterator[None]:
+    """PyAV's errors (subclasses of OSError and ValueError among them) while
+    reading a source are the source's fault: ``SourceUnreadable``, never
+    mistaken for a storage fault or a bug."""
+    try:
+        yield
+    except av.error.FFmpegError as exc:
+        raise PipelineError(
+            "SourceUnreadable", f"The file could not be read ({exc.strerror})."
+        ) from None
 
 
 def _open(path: Path) -> av.container.InputContainer:
@@ -197,6 +223,7 @@ def _not_a_video() -> PipelineError:
 
 
 def _video(
+    path: Path,
     container: av.container.InputContainer,
     demuxer: str,
     pos: int,
@@ -213,7 +240,7 @@ def _video(
     fps = _frame_rate(stream)
     duration = _checked_duration(container, stream, limits, "video")
     width, height = _square_pixels(coded_w, coded_h, stream.sample_aspect_ratio)
-    rotation, interlaced_frame = _first_frame(container, pos) if decode else (0, False)
+    rotation, interlaced_frame = _first_frame(path, pos) if decode else (0, False)
     if rotation in (90, 270):
         width, height = height, width
     return VideoInfo(

@@ -40,16 +40,6 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.3
 
 
-def _storage_errors() -> tuple[type[BaseException], ...]:
-    # boto3's connection errors are not OSError; S3 answering 5xx is a ClientError.
-    errors: tuple[type[BaseException], ...] = (OSError, ConnectionError)
-    try:
-        from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError:  # local storage only
-        return errors
-    return (*errors, BotoCoreError, ClientError)
-
-
 def _progress_reporter(
     task: Task, index: int, count: int, deadline: float
 ) -> Callable[[float], None]:
@@ -181,15 +171,15 @@ def _make_animation(
 
 def _failure(task: Task, exc: Exception) -> LoopforgeError:
     """What an exception that stopped a run means for its task."""
+    if isinstance(exc, storage.StorageUnavailable):  # the one failure that may pass
+        log.warning("task %s: storage unavailable: %s", task.public_id, exc.detail)
+        return LoopforgeError(
+            Code.STORAGE_UNAVAILABLE, "Storage could not be reached; the source is kept."
+        )
     if isinstance(exc, LoopforgeError):
         return exc
     if isinstance(exc, storage.ObjectNotFound):
         return LoopforgeError(Code.SOURCE_NOT_FOUND, "The source object no longer exists.")
-    if isinstance(exc, _storage_errors()):  # storage or network trouble: may pass
-        log.warning("task %s: transient failure: %r", task.public_id, exc)
-        return LoopforgeError(
-            Code.STORAGE_UNAVAILABLE, "Storage could not be reached; the source is kept."
-        )
     if isinstance(exc, JobTimeoutException):  # RQ's own limit for the whole job
         return timed_out(job_timeout_s(task))
     log.error("task %s failed unexpectedly", task.public_id, exc_info=exc)
