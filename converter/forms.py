@@ -14,7 +14,7 @@ from .errors import Code
 from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
 from .pipeline.errors import PipelineError
-from .spec import MAX_FRAME_RATE, MAX_SIDE_PX, AnimationSpec, SpecError, TaskSpec, Trim
+from .spec import MAX_FRAME_RATE, MAX_SIDE_PX, MAX_TIME_S, AnimationSpec, SpecError, TaskSpec, Trim
 from .uploads import too_large
 
 SIZE_CHOICES = [("half", "Half size"), ("original", "Original size"), ("pixels", "Width in pixels")]
@@ -91,9 +91,15 @@ class UploadForm(forms.Form):
         ".m3u8 playlist together with all of its segments."
     )
     format = forms.ChoiceField(choices=[("gif", "GIF"), ("webp", "WebP")], initial="gif")
-    start = forms.FloatField(label="Start at (seconds)", min_value=0, initial=0, required=False)
+    start = forms.FloatField(
+        label="Start at (seconds)", min_value=0, max_value=MAX_TIME_S, initial=0, required=False
+    )
     duration = forms.FloatField(
-        label="Duration (seconds)", min_value=0, required=False, help_text="Empty or 0: to the end."
+        label="Duration (seconds)",
+        min_value=0,
+        max_value=MAX_TIME_S,
+        required=False,
+        help_text="Empty or 0: to the end.",
     )
     fps = forms.FloatField(
         label="Frames per second", min_value=0.1, max_value=MAX_FRAME_RATE, initial=10
@@ -155,7 +161,7 @@ class SignupForm(UserCreationForm):
 
 class ProjectForm(forms.Form):
     name = forms.RegexField(
-        regex=r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$",
+        regex=r"\A[a-zA-Z][a-zA-Z0-9_-]{0,127}\Z",
         max_length=128,
         help_text=(
             "Starts with a letter; letters, digits, '-' and '_'. Used as ProjectName in API calls."

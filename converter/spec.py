@@ -27,6 +27,10 @@ MIN_INTERVAL_S = 0.001
 MAX_INTERVAL_S = 3600.0
 DEFAULT_FRAME_RATE = 10.0
 MAX_LOOP = 65535  # GIF's NETSCAPE loop field is 16 bits
+# Times and counts far past any source a limit lets through, so that the
+# arithmetic on them (frames = span / interval) stays finite.
+MAX_TIME_S = 31 * 24 * 3600.0
+MAX_NUMBER = 1_000_000
 
 
 class SpecError(LoopforgeError):
@@ -80,6 +84,14 @@ def _timing(data: Mapping[str, Any]) -> tuple[float, float]:
         rate = DEFAULT_FRAME_RATE if frame_rate is None else frame_rate
         return 1 / rate, rate
     return interval, 1 / interval if frame_rate is None else frame_rate
+
+
+def _seconds(data: Mapping[str, Any], key: str, message: str) -> float:
+    """A time from 0 (the default) to MAX_TIME_S; ``message`` says what it is."""
+    value = _number(data, key, 0)
+    if not 0 <= value <= MAX_TIME_S:
+        raise SpecError(key, f"{message}, at most {MAX_TIME_S:,.0f}.")
+    return value
 
 
 def _flag(data: Mapping[str, Any], key: str) -> bool:
@@ -143,11 +155,12 @@ class AnimationSpec:
         fmt = _choice(data, "Format", FORMATS, None)
         interval, frame_rate = _timing(data)
         number = _whole(
-            data, "Number", high=None, message="Number must be a whole number, 0 or more."
+            data,
+            "Number",
+            high=MAX_NUMBER,
+            message=f"Number must be a whole number from 0 to {MAX_NUMBER:,}.",
         )
-        start = _number(data, "StartTime", 0)
-        if start < 0:
-            raise SpecError("StartTime", "StartTime must be 0 or more seconds.")
+        start = _seconds(data, "StartTime", "StartTime must be 0 or more seconds")
         loop_message = f"Loop must be a whole number from 0 (forever) to {MAX_LOOP}."
         loop = _whole(data, "Loop", high=MAX_LOOP, message=loop_message)
         uri = data.get("URI", "")
@@ -224,12 +237,10 @@ class Trim:
     def parse(cls, data: Mapping[str, Any]) -> Trim:
         if not isinstance(data, Mapping):
             raise SpecError("Sources", "Each source must be an object.")
-        start = _number(data, "StartTime", 0)
-        duration = _number(data, "Duration", 0)
-        if start < 0:
-            raise SpecError("StartTime", "Sources StartTime must be 0 or more seconds.")
-        if duration < 0:
-            raise SpecError("Duration", "Sources Duration must be 0 (to the end) or more seconds.")
+        start = _seconds(data, "StartTime", "Sources StartTime must be 0 or more seconds")
+        duration = _seconds(
+            data, "Duration", "Sources Duration must be 0 (to the end) or more seconds"
+        )
         return cls(start, duration)
 
 
@@ -271,9 +282,10 @@ MAX_TAG_VALUE_CHARS = 256
 MAX_ANIMATIONS = 20  # each one is a full decode pass over the source
 URI_SCHEMES = ("oss", "s3")
 TEMPLATE_VARIABLES = ("autoext", "bucket", "dirname", "barename", "basename", "ext", "index")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]+$")
-_TOPIC_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,256}$")
+# Checked with fullmatch: "$" would let a trailing newline through.
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_TAG_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]+")
+_TOPIC_RE = re.compile(r"[A-Za-z0-9_.:-]{1,256}")
 _TEMPLATE_RE = re.compile(r"\{([^{}]*)\}")
 
 
@@ -295,7 +307,7 @@ class ObjectUri:
             )
         scheme, rest = value.split("://", 1)
         bucket, _, key = rest.partition("/")
-        if scheme.lower() not in URI_SCHEMES or not _BUCKET_RE.match(bucket) or not key:
+        if scheme.lower() not in URI_SCHEMES or not _BUCKET_RE.fullmatch(bucket) or not key:
             raise SpecError(
                 field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key."
             )
@@ -365,7 +377,7 @@ def _tags(value: Any) -> dict[str, str]:
         raise SpecError("Tags", f"At most {MAX_TAGS} tags.")
     tags = {}
     for key, item in value.items():
-        if not _TAG_KEY_RE.match(key) or len(key) > MAX_TAG_KEY_CHARS:
+        if not _TAG_KEY_RE.fullmatch(key) or len(key) > MAX_TAG_KEY_CHARS:
             raise SpecError(
                 "Tags",
                 f"Tag name {key!r} must be up to {MAX_TAG_KEY_CHARS} letters, digits, '_.:-'.",
@@ -395,7 +407,7 @@ def _notification(value: Any) -> dict[str, Any]:
     if value.get("MNS") is not None:
         mns = value["MNS"]
         topic = mns.get("TopicName") if isinstance(mns, Mapping) else None
-        if not isinstance(topic, str) or not _TOPIC_RE.match(topic):
+        if not isinstance(topic, str) or not _TOPIC_RE.fullmatch(topic):
             raise SpecError(
                 "Notification.MNS.TopicName", "MNS.TopicName must be 1-256 letters, digits, '_.:-'."
             )
@@ -403,7 +415,12 @@ def _notification(value: Any) -> dict[str, Any]:
     if value.get("Webhook") is not None:
         hook = value["Webhook"]
         url = hook.get("URL") if isinstance(hook, Mapping) else None
-        if not isinstance(url, str) or not re.match(r"^https?://[^\s/?#]+", url) or len(url) > 2048:
+        if (
+            not isinstance(url, str)
+            or not re.match(r"https?://[^\s/?#]+", url)
+            or len(url) > 2048
+            or any(ord(c) < 33 or ord(c) == 127 for c in url)  # no spaces, no control characters
+        ):
             raise SpecError(
                 "Notification.Webhook.URL", "Webhook.URL must be an http:// or https:// URL."
             )

@@ -13,7 +13,9 @@ from django.db import IntegrityError, transaction
 from ..errors import Code, LoopforgeError, invalid
 from ..models import Project, Task
 
-PROJECT_NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,127}$")  # the reference's rule, roughly
+# The reference's rule, roughly; checked with fullmatch (a "$" would let a
+# trailing newline through).
+PROJECT_NAME_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9_-]{0,127}")
 # Names the system gives default projects; no client may choose one.
 DEFAULT_PREFIX = "default-"
 
@@ -38,7 +40,7 @@ def project_create(
     *, owner: User, name: str, description: str = "", monthly_frame_quota: int | None = None
 ) -> Project:
     """A new project owned by ``owner``. Names are unique per installation."""
-    if not isinstance(name, str) or not PROJECT_NAME_RE.match(name):
+    if not isinstance(name, str) or not PROJECT_NAME_RE.fullmatch(name):
         raise invalid(
             "ProjectName",
             "ProjectName must start with a letter and hold up to 128 letters, digits, '-' or '_'.",

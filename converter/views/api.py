@@ -113,12 +113,17 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(raw, parse_constant=_not_json)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise LoopforgeError(Code.MALFORMED_JSON, "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise LoopforgeError(Code.MALFORMED_JSON, "The request body must be a JSON object.")
     return data
+
+
+def _not_json(constant: str) -> None:
+    """NaN, Infinity and -Infinity: Python's json reads them, JSON has none."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 @csrf_exempt
@@ -188,7 +193,7 @@ def _string(call: Call, name: str, *, required: bool = False, default: str = "")
 
 def _integer(call: Call, name: str, default: int, low: int, high: int) -> int:
     value = call.body.get(name, default)
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "²" or "١٢"
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise invalid(name, f"{name} must be a whole number from {low} to {high}.")
@@ -207,7 +212,10 @@ def _boolean(call: Call, name: str) -> bool:
 def _time(value: Any, name: str) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed, but no such time (2026-02-30)
+        parsed = None
     if parsed is None:
         raise invalid(
             name,
