@@ -81,6 +81,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -147,6 +148,11 @@ CONVERTER_SIGNED_URL_EXPIRY_S = envint("CONVERTER_SIGNED_URL_EXPIRY_S", "300")
 # Whether anyone may create an account on the sign-up page; closed, accounts
 # are made by an administrator (``manage.py createsuperuser``, the admin).
 CONVERTER_SIGNUP_OPEN = envbool("CONVERTER_SIGNUP_OPEN", "True")
+# Each login costs a password hash (~0.5 s of CPU): a few requests a second
+# would keep every core busy. Per address a minute, per account an hour.
+CONVERTER_LOGINS_PER_MINUTE = envint("CONVERTER_LOGINS_PER_MINUTE", "10")
+CONVERTER_LOGINS_PER_USERNAME_PER_HOUR = envint("CONVERTER_LOGINS_PER_USERNAME_PER_HOUR", "20")
+CONVERTER_SIGNUPS_PER_HOUR = envint("CONVERTER_SIGNUPS_PER_HOUR", "5")
 # What one person may hold, so that one account cannot fill the tables (each
 # project and key is a row, and keys are checked on every API call).
 CONVERTER_MAX_PROJECTS_PER_USER = envint("CONVERTER_MAX_PROJECTS_PER_USER", "20")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
@@ -61,10 +62,44 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def _throttled(
+    request: HttpRequest, template: str, form: Any, exc: ratelimit.RateLimited
+) -> HttpResponse:
+    """The page again, with the limit's message, answered 429 (the form is
+    not validated: for a login that would hash the password)."""
+    context = {"form": form, "refusal": exc.message}
+    response = render(request, template, context, status=exc.status)
+    response["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with a limit per client address and per account
+    checked before the password is hashed."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            username = str(request.POST.get("username", ""))[:150]
+            ratelimit.login_attempt(_client_address(request), username)
+        except ratelimit.RateLimited as exc:
+            form = self.get_form_class()(request, initial={"username": username})
+            return _throttled(request, "registration/login.html", form, exc)
+        return super().post(request, *args, **kwargs)
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if not settings.CONVERTER_SIGNUP_OPEN:
         return render(request, "registration/signup_closed.html", status=403)
+    if request.method == "POST":
+        try:
+            ratelimit.signup_attempt(_client_address(request))
+        except ratelimit.RateLimited as exc:
+            return _throttled(request, "registration/signup.html", SignupForm(), exc)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
