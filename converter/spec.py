@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -545,3 +546,51 @@ class ImmRequest:
             )
             for i, a in enumerate(self.spec.animations)
         ]
+
+
+# --- What is kept of a request (RequestDefinition) --------------------------------
+# Only the fields this spec knows, as the client wrote them: a request may
+# carry any other field (IMM ignores unknown ones), and what is stored is
+# echoed by GetTask and ListTasks.
+_ANIMATION_FIELDS = (
+    "Format", "Interval", "FrameRate", "Number", "StartTime", "Width", "Height",
+    "ScaleType", "URI", "Quality", "Loop", "Waveform",
+)  # fmt: skip
+_SOURCE_FIELDS = ("URI", "StartTime", "Duration")
+_REQUEST_FIELDS = ("ProjectName", "UserData", "Tags")
+# A kept request is at most this large; with the known fields bounded as they
+# are (20 animations, 1 KiB keys) a valid one stays far below it.
+MAX_DEFINITION_BYTES = 64 * 1024
+
+
+def _known(value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {k: value[k] for k in fields if k in value} if isinstance(value, Mapping) else {}
+
+
+def request_definition(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a ``CreateMediaConvertTask`` body this service knows,
+    for RequestDefinition (the body was parsed by ``ImmRequest.parse``)."""
+    definition = _known(body, _REQUEST_FIELDS)
+    definition["Sources"] = [_known(s, _SOURCE_FIELDS) for s in body.get("Sources") or []]
+    definition["Targets"] = [
+        {
+            "Image": {
+                "Animations": [
+                    _known(a, _ANIMATION_FIELDS)
+                    for a in ((t.get("Image") or {}).get("Animations") or [])
+                ]
+            }
+        }
+        for t in body.get("Targets") or []
+        if isinstance(t, Mapping)
+    ]
+    notification = body.get("Notification")
+    if isinstance(notification, Mapping):
+        kept = {
+            "MNS": _known(notification.get("MNS"), ("TopicName",)),
+            "Webhook": _known(notification.get("Webhook"), ("URL", "Secret")),
+        }
+        definition["Notification"] = {k: v for k, v in kept.items() if v}
+    if len(json.dumps(definition, ensure_ascii=False).encode()) > MAX_DEFINITION_BYTES:
+        raise SpecError("", f"The request is larger than {MAX_DEFINITION_BYTES:,} bytes.")
+    return definition

@@ -31,13 +31,16 @@ from ..errors import Code, LoopforgeError, invalid
 from ..imm import iso, task_to_imm
 from ..models import AccessKey, Project, Task
 from ..services import access_keys, metering, projects, submission
-from ..spec import ImmRequest, ObjectUri
+from ..spec import ImmRequest, ObjectUri, request_definition
 
 log = logging.getLogger(__name__)
 
 KEY_ID_HEADER = "X-Loopforge-Key-Id"
 KEY_SECRET_HEADER = "X-Loopforge-Key-Secret"  # noqa: S105 (a header's name)
 MAX_RESULTS = 100  # the reference's page size limit
+# A page of ListTasks is at most about this large (RequestDefinition makes
+# tasks large): it ends early, with a NextToken, rather than grow past it.
+LIST_BUDGET_BYTES = 1024 * 1024
 
 
 def error(request_id: str, exc: LoopforgeError) -> JsonResponse:
@@ -298,7 +301,7 @@ def create_media_convert_task(call: Call) -> dict[str, Any]:
     project = _project(call)
     ratelimit.task_creation_by_key(call.key.key_id)
     request = ImmRequest.parse(call.body)
-    body = {k: v for k, v in call.body.items() if k != "Action"}
+    body = request_definition(call.body)
     task = submission.task_create_from_request(project=project, request=request, body=body)
     return {"TaskId": task.public_id, "TaskType": "MediaConvert"}
 
@@ -412,11 +415,20 @@ def list_tasks(call: Call) -> dict[str, Any]:
     after = _decode_token(_string(call, "NextToken"), filters.ascending)
     rows, cursor = selectors.task_list_for_project(project, filters, limit=limit, after=after)
     definition = _boolean(call, "RequestDefinition")
+    tasks: list[dict[str, Any]] = []
+    budget = LIST_BUDGET_BYTES
+    for n, row in enumerate(rows):
+        task = task_to_imm(row, request_definition=definition)
+        budget -= len(json.dumps(task, ensure_ascii=False).encode())
+        if budget < 0 and tasks:  # the page ends early; the next one starts here
+            cursor = selectors.Cursor(rows[n - 1].created_at, rows[n - 1].pk)
+            break
+        tasks.append(task)
     return {
         "ProjectName": project.name,
         "MaxResults": limit,
         "NextToken": _encode_token(cursor, filters.ascending) if cursor else "",
-        "Tasks": [task_to_imm(t, request_definition=definition) for t in rows],
+        "Tasks": tasks,
     }
 
 
