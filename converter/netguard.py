@@ -16,10 +16,13 @@ reply, and re-checks every redirect it is allowed to follow.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -162,6 +165,16 @@ def _connection(target: Target, timeout: float) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(target.address, target.port, timeout=timeout)
 
 
+def _cut(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """Shut the connection's socket from the watchdog thread: a blocked read
+    in the sending thread returns at once."""
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def safe_post(
     url: str,
     body: bytes,
@@ -175,12 +188,22 @@ def safe_post(
     checked. Redirects are returned as they are unless ``max_redirects`` > 0;
     then 307/308 are followed (each hop checked again) and others returned.
 
+    ``timeout`` bounds the whole exchange, not each read: a receiver that
+    answers one byte at a time is cut off when it passes.
+
     Raises ``BlockedURL`` for a refused target and ``OSError`` (including
     ``TimeoutError``) for network failures, which callers retry.
     """
+    deadline = time.monotonic() + timeout
     for _ in range(max_redirects + 1):
         target = resolve(url, allow_cidrs)
-        conn = _connection(target, timeout)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"{target.host} did not answer within {timeout:g} s")
+        conn = _connection(target, left)
+        expired = threading.Event()
+        watchdog = threading.Timer(left, _cut, args=(conn, expired))
+        watchdog.start()
         try:
             host = f"[{target.host}]" if ":" in target.host else target.host  # IPv6 literal
             host_header = host if target.port in (80, 443) else f"{host}:{target.port}"
@@ -191,9 +214,14 @@ def safe_post(
             data = reply.read(MAX_RESPONSE_BYTES)
             headers_in = {k.lower(): v for k, v in reply.getheaders()}
             response = Response(reply.status, headers_in, data, url)
-        except http.client.HTTPException as exc:
+        except (http.client.HTTPException, OSError) as exc:
+            if expired.is_set():
+                raise TimeoutError(f"{target.host} did not answer within {timeout:g} s") from None
+            if isinstance(exc, OSError):
+                raise
             raise OSError(f"bad HTTP reply from {target.host}: {exc!r}") from None
         finally:
+            watchdog.cancel()
             conn.close()
         location = response.headers.get("location")
         if response.status in (307, 308) and location and max_redirects > 0:

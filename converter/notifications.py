@@ -24,7 +24,7 @@ from .models import Task
 
 SIGNATURE_HEADER = "X-Loopforge-Signature"  # "sha256=<hex HMAC-SHA256 of the body>"
 SOURCE = "loopforge"
-WEBHOOK_TIMEOUT_S = 10  # a slow receiver must not hold a worker for long
+WEBHOOK_TIMEOUT_S = 10  # the whole exchange: a slow receiver must not hold a worker for long
 MAX_ERROR_CHARS = 500
 STREAM_PREFIX = "loopforge:mns:"
 

@@ -131,6 +131,9 @@ CONVERTER_WEBHOOK_RETRY_INTERVALS_S = [
 # Webhooks to private, loopback or link-local addresses are refused unless True
 # (the server would otherwise call into its own network for any API client).
 CONVERTER_WEBHOOK_ALLOW_PRIVATE = envbool("CONVERTER_WEBHOOK_ALLOW_PRIVATE", "False")
+# Deliveries of one project in flight at once; more wait their turn, so one
+# project's slow receivers cannot hold every notification worker.
+CONVERTER_WEBHOOK_CONCURRENCY_PER_PROJECT = envint("CONVERTER_WEBHOOK_CONCURRENCY_PER_PROJECT", "2")
 
 # --- Storage ------------------------------------------------------------------
 # "s3": django-storages on an S3-compatible server (SeaweedFS in development).
