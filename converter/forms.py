@@ -79,7 +79,11 @@ def assemble_bundle(files: list[UploadedFile]) -> UploadedFile:
         playlist.name or "playlist.m3u8", "application/octet-stream", 0, None
     )
     path = Path(bundle.temporary_file_path())
-    hls.assemble_hls(text, fetch, path, max_bytes=settings.CONVERTER_MAX_UPLOAD_BYTES)
+    # The bundle is never larger than what was uploaded with it.
+    uploaded = sum(f.size or 0 for f in files)
+    hls.assemble_hls(
+        text, fetch, path, max_bytes=min(uploaded, settings.CONVERTER_MAX_UPLOAD_BYTES)
+    )
     bundle.size = os.path.getsize(path)
     bundle.seek(0)
     return bundle

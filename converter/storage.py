@@ -21,6 +21,7 @@ from django.db.models.fields.files import FieldFile
 from .errors import Code, LoopforgeError
 from .models import sources_storage
 from .pipeline import hls
+from .pipeline.errors import PipelineError
 from .pipeline.formats import CONTENT_TYPES, EXTENSIONS
 from .pipeline.workdir import private_folder
 from .spec import ObjectUri
@@ -170,10 +171,23 @@ def object_size(bucket: str, key: str) -> int:
         return s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"]
 
 
-def _download(bucket: str, key: str, target: Path) -> None:
-    """One object to a local file (errors as ``_faults`` tells them apart)."""
+def _download(bucket: str, key: str, target: Path, max_bytes: int) -> int:
+    """One object to a local file, at most ``max_bytes`` of it (the object
+    may have been replaced since its size was checked: a reusable pre-signed
+    URL allows that); its size. Errors as ``_faults`` tells them apart."""
+    written = 0
     with _faults("GET", f"{bucket}/{key}"), open(target, "wb") as dst:
-        s3_client().download_fileobj(bucket, key, dst)
+        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+        for chunk in body.iter_chunks(1024 * 1024):
+            written += len(chunk)
+            if written > max_bytes:
+                body.close()
+                raise PipelineError(
+                    Code.SOURCE_TOO_LARGE,
+                    f"The source is larger than {max_bytes:,} bytes, the limit.",
+                )
+            dst.write(chunk)
+    return written
 
 
 @contextmanager
@@ -182,7 +196,7 @@ def object_local_copy(bucket: str, key: str) -> Iterator[Path]:
     is never handed a URL, nor the client's file name), removed afterwards."""
     with private_folder("obj") as folder:
         target = folder / "source.video"
-        _download(bucket, key, target)
+        _download(bucket, key, target, settings.CONVERTER_MAX_UPLOAD_BYTES)
         yield target
 
 
@@ -221,10 +235,11 @@ def object_upload_url(bucket: str, key: str, expires_s: int) -> str:
 
 
 @contextmanager
-def source_copy(source: ObjectUri | str) -> Iterator[Path]:
+def source_copy(source: ObjectUri | str, project: str) -> Iterator[Path]:
     """A task's source as a local file: a bucket object the API named (an
-    HLS playlist there is joined with its segments), or the name of an
-    upload in the sources storage."""
+    HLS playlist there is joined with its segments, each key checked as the
+    API checks keys, for ``project``), or the name of an upload in the
+    sources storage."""
     if isinstance(source, str):
         with stored_source_copy(source) as path:
             yield path
@@ -233,25 +248,34 @@ def source_copy(source: ObjectUri | str) -> Iterator[Path]:
         with open(path, "rb") as f:
             head = f.read(hls.MAX_PLAYLIST_BYTES + 1)
         if hls.is_playlist(head):
-            yield _bucket_playlist(source.bucket, source.key, head, path.parent)
+            yield _bucket_playlist(source, project, head, path.parent)
         else:
             yield path
 
 
-def _bucket_playlist(bucket: str, key: str, playlist: bytes, folder: Path) -> Path:
+def _bucket_playlist(source: ObjectUri, project: str, playlist: bytes, folder: Path) -> Path:
     """An HLS playlist object and the segments beside it in its bucket folder,
-    joined into one local file. Only plain relative names in the playlist's
-    own folder are read (``hls.folder_fetcher``); nothing else is fetched."""
+    joined into one local file, at most CONVERTER_MAX_UPLOAD_BYTES. Only
+    plain relative names in the playlist's own folder are read
+    (``hls.folder_fetcher``), and each key must be one the API may read."""
+    limit = settings.CONVERTER_MAX_UPLOAD_BYTES
 
     def read(segment_key: str) -> Path:
+        object_check_allowed(source.bucket, segment_key, project)
         target = folder / f"segment-{uuid.uuid4().hex}"
         try:
-            _download(bucket, segment_key, target)
+            _download(source.bucket, segment_key, target, limit)
         except ObjectNotFound:
             raise FileNotFoundError(segment_key) from None
         return target
 
-    return hls.assemble_hls(playlist, hls.folder_fetcher(read, key), folder / "assembled.video")
+    return hls.assemble_hls(
+        playlist,
+        hls.folder_fetcher(read, source.key),
+        folder / "assembled.video",
+        max_bytes=limit,
+        remove_fetched=True,
+    )
 
 
 def output_open(output):

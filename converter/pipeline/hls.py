@@ -199,6 +199,7 @@ def assemble_hls(
     out: Path,
     *,
     max_bytes: int = 4 * 1024**3,
+    remove_fetched: bool = False,
 ) -> Path:
     """Concatenate the segments an HLS playlist lists into the local file
     ``out`` and return ``out``; the pipeline then reads it as MPEG-TS or MP4.
@@ -214,9 +215,12 @@ def assemble_hls(
 
     A master playlist is followed one level: its highest-bandwidth variant
     playlist is fetched the same way. Encrypted and byte-range playlists are
-    refused. Raises ``PipelineError`` with codes ``InvalidPlaylist``,
-    ``UnsupportedPlaylist``, ``SegmentMissing`` or ``SourceTooLarge`` (more
-    than ``max_bytes`` in all).
+    refused, and so is a segment listed twice (one upload must not make a
+    file many times its size). Raises ``PipelineError`` with codes
+    ``InvalidPlaylist``, ``UnsupportedPlaylist``, ``SegmentMissing`` or
+    ``SourceTooLarge`` (more than ``max_bytes`` in all). ``remove_fetched``
+    deletes each fetched ``Path`` once it is appended (the fetcher's own
+    copies), so the folder never holds the segments twice over.
     """
     parsed = parse(playlist_bytes)
     if isinstance(parsed, list):
@@ -227,6 +231,9 @@ def assemble_hls(
         if isinstance(parsed, list):
             raise _invalid("A variant playlist may not list further playlists.")
     names = ([parsed.init] if parsed.init else []) + list(parsed.segments)
+    repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if repeated is not None:
+        raise _invalid(f"The playlist lists {repeated[:100]!r} more than once.")
     total = 0
     with open(out, "wb") as dst:
         for name in names:
@@ -241,6 +248,8 @@ def assemble_hls(
             if isinstance(part, Path):
                 with open(part, "rb") as src:
                     shutil.copyfileobj(src, dst, 1024 * 1024)
+                if remove_fetched:
+                    part.unlink()
             else:
                 dst.write(part)
     return out

@@ -74,6 +74,7 @@ class TaskPlan:
     plain values that storage and the pipeline take as arguments."""
 
     source: ObjectUri | str  # a bucket object (API tasks), or the stored upload's name
+    project: str  # whose objects the source's keys must be (CONVERTER_API_OBJECT_SCOPE)
     trim: Trim
     animations: tuple[AnimationPlan, ...]
     limits: Limits
@@ -82,7 +83,8 @@ class TaskPlan:
 
 def task_plan(task: Task) -> TaskPlan:
     """The plan of ``task``'s run. Raises ``SpecError`` for a target URI
-    that cannot be expanded (a tag it names is missing, say)."""
+    that cannot be expanded (a tag it names is missing, say), and
+    ``ObjectForbidden`` for an object the API may not touch."""
     spec = TaskSpec.from_dict(task.spec)
     source = ObjectUri.parse(task.source_uri) if task.source_uri else None
 
@@ -99,8 +101,9 @@ def task_plan(task: Task) -> TaskPlan:
         )
         return ObjectUri.parse(uri, "URI")
 
-    return TaskPlan(
+    plan = TaskPlan(
         source=source if source is not None else str(task.source.name),
+        project=task.project.name,
         trim=spec.trim,
         animations=tuple(
             AnimationPlan(i, animation, target(i, animation))
@@ -109,6 +112,12 @@ def task_plan(task: Task) -> TaskPlan:
         limits=limits(),
         audio_only_ok=spec.wants_waveform,
     )
+    # Checked again in the worker, as expanded now: the settings may have
+    # changed since the request, and a key is what storage will touch.
+    objects = [source, *(a.target for a in plan.animations)]
+    for uri in (o for o in objects if o is not None):
+        storage.object_check_allowed(uri.bucket, uri.key, plan.project)
+    return plan
 
 
 def task_run(task: Task) -> None:
@@ -120,7 +129,7 @@ def task_run(task: Task) -> None:
         return
     try:
         plan = task_plan(task)
-        with storage.source_copy(plan.source) as path:
+        with storage.source_copy(plan.source, plan.project) as path:
             info = probe(path, plan.limits, audio_only_ok=plan.audio_only_ok)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for animation in plan.animations:
