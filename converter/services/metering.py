@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -47,6 +48,18 @@ def estimate_frames(spec: TaskSpec, source_duration: float | None = None) -> tup
     return total, exact
 
 
+def frames_reserved(spec: TaskSpec, source_duration: float | None = None) -> int:
+    """The frames held against the quota while a task is unfinished: the
+    estimate where it is exact, else the most the task may make (every
+    animation of unknown length at CONVERTER_MAX_OUTPUT_FRAMES), so that no
+    number of such tasks can pass the quota at once."""
+    estimate, exact = estimate_frames(spec, source_duration)
+    if exact:
+        return estimate
+    cap = settings.CONVERTER_MAX_OUTPUT_FRAMES
+    return sum(min(a.number, cap) if a.number > 0 else cap for a in spec.animations)
+
+
 def project_frames_used(project: Project) -> int:
     """Frames billed to the project this calendar month (UTC)."""
     used = UsageRecord.objects.filter(project=project, created_at__gte=month_start()).aggregate(
@@ -64,15 +77,14 @@ def project_frames_committed(project: Project) -> int:
 
 
 def quota_check(project: Project, estimate: int) -> None:
-    """Refuse before any work when the month's quota would be exceeded. A
-    request whose frame count cannot be known up front (no Number and no
-    Duration) is refused only once the quota is used up; its real frames are
-    billed when it finishes, so it may overrun the quota once."""
+    """Refuse before any work when the month's quota would be exceeded by
+    ``estimate`` more frames (``frames_reserved``: the worst case where the
+    count cannot be known up front)."""
     quota = project.monthly_frame_quota
     if quota is None:
         return
     committed = project_frames_committed(project)
-    if committed >= quota or committed + estimate > quota:
+    if committed + estimate > quota:
         raise LoopforgeError(
             Code.QUOTA_EXCEEDED,
             f"Project {project.name} may make {quota} frames a month; {committed} are used or "

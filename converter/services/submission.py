@@ -17,7 +17,7 @@ from ..pipeline.errors import PipelineError
 from ..pipeline.probe import VideoInfo, probe
 from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
-from .metering import estimate_frames, quota_check
+from .metering import frames_reserved, quota_check
 from .projects import project_default_for
 from .queueing import task_enqueue
 
@@ -55,7 +55,7 @@ def task_create(
     serialised per project, when the row is written.
     """
     project = project or project_default_for(owner)
-    estimate, _ = estimate_frames(spec, source_duration)
+    estimate = frames_reserved(spec, source_duration)
     quota_check(project, estimate)
     task = Task(
         owner=owner,
@@ -109,7 +109,7 @@ def task_create_from_request(
             "Sources.URI",
             f"The source is {size:,} bytes; the limit is {settings.CONVERTER_MAX_UPLOAD_BYTES:,}.",
         )
-    estimate, _ = estimate_frames(request.spec)
+    estimate = frames_reserved(request.spec)
     with transaction.atomic():
         # One creation at a time per project, so two requests cannot both
         # pass the quota check with the last frames left.

@@ -300,6 +300,7 @@ def delete_project(call: Call) -> dict[str, Any]:
 def create_media_convert_task(call: Call) -> dict[str, Any]:
     project = _project(call)
     ratelimit.task_creation_by_key(call.key.key_id)
+    ratelimit.task_creation_by_user(project.owner)  # the person's limit, over all their keys
     request = ImmRequest.parse(call.body)
     body = request_definition(call.body)
     task = submission.task_create_from_request(project=project, request=request, body=body)
