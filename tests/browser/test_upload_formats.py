@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser import sign_up
+from tests.browser.steps import sign_up
 from tests.media import reference_frames
 from tests.quality import animation_frames, ssim
 

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from converter import storage
 from converter.models import AccessKey, Task
 from tests.api import call
-from tests.browser import sign_up
+from tests.browser.steps import sign_up
 from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
