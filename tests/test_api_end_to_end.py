@@ -15,7 +15,7 @@ from django.conf import settings
 from converter import notifications, storage
 from converter.models import Delivery, Task, UsageRecord
 from tests.api import call
-from tests.conftest import wait_until
+from tests.poll import wait_until
 from tests.quality import animation_frames
 from tests.test_api import new_project
 
@@ -80,7 +80,9 @@ def finished(client, key, task_id: str, worker) -> dict:
         )
         return answer if answer["Status"] != "Running" else None
 
-    answer = wait_until(done, 120, 0.5, what=f"the task (worker log: {worker.log()[-2000:]})")
+    answer = wait_until(
+        done, 120, 0.5, what=lambda: f"the task (worker log: {worker.log()[-2000:]})"
+    )
     assert answer["Status"] == "Succeeded", (answer, worker.log()[-3000:])
     return answer
 

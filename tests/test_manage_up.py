@@ -4,18 +4,15 @@ SQLite, its own Redis and S3 server, a worker and the web server."""
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 from project import localservices as ls
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.poll import wait_until
+from tests.processes import ROOT, Process, manage
 
 
 def embedded_env(data: Path) -> dict:
@@ -32,70 +29,60 @@ def embedded_env(data: Path) -> dict:
     return env
 
 
-def start(env: dict, port: int) -> subprocess.Popen:
-    """``manage.py up`` (what ``./loopforge start`` runs), once it printed its
-    URL. If it does not within 90 s, it is stopped, and everything it started
-    with it, before the test fails: a hung start leaves nothing running."""
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "up", "--addr", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    proc.data = Path(env["CONVERTER_DATA_DIR"])
-    proc.lines = queue.Queue()  # read on a thread: a silent hang cannot block the test
-    proc.reader = threading.Thread(
-        target=lambda: [proc.lines.put(line) for line in proc.stdout], daemon=True
-    )
-    proc.reader.start()
-    printed: list[str] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            printed.append(proc.lines.get(timeout=0.5))
-        except queue.Empty:
-            continue
-        if f"Loopforge is running at http://127.0.0.1:{port}/" in printed[-1]:
-            return proc
-    abandon(proc)
-    raise AssertionError("manage.py up did not start:\n" + "".join(printed) + printed_since(proc))
+class Up(Process):
+    """``manage.py up`` (what ``./loopforge start`` runs) on ``env``'s data
+    folder, printing to ``log_path``."""
+
+    def __init__(self, env: dict, port: int, log_path: Path) -> None:
+        super().__init__(manage("up", "--addr", f"127.0.0.1:{port}"), log_path, env=env)
+        self.data = Path(env["CONVERTER_DATA_DIR"])
+        self.url = f"http://127.0.0.1:{port}/"
+        self._shown = 0
+
+    def printed_since(self) -> str:
+        """What it printed since last asked."""
+        printed = self.log()
+        since, self._shown = printed[self._shown :], len(printed)
+        return since
 
 
-def stop(proc: subprocess.Popen) -> str:
-    """Ctrl-C, as a person would; returns what it printed afterwards."""
-    os.killpg(proc.pid, signal.SIGINT)
+def start(env: dict, port: int, log_path: Path) -> Up:
+    """``manage.py up``, once it printed its URL. If it does not within 90 s,
+    it is stopped, and everything it started with it, before the test fails:
+    a hung start leaves nothing running."""
+    proc = Up(env, port, log_path).start()
+
+    def printed_url() -> bool:
+        return f"Loopforge is running at {proc.url}" in proc.log()
+
     try:
-        proc.wait(timeout=60)
+        wait_until(lambda: printed_url() or not proc.running, 90, 0.5, what="its URL")
+        assert printed_url(), "it exited"
+    except AssertionError as failed:
+        abandon(proc)
+        raise AssertionError(
+            f"manage.py up did not start ({failed}):\n{proc.printed_since()}"
+        ) from None
+    proc.printed_since()  # what it printed so far: stop() returns what comes after
+    return proc
+
+
+def stop(proc: Up) -> str:
+    """Ctrl-C, as a person would; returns what it printed afterwards."""
+    proc.send(signal.SIGINT, group=True)
+    try:
+        proc.wait(timeout_s=60)
     except subprocess.TimeoutExpired:
         abandon(proc)
         raise
-    return printed_since(proc)
+    return proc.printed_since()
 
 
-def abandon(proc: subprocess.Popen) -> None:
+def abandon(proc: Up) -> None:
     """Ctrl-C, then SIGKILL whatever still runs: ``up`` and the services it
     started on its data folder (each in a session of its own)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    proc.stop(signal.SIGINT, group=True, timeout_s=30)
     subprocess.run(["pkill", "-KILL", "-f", str(proc.data)], check=False)
-
-
-def printed_since(proc: subprocess.Popen) -> str:
-    """What ``up`` printed since last asked (all of it, once it has exited)."""
-    if proc.poll() is not None:
-        proc.reader.join(timeout=10)
-    out = []
-    while not proc.lines.empty():
-        out.append(proc.lines.get_nowait())
-    return "".join(out)
 
 
 def shell(env: dict, script: str) -> str:
@@ -113,7 +100,7 @@ def shell(env: dict, script: str) -> str:
 def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
     env = embedded_env(tmp_path / "data")
     port = ls.free_port()
-    proc = start(env, port)
+    proc = start(env, port, tmp_path / "up-1.log")
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
             assert response.status == 200
@@ -123,8 +110,8 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
             "from converter.services import submission; from tests.factories import make_user, task_spec, upload_of;"
             "from converter.models import Task; import time, pathlib;"
             f"t = submission.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(pathlib.Path({str(clips.moving())!r})), original_filename='m.mp4');"
-            "deadline = time.time() + 90\n"
-            "while time.time() < deadline and not Task.objects.get(pk=t.pk).is_finished: time.sleep(0.3)\n"
+            "from tests.poll import wait_until\n"
+            "wait_until(lambda: Task.objects.get(pk=t.pk).is_finished, 90, 0.3, what='the task')\n"
             "t.refresh_from_db(); print('STATUS', t.status, t.code, t.outputs.first().frames if t.outputs.exists() else 0)"
         )
         out = shell(env, script)
@@ -138,7 +125,7 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
     assert not leftover.strip(), leftover
 
     # A second start reuses the data: the task and its stored animation are there.
-    proc = start(env, port)
+    proc = start(env, port, tmp_path / "up-2.log")
     try:
         out = shell(
             env,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from converter.models import Task
 from converter.services import queueing, submission
-from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
+from tests.poll import wait_until
 from tests.quality import animation_frames
 
 
@@ -19,7 +19,7 @@ def test_a_worker_process_converts_a_queued_task(worker, clips):
     wait_until(
         lambda: Task.objects.get(pk=task.pk).is_finished,
         90,
-        what=f"the worker (log: {worker.log()[-2000:]})",
+        what=lambda: f"the worker (log: {worker.log()[-2000:]})",
     )
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message, worker.log()[-3000:])

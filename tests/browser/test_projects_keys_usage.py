@@ -23,7 +23,7 @@ from converter import storage
 from converter.models import AccessKey, Task
 from tests.api import call
 from tests.browser.steps import sign_up
-from tests.conftest import wait_until
+from tests.poll import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -173,10 +173,9 @@ def test_a_key_made_on_the_project_page_converts_is_billed_and_once_revoked_is_r
         answer = call(api, "GetTask", {"ProjectName": "clips-shop", "TaskId": task_id}, key=key)
         return answer if answer["Status"] != "Running" else None
 
-    try:
-        answer = wait_until(finished, 120, 0.5, what="the task")
-    except AssertionError as timed_out:
-        raise AssertionError(f"{timed_out}; worker log: {worker.log()[-2000:]}") from None
+    answer = wait_until(
+        finished, 120, 0.5, what=lambda: f"the task (worker log: {worker.log()[-2000:]})"
+    )
     assert answer["Status"] == "Succeeded", (answer, worker.log()[-3000:])
     output = answer["Outputs"][0]
     assert (

@@ -9,8 +9,8 @@ import pytest
 from converter import tasks
 from converter.models import Output, Task, UsageRecord
 from converter.services import conversion, queueing, submission
-from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
+from tests.poll import wait_until
 
 
 def test_the_same_task_queued_three_times_on_two_workers_runs_once(make_worker, clips):

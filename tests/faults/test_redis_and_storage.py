@@ -4,41 +4,29 @@ is stuck, the source survives, and the task can be retried."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
 
 import django_rq
 import pytest
-from django.db import connection
 
 from converter import reconcile
 from converter.models import Task
 from converter.services import conversion, lifecycle, queueing, submission
-from tests.conftest import ROOT, wait_until
 from tests.factories import make_user, task_spec, upload_of
+from tests.poll import wait_until
+from tests.processes import Process, database_env, manage
 
 
 @pytest.fixture
-def reconciler(transactional_db, tmp_path):
+def reconciler(transactional_db, tmp_path) -> Iterator[Process]:
     """``manage.py reconcile --every 1`` as its own process, as ``up`` runs it."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    log = open(tmp_path / "reconciler.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "reconcile", "--every", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    yield tmp_path / "reconciler.log"
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    process = Process(
+        manage("reconcile", "--every", "1"),
+        tmp_path / "reconciler.log",
+        extra_env=database_env(),
+    ).start()
+    yield process
+    process.stop(timeout_s=10)
 
 
 def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
@@ -60,10 +48,10 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
         wait_until(
             lambda: Task.objects.get(pk=task.pk).is_finished,
             120,
-            what=f"task after Redis restart (reconciler: {reconciler.read_text()[-500:]})",
+            what=lambda: f"task after Redis restart (reconciler: {reconciler.log()[-500:]})",
         )
         assert Task.objects.get(pk=task.pk).status == Task.Status.SUCCEEDED
-    assert "re-queued" in reconciler.read_text()
+    assert "re-queued" in reconciler.log()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -117,7 +105,7 @@ def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retr
         wait_until(
             lambda: Task.objects.get(pk=task.pk).is_finished,
             180,
-            what=f"the task to give up (worker: {worker.log()[-1500:]})",
+            what=lambda: f"the task to give up (worker: {worker.log()[-1500:]})",
         )
         task.refresh_from_db()
         assert task.status == Task.Status.FAILED, (task.code, task.message)

@@ -13,7 +13,7 @@ from django.conf import settings
 from converter import storage
 from converter.models import Delivery, Task
 from tests.api import call
-from tests.conftest import wait_until
+from tests.poll import wait_until
 from tests.security.listener import Listener
 from tests.test_api import new_project
 

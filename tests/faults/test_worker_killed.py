@@ -4,14 +4,11 @@ attempts left, it fails with WorkerLost). Never Running forever."""
 
 from __future__ import annotations
 
-import os
-import signal
-
 from converter import reconcile
 from converter.models import Task
 from converter.services import submission
-from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
+from tests.poll import wait_until
 from tests.security.hostile import alive, ffmpeg_descendants
 
 
@@ -37,17 +34,16 @@ def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
         original_filename="twelve.mp4",
     )
     children = wait_until(
-        lambda: ffmpeg_descendants(doomed.proc.pid), 60, what="ffmpeg under the worker"
+        lambda: ffmpeg_descendants(doomed.pid), 60, what="ffmpeg under the worker"
     )
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
-    os.killpg(doomed.proc.pid, signal.SIGKILL)  # the worker and its work horse, at once
-    doomed.proc.wait()  # reap it, as init would
+    doomed.kill()  # the worker and its work horse at once (its group); reaped, as init would
     # PR_SET_PDEATHSIG: ffmpeg (in a session of its own, so not in the killed
     # group) dies with the horse that started it.
     wait_until(
         lambda: not any(alive(pid) for pid in children),
         10,
-        what=f"ffmpeg to die with its parent: {_describe(children)}",
+        what=lambda: f"ffmpeg to die with its parent: {_describe(children)}",
     )
     task.refresh_from_db()
     assert task.status == Task.Status.RUNNING and task.attempts == 1  # what the crash leaves
@@ -86,7 +82,7 @@ def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpe
         upload=upload_of(clips.moving(12, name="twelve.mp4")),
         original_filename="twelve.mp4",
     )
-    wait_until(lambda: ffmpeg_descendants(worker.proc.pid), 60, what="ffmpeg under the worker")
+    wait_until(lambda: ffmpeg_descendants(worker.pid), 60, what="ffmpeg under the worker")
     report = reconcile.reconcile()
     assert report.recovered_running == 0 and report.requeued_forgotten == 0
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING

@@ -10,8 +10,8 @@ import pytest
 from converter.models import Task
 from converter.pipeline.errors import PipelineError
 from converter.services import conversion, submission
-from tests.conftest import wait_until
 from tests.factories import make_user, task_spec, upload_of
+from tests.poll import wait_until
 from tests.security import hostile
 
 
@@ -32,7 +32,7 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
     wait_until(
         lambda: Task.objects.get(pk=bad.pk).is_finished,
         120,
-        what=f"the bomb ({worker.log()[-1500:]})",
+        what=lambda: f"the bomb ({worker.log()[-1500:]})",
     )
     bad.refresh_from_db()
     assert bad.status == Task.Status.FAILED and bad.code == "DecodeFailed", (bad.code, bad.message)
@@ -42,7 +42,7 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
     wait_until(lambda: Task.objects.get(pk=good.pk).is_finished, 120, what="the next task")
     good.refresh_from_db()
     assert good.status == Task.Status.SUCCEEDED, (good.code, good.message, worker.log()[-2000:])
-    assert worker.proc.poll() is None  # the same worker process, still running
+    assert worker.running  # the same worker process, still running
 
 
 @pytest.mark.django_db

@@ -27,6 +27,7 @@ from converter.pipeline.sample import sample
 from converter.services import conversion, projects, submission
 from converter.spec import AnimationSpec
 from tests.factories import make_user, task_spec, upload_of
+from tests.poll import wait_until
 from tests.security import hostile
 from tests.security.listener import Listener
 
@@ -50,14 +51,13 @@ def no_temp_left_behind():
     before = _loopforge_temp_dirs()
     yield
     # Other test runs on this machine may be working at the same time; only
-    # our own leftovers would persist, so look twice.
+    # our own leftovers would persist, so theirs get 2 s to go.
     left = _loopforge_temp_dirs() - before
-    if left:
-        import time
 
-        time.sleep(2)
-        left = {p for p in left if os.path.exists(os.path.join(tempfile.gettempdir(), p))} - before
-    assert not left, left
+    def still_there() -> set[str]:
+        return {p for p in left if os.path.exists(os.path.join(tempfile.gettempdir(), p))}
+
+    wait_until(lambda: not still_there(), 2, what=lambda: f"{sorted(still_there())} to be removed")
 
 
 def refused(path: Path, limits: Limits = Limits()) -> PipelineError:
