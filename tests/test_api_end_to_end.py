@@ -15,9 +15,9 @@ from django.conf import settings
 from converter import notifications, storage
 from converter.models import Delivery, Task, UsageRecord
 from tests.api import call
+from tests.factories import make_project_with_key
 from tests.poll import wait_until
 from tests.quality import animation_frames
-from tests.test_api import new_project
 
 BUCKET = settings.CONVERTER_S3_BUCKET
 
@@ -104,7 +104,7 @@ def test_the_reference_examples_work_verbatim(worker, clips, client):
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=clips.reference().read_bytes()
     )
-    project, key = new_project("test-project")
+    project, key = make_project_with_key("test-project")
 
     created = call(client, "CreateMediaConvertTask", body_of(EXAMPLE_1), key=key)
     answer = finished(client, key, created["TaskId"], worker)
@@ -159,7 +159,7 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=clips.reference().read_bytes()
     )
-    _, key = new_project("test-project")
+    _, key = make_project_with_key("test-project")
     receiver = Receiver(fail=1)
     try:
         body = body_of(EXAMPLE_2)
@@ -236,7 +236,7 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
         s3.put_object(Bucket=BUCKET, Key=f"streams/show/{path.name}", Body=path.read_bytes())
     # a segment elsewhere in the bucket that a playlist must never reach
     s3.put_object(Bucket=BUCKET, Key="streams/secret.ts", Body=b"private")
-    project, key = new_project("test-project")
+    project, key = make_project_with_key("test-project")
     body = {
         "ProjectName": "test-project",
         "Sources": [{"URI": f"s3://{BUCKET}/streams/show/index.m3u8"}],

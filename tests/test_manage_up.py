@@ -107,12 +107,15 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
 
         # A conversion on SQLite through the product's own worker.
         script = (
-            "from converter.services import submission; from tests.factories import make_user, task_spec, upload_of;"
-            "from converter.models import Task; import time, pathlib;"
-            f"t = submission.task_create(owner=make_user(), spec=task_spec(), upload=upload_of(pathlib.Path({str(clips.moving())!r})), original_filename='m.mp4');"
+            "import pathlib\n"
+            "from converter.models import Task\n"
+            "from tests.factories import make_task\n"
             "from tests.poll import wait_until\n"
+            f"t = make_task(pathlib.Path({str(clips.moving())!r}))\n"
             "wait_until(lambda: Task.objects.get(pk=t.pk).is_finished, 90, 0.3, what='the task')\n"
-            "t.refresh_from_db(); print('STATUS', t.status, t.code, t.outputs.first().frames if t.outputs.exists() else 0)"
+            "t.refresh_from_db()\n"
+            "frames = t.outputs.first().frames if t.outputs.exists() else 0\n"
+            "print('STATUS', t.status, t.code, frames)"
         )
         out = shell(env, script)
         assert "STATUS succeeded  6" in out, out

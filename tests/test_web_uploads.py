@@ -11,8 +11,8 @@ from django.urls import reverse
 from PIL import Image
 
 from converter.models import Task
-from converter.services import conversion, submission
-from tests.factories import form_data, make_user, task_spec, upload_of
+from converter.services import conversion
+from tests.factories import form_data, make_task, task_spec, upload_of
 from tests.media import AUDIO, CONTAINERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -136,12 +136,7 @@ def test_an_audio_file_with_the_waveform_option_is_queued(user_client, clips):
 
 
 def test_a_waveform_task_runs_on_an_audio_file(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(waveform=True, width=0.5),
-        upload=upload_of(clips.audio_only("m4a", rising=True)),
-        original_filename="voice.m4a",
-    )
+    task = make_task(clips.audio_only("m4a", rising=True), spec=task_spec(waveform=True, width=0.5))
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)

@@ -11,8 +11,8 @@ import pytest
 
 from converter import reconcile
 from converter.models import Task
-from converter.services import conversion, lifecycle, queueing, submission
-from tests.factories import make_user, task_spec, upload_of
+from converter.services import conversion, lifecycle, queueing
+from tests.factories import make_task
 from tests.poll import wait_until
 from tests.processes import Process, database_env, manage
 
@@ -32,15 +32,7 @@ def reconciler(transactional_db, tmp_path) -> Iterator[Process]:
 def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
     make_worker, clips, services_handle, reconciler
 ):
-    tasks = [
-        submission.task_create(
-            owner=make_user(),
-            spec=task_spec(),
-            upload=upload_of(clips.moving()),
-            original_filename=f"m{k}.mp4",
-        )
-        for k in range(3)
-    ]
+    tasks = [make_task(clips.moving(), original_filename=f"m{k}.mp4") for k in range(3)]
     services_handle.restart_redis()  # every queued job is gone
     assert django_rq.get_queue(queueing.QUEUE).count == 0
     make_worker()
@@ -56,12 +48,7 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     assert lifecycle.task_start(task)
     django_rq.get_connection(queueing.QUEUE).flushdb()  # Redis lost the running job
     report = reconcile.reconcile()
@@ -74,12 +61,7 @@ def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
 
 @pytest.mark.django_db(transaction=True)
 def test_reconciling_twice_queues_one_job(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     django_rq.get_connection(queueing.QUEUE).flushdb()
     assert reconcile.reconcile().requeued_forgotten == 1
     assert reconcile.reconcile().requeued_forgotten == 0
@@ -90,12 +72,7 @@ def test_reconciling_twice_queues_one_job(clips):
 def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retried(
     make_worker, clips, services_handle
 ):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     source_name = task.source.name
     django_rq.get_connection(queueing.QUEUE).flushdb()  # the worker starts after S3 is gone
     services_handle.seaweed.stop()
@@ -127,12 +104,7 @@ def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retr
 
 @pytest.mark.django_db(transaction=True)
 def test_only_failures_outside_the_source_can_be_retried(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.audio_only()),
-        original_filename="a.mp3",
-    )
+    task = make_task(clips.audio_only())
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.code == "NoVideoStream" and not lifecycle.task_retry(task)

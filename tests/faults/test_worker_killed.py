@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from converter import reconcile
 from converter.models import Task
-from converter.services import submission
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import make_task
 from tests.poll import wait_until
 from tests.security.hostile import alive, ffmpeg_descendants
 
@@ -27,12 +26,7 @@ def _describe(pids: list[int]) -> str:
 
 def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
     doomed = make_worker("doomed", CONVERTER_FFMPEG=slow_ffmpeg)
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving(12, name="twelve.mp4")),
-        original_filename="twelve.mp4",
-    )
+    task = make_task(clips.moving(12, name="twelve.mp4"))
     children = wait_until(
         lambda: ffmpeg_descendants(doomed.pid), 60, what="ffmpeg under the worker"
     )
@@ -76,12 +70,7 @@ def test_a_killed_workers_task_fails_clearly_when_its_attempts_are_used_up(
 
 def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpeg, clips):
     worker = make_worker("busy", CONVERTER_FFMPEG=slow_ffmpeg)
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving(12, name="twelve.mp4")),
-        original_filename="twelve.mp4",
-    )
+    task = make_task(clips.moving(12, name="twelve.mp4"))
     wait_until(lambda: ffmpeg_descendants(worker.pid), 60, what="ffmpeg under the worker")
     report = reconcile.reconcile()
     assert report.recovered_running == 0 and report.requeued_forgotten == 0

@@ -24,9 +24,9 @@ from converter.pipeline.geometry import plan_geometry
 from converter.pipeline.limits import Limits
 from converter.pipeline.probe import VideoInfo, probe
 from converter.pipeline.sample import sample
-from converter.services import conversion, projects, submission
+from converter.services import conversion
 from converter.spec import AnimationSpec
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import form_data, make_api_task, make_project, make_task, make_user, upload_of
 from tests.poll import wait_until
 from tests.security import hostile
 from tests.security.listener import Listener
@@ -222,16 +222,7 @@ def test_hostile_playlists_are_refused_at_upload_and_by_the_worker(client, tmp_p
             upload = upload_of(path, name="evil.m3u8")
             upload.content_type = content_type
             response = client.post(
-                reverse("converter:upload"),
-                {
-                    "video": upload,
-                    "format": "gif",
-                    "start": "0",
-                    "fps": "10",
-                    "size": "half",
-                    "quality": "balanced",
-                },
-                HTTP_ACCEPT="application/json",
+                reverse("converter:upload"), form_data(upload), HTTP_ACCEPT="application/json"
             )
             # UnsupportedFormat; or, once playlists with their segments are
             # accepted (issue 5), the playlist's own refusal.
@@ -239,9 +230,7 @@ def test_hostile_playlists_are_refused_at_upload_and_by_the_worker(client, tmp_p
             assert response.json()["code"] in UPLOAD_REFUSALS, response.json()
         assert not Task.objects.exists()
         # The worker path: a stored source that skipped the web check.
-        task = submission.task_create(
-            owner=user, spec=task_spec(), upload=upload_of(path), original_filename="x.m3u8"
-        )
+        task = make_task(path, owner=user, original_filename="x.m3u8")
         conversion.task_run(task)
         task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "UnsupportedFormat"
@@ -374,7 +363,6 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
     from django.conf import settings
 
     from converter import storage
-    from converter.spec import ImmRequest
 
     caplog.set_level(logging.DEBUG)
     bucket = settings.CONVERTER_S3_BUCKET
@@ -384,7 +372,7 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
         Key="tenant-b/secret.ts",
         Body=hostile.ts_clip(tmp_path / "s.ts").read_bytes(),
     )
-    project = projects.project_create(owner=make_user(), name="attacker")
+    project = make_project("attacker")
     with Listener() as listener:
         for name, payload in {
             "hls.mp4": hostile.hls_playlist(
@@ -398,7 +386,8 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
                 Body=payload,
                 ContentType="application/vnd.apple.mpegurl",
             )
-            request = ImmRequest.parse(
+            task = make_api_task(
+                project,
                 {
                     "ProjectName": "attacker",
                     "Sources": [{"URI": f"s3://{bucket}/attacker/{name}"}],
@@ -415,9 +404,8 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
                             }
                         }
                     ],
-                }
+                },
             )
-            task = submission.task_create_from_request(project=project, request=request, body={})
             conversion.task_run(task)
             task.refresh_from_db()
             assert task.status == Task.Status.FAILED and task.code in UPLOAD_REFUSALS, (
