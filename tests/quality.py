@@ -1,4 +1,4 @@
-"""Decoding animations and scoring their frames (``converter.ssim``, the
+"""Decoding animations and scoring their frames (``converter.bench.score``, the
 benchmark's SSIM, which is animq.py's method)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import io
 import numpy as np
 from PIL import Image, ImageSequence
 
-from converter.ssim import ssim  # noqa: F401  (re-exported for the tests)
+from converter.bench.score import ssim  # noqa: F401  (re-exported for the tests)
 
 
 def animation_frames(data: bytes) -> tuple[Image.Image, list[np.ndarray], list[int]]:
