@@ -13,11 +13,11 @@ import redis
 from django.conf import settings
 
 from converter import notifications, storage
+from converter.bench.decode import decode
 from converter.models import Delivery, Task, UsageRecord
 from tests.api import call
 from tests.factories import make_project_with_key
 from tests.poll import wait_until
-from tests.quality import animation_frames
 
 BUCKET = settings.CONVERTER_S3_BUCKET
 
@@ -89,7 +89,8 @@ def finished(client, key, task_id: str, worker) -> dict:
 
 def check_animation(frames_expected: int) -> None:
     data = storage.object_read(BUCKET, "video-demo/animation.webp")
-    image, frames, durations = animation_frames(data)
+    image = decode(data)
+    frames, durations = image.frames, image.durations
     assert image.format == "WEBP" and len(frames) == frames_expected
     assert image.size == (80, 45)  # half of 160x90
     assert all(abs(d - 1000 / 15) <= 1 for d in durations), durations  # FrameRate 15
@@ -186,7 +187,8 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(
             f"oss://{BUCKET}/video-demo/animation.webp",
             f"oss://{BUCKET}/out/blue/釀酒-1.gif",
         ]
-        image, frames, _ = animation_frames(storage.object_read(BUCKET, "out/blue/釀酒-1.gif"))
+        image = decode(storage.object_read(BUCKET, "out/blue/釀酒-1.gif"))
+        frames = image.frames
         assert image.format == "GIF" and len(frames) == 2 and image.size == (32, 32)
 
         wait_until(lambda: len(receiver.requests) >= 2, 30, what="the retried webhook")
@@ -258,7 +260,8 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
     }
     created = call(client, "CreateMediaConvertTask", body, key=key)
     answer = finished(client, key, created["TaskId"], worker)
-    image, frames, _ = animation_frames(storage.object_read(BUCKET, "streams/out/index.gif"))
+    image = decode(storage.object_read(BUCKET, "streams/out/index.gif"))
+    frames = image.frames
     assert image.format == "GIF" and image.size[0] == 80
     assert len(frames) == answer["Outputs"][0]["Frames"] >= 4
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from converter.bench.decode import decode
 from converter.models import Output, Task
 from converter.services import conversion
 from tests.factories import make_task, task_spec
-from tests.quality import animation_frames
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,8 @@ def test_a_task_runs_from_stored_source_to_stored_animation(clips):
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
     assert task.progress == 100 and task.started_at and task.finished_at and task.attempts == 1
     output = task.outputs.get()
-    image, frames, _ = animation_frames(output.file.read())
+    image = decode(output.file.read())
+    frames = image.frames
     assert image.format == "WEBP" and len(frames) == output.frames == 6  # 0, 0.5 .. 2.5 s
     assert image.size == (output.width, output.height) == (80, 60)
     assert output.bytes == output.file.size

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from converter.bench.decode import decode
 from converter.models import Task
 from converter.services import queueing
 from tests.factories import make_task, task_spec
 from tests.poll import wait_until
-from tests.quality import animation_frames
 
 
 def test_a_worker_process_converts_a_queued_task(worker, clips):
@@ -18,7 +18,8 @@ def test_a_worker_process_converts_a_queued_task(worker, clips):
     )
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message, worker.log()[-3000:])
-    image, frames, durations = animation_frames(task.outputs.get().file.read())
+    image = decode(task.outputs.get().file.read())
+    frames, durations = image.frames, image.durations
     assert image.format == "GIF" and len(frames) == 6 and durations == [500] * 6
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from converter.bench.decode import decode
 from converter.pipeline.convert import convert
 from converter.pipeline.limits import Limits
 from converter.pipeline.probe import probe
 from converter.spec import ImmRequest, ObjectUri, SpecError, expand_uri
-from tests.quality import animation_frames
 
 
 def request(animations: list[dict], **extra) -> dict:
@@ -135,7 +135,8 @@ def test_each_scale_type_gives_its_exact_geometry(clips, scale_type, size):
     source = clips.moving()  # 320x240
     info = probe(source, Limits())
     result = convert(source, info, parsed.spec.animations[0], limits=Limits())
-    image, frames, _ = animation_frames(result.data)
+    image = decode(result.data)
+    frames = image.frames
     assert image.size == size == (result.width, result.height) and len(frames) == 2
     if scale_type == "fill":  # 100x75 picture centred with black bars above and below
         rgb = frames[0][..., :3].astype(int)
@@ -171,7 +172,8 @@ def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
         trim_duration=parsed.spec.trim.duration,
         limits=Limits(),
     )
-    _, frames, durations = animation_frames(result.data)
+    anim = decode(result.data)
+    frames, durations = anim.frames, anim.durations
     levels = [float(np.median(f[..., :3])) for f in frames]
     assert len(levels) == 4 and all(abs(a - b) <= 3 for a, b in zip(levels, [72, 84, 96, 108])), (
         levels

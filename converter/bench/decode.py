@@ -16,6 +16,7 @@ from PIL import Image, ImageSequence
 class Animation:
     format: str  # as Pillow names it: "GIF", "WEBP"
     size: tuple[int, int]  # width, height
+    mode: str  # the first frame's, as Pillow opens it ("RGBA" for a WebP with alpha, "P"...)
     frames: list[np.ndarray]  # every frame as displayed (composited), in order
     durations: list[int]  # each frame's duration in ms (0 when the file gives none)
     info: dict[str, Any]  # the file's information at its first frame ("loop", ...)
@@ -39,4 +40,6 @@ def decode(data: bytes | Path, mode: str | None = None) -> Animation:
             shown = mode or ("RGBA" if frame.has_transparency_data else "RGB")
             frames.append(np.asarray(frame.convert(shown)))
         image.seek(0)
-        return Animation(image.format or "", image.size, frames, durations, dict(image.info))
+        return Animation(
+            image.format or "", image.size, image.mode, frames, durations, dict(image.info)
+        )
