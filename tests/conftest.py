@@ -18,8 +18,9 @@ def clips(tmp_path_factory) -> Clips:
 
 
 @pytest.fixture(scope="session")
-def services_handle() -> services_plugin.Services:
-    return services_plugin.SERVICES
+def services_handle(servers: services_plugin.Services) -> services_plugin.Services:
+    """The session's servers, for tests that stop or restart one."""
+    return servers
 
 
 @pytest.fixture
@@ -34,13 +35,14 @@ def user_client(client):
 
 
 @pytest.fixture(autouse=True)
-def _empty_queue(request):
-    """Each test starts with an empty queue: no job from an earlier test (whose
-    rows the database has since rolled back) is left to a worker."""
-    import django_rq
+def _empty_queue(request) -> None:
+    """Each test that has the servers starts with an empty queue: no job from
+    an earlier test (whose rows the database has since rolled back) is left
+    to a worker."""
+    if request.node.get_closest_marker(services_plugin.MARKER):
+        import django_rq
 
-    django_rq.get_connection("convert").flushdb()
-    yield
+        django_rq.get_connection("convert").flushdb()
 
 
 @pytest.fixture

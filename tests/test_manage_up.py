@@ -10,9 +10,15 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from project import localservices as ls
 from tests.poll import wait_until
 from tests.processes import ROOT, Process, manage
+
+# It starts servers of its own (the product's embedded Redis and S3 server):
+# a test of the full tier, like those that use the session's.
+pytestmark = pytest.mark.servers
 
 
 def embedded_env(data: Path) -> dict:

@@ -16,6 +16,10 @@ from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import AUDIO, CONTAINERS, reference_frames
 
+# About 70 s of CPU, more than half of all the tests that need no server:
+# the full run has it, --fast leaves it out.
+pytestmark = pytest.mark.slow
+
 # Measured on these clips: lossy WebP q90 of the busy test pattern scores
 # 0.84-0.90 against the source, GIF (256 colours, dithered) a little lower.
 FLOORS = {"webp": 0.78, "gif": 0.70}
