@@ -238,7 +238,7 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
         s3.put_object(Bucket=BUCKET, Key=f"streams/show/{path.name}", Body=path.read_bytes())
     # a segment elsewhere in the bucket that a playlist must never reach
     s3.put_object(Bucket=BUCKET, Key="streams/secret.ts", Body=b"private")
-    project, key = make_project_with_key("test-project")
+    _, key = make_project_with_key("test-project")
     body = {
         "ProjectName": "test-project",
         "Sources": [{"URI": f"s3://{BUCKET}/streams/show/index.m3u8"}],

@@ -58,7 +58,7 @@ def test_several_targets_and_animations_each_get_an_index_and_a_uri():
 
 
 @pytest.mark.parametrize(
-    "body, code",
+    ("body", "code"),
     [
         ({"Sources": [{"URI": "http://host/x.mp4"}]}, "InvalidArgument.Sources.URI"),
         ({"Sources": [{"URI": "oss://b/x"}, {"URI": "oss://b/y"}]}, "InvalidArgument.Sources"),
@@ -108,7 +108,7 @@ def test_an_animation_without_a_uri_or_with_an_unknown_variable_is_refused():
 
 
 @pytest.mark.parametrize(
-    "scale_type, size",
+    ("scale_type", "size"),
     [
         ("stretch", (100, 100)),
         ("crop", (100, 100)),
@@ -175,7 +175,7 @@ def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
     anim = decode(result.data)
     frames, durations = anim.frames, anim.durations
     levels = [float(np.median(f[..., :3])) for f in frames]
-    assert len(levels) == 4 and all(abs(a - b) <= 3 for a, b in zip(levels, [72, 84, 96, 108])), (
-        levels
-    )
+    expected = [72, 84, 96, 108]
+    assert len(levels) == 4, levels
+    assert all(abs(a - b) <= 3 for a, b in zip(levels, expected, strict=True)), levels
     assert durations == [500] * 4

@@ -109,7 +109,7 @@ def make_clip(clips, kind: str):
     return getattr(clips, name)(*([int(arg)] if arg else []))
 
 
-@pytest.mark.parametrize("kind,size,frames", UPLOADS, ids=[u[0] for u in UPLOADS])
+@pytest.mark.parametrize(("kind", "size", "frames"), UPLOADS, ids=[u[0] for u in UPLOADS])
 def test_every_input_converts_through_a_real_upload(user_client, clips, kind, size, frames):
     src = make_clip(clips, kind)
     response = post(user_client, [upload_of(src)], format="webp", fps="4", size="original")

@@ -84,8 +84,9 @@ def test_a_dropped_file_uploads_and_converts_to_webp(page, live_server, worker, 
             const dt = new DataTransfer();
             dt.items.add(new File([new Uint8Array(bytes)], name, {type: "video/mp4"}));
             const zone = document.getElementById("dropzone");
-            zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
-            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            const how = {dataTransfer: dt, bubbles: true, cancelable: true};
+            zone.dispatchEvent(new DragEvent("dragover", how));
+            zone.dispatchEvent(new DragEvent("drop", how));
         }""",
         [payload, clip.name],
     )

@@ -38,7 +38,7 @@ def convert_in_browser(
     return figure, body
 
 
-@pytest.mark.parametrize("kind,name", [("mov-h264", "h264.mov"), ("webm-vp9", "vp9.webm")])
+@pytest.mark.parametrize(("kind", "name"), [("mov-h264", "h264.mov"), ("webm-vp9", "vp9.webm")])
 def test_mov_and_webm_uploads_convert(page, live_server, worker, clips, kind, name):
     base = live_server.url
     sign_up(page, base, f"user-{kind}")
@@ -50,7 +50,7 @@ def test_mov_and_webm_uploads_convert(page, live_server, worker, clips, kind, na
     frames = image.frames
     assert (image.format, image.size, len(frames)) == ("WEBP", (320, 240), 8)
     refs = reference_frames(src, [0.25 * k for k in range(8)], 320, 240)
-    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs)) > 0.7
+    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs, strict=True)) > 0.7
 
 
 def test_an_hls_playlist_with_its_segments_converts(page, live_server, worker, clips):
@@ -64,7 +64,7 @@ def test_an_hls_playlist_with_its_segments_converts(page, live_server, worker, c
     frames = image.frames
     assert image.format == "GIF" and image.size == (320, 240) and len(frames) == 8
     refs = reference_frames(clips.container("mp4-h264"), [0.25 * k for k in range(8)], 320, 240)
-    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs)) > 0.6
+    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs, strict=True)) > 0.6
     page.goto(f"{base}/tasks/")
     expect(page.locator("table.history tbody tr").first).to_contain_text("index.m3u8")
 

@@ -38,7 +38,7 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
     make_worker()
     for task in tasks:
         wait_until(
-            lambda: Task.objects.get(pk=task.pk).is_finished,
+            lambda task=task: Task.objects.get(pk=task.pk).is_finished,
             120,
             what=lambda: f"task after Redis restart (reconciler: {reconciler.log()[-500:]})",
         )

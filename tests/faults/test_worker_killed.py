@@ -4,6 +4,8 @@ attempts left, it fails with WorkerLost). Never Running forever."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from converter import reconcile
 from converter.models import Task
 from tests.factories import make_task
@@ -15,9 +17,11 @@ def _describe(pids: list[int]) -> str:
     out = []
     for pid in pids:
         try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()[:300]
-            state = open(f"/proc/{pid}/status").read().split("State:")[1].split("\n")[0].strip()
-            ppid = open(f"/proc/{pid}/status").read().split("PPid:")[1].split("\n")[0].strip()
+            proc = Path("/proc") / str(pid)
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:300]
+            status = (proc / "status").read_text()
+            state = status.split("State:")[1].split("\n")[0].strip()
+            ppid = status.split("PPid:")[1].split("\n")[0].strip()
         except OSError:
             continue
         out.append(f"{pid} [{state}, ppid {ppid}] {cmd}")

@@ -103,7 +103,7 @@ FORM_URLS = [
 ]
 
 
-@pytest.mark.parametrize("name,args", FORM_URLS)
+@pytest.mark.parametrize(("name", "args"), FORM_URLS)
 def test_every_form_refuses_a_post_without_a_csrf_token(name, args):
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user())

@@ -61,7 +61,10 @@ def no_temp_left_behind():
     wait_until(lambda: not still_there(), 2, what=lambda: f"{sorted(still_there())} to be removed")
 
 
-def refused(path: Path, limits: Limits = Limits()) -> PipelineError:
+DEFAULT_LIMITS = Limits()
+
+
+def refused(path: Path, limits: Limits = DEFAULT_LIMITS) -> PipelineError:
     """Probe then convert ``path`` as the worker would; return the error."""
     with pytest.raises(PipelineError) as info:
         convert(path, probe(path, limits), ANIMATION, limits=limits)
@@ -74,7 +77,7 @@ def refused(path: Path, limits: Limits = Limits()) -> PipelineError:
 
 
 @pytest.mark.parametrize(
-    "name,content",
+    ("name", "content"),
     [
         ("empty.mp4", b""),
         ("random.mp4", os.urandom(64 * 1024)),
