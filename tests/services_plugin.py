@@ -340,7 +340,12 @@ def pytest_runtestloop(session: pytest.Session) -> None:
         SERVICES.start()
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if SERVICES is not None:
-        started = ", ".join(SERVICES.started) or "none"
-        terminalreporter.write_line(f"servers started for this run: {started}")
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if SERVICES is None:
+        return
+    if getattr(config.option, "numprocesses", None) and not config.getoption("fast"):
+        # Under xdist each worker starts its own servers; this process starts none.
+        terminalreporter.write_line("servers: started by each xdist worker that needs them")
+        return
+    started = ", ".join(SERVICES.started) or "none"
+    terminalreporter.write_line(f"servers started for this run: {started}")
