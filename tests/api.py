@@ -33,6 +33,16 @@ def check(value: Any, schema: dict, path: str = "$") -> None:
     """The subset of JSON Schema the document uses: type (or types), required,
     properties, additionalProperties, items, enum, pattern. Raises AssertionError."""
     schema = _resolve(schema)
+    _check_scalar(value, schema, path)
+    if isinstance(value, dict):
+        _check_object(value, schema, path)
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            check(item, schema["items"], f"{path}[{i}]")
+
+
+def _check_scalar(value: Any, schema: dict, path: str) -> None:
+    """type (or types), enum, pattern."""
     types = schema.get("type")
     if types:
         types = [types] if isinstance(types, str) else types
@@ -46,20 +56,20 @@ def check(value: Any, schema: dict, path: str = "$") -> None:
         assert value in schema["enum"], f"{path}: {value!r} not in {schema['enum']}"
     if "pattern" in schema and isinstance(value, str):
         assert re.search(schema["pattern"], value), f"{path}: {value!r} !~ {schema['pattern']}"
-    if isinstance(value, dict):
-        for name in schema.get("required", []):
-            assert name in value, f"{path}: missing {name}"
-        properties = schema.get("properties", {})
-        for name, item in value.items():
-            if name in properties:
-                check(item, properties[name], f"{path}.{name}")
-            elif isinstance(schema.get("additionalProperties"), dict):
-                check(item, schema["additionalProperties"], f"{path}.{name}")
-            elif schema.get("type") == "object" and properties:
-                raise AssertionError(f"{path}: {name} is not documented")
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            check(item, schema["items"], f"{path}[{i}]")
+
+
+def _check_object(value: dict, schema: dict, path: str) -> None:
+    """required, properties, additionalProperties."""
+    for name in schema.get("required", []):
+        assert name in value, f"{path}: missing {name}"
+    properties = schema.get("properties", {})
+    for name, item in value.items():
+        if name in properties:
+            check(item, properties[name], f"{path}.{name}")
+        elif isinstance(schema.get("additionalProperties"), dict):
+            check(item, schema["additionalProperties"], f"{path}.{name}")
+        elif schema.get("type") == "object" and properties:
+            raise AssertionError(f"{path}: {name} is not documented")
 
 
 def auth(key_id: str, secret: str) -> dict[str, str]:

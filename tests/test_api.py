@@ -12,11 +12,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from converter import storage
-from converter.models import Output, Project, Task, UsageRecord
+from converter.models import Project, Task, UsageRecord
 from converter.services import access_keys, projects
 from converter.views import api as api_views
 from tests.api import DOC, call
-from tests.factories import make_user
+from tests.factories import make_key, make_output, make_project_with_key, make_task_row, make_user
 
 pytestmark = pytest.mark.django_db
 BUCKET = settings.CONVERTER_S3_BUCKET
@@ -48,24 +48,12 @@ def example(project: str, key: str = "video-demo/釀酒.mov", **source) -> dict:
     }
 
 
-def new_project(name: str, **fields) -> tuple[Project, tuple[str, str]]:
-    project = projects.project_create(owner=make_user(), name=name, **fields)
-    key, secret = access_keys.access_key_create(project)
-    return project, (key.key_id, secret)
-
-
 @pytest.fixture
 def source_object():
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=b"not decoded here"
     )
     return f"oss://{BUCKET}/video-demo/釀酒.mov"
-
-
-def make_task(project: Project, **fields) -> Task:
-    return Task.objects.create(
-        owner=project.owner, project=project, spec={"animations": []}, **fields
-    )
 
 
 def test_every_action_is_documented_and_every_documented_action_exists(client):
@@ -76,13 +64,13 @@ def test_every_action_is_documented_and_every_documented_action_exists(client):
 
 
 def test_calls_without_a_valid_key_are_unauthorized(client):
-    project, key = new_project("alpha")
+    project, key = make_project_with_key("alpha")
     assert call(client, "ListTasks", {"ProjectName": "alpha"}, expect=401)["Code"] == "Unauthorized"
     assert call(client, "ListTasks", {"ProjectName": "alpha"}, key=(key[0], "wrong"), expect=401)
     access_keys.access_key_revoke(project.access_keys.get())
     assert call(client, "ListTasks", {"ProjectName": "alpha"}, key=key, expect=401)
     # The header form works as well as the bearer form.
-    _, other = new_project("alpha2")
+    _, other = make_project_with_key("alpha2")
     response = client.post(
         "/api/v1/ListTasks",
         data={"ProjectName": "alpha2"},
@@ -94,9 +82,9 @@ def test_calls_without_a_valid_key_are_unauthorized(client):
 
 
 def test_a_key_of_one_project_sees_nothing_of_another(client):
-    a, key_a = new_project("proj-a")
-    b, key_b = new_project("proj-b")
-    task = make_task(a, tags={"team": "x"})
+    a, key_a = make_project_with_key("proj-a")
+    _, key_b = make_project_with_key("proj-b")
+    task = make_task_row(a, tags={"team": "x"})
     assert (
         call(client, "GetTask", {"ProjectName": "proj-a", "TaskId": task.public_id}, key=key_a)[
             "TaskId"
@@ -134,7 +122,7 @@ def test_a_key_of_one_project_sees_nothing_of_another(client):
 
 
 def test_errors_have_one_shape_and_the_right_status(client, source_object):
-    _, key = new_project("errs")
+    _, key = make_project_with_key("errs")
     assert (
         call(client, "ListTasks", raw=b"{not json", key=key, expect=400)["Code"] == "MalformedJSON"
     )
@@ -201,7 +189,7 @@ def test_errors_have_one_shape_and_the_right_status(client, source_object):
 
 
 def test_create_records_the_request_and_get_task_returns_it(client, source_object):
-    _, key = new_project("test-project")
+    _, key = make_project_with_key("test-project")
     body = example("test-project")
     body.update(UserData='{"id": 7}', Tags={"team": "video"})
     created = call(client, "CreateMediaConvertTask", body, key=key)
@@ -236,8 +224,8 @@ def test_create_records_the_request_and_get_task_returns_it(client, source_objec
 
 
 def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
-    project, key = new_project("paging")
-    first = [make_task(project) for _ in range(5)]
+    project, key = make_project_with_key("paging")
+    first = [make_task_row(project) for _ in range(5)]
     seen, token = [], ""
     while True:
         page = call(
@@ -247,7 +235,7 @@ def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
             key=key,
         )
         seen += [t["TaskId"] for t in page["Tasks"]]
-        make_task(project)  # a new task arrives between pages
+        make_task_row(project)  # a new task arrives between pages
         token = page["NextToken"]
         if not token:
             break
@@ -282,11 +270,11 @@ def test_list_tasks_pages_stay_correct_while_tasks_are_added(client):
 
 
 def test_list_tasks_filters_by_status_time_and_tags(client):
-    project, key = new_project("filters")
-    queued = make_task(project, tags={"team": "a", "env": "prod"})
-    done = make_task(project, tags={"team": "b"}, status=Task.Status.SUCCEEDED)
-    failed = make_task(project, tags={"team": "a"}, status=Task.Status.FAILED)
-    old = make_task(project)
+    project, key = make_project_with_key("filters")
+    queued = make_task_row(project, tags={"team": "a", "env": "prod"})
+    done = make_task_row(project, tags={"team": "b"}, status=Task.Status.SUCCEEDED)
+    failed = make_task_row(project, tags={"team": "a"}, status=Task.Status.FAILED)
+    old = make_task_row(project)
     Task.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
 
     def ids(**body):
@@ -312,7 +300,7 @@ def test_list_tasks_filters_by_status_time_and_tags(client):
 
 
 def test_projects_can_be_created_listed_and_deleted(client):
-    _, key = new_project("parent")
+    _, key = make_project_with_key("parent")
     created = call(
         client, "CreateProject", {"ProjectName": "child", "MonthlyFrameQuota": 100}, key=key
     )
@@ -339,8 +327,7 @@ def test_projects_can_be_created_listed_and_deleted(client):
     assert not Project.objects.filter(name="child").exists()
     assert call(client, "GetProject", {"ProjectName": "child"}, key=child_key, expect=401)
     default = projects.project_default_for(make_user())
-    default_key = access_keys.access_key_create(default)
-    default_key = (default_key[0].key_id, default_key[1])
+    default_key = make_key(default)
     assert (
         call(client, "DeleteProject", {"ProjectName": default.name}, key=default_key, expect=403)[
             "Code"
@@ -350,7 +337,7 @@ def test_projects_can_be_created_listed_and_deleted(client):
 
 
 def test_an_upload_url_lets_a_program_put_a_source_without_s3_credentials(client):
-    _, key = new_project("uploads")
+    _, key = make_project_with_key("uploads")
     answer = call(
         client,
         "CreateUploadURL",
@@ -358,8 +345,9 @@ def test_an_upload_url_lets_a_program_put_a_source_without_s3_credentials(client
         key=key,
     )
     assert answer["Method"] == "PUT" and answer["URI"] == f"s3://{BUCKET}/in/clip 1.mp4"
-    request = urllib.request.Request(answer["UploadURL"], data=b"video bytes", method="PUT")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    upload_url = answer["UploadURL"]  # the test's own S3 server, over http
+    request = urllib.request.Request(upload_url, data=b"video bytes", method="PUT")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         assert response.status == 200
     assert storage.object_read(BUCKET, "in/clip 1.mp4") == b"video bytes"
     assert call(
@@ -372,7 +360,7 @@ def test_an_upload_url_lets_a_program_put_a_source_without_s3_credentials(client
 
 
 def test_the_quota_refuses_a_task_that_would_exceed_it_before_any_work(client, source_object):
-    project, key = new_project("quota", monthly_frame_quota=40)
+    project, key = make_project_with_key("quota", monthly_frame_quota=40)
     second = example("quota", StartTime=5, Duration=25)  # exactly 25 frames
     assert call(client, "CreateMediaConvertTask", second, key=key)["TaskId"]
     refused = call(client, "CreateMediaConvertTask", second, key=key, expect=429)
@@ -381,9 +369,7 @@ def test_the_quota_refuses_a_task_that_would_exceed_it_before_any_work(client, s
     # is refused only once the quota is used up.
     Task.objects.update(status=Task.Status.SUCCEEDED, estimated_frames=0)
     task = Task.objects.get()
-    output = Output.objects.create(
-        task=task, index=0, spec={}, spec_key="k", format="webp", frames=40
-    )
+    output = make_output(task, frames=40, format="webp")
     UsageRecord.objects.create(project=project, task=task, output=output, frames=40)
     assert (
         call(client, "CreateMediaConvertTask", example("quota"), key=key, expect=429)["Code"]
@@ -401,8 +387,8 @@ def test_with_project_scope_each_project_names_only_keys_in_its_own_folder(clien
     """CONVERTER_API_OBJECT_SCOPE=project, for installations where strangers
     can sign up: a project reads and writes only under "<ProjectName>/"."""
     settings.CONVERTER_API_OBJECT_SCOPE = "project"
-    _, key = new_project("scoped")
-    _, other_key = new_project("other")
+    _, key = make_project_with_key("scoped")
+    _, other_key = make_project_with_key("other")
     for name in ("scoped/in.mov", "other/in.mov"):
         storage.s3_client().put_object(Bucket=BUCKET, Key=name, Body=b"not decoded here")
 
@@ -461,7 +447,7 @@ def test_by_default_the_buckets_are_shared_by_the_installations_projects(
     client, settings, source_object
 ):
     assert settings.CONVERTER_API_OBJECT_SCOPE == "installation"
-    _, key = new_project("shared")
+    _, key = make_project_with_key("shared")
     assert call(client, "CreateMediaConvertTask", example("shared"), key=key)[
         "TaskId"
     ]  # video-demo/, as MISSION.md

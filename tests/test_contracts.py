@@ -6,9 +6,12 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.utils.deprecation import RemovedAfterNextVersionWarning, RemovedInNextVersionWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,3 +70,11 @@ def test_web_processes_do_not_load_the_encoders():
         check=True,
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("category", [RemovedInNextVersionWarning, RemovedAfterNextVersionWarning])
+def test_a_warning_about_a_feature_django_removes_fails_the_test(category):
+    """pyproject.toml's filterwarnings: using what Django is about to remove
+    is an error, not a line in the summary."""
+    with pytest.raises(category):
+        warnings.warn("this goes in a later Django", category, stacklevel=1)

@@ -11,9 +11,8 @@ from django.conf import settings
 
 from converter import notifications, storage
 from converter.models import Delivery, Task
-from converter.services import conversion, deliveries, lifecycle, submission
-from converter.spec import ImmRequest
-from tests.test_api import new_project
+from converter.services import conversion, deliveries, lifecycle
+from tests.factories import make_api_task, make_project_with_key
 
 BUCKET = settings.CONVERTER_S3_BUCKET
 
@@ -46,7 +45,7 @@ def test_a_failed_task_publishes_one_failed_message():
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="broken/not-a-video.mov", Body=b"garbage" * 100
     )
-    project, _ = new_project("failing")
+    project, _ = make_project_with_key("failing")
     body = {
         "ProjectName": "failing",
         "Notification": {"MNS": {"TopicName": "failures"}},
@@ -60,9 +59,7 @@ def test_a_failed_task_publishes_one_failed_message():
             }
         ],
     }
-    task = submission.task_create_from_request(
-        project=project, request=ImmRequest.parse(body), body=body
-    )
+    task = make_api_task(project, body)
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from converter.bench.decode import decode
 from converter.pipeline.convert import convert
 from converter.pipeline.limits import Limits
 from converter.pipeline.probe import probe
 from converter.spec import ImmRequest, ObjectUri, SpecError, expand_uri
-from tests.quality import animation_frames
 
 
 def request(animations: list[dict], **extra) -> dict:
@@ -58,7 +58,7 @@ def test_several_targets_and_animations_each_get_an_index_and_a_uri():
 
 
 @pytest.mark.parametrize(
-    "body, code",
+    ("body", "code"),
     [
         ({"Sources": [{"URI": "http://host/x.mp4"}]}, "InvalidArgument.Sources.URI"),
         ({"Sources": [{"URI": "oss://b/x"}, {"URI": "oss://b/y"}]}, "InvalidArgument.Sources"),
@@ -108,7 +108,7 @@ def test_an_animation_without_a_uri_or_with_an_unknown_variable_is_refused():
 
 
 @pytest.mark.parametrize(
-    "scale_type, size",
+    ("scale_type", "size"),
     [
         ("stretch", (100, 100)),
         ("crop", (100, 100)),
@@ -135,7 +135,8 @@ def test_each_scale_type_gives_its_exact_geometry(clips, scale_type, size):
     source = clips.moving()  # 320x240
     info = probe(source, Limits())
     result = convert(source, info, parsed.spec.animations[0], limits=Limits())
-    image, frames, _ = animation_frames(result.data)
+    image = decode(result.data)
+    frames = image.frames
     assert image.size == size == (result.width, result.height) and len(frames) == 2
     if scale_type == "fill":  # 100x75 picture centred with black bars above and below
         rgb = frames[0][..., :3].astype(int)
@@ -171,9 +172,10 @@ def test_frame_k_is_the_source_frame_at_start_plus_k_intervals(clips):
         trim_duration=parsed.spec.trim.duration,
         limits=Limits(),
     )
-    _, frames, durations = animation_frames(result.data)
+    anim = decode(result.data)
+    frames, durations = anim.frames, anim.durations
     levels = [float(np.median(f[..., :3])) for f in frames]
-    assert len(levels) == 4 and all(abs(a - b) <= 3 for a, b in zip(levels, [72, 84, 96, 108])), (
-        levels
-    )
+    expected = [72, 84, 96, 108]
+    assert len(levels) == 4, levels
+    assert all(abs(a - b) <= 3 for a, b in zip(levels, expected, strict=True)), levels
     assert durations == [500] * 4

@@ -7,10 +7,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from converter.models import AccessKey, Delivery, Output, Project, Task, UsageRecord
+from converter.models import AccessKey, Delivery, Project, Task, UsageRecord
 from converter.services import access_keys, metering, projects
 from converter.views import web
-from tests.factories import make_user, upload_of
+from tests.factories import form_data, make_output, make_project, make_task_row, upload_of
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def _new_secret_shown(client, project: str) -> str | None:
 
 def test_a_new_secret_waits_for_its_own_projects_page_but_not_for_ever(user_client, monkeypatch):
     for name in ("one", "two"):
-        projects.project_create(owner=user_client.user, name=name)
+        make_project(name, owner=user_client.user)
     create = lambda name: user_client.post(reverse("converter:access-key-create", args=[name]))  # noqa: E731
 
     create("one")
@@ -75,7 +75,7 @@ def test_a_new_secret_waits_for_its_own_projects_page_but_not_for_ever(user_clie
 
 
 def test_the_owner_sets_and_clears_the_monthly_quota(user_client):
-    project = projects.project_create(owner=user_client.user, name="quoted")
+    project = make_project("quoted", owner=user_client.user)
     user_client.post(
         reverse("converter:project-quota", args=["quoted"]), {"monthly_frame_quota": "250"}
     )
@@ -95,13 +95,13 @@ def test_the_owner_sets_and_clears_the_monthly_quota(user_client):
 
 
 def test_a_taken_project_name_is_explained(user_client):
-    projects.project_create(owner=make_user(), name="taken")
+    make_project("taken")
     page = user_client.post(reverse("converter:project-list"), {"name": "taken"}).content.decode()
     assert "already exists" in page
 
 
 def test_someone_elses_project_is_not_found(user_client):
-    projects.project_create(owner=make_user(), name="theirs")
+    make_project("theirs")
     assert user_client.get(reverse("converter:project-detail", args=["theirs"])).status_code == 404
     assert (
         user_client.post(reverse("converter:access-key-create", args=["theirs"])).status_code == 404
@@ -110,14 +110,9 @@ def test_someone_elses_project_is_not_found(user_client):
 
 
 def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
-    project = projects.project_create(
-        owner=user_client.user, name="metered", monthly_frame_quota=1000
-    )
+    project = make_project("metered", owner=user_client.user, monthly_frame_quota=1000)
     for frames in (30, 25):
-        task = Task.objects.create(owner=user_client.user, project=project, spec={})
-        output = Output.objects.create(
-            task=task, index=0, spec={}, spec_key="k", format="gif", frames=frames
-        )
+        output = make_output(make_task_row(project), frames=frames)
         metering.usage_record(output)
         metering.usage_record(output)  # twice: billed once
     assert UsageRecord.objects.count() == 2
@@ -130,9 +125,7 @@ def test_the_usage_page_shows_frames_per_project_per_day_and_month(user_client):
 
 def test_the_task_page_lists_every_notification_attempt(user_client):
     project = projects.project_default_for(user_client.user)
-    task = Task.objects.create(
-        owner=user_client.user, project=project, spec={}, status=Task.Status.SUCCEEDED
-    )
+    task = make_task_row(project, status=Task.Status.SUCCEEDED)
     Delivery.objects.create(
         task=task,
         channel="webhook",
@@ -165,16 +158,7 @@ def test_a_browser_upload_over_the_default_projects_quota_is_refused(user_client
     project = projects.project_default_for(user_client.user)
     project.monthly_frame_quota = 10
     project.save()
-    data = {
-        "video": upload_of(clips.moving()),
-        "format": "gif",
-        "start": "0",
-        "duration": "",
-        "fps": "10",
-        "size": "half",
-        "width": "",
-        "quality": "balanced",
-    }
+    data = form_data(upload_of(clips.moving()))
     response = user_client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json")
     assert (
         response.status_code == 429 and response.json()["code"] == "QuotaExceeded"

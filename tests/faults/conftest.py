@@ -5,22 +5,19 @@ import stat
 import pytest
 from django.db import connection
 
-from tests.conftest import Worker
 from tests.media import FFMPEG
+from tests.processes import Process, rq_worker
 
 
 @pytest.fixture
-def make_worker(transactional_db, tmp_path, monkeypatch):
+def make_worker(transactional_db, tmp_path):
     """Start real worker processes with extra environment variables; all are
     stopped at the end."""
     assert connection.vendor == "postgresql"
-    started: list[Worker] = []
+    started: list[Process] = []
 
-    def make(name: str = "worker", **env: str) -> Worker:
-        with monkeypatch.context() as patch:
-            for key, value in env.items():
-                patch.setenv(key, value)
-            worker = Worker(tmp_path / f"{name}-{len(started)}.log").start()
+    def make(name: str = "worker", **env: str) -> Process:
+        worker = rq_worker(tmp_path / f"{name}-{len(started)}.log", env).start()
         started.append(worker)
         return worker
 

@@ -8,20 +8,15 @@ import pytest
 
 from converter import tasks
 from converter.models import Output, Task, UsageRecord
-from converter.services import conversion, queueing, submission
-from tests.conftest import wait_until
-from tests.factories import make_user, task_spec, upload_of
+from converter.services import conversion, queueing
+from tests.factories import make_task
+from tests.poll import wait_until
 
 
 def test_the_same_task_queued_three_times_on_two_workers_runs_once(make_worker, clips):
     make_worker("a")
     make_worker("b")
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     queue = django_rq.get_queue(queueing.QUEUE)
     for extra in ("dup-1", "dup-2"):
         queue.enqueue(tasks.convert_task, task.pk, job_id=f"{queueing.job_id(task)}-{extra}")
@@ -39,12 +34,7 @@ def test_the_same_task_queued_three_times_on_two_workers_runs_once(make_worker, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_run_again_after_success_is_not_billed_again(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     conversion.task_run(task)
     Task.objects.filter(pk=task.pk).update(status=Task.Status.QUEUED)  # delivered again
     conversion.task_run(Task.objects.get(pk=task.pk))

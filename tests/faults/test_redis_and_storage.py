@@ -4,76 +4,51 @@ is stuck, the source survives, and the task can be retried."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
 
 import django_rq
 import pytest
-from django.db import connection
 
 from converter import reconcile
 from converter.models import Task
-from converter.services import conversion, lifecycle, queueing, submission
-from tests.conftest import ROOT, wait_until
-from tests.factories import make_user, task_spec, upload_of
+from converter.services import conversion, lifecycle, queueing
+from tests.factories import make_task
+from tests.poll import wait_until
+from tests.processes import Process, database_env, manage
 
 
 @pytest.fixture
-def reconciler(transactional_db, tmp_path):
+def reconciler(transactional_db, tmp_path) -> Iterator[Process]:
     """``manage.py reconcile --every 1`` as its own process, as ``up`` runs it."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    log = open(tmp_path / "reconciler.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "reconcile", "--every", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    yield tmp_path / "reconciler.log"
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    process = Process(
+        manage("reconcile", "--every", "1"),
+        tmp_path / "reconciler.log",
+        extra_env=database_env(),
+    ).start()
+    yield process
+    process.stop(timeout_s=10)
 
 
 def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
     make_worker, clips, services_handle, reconciler
 ):
-    tasks = [
-        submission.task_create(
-            owner=make_user(),
-            spec=task_spec(),
-            upload=upload_of(clips.moving()),
-            original_filename=f"m{k}.mp4",
-        )
-        for k in range(3)
-    ]
+    tasks = [make_task(clips.moving(), original_filename=f"m{k}.mp4") for k in range(3)]
     services_handle.restart_redis()  # every queued job is gone
     assert django_rq.get_queue(queueing.QUEUE).count == 0
     make_worker()
     for task in tasks:
         wait_until(
-            lambda: Task.objects.get(pk=task.pk).is_finished,
+            lambda task=task: Task.objects.get(pk=task.pk).is_finished,
             120,
-            what=f"task after Redis restart (reconciler: {reconciler.read_text()[-500:]})",
+            what=lambda: f"task after Redis restart (reconciler: {reconciler.log()[-500:]})",
         )
         assert Task.objects.get(pk=task.pk).status == Task.Status.SUCCEEDED
-    assert "re-queued" in reconciler.read_text()
+    assert "re-queued" in reconciler.log()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     assert lifecycle.task_start(task)
     django_rq.get_connection(queueing.QUEUE).flushdb()  # Redis lost the running job
     report = reconcile.reconcile()
@@ -86,12 +61,7 @@ def test_a_running_task_whose_job_redis_forgot_is_requeued(clips):
 
 @pytest.mark.django_db(transaction=True)
 def test_reconciling_twice_queues_one_job(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     django_rq.get_connection(queueing.QUEUE).flushdb()
     assert reconcile.reconcile().requeued_forgotten == 1
     assert reconcile.reconcile().requeued_forgotten == 0
@@ -102,12 +72,7 @@ def test_reconciling_twice_queues_one_job(clips):
 def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retried(
     make_worker, clips, services_handle
 ):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     source_name = task.source.name
     django_rq.get_connection(queueing.QUEUE).flushdb()  # the worker starts after S3 is gone
     services_handle.seaweed.stop()
@@ -117,7 +82,7 @@ def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retr
         wait_until(
             lambda: Task.objects.get(pk=task.pk).is_finished,
             180,
-            what=f"the task to give up (worker: {worker.log()[-1500:]})",
+            what=lambda: f"the task to give up (worker: {worker.log()[-1500:]})",
         )
         task.refresh_from_db()
         assert task.status == Task.Status.FAILED, (task.code, task.message)
@@ -139,12 +104,7 @@ def test_storage_down_is_retried_with_backoff_then_fails_clearly_and_can_be_retr
 
 @pytest.mark.django_db(transaction=True)
 def test_only_failures_outside_the_source_can_be_retried(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.audio_only()),
-        original_filename="a.mp3",
-    )
+    task = make_task(clips.audio_only())
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.code == "NoVideoStream" and not lifecycle.task_retry(task)

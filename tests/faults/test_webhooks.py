@@ -13,9 +13,9 @@ from django.conf import settings
 from converter import storage
 from converter.models import Delivery, Task
 from tests.api import call
-from tests.conftest import wait_until
+from tests.factories import make_project_with_key
+from tests.poll import wait_until
 from tests.security.listener import Listener
-from tests.test_api import new_project
 
 BUCKET = settings.CONVERTER_S3_BUCKET
 
@@ -24,7 +24,7 @@ def _create(client, clips, url: str) -> tuple[str, tuple[str, str]]:
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="hooks/clip.mp4", Body=clips.moving().read_bytes()
     )
-    _, key = new_project("hooked")
+    _, key = make_project_with_key("hooked")
     body = {
         "ProjectName": "hooked",
         "Notification": {"Webhook": {"URL": url}},

@@ -4,14 +4,12 @@ attempts left, it fails with WorkerLost). Never Running forever."""
 
 from __future__ import annotations
 
-import os
-import signal
+from pathlib import Path
 
 from converter import reconcile
 from converter.models import Task
-from converter.services import submission
-from tests.conftest import wait_until
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import make_task
+from tests.poll import wait_until
 from tests.security.hostile import alive, ffmpeg_descendants
 
 
@@ -19,9 +17,11 @@ def _describe(pids: list[int]) -> str:
     out = []
     for pid in pids:
         try:
-            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()[:300]
-            state = open(f"/proc/{pid}/status").read().split("State:")[1].split("\n")[0].strip()
-            ppid = open(f"/proc/{pid}/status").read().split("PPid:")[1].split("\n")[0].strip()
+            proc = Path("/proc") / str(pid)
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:300]
+            status = (proc / "status").read_text()
+            state = status.split("State:")[1].split("\n")[0].strip()
+            ppid = status.split("PPid:")[1].split("\n")[0].strip()
         except OSError:
             continue
         out.append(f"{pid} [{state}, ppid {ppid}] {cmd}")
@@ -30,24 +30,18 @@ def _describe(pids: list[int]) -> str:
 
 def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
     doomed = make_worker("doomed", CONVERTER_FFMPEG=slow_ffmpeg)
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving(12, name="twelve.mp4")),
-        original_filename="twelve.mp4",
-    )
+    task = make_task(clips.moving(12, name="twelve.mp4"))
     children = wait_until(
-        lambda: ffmpeg_descendants(doomed.proc.pid), 60, what="ffmpeg under the worker"
+        lambda: ffmpeg_descendants(doomed.pid), 60, what="ffmpeg under the worker"
     )
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
-    os.killpg(doomed.proc.pid, signal.SIGKILL)  # the worker and its work horse, at once
-    doomed.proc.wait()  # reap it, as init would
+    doomed.kill()  # the worker and its work horse at once (its group); reaped, as init would
     # PR_SET_PDEATHSIG: ffmpeg (in a session of its own, so not in the killed
     # group) dies with the horse that started it.
     wait_until(
         lambda: not any(alive(pid) for pid in children),
         10,
-        what=f"ffmpeg to die with its parent: {_describe(children)}",
+        what=lambda: f"ffmpeg to die with its parent: {_describe(children)}",
     )
     task.refresh_from_db()
     assert task.status == Task.Status.RUNNING and task.attempts == 1  # what the crash leaves
@@ -80,13 +74,8 @@ def test_a_killed_workers_task_fails_clearly_when_its_attempts_are_used_up(
 
 def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpeg, clips):
     worker = make_worker("busy", CONVERTER_FFMPEG=slow_ffmpeg)
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving(12, name="twelve.mp4")),
-        original_filename="twelve.mp4",
-    )
-    wait_until(lambda: ffmpeg_descendants(worker.proc.pid), 60, what="ffmpeg under the worker")
+    task = make_task(clips.moving(12, name="twelve.mp4"))
+    wait_until(lambda: ffmpeg_descendants(worker.pid), 60, what="ffmpeg under the worker")
     report = reconcile.reconcile()
     assert report.recovered_running == 0 and report.requeued_forgotten == 0
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING

@@ -9,9 +9,9 @@ import pytest
 
 from converter.models import Task
 from converter.pipeline.errors import PipelineError
-from converter.services import conversion, submission
-from tests.conftest import wait_until
-from tests.factories import make_user, task_spec, upload_of
+from converter.services import conversion
+from tests.factories import make_task, make_user
+from tests.poll import wait_until
 from tests.security import hostile
 
 
@@ -26,23 +26,19 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
         CONVERTER_FFMPEG_MEMORY_BYTES=str(500 * 1024 * 1024),
     )
     user = make_user()
-    bad = submission.task_create(
-        owner=user, spec=task_spec(), upload=upload_of(bomb), original_filename="bomb.mp4"
-    )
+    bad = make_task(bomb, owner=user)
     wait_until(
         lambda: Task.objects.get(pk=bad.pk).is_finished,
         120,
-        what=f"the bomb ({worker.log()[-1500:]})",
+        what=lambda: f"the bomb ({worker.log()[-1500:]})",
     )
     bad.refresh_from_db()
     assert bad.status == Task.Status.FAILED and bad.code == "DecodeFailed", (bad.code, bad.message)
-    good = submission.task_create(
-        owner=user, spec=task_spec(), upload=upload_of(clips.moving()), original_filename="ok.mp4"
-    )
+    good = make_task(clips.moving(), owner=user)
     wait_until(lambda: Task.objects.get(pk=good.pk).is_finished, 120, what="the next task")
     good.refresh_from_db()
     assert good.status == Task.Status.SUCCEEDED, (good.code, good.message, worker.log()[-2000:])
-    assert worker.proc.poll() is None  # the same worker process, still running
+    assert worker.running  # the same worker process, still running
 
 
 @pytest.mark.django_db

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from converter.bench.decode import decode
+from converter.bench.score import ssim
 from converter.pipeline.convert import convert
 from converter.pipeline.geometry import plan_geometry
 from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import decode_frame
-from tests.quality import animation_frames, ssim
 
 
 # Floors measured on this clip (WebP q75 blurs its fine chroma: ~0.76; GIF ~0.99)
@@ -20,7 +21,8 @@ def test_every_frame_looks_like_the_source_at_its_time(clips, fmt, floor):
     src = clips.moving(duration=3, size="320x240")
     animation = AnimationSpec.create(format=fmt, interval=0.25, frame_rate=12, width=160.0)
     result = convert(src, probe(src), animation, trim_start=0.5)
-    image, frames, durations = animation_frames(result.data)
+    image = decode(result.data)
+    frames, durations = image.frames, image.durations
     assert image.format == fmt.upper()
     assert (image.size, len(frames)) == ((160, 120), 10)  # 0.5 .. 2.75 s
     assert image.info.get("loop") == 0  # loops forever
@@ -42,7 +44,7 @@ def test_colours_come_out_where_they_were(clips, fmt):
     src = clips.colour_bars()
     animation = AnimationSpec.create(format=fmt, interval=0.2, frame_rate=5, quality="best")
     result = convert(src, probe(src), animation)
-    _, frames, _ = animation_frames(result.data)
+    frames = decode(result.data).frames
     assert len(frames) == 20
     for frame in frames:
         for k, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
@@ -59,7 +61,7 @@ def test_portrait_frames_are_not_squashed(clips):
         probe(src),
         AnimationSpec.create(format="webp", interval=0.5, frame_rate=2, quality="best"),
     )
-    _, frames, _ = animation_frames(result.data)
+    frames = decode(result.data).frames
     assert frames[0].shape[:2] == (320, 180)
     # ffmpeg's own autorotated decode of the same moment is the reference
     assert ssim(frames[0][..., :3], decode_frame(src, 0, 180, 320)) > 0.85
@@ -98,7 +100,7 @@ def test_fill_pads_with_black_and_crop_cuts_the_overflow(clips):
             quality="best",
         ),
     )
-    _, frames, _ = animation_frames(fill.data)
+    frames = decode(fill.data).frames
     top_band = frames[0][:15, :, :3]
     assert top_band.mean() < 8  # 100x56 picture centred in 100x100: 22 px black bands
     assert frames[0][30:70, :, :3].mean() > 40
@@ -115,7 +117,7 @@ def test_fill_pads_with_black_and_crop_cuts_the_overflow(clips):
             quality="best",
         ),
     )
-    _, frames, _ = animation_frames(crop.data)
+    frames = decode(crop.data).frames
     # crop keeps the centre: compare with the source's centre 180x180 scaled to 100x100
     full = decode_frame(src, 0, 320, 180)
 

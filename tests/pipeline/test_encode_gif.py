@@ -1,32 +1,35 @@
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 
+from converter.bench.decode import Animation, decode
+from converter.bench.score import ssim
 from converter.pipeline import encode_gif
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
-from tests import quality
 from tests.pipeline.frames import (
     ffmpeg_clip,
     flashing_squares,
     moving_scene,
     with_alpha,
 )
-from tests.quality import ssim
 
 SSIM_FLOOR = 0.95
 SSIM_FLOOR_BY_QUALITY = {"low": 0.92, "balanced": SSIM_FLOOR, "best": SSIM_FLOOR}
 
 
-decoded = functools.partial(quality.decoded, fmt="GIF")
+def decoded(data: bytes, mode: str = "RGB") -> Animation:
+    """Every frame of the GIF ``data`` in ``mode``, with its durations and info."""
+    animation = decode(data, mode)
+    assert animation.format == "GIF"
+    return animation
 
 
 def test_it_keeps_every_frame_and_spreads_durations_to_hundredths() -> None:
     frames = moving_scene(12)
     result = encode_gif.encode(iter(frames), EncodeOptions(frame_duration_ms=1000 / 15))
-    out, durations, _ = decoded(result.data)
+    anim = decoded(result.data)
+    out, durations = anim.frames, anim.durations
     assert len(out) == result.frames == 12
     assert durations == result.durations_ms
     assert set(durations) == {60, 70}
@@ -35,21 +38,21 @@ def test_it_keeps_every_frame_and_spreads_durations_to_hundredths() -> None:
 
 def test_it_loops_forever_by_default() -> None:
     result = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100))
-    assert decoded(result.data)[2]["loop"] == 0
+    assert decoded(result.data).info["loop"] == 0
 
 
 def test_it_plays_n_times_when_asked() -> None:
     three = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3))
     once = encode_gif.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=1))
-    assert decoded(three.data)[2]["loop"] == 2  # NETSCAPE counts repeats after the first play
-    assert "loop" not in decoded(once.data)[2]
+    assert decoded(three.data).info["loop"] == 2  # NETSCAPE counts repeats after the first play
+    assert "loop" not in decoded(once.data).info
 
 
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
-    out, _, _ = decoded(result.data)
+    out = decoded(result.data).frames
     scores = [ssim(a, b) for a, b in zip(out, frames, strict=True)]
     assert min(scores) >= SSIM_FLOOR_BY_QUALITY[quality]
 
@@ -57,14 +60,14 @@ def test_it_stays_close_to_the_source(quality: str) -> None:
 def test_it_stays_close_to_a_clip_decoded_by_ffmpeg() -> None:
     frames = ffmpeg_clip(10)
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
-    out, _, _ = decoded(result.data)
+    out = decoded(result.data).frames
     assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR
 
 
 def test_it_leaves_nothing_behind_when_content_disappears() -> None:
     frames = flashing_squares()
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
-    out, _, _ = decoded(result.data)
+    out = decoded(result.data).frames
     for a, b in zip(out, frames, strict=True):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 8
 
@@ -80,7 +83,7 @@ def test_unchanged_frames_cost_almost_nothing() -> None:
 def test_it_keeps_transparency() -> None:
     frames = with_alpha()
     result = encode_gif.encode(frames, EncodeOptions(frame_duration_ms=100))
-    out, _, _ = decoded(result.data, "RGBA")
+    out = decoded(result.data, "RGBA").frames
     assert len(out) == len(frames)
     for a, b in zip(out, frames, strict=True):
         assert ((a[..., 3] > 0) == (b[..., 3] > 0)).all()

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-import functools
 import itertools
 
 import numpy as np
 import pytest
 
+from converter.bench.decode import Animation, decode
+from converter.bench.score import ssim
 from converter.pipeline import encode_webp, webpfile
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
-from tests import quality
 from tests.pipeline.frames import ffmpeg_clip, moving_scene, with_alpha
-from tests.quality import ssim
 
 # Lossy WebP subsamples chroma, which costs SSIM on these small, sharp,
 # saturated test pictures (ffmpeg's testsrc2 most of all); the floors catch a
@@ -19,12 +18,17 @@ SSIM_FLOOR = {"low": 0.82, "balanced": 0.86, "best": 0.88}
 SSIM_FLOOR_TESTSRC = 0.72
 
 
-decoded = functools.partial(quality.decoded, fmt="WEBP")
+def decoded(data: bytes, mode: str = "RGB") -> Animation:
+    """Every frame of the WEBP ``data`` in ``mode``, with its durations and info."""
+    animation = decode(data, mode)
+    assert animation.format == "WEBP"
+    return animation
 
 
 def test_it_keeps_every_frame_with_millisecond_durations() -> None:
     result = encode_webp.encode(iter(moving_scene(12)), EncodeOptions(frame_duration_ms=1000 / 15))
-    out, durations, _ = decoded(result.data)
+    anim = decoded(result.data)
+    out, durations = anim.frames, anim.durations
     assert len(out) == result.frames == 12
     assert durations == result.durations_ms
     assert set(durations) == {66, 67}
@@ -44,10 +48,12 @@ def test_frames_in_bgr_order_are_the_same_picture(alpha: bool) -> None:
     made = encode_webp.encode(frames, as_rgb).data
     assert encode_webp.encode(bgr, as_bgr).data == made
     config = encode_webp.SETTINGS["balanced"]
-    public = decoded(encode_webp._encode_public(frames, as_rgb, config).data)[0]
-    assert np.array_equal(decoded(encode_webp._encode_public(bgr, as_bgr, config).data)[0], public)
+    public = decoded(encode_webp._encode_public(frames, as_rgb, config).data).frames
+    assert np.array_equal(
+        decoded(encode_webp._encode_public(bgr, as_bgr, config).data).frames, public
+    )
     # ... and it is the right picture
-    for out, frame in zip(decoded(made, "RGBA")[0], frames, strict=True):
+    for out, frame in zip(decoded(made, "RGBA").frames, frames, strict=True):
         shown = frame[..., 3] == 255 if alpha else np.ones(frame.shape[:2], bool)
         colour = out[..., :3][shown].mean(axis=0) - frame[..., :3][shown].mean(axis=0)
         assert np.abs(colour).max() < 16, colour  # red and blue swapped: 60 or more
@@ -55,33 +61,33 @@ def test_frames_in_bgr_order_are_the_same_picture(alpha: bool) -> None:
 
 def test_it_loops_forever_by_default() -> None:
     result = encode_webp.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100))
-    assert decoded(result.data)[2]["loop"] == 0
+    assert decoded(result.data).info["loop"] == 0
 
 
 def test_it_plays_n_times_when_asked() -> None:
     result = encode_webp.encode(moving_scene(3), EncodeOptions(frame_duration_ms=100, loop=3))
-    assert decoded(result.data)[2]["loop"] == 3
+    assert decoded(result.data).info["loop"] == 3
 
 
 @pytest.mark.parametrize("quality", QUALITIES)
 def test_it_stays_close_to_the_source(quality: str) -> None:
     frames = moving_scene(10)
     result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100, quality=quality))
-    out, _, _ = decoded(result.data)
+    out = decoded(result.data).frames
     assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR[quality]
 
 
 def test_it_stays_close_to_a_clip_decoded_by_ffmpeg() -> None:
     frames = ffmpeg_clip(10)
     result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100))
-    out, _, _ = decoded(result.data)
+    out = decoded(result.data).frames
     assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR_TESTSRC
 
 
 def test_it_keeps_transparency() -> None:
     frames = with_alpha()
     result = encode_webp.encode(frames, EncodeOptions(frame_duration_ms=100))
-    out, _, _ = decoded(result.data, "RGBA")
+    out = decoded(result.data, "RGBA").frames
     assert len(out) == len(frames)
     for a, b in zip(out, frames, strict=True):
         assert ((a[..., 3] > 127) == (b[..., 3] > 127)).all()
@@ -93,7 +99,8 @@ def test_the_public_pillow_fallback_makes_the_same_kind_of_file() -> None:
     frames = moving_scene(6)
     settings = encode_webp.SETTINGS["balanced"]
     result = encode_webp._encode_public(frames, EncodeOptions(frame_duration_ms=100), settings)
-    out, durations, info = decoded(result.data)
+    anim = decoded(result.data)
+    out, durations, info = anim.frames, anim.durations, anim.info
     assert len(out) == 6 and durations == [100] * 6 and info["loop"] == 0
     assert min(ssim(a, b) for a, b in zip(out, frames, strict=True)) >= SSIM_FLOOR["balanced"]
 
@@ -117,10 +124,11 @@ def test_runs_encoded_side_by_side_join_into_one_animation() -> None:
     options = EncodeOptions(frame_duration_ms=1000 / 15)
     whole = encode_webp.encode(frames, options)
     joined = encode_webp.encode_runs([frames[:9], frames[8:]], options)  # frame 8: the overlap
-    out, durations, info = decoded(joined.data)
+    anim = decoded(joined.data)
+    out, durations, info = anim.frames, anim.durations, anim.info
     assert len(out) == joined.frames == 24 and info["loop"] == 0
     # The timeline is the whole animation's: 66/67 ms spread over all 24 frames.
-    assert durations == joined.durations_ms == decoded(whole.data)[1]
+    assert durations == joined.durations_ms == decoded(whole.data).durations
     assert sum(durations) == 1600
     scores = [ssim(a, b) for a, b in zip(out, frames, strict=True)]
     assert min(scores) >= SSIM_FLOOR["balanced"]
@@ -136,7 +144,8 @@ def test_a_run_libwebp_makes_a_still_picture_of_joins_as_one_long_frame() -> Non
     joined = encode_webp.encode_runs(
         [frames, [frames[-1], *still]], EncodeOptions(frame_duration_ms=100)
     )
-    out, durations, _ = decoded(joined.data)
+    anim = decoded(joined.data)
+    out, durations = anim.frames, anim.durations
     assert joined.frames == 13
     assert len(out) == 9 and durations == [100] * 8 + [500]
     assert ssim(out[-1], still[0]) >= SSIM_FLOOR["balanced"]
@@ -164,7 +173,8 @@ def test_a_later_run_with_only_its_overlap_adds_nothing() -> None:
     """The source ended where the second run begins: one run's frames."""
     frames = moving_scene(8)
     result = encode_webp.encode_runs([frames, frames[-1:]], EncodeOptions(frame_duration_ms=100))
-    out, durations, _ = decoded(result.data)
+    anim = decoded(result.data)
+    out, durations = anim.frames, anim.durations
     assert result.frames == len(out) == 8 and durations == [100] * 8
 
 
@@ -205,7 +215,8 @@ def test_frames_that_change_a_lot_are_each_coded_whole() -> None:
     Frames that change little are coded as the rectangles that changed."""
     panning = [np.roll(f, 40 * k, axis=1) for k, f in enumerate(moving_scene(8))]
     result = encode_webp.encode(panning, EncodeOptions(frame_duration_ms=100))
-    out, durations, info = decoded(result.data)
+    anim = decoded(result.data)
+    out, durations, info = anim.frames, anim.durations, anim.info
     frames = _anmf(result.data)
     assert (
         result.frames == len(out) == len(frames) == 8
@@ -256,7 +267,7 @@ def test_noise_on_still_areas_is_not_coded_again() -> None:
 
     def rectangles() -> list[tuple[int, int, int, int]]:
         result = encode_webp.encode(noisy, EncodeOptions(frame_duration_ms=100))
-        out, _, _ = decoded(result.data)
+        out = decoded(result.data).frames
         assert result.frames == len(out) == 8
         assert min(ssim(a, b) for a, b in zip(out, clean, strict=True)) >= SSIM_FLOOR["balanced"]
         return [(f.x, f.y, f.width, f.height) for f in _anmf(result.data)[1:]]
@@ -284,7 +295,8 @@ def test_each_frame_is_coded_as_the_blocks_it_repaints() -> None:
     for f in coded[1:]:
         assert (2 * f.x) % 16 == 0 and (2 * f.y) % 16 == 0 and f.width * f.height < 160 * 96
         assert not f.flags & webpfile.ANMF_NO_BLEND and f.image[:4] == b"ALPH"
-    out, durations, info = decoded(result.data)
+    anim = decoded(result.data)
+    out, durations, info = anim.frames, anim.durations, anim.info
     shown = [picture for picture, ms in zip(out, durations, strict=True) for _ in range(ms // 100)]
     assert len(shown) == 6 and info["loop"] == 0
     assert min(ssim(a, b) for a, b in zip(shown, frames, strict=True)) >= SSIM_FLOOR["balanced"]
@@ -308,7 +320,7 @@ def test_a_joined_file_is_marked_with_alpha_when_only_a_later_run_blends_transpa
         [panning, [panning[-1], *calm]], EncodeOptions(frame_duration_ms=100)
     )
     assert any(f.has_alpha for f in _anmf(joined.data)) and _vp8x_alpha(joined.data)
-    out, _, _ = decoded(joined.data)
+    out = decoded(joined.data).frames
     assert (
         min(ssim(a, b) for a, b in zip(out, panning + calm, strict=True)) >= SSIM_FLOOR["balanced"]
     )
@@ -329,5 +341,6 @@ def test_a_still_stretch_longer_than_a_webp_frame_can_last_is_split() -> None:
             and sum(f.duration for f in coded) == 20_000_000
         )
         assert len(coded) == 2 and ((coded[1].width, coded[1].height) == (1, 1)) == (len(runs) == 1)
-        out, durations, _ = decoded(result.data)
+        anim = decoded(result.data)
+        out, durations = anim.frames, anim.durations
         assert sum(durations) == 20_000_000 and ssim(out[-1], still[0]) >= SSIM_FLOOR["balanced"]

@@ -8,12 +8,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from converter.bench.decode import decode
+from converter.bench.score import ssim
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import AUDIO, CONTAINERS, reference_frames
-from tests.quality import animation_frames, ssim
+
+# About 70 s of CPU, more than half of all the tests that need no server:
+# the full run has it, --fast leaves it out.
+pytestmark = pytest.mark.slow
 
 # Measured on these clips: lossy WebP q90 of the busy test pattern scores
 # 0.84-0.90 against the source, GIF (256 colours, dithered) a little lower.
@@ -29,7 +34,8 @@ def check(
         format=fmt, interval=interval, frame_rate=4, quality="best", **kw
     )
     result = convert(src, info, animation, trim_start=trim_start)
-    image, out, durations = animation_frames(result.data)
+    image = decode(result.data)
+    out, durations = image.frames, image.durations
     assert image.format == fmt.upper()
     assert image.size == size == (result.width, result.height)
     assert len(out) == frames == result.frames
@@ -166,7 +172,8 @@ def test_alpha_webm_gives_a_transparent_webp(clips, codec):
     result = convert(
         src, info, AnimationSpec.create(format="webp", interval=0.5, frame_rate=2, quality="best")
     )
-    image, frames, _ = animation_frames(result.data)
+    image = decode(result.data)
+    frames = image.frames
     assert image.mode == "RGBA" and len(frames) == 4
     master = reference_frames(
         clips.alpha_master(), [0.5 * k for k in range(4)], 160, 120, alpha=True
@@ -184,7 +191,7 @@ def test_alpha_webm_gives_a_gif_with_transparency(clips):
     result = convert(
         src, probe(src), AnimationSpec.create(format="gif", interval=0.5, frame_rate=2)
     )
-    _, frames, _ = animation_frames(result.data)
+    frames = decode(result.data).frames
     assert len(frames) == 4
     assert all(f.shape[2] == 4 for f in frames), "no frame has GIF transparency"
     for f in frames:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from converter.bench.decode import decode
+from converter.bench.score import ssim
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.hls import assemble_hls, check_name, folder_fetcher, is_playlist
 from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
 from tests.media import reference_frames
-from tests.quality import animation_frames, ssim
 
 
 class Folder:
@@ -47,7 +48,8 @@ def test_a_playlist_and_its_segments_convert_like_one_file(
         info,
         AnimationSpec.create(format="webp", interval=0.25, frame_rate=4, quality="best"),
     )
-    image, frames, _ = animation_frames(result.data)
+    image = decode(result.data)
+    frames = image.frames
     assert image.size == (320, 240) and len(frames) == 8
     # Against the same moments of the original (unsegmented) pattern
     refs = reference_frames(clips.container("mp4-h264"), [0.25 * k for k in range(8)], 320, 240)

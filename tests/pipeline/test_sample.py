@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from converter.bench.decode import decode
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.frameplan import plan_frames, split_for_decoding
@@ -15,12 +16,11 @@ from converter.pipeline.probe import probe
 from converter.pipeline.sample import sample
 from converter.spec import AnimationSpec
 from tests.media import ffmpeg
-from tests.quality import animation_frames
 
 
 def indices(data: bytes) -> list[int]:
     """Frame numbers read back from an animation of the indexed clip."""
-    _, frames, _ = animation_frames(data)
+    frames = decode(data).frames
     return [round(f[..., 0].astype(float).mean()) for f in frames]
 
 
@@ -107,7 +107,8 @@ def test_portrait_phone_video_comes_out_upright(clips):
     info = probe(src)
     assert (info.width, info.height, info.rotation) == (180, 320, 90)
     result = convert(src, info, spec(interval=0.5, width=90.0))
-    image, frames, _ = animation_frames(result.data)
+    image = decode(result.data)
+    frames = image.frames
     assert image.size == (90, 160) == (result.width, result.height)
     assert frames[0].shape[:2] == (160, 90)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from converter.bench.decode import decode
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec, SpecError
 from tests.media import AUDIO
-from tests.quality import animation_frames
 
 
 def wave(**kw) -> AnimationSpec:
@@ -31,7 +31,8 @@ def test_every_audio_format_can_be_drawn_as_a_waveform(clips, kind):
     info = probe(src, audio_only_ok=True)
     assert info.audio_only and info.duration == pytest.approx(2.0, abs=0.05)
     result = convert(src, info, wave(format="gif"))
-    image, frames, _ = animation_frames(result.data)
+    image = decode(result.data)
+    frames = image.frames
     assert image.format == "GIF" and image.size == (640, 240) == (result.width, result.height)
     assert result.frames == len(frames) == (8 if info.duration <= 2.0 else 9)
     heights = wave_heights(frames[:8])
@@ -41,7 +42,7 @@ def test_every_audio_format_can_be_drawn_as_a_waveform(clips, kind):
 def test_frame_k_draws_the_sound_of_its_own_interval(clips):
     src = clips.audio_only("wav", rising=True)  # amplitude 0.45 x t: louder every moment
     result = convert(src, probe(src, audio_only_ok=True), wave(quality="best"), trim_start=0.5)
-    _, frames, _ = animation_frames(result.data)
+    frames = decode(result.data).frames
     assert len(frames) == 6  # 0.5 .. 1.75 s
     # The wave spans 2 x amplitude x 120 rows: at the end of interval k,
     # amplitude 0.45 x (0.5 + 0.25 (k + 1)).
@@ -75,7 +76,7 @@ def test_an_audio_file_without_the_option_still_has_no_video_stream(clips):
 def test_the_sound_of_a_video_can_be_drawn_too(clips):
     src = clips.container("mp4-h264")  # has a tone
     result = convert(src, probe(src), wave())
-    _, frames, _ = animation_frames(result.data)
+    frames = decode(result.data).frames
     assert (result.width, result.height, len(frames)) == (640, 240, 8)
     assert all(h > 5 for h in wave_heights(frames))
 

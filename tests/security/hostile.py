@@ -14,7 +14,7 @@ def hls_playlist(*segments: str) -> bytes:
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:0"]
     for segment in segments:
         lines += ["#EXTINF:2.0,", segment]
-    return ("\n".join(lines + ["#EXT-X-ENDLIST", ""])).encode()
+    return "\n".join([*lines, "#EXT-X-ENDLIST", ""]).encode()
 
 
 def ffconcat(*files: str) -> bytes:
@@ -209,7 +209,8 @@ def mkv_with_sound(path: Path, video: Path) -> Path:
 
 
 def with_bytes_replaced(src: Path, dst: Path, old: bytes, new: bytes) -> Path:
-    """A copy of ``src`` with ``old`` (found exactly once) replaced by ``new`` of the same length."""
+    """A copy of ``src`` with ``old`` (found exactly once) replaced by ``new``
+    of the same length."""
     data = src.read_bytes()
     assert data.count(old) == 1 and len(old) == len(new)
     dst.write_bytes(data.replace(old, new))

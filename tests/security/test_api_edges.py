@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from converter.services import access_keys, projects
 from tests.api import call
-from tests.factories import make_user
+from tests.factories import make_project_with_key
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +16,7 @@ SOURCE = {"URI": "oss://loopforge-test/in/x.mp4"}
 
 
 def _key() -> tuple[str, str]:
-    project = projects.project_create(owner=make_user(), name="edges")
-    key, secret = access_keys.access_key_create(project)
-    return key.key_id, secret
+    return make_project_with_key("edges")[1]
 
 
 def _convert(**animation) -> dict:

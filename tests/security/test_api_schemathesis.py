@@ -17,7 +17,7 @@ from schemathesis.checks import (
 )
 
 from converter.openapi import document
-from tests.test_api import new_project
+from tests.factories import make_project_with_key
 
 # The document the server serves at /api/v1/openapi.json.
 schema = schemathesis.openapi.from_dict(document())
@@ -25,7 +25,7 @@ schema = schemathesis.openapi.from_dict(document())
 
 @pytest.fixture
 def key_headers(transactional_db):
-    _, (key_id, secret) = new_project("test-project")
+    _, (key_id, secret) = make_project_with_key("test-project")
     return {"Authorization": f"Bearer {key_id}:{secret}"}
 
 

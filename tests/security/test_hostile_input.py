@@ -5,17 +5,18 @@ or hangs. Pipeline tests need no services; the rest use the real ones."""
 from __future__ import annotations
 
 import dataclasses
-import io
+import itertools
 import logging
 import os
 import tempfile
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from django.urls import reverse
-from PIL import Image, ImageChops, ImageSequence
 
+from converter.bench.decode import decode
 from converter.models import Task
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
@@ -24,9 +25,10 @@ from converter.pipeline.geometry import plan_geometry
 from converter.pipeline.limits import Limits
 from converter.pipeline.probe import VideoInfo, probe
 from converter.pipeline.sample import sample
-from converter.services import conversion, projects, submission
+from converter.services import conversion
 from converter.spec import AnimationSpec
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import form_data, make_api_task, make_project, make_task, make_user, upload_of
+from tests.poll import wait_until
 from tests.security import hostile
 from tests.security.listener import Listener
 
@@ -50,17 +52,19 @@ def no_temp_left_behind():
     before = _loopforge_temp_dirs()
     yield
     # Other test runs on this machine may be working at the same time; only
-    # our own leftovers would persist, so look twice.
+    # our own leftovers would persist, so theirs get 2 s to go.
     left = _loopforge_temp_dirs() - before
-    if left:
-        import time
 
-        time.sleep(2)
-        left = {p for p in left if os.path.exists(os.path.join(tempfile.gettempdir(), p))} - before
-    assert not left, left
+    def still_there() -> set[str]:
+        return {p for p in left if os.path.exists(os.path.join(tempfile.gettempdir(), p))}
+
+    wait_until(lambda: not still_there(), 2, what=lambda: f"{sorted(still_there())} to be removed")
 
 
-def refused(path: Path, limits: Limits = Limits()) -> PipelineError:
+DEFAULT_LIMITS = Limits()
+
+
+def refused(path: Path, limits: Limits = DEFAULT_LIMITS) -> PipelineError:
     """Probe then convert ``path`` as the worker would; return the error."""
     with pytest.raises(PipelineError) as info:
         convert(path, probe(path, limits), ANIMATION, limits=limits)
@@ -73,7 +77,7 @@ def refused(path: Path, limits: Limits = Limits()) -> PipelineError:
 
 
 @pytest.mark.parametrize(
-    "name,content",
+    ("name", "content"),
     [
         ("empty.mp4", b""),
         ("random.mp4", os.urandom(64 * 1024)),
@@ -128,15 +132,10 @@ def test_a_truncated_faststart_mp4_gives_the_frames_it_has_never_repeated_ones(t
     assert info.duration == pytest.approx(10)  # the index still claims all 100 frames
     every_frame = AnimationSpec.create(format="webp", interval=0.1, frame_rate=10.0, quality="best")
     result = convert(path, info, every_frame)
-    image = Image.open(io.BytesIO(result.data))
-    frames = [f.convert("RGB").copy() for f in ImageSequence.Iterator(image)]
+    frames = decode(result.data, "RGB").frames
     assert len(frames) == result.frames < 100  # what was decoded, reported as such
     # testsrc2 moves every frame: a padded (repeated) frame would be identical.
-    repeats = [
-        k
-        for k, (a, b) in enumerate(zip(frames, frames[1:]))
-        if ImageChops.difference(a, b).getbbox() is None
-    ]
+    repeats = [k for k, (a, b) in enumerate(itertools.pairwise(frames)) if np.array_equal(a, b)]
     assert repeats == []
 
 
@@ -222,16 +221,7 @@ def test_hostile_playlists_are_refused_at_upload_and_by_the_worker(client, tmp_p
             upload = upload_of(path, name="evil.m3u8")
             upload.content_type = content_type
             response = client.post(
-                reverse("converter:upload"),
-                {
-                    "video": upload,
-                    "format": "gif",
-                    "start": "0",
-                    "fps": "10",
-                    "size": "half",
-                    "quality": "balanced",
-                },
-                HTTP_ACCEPT="application/json",
+                reverse("converter:upload"), form_data(upload), HTTP_ACCEPT="application/json"
             )
             # UnsupportedFormat; or, once playlists with their segments are
             # accepted (issue 5), the playlist's own refusal.
@@ -239,9 +229,7 @@ def test_hostile_playlists_are_refused_at_upload_and_by_the_worker(client, tmp_p
             assert response.json()["code"] in UPLOAD_REFUSALS, response.json()
         assert not Task.objects.exists()
         # The worker path: a stored source that skipped the web check.
-        task = submission.task_create(
-            owner=user, spec=task_spec(), upload=upload_of(path), original_filename="x.m3u8"
-        )
+        task = make_task(path, owner=user, original_filename="x.m3u8")
         conversion.task_run(task)
         task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "UnsupportedFormat"
@@ -374,7 +362,6 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
     from django.conf import settings
 
     from converter import storage
-    from converter.spec import ImmRequest
 
     caplog.set_level(logging.DEBUG)
     bucket = settings.CONVERTER_S3_BUCKET
@@ -384,7 +371,7 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
         Key="tenant-b/secret.ts",
         Body=hostile.ts_clip(tmp_path / "s.ts").read_bytes(),
     )
-    project = projects.project_create(owner=make_user(), name="attacker")
+    project = make_project("attacker")
     with Listener() as listener:
         for name, payload in {
             "hls.mp4": hostile.hls_playlist(
@@ -398,7 +385,8 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
                 Body=payload,
                 ContentType="application/vnd.apple.mpegurl",
             )
-            request = ImmRequest.parse(
+            task = make_api_task(
+                project,
                 {
                     "ProjectName": "attacker",
                     "Sources": [{"URI": f"s3://{bucket}/attacker/{name}"}],
@@ -415,9 +403,8 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
                             }
                         }
                     ],
-                }
+                },
             )
-            task = submission.task_create_from_request(project=project, request=request, body={})
             conversion.task_run(task)
             task.refresh_from_db()
             assert task.status == Task.Status.FAILED and task.code in UPLOAD_REFUSALS, (

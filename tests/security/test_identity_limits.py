@@ -8,10 +8,10 @@ import pytest
 
 from converter import storage
 from converter.models import Task
-from converter.services import access_keys, metering, projects
+from converter.services import metering
 from converter.spec import ImmRequest
 from tests.api import call
-from tests.factories import make_user
+from tests.factories import make_project_with_key, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BUCKET = "loopforge-test"
@@ -42,11 +42,7 @@ def test_a_persons_limit_holds_across_all_their_keys(client, settings):
     settings.CONVERTER_RATE_LIMIT_PER_MINUTE = 2
     settings.CONVERTER_KEY_RATE_LIMIT_PER_MINUTE = 100
     owner = make_user()
-    keys = []
-    for name in ("ids-a", "ids-b", "ids-c"):
-        project = projects.project_create(owner=owner, name=name)
-        key, secret = access_keys.access_key_create(project)
-        keys.append((name, (key.key_id, secret)))
+    keys = [(n, make_project_with_key(n, owner=owner)[1]) for n in ("ids-a", "ids-b", "ids-c")]
     answers = [
         call(client, "CreateMediaConvertTask", _body(n), key=k, expect=None) for n, k in keys
     ]
@@ -57,13 +53,9 @@ def test_a_persons_limit_holds_across_all_their_keys(client, settings):
 
 def test_tasks_of_unknown_length_hold_the_worst_case(client, settings):
     settings.CONVERTER_MAX_OUTPUT_FRAMES = 100
-    owner = make_user()
-    project = projects.project_create(owner=owner, name="ids-q", monthly_frame_quota=250)
-    key, secret = access_keys.access_key_create(project)
+    project, key = make_project_with_key("ids-q", monthly_frame_quota=250)
     statuses = [
-        call(
-            client, "CreateMediaConvertTask", _body("ids-q"), key=(key.key_id, secret), expect=None
-        )["_status"]
+        call(client, "CreateMediaConvertTask", _body("ids-q"), key=key, expect=None)["_status"]
         for _ in range(4)
     ]
     assert statuses == [200, 200, 429, 429]  # 100 frames held each, 250 allowed

@@ -10,10 +10,9 @@ import pytest
 
 from converter import storage
 from converter.models import Task
-from converter.services import access_keys, projects
 from converter.views import api
 from tests.api import call
-from tests.factories import make_user
+from tests.factories import make_project_with_key
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks are queued on commit
 BUCKET = "loopforge-test"
@@ -21,10 +20,8 @@ BUCKET = "loopforge-test"
 
 @pytest.fixture
 def key() -> tuple[str, str]:
-    project = projects.project_create(owner=make_user(), name="defs")
-    created, secret = access_keys.access_key_create(project)
     storage.s3_client().put_object(Bucket=BUCKET, Key="defs/in.mp4", Body=b"x")
-    return created.key_id, secret
+    return make_project_with_key("defs")[1]
 
 
 def _body(**extra) -> dict:

@@ -77,14 +77,11 @@ def test_a_project_holds_at_most_its_delivery_slots(settings, clips):
     from rq.registry import ScheduledJobRegistry
 
     from converter.models import Delivery
-    from converter.services import conversion, deliveries, queueing, submission
-    from tests.factories import make_user, task_spec, upload_of
+    from converter.services import deliveries, queueing
+    from tests.factories import make_finished_task
 
     settings.CONVERTER_WEBHOOK_CONCURRENCY_PER_PROJECT = 1
-    task = submission.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="m"
-    )
-    conversion.task_run(task)
+    task = make_finished_task(clips.moving())
     task.notification = {"MNS": {"TopicName": "done"}}
     task.save(update_fields=["notification"])
     connection = django_rq.get_connection(queueing.NOTIFY_QUEUE)

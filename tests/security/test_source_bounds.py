@@ -13,9 +13,8 @@ from converter import storage
 from converter.models import Task
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.hls import assemble_hls
-from converter.services import conversion, projects, submission
-from converter.spec import ImmRequest
-from tests.factories import make_user, task_spec, upload_of
+from converter.services import conversion
+from tests.factories import make_api_task, make_project, make_task
 
 BUCKET = "loopforge-test"
 
@@ -47,22 +46,20 @@ def test_fetched_copies_are_removed_once_appended(tmp_path):
     assert not any(c.exists() for c in copies)
 
 
-def _api_task(owner, source_key: str) -> Task:
-    project = projects.project_create(owner=owner, name=f"bounds{owner.pk}")
+def _api_task(source_key: str) -> Task:
+    project = make_project()
     body = {
         "ProjectName": project.name,
         "Sources": [{"URI": f"oss://{BUCKET}/{source_key}"}],
         "Targets": [
             {
                 "Image": {
-                    "Animations": [{"Format": "gif", "URI": f"oss://{BUCKET}/out/{owner.pk}.gif"}]
+                    "Animations": [{"Format": "gif", "URI": f"oss://{BUCKET}/out/{project.pk}.gif"}]
                 }
             }
         ],
     }
-    return submission.task_create_from_request(
-        project=project, request=ImmRequest.parse(body), body=body
-    )
+    return make_api_task(project, body)
 
 
 @pytest.mark.django_db
@@ -71,7 +68,7 @@ def test_a_source_replaced_by_a_larger_object_is_stopped(clips, settings):
     settings.CONVERTER_MAX_UPLOAD_BYTES = len(small) + 10
     s3 = storage.s3_client()
     s3.put_object(Bucket=BUCKET, Key="bounds/swapped.mp4", Body=small)
-    task = _api_task(make_user(), "bounds/swapped.mp4")  # its size was checked here
+    task = _api_task("bounds/swapped.mp4")  # its size was checked here
     s3.put_object(Bucket=BUCKET, Key="bounds/swapped.mp4", Body=small + b"\0" * 4 * 1024 * 1024)
     conversion.task_run(task)
     task.refresh_from_db()
@@ -86,7 +83,7 @@ def test_a_bucket_playlist_over_the_limit_is_refused(settings):
     for name in names:
         s3.put_object(Bucket=BUCKET, Key=f"bounds/big/{name}", Body=b"\x47" * 1000)
     s3.put_object(Bucket=BUCKET, Key="bounds/big/index.m3u8", Body=_playlist(*names))
-    task = _api_task(make_user(), "bounds/big/index.m3u8")
+    task = _api_task("bounds/big/index.m3u8")
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "SourceTooLarge", task.message
@@ -96,16 +93,11 @@ def test_a_bucket_playlist_over_the_limit_is_refused(settings):
 def test_a_bucket_playlist_cannot_name_the_apps_own_objects(clips):
     """At a bucket's root, a playlist's plain relative names reach into
     sources/ and outputs/ (a folder name is allowed): each key is checked."""
-    victim = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="private.mp4",
-    )
+    victim = make_task(clips.moving(), original_filename="private.mp4")
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="steal.m3u8", Body=_playlist(f"sources/{victim.source.name}")
     )
-    task = _api_task(make_user(), "steal.m3u8")
+    task = _api_task("steal.m3u8")
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "Forbidden", (task.code, task.message)

@@ -3,6 +3,7 @@ it is given (hypothesis)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from hypothesis import HealthCheck, given, settings
@@ -48,6 +49,11 @@ anything = st.one_of(requests, json_values)
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def assert_refused_clearly(error: SpecError) -> None:
+    """A refusal has an InvalidArgument code and a message saying why."""
+    assert error.code.startswith("InvalidArgument") and error.message
+
+
 def _valid(spec: AnimationSpec) -> None:
     assert spec.format in ("gif", "webp")
     for value in (spec.interval, spec.frame_rate, spec.start_time):
@@ -63,7 +69,7 @@ def test_animation_parse_raises_only_spec_error(data):
     try:
         spec = AnimationSpec.parse(data)
     except SpecError as exc:
-        assert exc.code.startswith("InvalidArgument") and exc.message
+        assert_refused_clearly(exc)
         return
     _valid(spec)
 
@@ -74,7 +80,7 @@ def test_trim_parse_raises_only_spec_error(data):
     try:
         trim = Trim.parse(data)
     except SpecError as exc:
-        assert exc.code.startswith("InvalidArgument") and exc.message
+        assert_refused_clearly(exc)
         return
     assert (
         math.isfinite(trim.start)
@@ -92,10 +98,8 @@ def test_trim_parse_raises_only_spec_error(data):
     )
 )
 def test_nearly_valid_animations_raise_only_spec_error(data):
-    try:
+    with contextlib.suppress(SpecError):
         _valid(AnimationSpec.parse(data))
-    except SpecError:
-        pass
 
 
 def _mostly(valid, hostile=None):
@@ -205,7 +209,7 @@ if ImmRequest is not None:
         try:
             request = ImmRequest.parse(data)
         except SpecError as exc:
-            assert exc.code.startswith("InvalidArgument") and exc.message
+            assert_refused_clearly(exc)
             return
         for animation in request.spec.animations:
             _valid(animation)

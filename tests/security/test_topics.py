@@ -19,8 +19,8 @@ from rq.serializers import JSONSerializer
 
 from converter import notifications
 from converter.services import queueing
-from tests.conftest import ROOT
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import make_task
+from tests.processes import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)  # jobs are enqueued on commit
 
@@ -34,14 +34,7 @@ def test_a_topic_named_like_an_rq_key_leaves_the_queue_working(topic, clips):
     assert notifications.publish_stream("victim", topic, _message(1)).ok
     queue = django_rq.get_queue(queueing.QUEUE)
     assert queue.connection.type(topic) in (b"none", b"list", b"set", b"zset")
-    from converter.services import submission
-
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     queueing.task_enqueue(task)  # WRONGTYPE here, before: the topic was a raw key
     assert queue.fetch_job(queueing.job_id(task)) is not None
 
@@ -68,11 +61,7 @@ def test_streams_live_in_another_database_than_the_jobs():
 
 
 def test_the_job_redis_holds_json_not_pickles(clips):
-    from converter.services import submission
-
-    task = submission.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(clips.moving()), original_filename="m"
-    )
+    task = make_task(clips.moving())
     queueing.task_enqueue(task)
     connection = django_rq.get_connection(queueing.QUEUE)
     raw = connection.hget(Job.redis_job_namespace_prefix + queueing.job_id(task), "data")

@@ -13,8 +13,8 @@ import pytest
 from converter.models import Task
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.probe import probe
-from converter.services import conversion, submission
-from tests.factories import make_user, task_spec, upload_of
+from converter.services import conversion
+from tests.factories import make_task
 from tests.media import ffmpeg, pattern, tone
 
 
@@ -57,9 +57,7 @@ def mjpeg_claiming(folder: Path, side: int) -> Path:
 
 
 def run(path: Path) -> Task:
-    task = submission.task_create(
-        owner=make_user(), spec=task_spec(), upload=upload_of(path), original_filename=path.name
-    )
+    task = make_task(path)
     conversion.task_run(task)
     task.refresh_from_db()
     return task

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from converter.models import Task
-from converter.services import conversion, submission
+from converter.services import conversion
 from converter.uploads import display_filename
-from tests.factories import form_data, task_spec, upload_of
+from tests.factories import form_data, make_task, upload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,11 +71,8 @@ HOSTILE_NAMES = [
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_file_names_are_stored_as_text_and_shown_escaped(user_client, clips, name):
-    task = submission.task_create(
-        owner=user_client.user,
-        spec=task_spec(),
-        upload=upload_of(clips.moving(), name="x.mp4"),
-        original_filename=name,
+    task = make_task(
+        clips.moving(), owner=user_client.user, upload_name="x.mp4", original_filename=name
     )
     # The storage key is ours alone: task id and a random hex name.
     assert re.fullmatch(r"mc-[0-9a-f]{32}/[0-9a-f]{32}\.video", task.source.name), task.source.name

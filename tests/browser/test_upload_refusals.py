@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from converter.uploads import too_large
-from tests.browser import sign_up
+from tests.browser.steps import sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

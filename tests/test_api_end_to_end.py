@@ -13,11 +13,11 @@ import redis
 from django.conf import settings
 
 from converter import notifications, storage
+from converter.bench.decode import decode
 from converter.models import Delivery, Task, UsageRecord
 from tests.api import call
-from tests.conftest import wait_until
-from tests.quality import animation_frames
-from tests.test_api import new_project
+from tests.factories import make_project_with_key
+from tests.poll import wait_until
 
 BUCKET = settings.CONVERTER_S3_BUCKET
 
@@ -80,14 +80,17 @@ def finished(client, key, task_id: str, worker) -> dict:
         )
         return answer if answer["Status"] != "Running" else None
 
-    answer = wait_until(done, 120, 0.5, what=f"the task (worker log: {worker.log()[-2000:]})")
+    answer = wait_until(
+        done, 120, 0.5, what=lambda: f"the task (worker log: {worker.log()[-2000:]})"
+    )
     assert answer["Status"] == "Succeeded", (answer, worker.log()[-3000:])
     return answer
 
 
 def check_animation(frames_expected: int) -> None:
     data = storage.object_read(BUCKET, "video-demo/animation.webp")
-    image, frames, durations = animation_frames(data)
+    image = decode(data)
+    frames, durations = image.frames, image.durations
     assert image.format == "WEBP" and len(frames) == frames_expected
     assert image.size == (80, 45)  # half of 160x90
     assert all(abs(d - 1000 / 15) <= 1 for d in durations), durations  # FrameRate 15
@@ -103,7 +106,7 @@ def test_the_reference_examples_work_verbatim(worker, clips, client):
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=clips.reference().read_bytes()
     )
-    project, key = new_project("test-project")
+    project, key = make_project_with_key("test-project")
 
     created = call(client, "CreateMediaConvertTask", body_of(EXAMPLE_1), key=key)
     answer = finished(client, key, created["TaskId"], worker)
@@ -158,7 +161,7 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(
     storage.s3_client().put_object(
         Bucket=BUCKET, Key="video-demo/釀酒.mov", Body=clips.reference().read_bytes()
     )
-    _, key = new_project("test-project")
+    _, key = make_project_with_key("test-project")
     receiver = Receiver(fail=1)
     try:
         body = body_of(EXAMPLE_2)
@@ -185,7 +188,8 @@ def test_a_webhook_is_signed_retried_and_every_attempt_recorded(
             f"oss://{BUCKET}/video-demo/animation.webp",
             f"oss://{BUCKET}/out/blue/釀酒-1.gif",
         ]
-        image, frames, _ = animation_frames(storage.object_read(BUCKET, "out/blue/釀酒-1.gif"))
+        image = decode(storage.object_read(BUCKET, "out/blue/釀酒-1.gif"))
+        frames = image.frames
         assert image.format == "GIF" and len(frames) == 2 and image.size == (32, 32)
 
         wait_until(lambda: len(receiver.requests) >= 2, 30, what="the retried webhook")
@@ -235,7 +239,7 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
         s3.put_object(Bucket=BUCKET, Key=f"streams/show/{path.name}", Body=path.read_bytes())
     # a segment elsewhere in the bucket that a playlist must never reach
     s3.put_object(Bucket=BUCKET, Key="streams/secret.ts", Body=b"private")
-    project, key = new_project("test-project")
+    _, key = make_project_with_key("test-project")
     body = {
         "ProjectName": "test-project",
         "Sources": [{"URI": f"s3://{BUCKET}/streams/show/index.m3u8"}],
@@ -257,7 +261,8 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
     }
     created = call(client, "CreateMediaConvertTask", body, key=key)
     answer = finished(client, key, created["TaskId"], worker)
-    image, frames, _ = animation_frames(storage.object_read(BUCKET, "streams/out/index.gif"))
+    image = decode(storage.object_read(BUCKET, "streams/out/index.gif"))
+    frames = image.frames
     assert image.format == "GIF" and image.size[0] == 80
     assert len(frames) == answer["Outputs"][0]["Frames"] >= 4
 

@@ -4,41 +4,31 @@ from __future__ import annotations
 
 import pytest
 
+from converter.bench.decode import decode
 from converter.models import Output, Task
-from converter.services import conversion, submission
-from tests.factories import make_user, task_spec, upload_of
-from tests.quality import animation_frames
+from converter.services import conversion
+from tests.factories import make_task, task_spec
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_task_runs_from_stored_source_to_stored_animation(clips):
-    user = make_user()
-    task = submission.task_create(
-        owner=user,
-        spec=task_spec(format="webp"),
-        upload=upload_of(clips.moving()),
-        original_filename="clip.mp4",
-    )
+    task = make_task(clips.moving(), spec=task_spec(format="webp"))
     assert task.status == Task.Status.QUEUED and task.source.name.endswith(".video")
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
     assert task.progress == 100 and task.started_at and task.finished_at and task.attempts == 1
     output = task.outputs.get()
-    image, frames, _ = animation_frames(output.file.read())
+    image = decode(output.file.read())
+    frames = image.frames
     assert image.format == "WEBP" and len(frames) == output.frames == 6  # 0, 0.5 .. 2.5 s
     assert image.size == (output.width, output.height) == (80, 60)
     assert output.bytes == output.file.size
 
 
 def test_running_a_task_twice_writes_one_output(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="a.mp4",
-    )
+    task = make_task(clips.moving())
     conversion.task_run(task)
     name = task.outputs.get().file.name
     Task.objects.filter(pk=task.pk).update(status=Task.Status.QUEUED)  # a duplicate delivery
@@ -48,12 +38,7 @@ def test_running_a_task_twice_writes_one_output(clips):
 
 
 def test_a_finished_task_is_not_run_again(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="a.mp4",
-    )
+    task = make_task(clips.moving())
     conversion.task_run(task)
     task.refresh_from_db()
     finished = task.finished_at
@@ -63,12 +48,7 @@ def test_a_finished_task_is_not_run_again(clips):
 
 
 def test_audio_only_source_fails_with_a_clear_code(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.audio_only()),
-        original_filename="tone.mp3",
-    )
+    task = make_task(clips.audio_only())
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED

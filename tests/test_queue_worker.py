@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
+from converter.bench.decode import decode
 from converter.models import Task
-from converter.services import queueing, submission
-from tests.conftest import wait_until
-from tests.factories import make_user, task_spec, upload_of
-from tests.quality import animation_frames
+from converter.services import queueing
+from tests.factories import make_task, task_spec
+from tests.poll import wait_until
 
 
 def test_a_worker_process_converts_a_queued_task(worker, clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(format="gif"),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving(), spec=task_spec(format="gif"))
     wait_until(
         lambda: Task.objects.get(pk=task.pk).is_finished,
         90,
-        what=f"the worker (log: {worker.log()[-2000:]})",
+        what=lambda: f"the worker (log: {worker.log()[-2000:]})",
     )
     task.refresh_from_db()
     assert task.status == Task.Status.SUCCEEDED, (task.code, task.message, worker.log()[-3000:])
-    image, frames, durations = animation_frames(task.outputs.get().file.read())
+    image = decode(task.outputs.get().file.read())
+    frames, durations = image.frames, image.durations
     assert image.format == "GIF" and len(frames) == 6 and durations == [500] * 6
 
 
 def test_queued_tasks_survive_a_redis_restart(worker, clips, services_handle):
     worker.stop()  # nothing consumes the queue while Redis loses it
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="m.mp4",
-    )
+    task = make_task(clips.moving())
     services_handle.restart_redis()
     assert queueing.requeue_forgotten() == 1
     worker.start()

@@ -10,14 +10,13 @@ from django.core.management import CommandError, call_command
 from converter.errors import LoopforgeError
 from converter.models import AccessKey, Project
 from converter.services import access_keys, projects
-from tests.factories import make_user
+from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_key_authenticates_with_its_secret_only():
-    project = projects.project_create(owner=make_user(), name="alpha")
-    key, secret = access_keys.access_key_create(project)
+    key, secret = access_keys.access_key_create(make_project("alpha"))
     assert access_keys.access_key_authenticate(key.key_id, secret) == key
     assert access_keys.access_key_authenticate(key.key_id, secret + "x") is None
     assert access_keys.access_key_authenticate("LFNOSUCHKEY", secret) is None
@@ -25,9 +24,7 @@ def test_a_key_authenticates_with_its_secret_only():
 
 
 def test_a_revoked_key_is_refused():
-    key, secret = access_keys.access_key_create(
-        projects.project_create(owner=make_user(), name="beta")
-    )
+    key, secret = access_keys.access_key_create(make_project("beta"))
     assert access_keys.access_key_revoke(key)
     assert access_keys.access_key_authenticate(key.key_id, secret) is None
     assert not access_keys.access_key_revoke(key)

@@ -11,9 +11,16 @@ from django.urls import URLPattern, reverse
 
 from converter import ratelimit
 from converter.models import Task, new_share_key
-from converter.services import access_keys, conversion, projects, submission
+from converter.services import access_keys
 from converter.urls import urlpatterns
-from tests.factories import make_user, task_spec, upload_of
+from tests.factories import (
+    form_data,
+    make_finished_task,
+    make_project,
+    make_project_with_key,
+    make_user,
+    upload_of,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,16 +44,7 @@ def _args(pattern: URLPattern, key: str) -> list:
 
 @pytest.fixture
 def finished_task(clips):
-    task = submission.task_create(
-        owner=make_user(),
-        spec=task_spec(),
-        upload=upload_of(clips.moving()),
-        original_filename="secret.mp4",
-    )
-    conversion.task_run(task)
-    task.refresh_from_db()
-    assert task.status == Task.Status.SUCCEEDED
-    return task
+    return make_finished_task(clips.moving(), original_filename="secret.mp4")
 
 
 def test_every_task_url_answers_404_for_someone_elses_task(client, finished_task):
@@ -105,7 +103,7 @@ FORM_URLS = [
 ]
 
 
-@pytest.mark.parametrize("name,args", FORM_URLS)
+@pytest.mark.parametrize(("name", "args"), FORM_URLS)
 def test_every_form_refuses_a_post_without_a_csrf_token(name, args):
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user())
@@ -118,15 +116,14 @@ def _kwargs(pattern: URLPattern, values: dict) -> dict:
 
 
 def _owned_objects(task: Task) -> dict:
-    project = projects.project_create(owner=task.owner, name=f"p{task.pk}x")
-    key, _ = access_keys.access_key_create(project)
+    project, (key_id, _) = make_project_with_key(f"p{task.pk}x", owner=task.owner)
     return {
         "public_id": task.public_id,
         "share_key": task.share_key,
         "index": 0,
         "ext": "gif",
         "name": project.name,
-        "key_id": key.key_id,
+        "key_id": key_id,
     }
 
 
@@ -172,8 +169,7 @@ def test_the_api_never_accepts_a_session_cookie(client, finished_task):
 def test_access_keys_are_stored_hashed_and_compared_in_constant_time(monkeypatch):
     import hmac
 
-    project = projects.project_create(owner=make_user(), name="hashed")
-    key, secret = access_keys.access_key_create(project)
+    key, secret = access_keys.access_key_create(make_project("hashed"))
     key.refresh_from_db()
     assert secret not in key.secret_hash and len(secret) >= 32
     compared = []
@@ -189,13 +185,12 @@ def test_access_keys_are_stored_hashed_and_compared_in_constant_time(monkeypatch
 def test_the_api_refuses_another_projects_task_as_not_found(client, finished_task):
     from tests.api import call
 
-    mine = projects.project_create(owner=make_user(), name="mine")
-    key, secret = access_keys.access_key_create(mine)
+    _, key = make_project_with_key("mine")
     answer = call(
         client,
         "GetTask",
         {"ProjectName": "mine", "TaskId": finished_task.public_id},
-        key=(key.key_id, secret),
+        key=key,
         expect=None,
     )
     assert answer["_status"] == 404 and answer["Code"] == "ResourceNotFound"
@@ -205,12 +200,10 @@ def test_the_api_rate_limits_task_creation_per_key(client, settings):
     from tests.api import call
 
     settings.CONVERTER_KEY_RATE_LIMIT_PER_MINUTE = 2
-    project = projects.project_create(owner=make_user(), name="busy")
-    key, secret = access_keys.access_key_create(project)
+    _, key = make_project_with_key("busy")
     body = {"ProjectName": "busy", "Sources": [{"URI": "s3://nowhere/x.mp4"}]}
     codes = [
-        call(client, "CreateMediaConvertTask", body, key=(key.key_id, secret), expect=None)["Code"]
-        for _ in range(3)
+        call(client, "CreateMediaConvertTask", body, key=key, expect=None)["Code"] for _ in range(3)
     ]
     assert codes[:2] != ["Throttling"] * 2 and codes[2] == "Throttling"
 
@@ -222,15 +215,7 @@ def test_the_upload_form_works_with_its_csrf_token(clips):
     token = page.cookies["csrftoken"].value
     response = client.post(
         reverse("converter:upload"),
-        {
-            "video": upload_of(clips.moving()),
-            "format": "gif",
-            "start": "0",
-            "fps": "10",
-            "size": "half",
-            "quality": "balanced",
-            "csrfmiddlewaretoken": token,
-        },
+        form_data(upload_of(clips.moving()), csrfmiddlewaretoken=token),
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 201, response.content

@@ -4,16 +4,15 @@ an audio file refused (and drawn as a waveform when asked)."""
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser import sign_up
+from converter.bench.decode import decode
+from converter.bench.score import ssim
+from tests.browser.steps import sign_up
 from tests.media import reference_frames
-from tests.quality import animation_frames, ssim
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +38,7 @@ def convert_in_browser(
     return figure, body
 
 
-@pytest.mark.parametrize("kind,name", [("mov-h264", "h264.mov"), ("webm-vp9", "vp9.webm")])
+@pytest.mark.parametrize(("kind", "name"), [("mov-h264", "h264.mov"), ("webm-vp9", "vp9.webm")])
 def test_mov_and_webm_uploads_convert(page, live_server, worker, clips, kind, name):
     base = live_server.url
     sign_up(page, base, f"user-{kind}")
@@ -47,10 +46,11 @@ def test_mov_and_webm_uploads_convert(page, live_server, worker, clips, kind, na
     figure, body = convert_in_browser(page, base, str(src), name)
     expect(figure.locator(".dims")).to_have_text("320 × 240")
     expect(figure.locator(".frames")).to_have_text("8")  # 2 s at 4 fps
-    image, frames, _ = animation_frames(body)
+    image = decode(body)
+    frames = image.frames
     assert (image.format, image.size, len(frames)) == ("WEBP", (320, 240), 8)
     refs = reference_frames(src, [0.25 * k for k in range(8)], 320, 240)
-    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs)) > 0.7
+    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs, strict=True)) > 0.7
 
 
 def test_an_hls_playlist_with_its_segments_converts(page, live_server, worker, clips):
@@ -60,10 +60,11 @@ def test_an_hls_playlist_with_its_segments_converts(page, live_server, worker, c
     files = sorted(str(p) for p in playlist.parent.iterdir())
     figure, body = convert_in_browser(page, base, files, "index.m3u8 + 4 segments", fmt="gif")
     expect(figure.locator(".dims")).to_have_text("320 × 240")
-    image, frames, _ = animation_frames(body)
+    image = decode(body)
+    frames = image.frames
     assert image.format == "GIF" and image.size == (320, 240) and len(frames) == 8
     refs = reference_frames(clips.container("mp4-h264"), [0.25 * k for k in range(8)], 320, 240)
-    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs)) > 0.6
+    assert min(ssim(f[..., :3], r) for f, r in zip(frames, refs, strict=True)) > 0.6
     page.goto(f"{base}/tasks/")
     expect(page.locator("table.history tbody tr").first).to_contain_text("index.m3u8")
 
@@ -86,5 +87,5 @@ def test_audio_is_refused_unless_its_waveform_is_asked_for(page, live_server, wo
     expect(page.locator("#upload-error")).to_contain_text("no video picture")
     figure, body = convert_in_browser(page, base, str(src), src.name, fmt="gif", waveform=True)
     expect(figure.locator(".dims")).to_have_text("640 × 240")
-    image = Image.open(io.BytesIO(body))
-    assert (image.format, image.size, image.n_frames) == ("GIF", (640, 240), 8)
+    image = decode(body)
+    assert (image.format, image.size, len(image.frames)) == ("GIF", (640, 240), 8)

@@ -1,0 +1,211 @@
+"""The tools compared: ours (the worker's pipeline) and the reference tools
+(the ffmpeg one-liners, gifski, MoviePy). Each gives the commands to run, in
+order; a Python tool re-enters the benchmark in a child process
+(``--child``) so that its memory is measured on its own."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+from converter.bench.paths import TOOLS_DIR, ffmpeg_exe
+from converter.bench.workloads import Workload
+
+TOOLS_GIF = ["ours", "ffmpeg", "gifski", "moviepy"]
+TOOLS_WEBP = ["ours", "ffmpeg"]
+
+
+@functools.lru_cache(maxsize=16)
+def probe(path: Path) -> tuple[int, int, float]:
+    """Width, height and frame rate of the first video stream."""
+    import av
+
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        rate = float(s.average_rate or s.guessed_rate or 30)
+        return s.codec_context.width, s.codec_context.height, rate
+
+
+def _fps_expr(interval: float) -> str:
+    f = 1 / Fraction(interval).limit_denominator(1000)
+    return f"{f.numerator}/{f.denominator}"
+
+
+def sample_filter(path: Path, interval: float) -> str:
+    """ffmpeg filters that pick, for every k, the source frame nearest to
+    k * interval (after the seek).
+
+    The plain ``fps`` filter keeps the *last* frame of each output slot, so
+    ``fps=1`` picks the frame nearest k + 0.5 s, not k s. Shifting the
+    timestamps by one interval less half a source frame and rounding down makes
+    slot k end half a source frame after k * interval, so its last frame is
+    the nearest one. Every ffmpeg-based tool in the benchmark gets the same
+    frames, so the comparison is about encoding alone.
+    """
+    half = 0.5 / probe(path)[2]
+    return f"setpts=PTS+{interval - half:.6f}/TB,fps={_fps_expr(interval)}:round=down"
+
+
+# --------------------------------------------------------------------------
+# The Python tools, run inside the child process
+
+
+def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
+    """The worker's own pipeline, storage aside: probe, sample, encode."""
+    from converter.pipeline.convert import convert
+    from converter.pipeline.probe import probe as probe_video
+    from converter.spec import AnimationSpec
+
+    animation = AnimationSpec.create(
+        format=wl.fmt,
+        interval=wl.interval,
+        frame_rate=wl.fps,
+        width=float(wl.width),
+        quality=quality,
+    )
+    result = convert(
+        src,
+        probe_video(src),
+        animation,
+        trim_start=wl.start,
+        trim_duration=wl.duration,
+    )
+    out.write_bytes(result.data)
+
+
+def run_moviepy(src: Path, wl: Workload, out: Path) -> None:
+    from moviepy import VideoFileClip, vfx
+
+    with VideoFileClip(str(src), audio=False, target_resolution=(wl.width, None)) as clip:
+        end = min(wl.start + wl.duration, clip.duration)
+        sub = clip.subclipped(wl.start, end).with_effects([vfx.MultiplySpeed(wl.interval * wl.fps)])
+        sub.write_gif(str(out), fps=wl.fps, loop=0, logger=None)
+
+
+# --------------------------------------------------------------------------
+# Commands
+
+
+def _child(tool: str, src: Path, wl: Workload, out: Path, quality: str = "") -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "converter.bench",
+        "--child",
+        tool,
+        "--workload",
+        wl.name,
+        "--src",
+        str(src),
+        "--out",
+        str(out),
+    ]
+    return cmd + (["--quality", quality] if quality else [])
+
+
+def _ff_input(src: Path, wl: Workload) -> list[str]:
+    return [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-y",
+        "-nostdin",
+        "-ss",
+        f"{wl.start}",
+        "-t",
+        f"{wl.duration}",
+        "-i",
+        str(src),
+    ]
+
+
+def _ff_filters(src: Path, wl: Workload) -> str:
+    # The playback rate: frame k shown at k / fps (settb keeps pts precise).
+    fps = Fraction(wl.fps).limit_denominator(1000)
+    return (
+        f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos,"
+        f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB"
+    )
+
+
+def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+    vf = (
+        _ff_filters(src, wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
+        "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle"
+    )
+    return [[*_ff_input(src, wl), "-vf", vf, "-loop", "0", str(out)]]
+
+
+def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+    return [
+        [
+            *_ff_input(src, wl),
+            "-vf",
+            _ff_filters(src, wl),
+            "-c:v",
+            "libwebp_anim",
+            "-quality",
+            "75",
+            "-loop",
+            "0",
+            str(out),
+        ]
+    ]
+
+
+def find_gifski() -> Path | None:
+    """gifski from the npm package (``npm pack gifski`` unpacked in .bench-tools),
+    or on PATH."""
+    for p in sorted(TOOLS_DIR.glob("**/bin/debian/gifski")):
+        if os.access(p, os.X_OK):
+            return p
+    found = shutil.which("gifski")
+    return Path(found) if found else None
+
+
+def cmds_gifski(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+    gifski = find_gifski()
+    if gifski is None:  # bench_workload leaves gifski out when it is missing
+        raise RuntimeError("gifski not found")
+    pngs = work / "gifski-png"
+    shutil.rmtree(pngs, ignore_errors=True)
+    pngs.mkdir(parents=True)
+    extract = [
+        *_ff_input(src, wl),
+        "-vf",
+        f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos",
+        str(pngs / "f%05d.png"),
+    ]
+    # gifski takes the sorted file list; a shell glob would need a shell, so
+    # the list is expanded by a tiny sh wrapper at run time.
+    encode = [
+        "sh",
+        "-c",
+        f'exec "$0" -q --repeat 0 -r {wl.fps:g} -W {wl.width} -o "$1" "$2"/f*.png',
+        str(gifski),
+        str(out),
+        str(pngs),
+    ]
+    return [extract, encode]
+
+
+def cmds_moviepy(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+    return [_child("moviepy", src, wl, out)]
+
+
+def tool_cmds(
+    tool: str, src: Path, wl: Workload, out: Path, work: Path, quality: str
+) -> list[list[str]]:
+    if tool.startswith("ours"):
+        return [_child("ours", src, wl, out, quality)]
+    if tool == "ffmpeg":
+        return (cmds_ffmpeg_gif if wl.fmt == "gif" else cmds_ffmpeg_webp)(src, wl, out, work)
+    if tool == "gifski":
+        return cmds_gifski(src, wl, out, work)
+    if tool == "moviepy":
+        return cmds_moviepy(src, wl, out, work)
+    raise ValueError(tool)
