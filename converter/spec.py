@@ -288,6 +288,30 @@ _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _TAG_KEY_RE = re.compile(r"[A-Za-z0-9_.:-]+")
 _TOPIC_RE = re.compile(r"[A-Za-z0-9_.:-]{1,256}")
 _TEMPLATE_RE = re.compile(r"\{([^{}]*)\}")
+# A separator spelled another way: S3 servers (SeaweedFS among them) and
+# proxies in front of them may decode these into "/" or "\\".
+_ENCODED_SEPARATOR_RE = re.compile(r"%(2f|5c|2e)", re.IGNORECASE)
+MAX_KEY_BYTES = 1024  # S3's limit
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot name an object, or None. A key is a path of plain
+    segments joined by "/": no empty, "." or ".." segment, no backslash, no
+    percent-encoded separator, no control character. SeaweedFS turns "\\"
+    into "/" and collapses "//", so any other spelling could reach a key
+    that a check on the spelled form never saw (``outputs\\x`` is
+    ``outputs/x``)."""
+    if not key or len(key.encode()) > MAX_KEY_BYTES:
+        return "must be 1 to 1024 bytes long"
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        return "must not hold control characters"
+    if "\\" in key:
+        return 'must use "/" between folders, not "\\"'
+    if _ENCODED_SEPARATOR_RE.search(key):
+        return "must not hold a percent-encoded separator (%2F, %5C, %2E)"
+    if any(segment in ("", ".", "..") for segment in key.split("/")):
+        return 'must not start or end with "/", nor hold "//", "." or ".." between slashes'
+    return None
 
 
 @dataclass(frozen=True)
@@ -312,8 +336,9 @@ class ObjectUri:
             raise SpecError(
                 field_name, f"{field_name} must look like oss://bucket/key or s3://bucket/key."
             )
-        if len(key.encode()) > 1024 or key.startswith("/") or any(ord(c) < 32 for c in key):
-            raise SpecError(field_name, f"{field_name} has an object key S3 cannot store.")
+        problem = key_problem(key)
+        if problem:
+            raise SpecError(field_name, f"{field_name}: the object key {problem}.")
         return cls(scheme.lower(), bucket, key)
 
     def __str__(self) -> str:

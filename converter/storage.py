@@ -4,6 +4,7 @@ storage may be S3. ``source_copy`` bridges the two and always cleans up."""
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from .pipeline import hls
 from .pipeline.errors import PipelineError
 from .pipeline.formats import CONTENT_TYPES, EXTENSIONS
 from .pipeline.workdir import private_folder
-from .spec import ObjectUri
+from .spec import ObjectUri, key_problem
 
 
 class StorageUnavailable(LoopforgeError):
@@ -146,6 +147,12 @@ def s3_client():
     return _client(settings.CONVERTER_S3_ENDPOINT)
 
 
+def normalised_key(key: str) -> str:
+    """The key the S3 server stores for ``key``: SeaweedFS turns "\\" into
+    "/" and collapses repeated "/" (and drops a leading one)."""
+    return re.sub("/+", "/", key.replace("\\", "/")).lstrip("/")
+
+
 def object_check_allowed(bucket: str, key: str, project: str) -> None:
     """Refuse buckets the installation does not open to the API, the
     prefixes of our own storage (other users' uploads and outputs live there)
@@ -154,6 +161,10 @@ def object_check_allowed(bucket: str, key: str, project: str) -> None:
         raise ObjectForbidden("Bucket objects need S3 storage (CONVERTER_STORAGE=s3).")
     if bucket not in settings.CONVERTER_API_BUCKETS:
         raise ObjectForbidden(f"Bucket {bucket!r} is not open to the API on this installation.")
+    problem = key_problem(key)
+    if problem:  # every key the worker reads or writes comes here, parsed or not
+        raise ObjectForbidden(f"The object key {problem}.")
+    key = normalised_key(key)
     if bucket == settings.CONVERTER_S3_BUCKET and key.startswith(RESERVED_PREFIXES):
         raise ObjectForbidden(
             f"Keys under {', '.join(RESERVED_PREFIXES)} are reserved for Loopforge itself."

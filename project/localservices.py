@@ -170,6 +170,9 @@ class S3Config:
     access_key: str
     secret_key: str
     region: str = "us-east-1"
+    # Buckets besides ``bucket`` to create once the server answers (the
+    # API's own, kept apart from the app's).
+    more_buckets: tuple[str, ...] = ()
 
     def client(self):
         import boto3
@@ -239,7 +242,13 @@ def seaweed_service(
         client = s3.client()
         client.head_bucket(Bucket=s3.bucket)
         client.put_object(Bucket=s3.bucket, Key=".ready", Body=b"ok")
-        return client.get_object(Bucket=s3.bucket, Key=".ready")["Body"].read() == b"ok"
+        if client.get_object(Bucket=s3.bucket, Key=".ready")["Body"].read() != b"ok":
+            return False
+        existing = {b["Name"] for b in client.list_buckets()["Buckets"]}
+        for name in s3.more_buckets:
+            if name not in existing:
+                client.create_bucket(Bucket=name)
+        return True
 
     return Service("seaweedfs", argv, data_dir / "weed.log", ready)
 

@@ -162,9 +162,12 @@ CONVERTER_MAX_PROJECTS_PER_USER = envint("CONVERTER_MAX_PROJECTS_PER_USER", "20"
 CONVERTER_MAX_ACCESS_KEYS_PER_USER = envint("CONVERTER_MAX_ACCESS_KEYS_PER_USER", "50")
 
 # Buckets whose objects API requests may read (Sources[].URI) and write
-# (Animations[].URI), comma-separated; the app's own prefixes stay off limits.
+# (Animations[].URI), comma-separated. By default a bucket of their own, not
+# the app's: what a client names then never shares a bucket with other
+# people's uploads and animations (the app's own prefixes stay off limits
+# even where an installation lists the app's bucket here).
 CONVERTER_API_BUCKETS = [
-    b for b in envstr("CONVERTER_API_BUCKETS", CONVERTER_S3_BUCKET).split(",") if b
+    b for b in envstr("CONVERTER_API_BUCKETS", f"{CONVERTER_S3_BUCKET}-api").split(",") if b
 ]
 # Which keys of those buckets a project may name: "installation" (any: the
 # people of one installation share its buckets, as an IMM project reaches

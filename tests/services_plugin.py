@@ -38,6 +38,8 @@ import pytest
 from project import localservices as ls
 
 S3 = ls.S3Config("", "loopforge-test", "testaccess", "testsecret-0123456789")
+# The settings' default for CONVERTER_API_BUCKETS: the app's bucket + "-api".
+API_BUCKET = f"{S3.bucket}-api"
 
 MARKER = "servers"
 SLOW = "slow"  # needs no server, but is too slow for --fast
@@ -121,7 +123,11 @@ class Services:
         self.s3_port, self._s3_ports = _reserve_seaweed(1)
         self._seaweed_base, self._seaweed_ports = _reserve_seaweed(3)
         self.s3 = ls.S3Config(
-            f"http://127.0.0.1:{self.s3_port}", S3.bucket, S3.access_key, S3.secret_key
+            f"http://127.0.0.1:{self.s3_port}",
+            S3.bucket,
+            S3.access_key,
+            S3.secret_key,
+            more_buckets=(API_BUCKET,),
         )
         self._postgres_port: Reservation | None = None
         self.redis: ls.Service | None = None

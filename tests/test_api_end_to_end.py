@@ -19,7 +19,7 @@ from tests.api import call
 from tests.factories import make_project_with_key
 from tests.poll import wait_until
 
-BUCKET = settings.CONVERTER_S3_BUCKET
+BUCKET = settings.CONVERTER_API_BUCKETS[0]
 
 # MISSION.md's examples as written there; only the bucket is this test's.
 EXAMPLE_1 = """{"ProjectName": "test-project",

@@ -14,7 +14,7 @@ from converter.models import Delivery, Task
 from converter.services import conversion, deliveries, lifecycle
 from tests.factories import make_api_task, make_project_with_key
 
-BUCKET = settings.CONVERTER_S3_BUCKET
+BUCKET = settings.CONVERTER_API_BUCKETS[0]
 
 
 def test_signatures_verify_only_for_the_same_body_and_secret():

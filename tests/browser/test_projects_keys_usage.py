@@ -26,7 +26,7 @@ from tests.poll import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-BUCKET = settings.CONVERTER_S3_BUCKET
+BUCKET = settings.CONVERTER_API_BUCKETS[0]
 _DIRECT = urllib.request.build_opener(
     urllib.request.ProxyHandler({})
 )  # 127.0.0.1 only, never a proxy

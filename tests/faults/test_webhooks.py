@@ -17,7 +17,7 @@ from tests.factories import make_project_with_key
 from tests.poll import wait_until
 from tests.security.listener import Listener
 
-BUCKET = settings.CONVERTER_S3_BUCKET
+BUCKET = settings.CONVERTER_API_BUCKETS[0]
 
 
 def _create(client, clips, url: str) -> tuple[str, tuple[str, str]]:

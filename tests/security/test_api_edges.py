@@ -12,7 +12,7 @@ from tests.factories import make_project_with_key
 
 pytestmark = pytest.mark.django_db
 
-SOURCE = {"URI": "oss://loopforge-test/in/x.mp4"}
+SOURCE = {"URI": "oss://loopforge-test-api/in/x.mp4"}
 
 
 def _key() -> tuple[str, str]:
@@ -27,7 +27,7 @@ def _convert(**animation) -> dict:
             {
                 "Image": {
                     "Animations": [
-                        {"Format": "gif", "URI": "oss://loopforge-test/out/a.gif", **animation}
+                        {"Format": "gif", "URI": "oss://loopforge-test-api/out/a.gif", **animation}
                     ]
                 }
             }

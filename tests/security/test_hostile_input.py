@@ -364,7 +364,7 @@ def test_an_api_source_that_is_a_playlist_is_refused_by_the_worker(tmp_path, cap
     from converter import storage
 
     caplog.set_level(logging.DEBUG)
-    bucket = settings.CONVERTER_S3_BUCKET
+    bucket = settings.CONVERTER_API_BUCKETS[0]
     client = storage.s3_client()
     client.put_object(
         Bucket=bucket,

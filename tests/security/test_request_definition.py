@@ -15,7 +15,7 @@ from tests.api import call
 from tests.factories import make_project_with_key
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks are queued on commit
-BUCKET = "loopforge-test"
+BUCKET = "loopforge-test-api"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from converter.pipeline.hls import assemble_hls
 from converter.services import conversion
 from tests.factories import make_api_task, make_project, make_task
 
-BUCKET = "loopforge-test"
+BUCKET = "loopforge-test-api"
 
 
 def _playlist(*segments: str) -> bytes:
@@ -46,11 +46,11 @@ def test_fetched_copies_are_removed_once_appended(tmp_path):
     assert not any(c.exists() for c in copies)
 
 
-def _api_task(source_key: str) -> Task:
+def _api_task(source_key: str, bucket: str = BUCKET) -> Task:
     project = make_project()
     body = {
         "ProjectName": project.name,
-        "Sources": [{"URI": f"oss://{BUCKET}/{source_key}"}],
+        "Sources": [{"URI": f"oss://{bucket}/{source_key}"}],
         "Targets": [
             {
                 "Image": {
@@ -90,14 +90,17 @@ def test_a_bucket_playlist_over_the_limit_is_refused(settings):
 
 
 @pytest.mark.django_db
-def test_a_bucket_playlist_cannot_name_the_apps_own_objects(clips):
+def test_a_bucket_playlist_cannot_name_the_apps_own_objects(clips, settings):
     """At a bucket's root, a playlist's plain relative names reach into
-    sources/ and outputs/ (a folder name is allowed): each key is checked."""
+    sources/ and outputs/ (a folder name is allowed): each key is checked,
+    on an installation that opens the app's own bucket to the API."""
+    app_bucket = settings.CONVERTER_S3_BUCKET
+    settings.CONVERTER_API_BUCKETS = [BUCKET, app_bucket]
     victim = make_task(clips.moving(), original_filename="private.mp4")
     storage.s3_client().put_object(
-        Bucket=BUCKET, Key="steal.m3u8", Body=_playlist(f"sources/{victim.source.name}")
+        Bucket=app_bucket, Key="steal.m3u8", Body=_playlist(f"sources/{victim.source.name}")
     )
-    task = _api_task("steal.m3u8")
+    task = _api_task("steal.m3u8", bucket=app_bucket)
     conversion.task_run(task)
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "Forbidden", (task.code, task.message)

@@ -51,6 +51,11 @@ class Command(BaseCommand):
                         settings.CONVERTER_S3_ACCESS_KEY,
                         settings.CONVERTER_S3_SECRET_KEY,
                         settings.CONVERTER_S3_REGION,
+                        tuple(
+                            b
+                            for b in settings.CONVERTER_API_BUCKETS
+                            if b != settings.CONVERTER_S3_BUCKET
+                        ),
                     )
                     base = (
                         19333 if not any(ls.port_open(p) for p in (19333, 19334, 19335)) else None
