@@ -93,6 +93,10 @@ class AccessKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The owner's say that this key may create projects, each answered with a
+    # first key of its own (CreateProject); without it CreateProject makes the
+    # project and no key, and the owner makes keys on the project page.
+    may_create_projects = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -195,11 +195,11 @@ def _action(summary: str, request: dict, response: dict) -> dict[str, Any]:
 
 ACTIONS: dict[str, dict[str, Any]] = {
     "CreateProject": _action(
-        "Create a project of the key's owner; answers with a first access key for it "
-        "(secret shown once).",
+        "Create a project of the key's owner; when the owner allowed the calling key to "
+        "create projects, answers with a first access key for it (secret shown once).",
         obj(["ProjectName"], ProjectName=STR, Description=STR, MonthlyFrameQuota=INT),
         obj(
-            ["Project", "AccessKeyId", "AccessKeySecret"],
+            ["Project"],
             Project=ref("Project"),
             AccessKeyId=STR,
             AccessKeySecret=STR,

@@ -303,7 +303,9 @@ def test_list_tasks_filters_by_status_time_and_tags(client):
 
 
 def test_projects_can_be_created_listed_and_deleted(client):
-    _, key = make_project_with_key("parent")
+    parent, _ = make_project_with_key("parent")
+    key_row, secret = access_keys.access_key_create(parent, may_create_projects=True)
+    key = (key_row.key_id, secret)
     created = call(
         client, "CreateProject", {"ProjectName": "child", "MonthlyFrameQuota": 100}, key=key
     )

@@ -53,6 +53,10 @@ def test_management_commands_create_a_project_and_a_key_then_revoke_it():
     lines = dict(line.split(": ", 1) for line in out.getvalue().strip().splitlines())
     key = AccessKey.objects.get(key_id=lines["AccessKeyId"])
     assert access_keys.access_key_authenticate(key.key_id, lines["AccessKeySecret"]) == key
+    assert not key.may_create_projects
+    out = io.StringIO()
+    call_command("createaccesskey", "delta", "--may-create-projects", stdout=out, stderr=out)
+    assert AccessKey.objects.get(key_id=out.getvalue().split()[1]).may_create_projects
     call_command("revokeaccesskey", key.key_id, stdout=io.StringIO())
     assert access_keys.access_key_authenticate(key.key_id, lines["AccessKeySecret"]) is None
     with pytest.raises(CommandError):

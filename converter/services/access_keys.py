@@ -16,10 +16,13 @@ from ..models import AccessKey, Project, hash_secret, new_access_key_secret
 LAST_USED_RESOLUTION_S = 60
 
 
-def access_key_create(project: Project) -> tuple[AccessKey, str]:
+def access_key_create(
+    project: Project, *, may_create_projects: bool = False
+) -> tuple[AccessKey, str]:
     """A new key for ``project`` and its secret, which is never stored or
     shown again. A person has at most CONVERTER_MAX_ACCESS_KEYS_PER_USER
-    active keys over all their projects."""
+    active keys over all their projects. Only the owner (the project page, a
+    management command) says whether the key ``may_create_projects``."""
     limit = settings.CONVERTER_MAX_ACCESS_KEYS_PER_USER
     secret = new_access_key_secret()
     with transaction.atomic():
@@ -32,7 +35,11 @@ def access_key_create(project: Project) -> tuple[AccessKey, str]:
                 Code.LIMIT_EXCEEDED,
                 f"A person may have at most {limit} active access keys; revoke one first.",
             )
-        key = AccessKey.objects.create(project=project, secret_hash=hash_secret(secret))
+        key = AccessKey.objects.create(
+            project=project,
+            secret_hash=hash_secret(secret),
+            may_create_projects=may_create_projects,
+        )
     return key, secret
 
 

@@ -250,8 +250,10 @@ def _project_to_imm(project: Project) -> dict[str, Any]:
 
 @action("CreateProject")
 def create_project(call: Call) -> dict[str, Any]:
-    """A new project of the key's owner, with a first access key for it (a
-    key only ever acts on its own project, so the new one needs its own)."""
+    """A new project of the key's owner. A key only ever acts on its own
+    project, so the new one needs a key of its own: it is made here only when
+    the owner allowed this key to (``may_create_projects``), and it cannot
+    make further ones; otherwise the owner makes keys on the project page."""
     quota = call.body.get("MonthlyFrameQuota")
     if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
         raise invalid(
@@ -264,12 +266,11 @@ def create_project(call: Call) -> dict[str, Any]:
         description=_string(call, "Description"),
         monthly_frame_quota=quota,
     )
-    key, secret = access_keys.access_key_create(project)
-    return {
-        "Project": _project_to_imm(project),
-        "AccessKeyId": key.key_id,
-        "AccessKeySecret": secret,
-    }
+    answer: dict[str, Any] = {"Project": _project_to_imm(project)}
+    if call.key.may_create_projects:
+        key, secret = access_keys.access_key_create(project)
+        answer.update(AccessKeyId=key.key_id, AccessKeySecret=secret)
+    return answer
 
 
 @action("GetProject")

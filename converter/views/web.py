@@ -353,7 +353,9 @@ def project_quota(request: AuthedRequest, name: str) -> HttpResponse:
 @require_POST
 def access_key_create(request: AuthedRequest, name: str) -> HttpResponse:
     project = _found(selectors.project_get_for_owner(request.user, name), "project")
-    key, secret = access_keys.access_key_create(project)
+    key, secret = access_keys.access_key_create(
+        project, may_create_projects=request.POST.get("may_create_projects") == "on"
+    )
     # Redirected, so that reloading the page does not make another key; the
     # secret (stored only as a hash) waits in the server-side session until
     # the project page shows it, once.

@@ -1,20 +1,22 @@
 """Limits follow the person, not the key: the owner's rate limit applies to
-API calls too, and a task of unknown length holds the worst case against the
-quota until it finishes."""
+API calls too, a task of unknown length holds the worst case against the
+quota until it finishes, and a key hands out new keys only where the owner
+said it may."""
 
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from converter import storage
-from converter.models import Task
-from converter.services import metering
+from converter.models import AccessKey, Task
+from converter.services import access_keys, metering, projects
 from converter.spec import ImmRequest
 from tests.api import call
 from tests.factories import make_project_with_key, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BUCKET = "loopforge-test"
+BUCKET = "loopforge-test-api"
 
 
 def _body(project: str, **animation) -> dict:
@@ -65,3 +67,41 @@ def test_tasks_of_unknown_length_hold_the_worst_case(client, settings):
 def test_a_known_length_holds_only_itself():
     request = ImmRequest.parse(_body("any", Number=7))
     assert metering.frames_reserved(request.spec) == 7
+
+
+def test_create_project_mints_no_key_without_the_owners_say(client):
+    """A key the owner made plainly cannot hand out keys: CreateProject makes
+    the project and no key for it."""
+    _project, key = make_project_with_key("plain")
+    answer = call(client, "CreateProject", {"ProjectName": "child"}, key=key)
+    assert answer["Project"]["ProjectName"] == "child"
+    assert "AccessKeyId" not in answer and "AccessKeySecret" not in answer
+    assert not AccessKey.objects.filter(project__name="child").exists()
+
+
+def test_a_key_the_owner_allowed_mints_one_key_that_cannot_mint_more(client):
+    parent, _ = make_project_with_key("parent")
+    row, secret = access_keys.access_key_create(parent, may_create_projects=True)
+    answer = call(client, "CreateProject", {"ProjectName": "child"}, key=(row.key_id, secret))
+    child_key = AccessKey.objects.get(key_id=answer["AccessKeyId"])
+    assert child_key.project.name == "child" and not child_key.may_create_projects
+    grandchild = call(
+        client,
+        "CreateProject",
+        {"ProjectName": "grandchild"},
+        key=(answer["AccessKeyId"], answer["AccessKeySecret"]),
+    )
+    assert "AccessKeyId" not in grandchild
+
+
+def test_the_owner_says_so_on_the_project_page(client):
+    owner = make_user()
+    client.force_login(owner)
+    projects.project_create(owner=owner, name="shop")
+    client.post(reverse("converter:access-key-create", args=["shop"]))
+    client.post(
+        reverse("converter:access-key-create", args=["shop"]), {"may_create_projects": "on"}
+    )
+    assert [k.may_create_projects for k in AccessKey.objects.order_by("pk")] == [False, True]
+    page = client.get(reverse("converter:project-detail", args=["shop"])).content.decode()
+    assert 'name="may_create_projects"' in page
