@@ -134,7 +134,8 @@ def resolve(url: str, allow_cidrs: Sequence[str] = ()) -> Target:
     for info in infos:
         ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not address_allowed(ip, allow_cidrs):
-            raise BlockedURL(f"The host {host!r} resolves to {ip}, which is not a public address.")
+            # Not which address: that would map the installation's own network.
+            raise BlockedURL(f"The host {host!r} resolves to an address that is not public.")
         addresses.append(str(ip))
     if not addresses:
         raise BlockedURL(f"The host name {host!r} has no address.")

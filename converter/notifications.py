@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import socket
+import ssl
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,11 +25,16 @@ from . import netguard
 from .imm import IMM_STATUS, TASK_TYPE, iso, task_to_imm
 from .models import Task
 
-SIGNATURE_HEADER = "X-Loopforge-Signature"  # "sha256=<hex HMAC-SHA256 of the body>"
+# "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.' + body>": the time is signed
+# too, so a receiver can refuse a message replayed later (as Stripe's do).
+SIGNATURE_HEADER = "X-Loopforge-Signature"
+SIGNATURE_TOLERANCE_S = 300  # what ``verify`` accepts between signing and checking
 SOURCE = "loopforge"
 WEBHOOK_TIMEOUT_S = 10  # the whole exchange: a slow receiver must not hold a worker for long
 MAX_ERROR_CHARS = 500
 STREAM_PREFIX = "loopforge:mns:"
+
+log = logging.getLogger(__name__)
 
 
 def message_id(task: Task) -> str:
@@ -55,13 +63,36 @@ def body_of(message: dict[str, Any]) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """The signature header's value for ``body`` sent at ``timestamp`` (now)."""
+    t = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={digest}"
 
 
-def verify(body: bytes, secret: str, signature: str) -> bool:
-    """What a receiver does (and the tests): recompute and compare in constant time."""
-    return hmac.compare_digest(sign(body, secret), signature)
+def verify(
+    body: bytes,
+    secret: str,
+    header: str,
+    *,
+    tolerance_s: int = SIGNATURE_TOLERANCE_S,
+    now: float | None = None,
+) -> bool:
+    """What a receiver does (and the tests): read ``t`` and every ``v1`` from
+    the header, refuse a time more than ``tolerance_s`` away from ``now``
+    (a replay), recompute the HMAC over ``t.body`` and compare in constant
+    time."""
+    fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
+    stamps = [value for name, value in fields if name.strip() == "t"]
+    if len(stamps) != 1 or not stamps[0].isascii() or not stamps[0].isdigit():
+        return False
+    t = int(stamps[0])
+    if abs((time.time() if now is None else now) - t) > tolerance_s:
+        return False
+    expected = sign(body, secret, t).split(",v1=", 1)[1]
+    return any(
+        hmac.compare_digest(expected, value) for name, value in fields if name.strip() == "v1"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,8 +129,10 @@ def publish_stream(project: str, topic: str, message: dict[str, Any]) -> Outcome
             maxlen=settings.CONVERTER_NOTIFY_STREAM_MAXLEN,
             approximate=True,
         )
-    except redis.RedisError as exc:
-        return Outcome(False, None, f"Redis: {exc}"[:MAX_ERROR_CHARS], _ms(started))
+    except redis.RedisError:
+        # Redis's own message names its host and port: kept in the log only.
+        log.warning("publishing to %s failed", stream_key(project, topic), exc_info=True)
+        return Outcome(False, None, "The notification stream could not be reached.", _ms(started))
     return Outcome(True, None, "", _ms(started))
 
 
@@ -127,12 +160,30 @@ def post_webhook(url: str, secret: str, message: dict[str, Any]) -> Outcome:
     except netguard.BlockedURL as exc:
         return Outcome(False, None, f"refused: {exc.message}"[:MAX_ERROR_CHARS], 0, permanent=True)
     except OSError as exc:
-        return Outcome(
-            False, None, (str(exc) or type(exc).__name__)[:MAX_ERROR_CHARS], _ms(started)
-        )
+        log.info("webhook POST to %s failed", url, exc_info=True)
+        return Outcome(False, None, _failure(exc), _ms(started))
     if 200 <= response.status < 300:
         return Outcome(True, response.status, "", _ms(started))
     return Outcome(False, response.status, f"HTTP {response.status}", _ms(started))
+
+
+def _failure(exc: OSError) -> str:
+    """What went wrong, for the client who owns the receiver: the kind of
+    failure, never the error's own text, which may name addresses inside
+    the installation (the log keeps it)."""
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"The receiver did not answer within {WEBHOOK_TIMEOUT_S} s."
+    if isinstance(exc, ConnectionRefusedError):
+        return "The receiver refused the connection."
+    if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+        return "The receiver closed the connection."
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "The receiver's TLS certificate could not be verified."
+    if isinstance(exc, ssl.SSLError):
+        return "The TLS handshake with the receiver failed."
+    if isinstance(exc, socket.gaierror):
+        return "The receiver's host name could not be resolved."
+    return "The receiver could not be reached or gave no valid HTTP answer."
 
 
 def _ms(started: float) -> int:
