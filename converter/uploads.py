@@ -6,7 +6,11 @@ from __future__ import annotations
 import unicodedata
 
 from django.conf import settings
-from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    StopUpload,
+    TemporaryFileUploadHandler,
+)
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
 
@@ -62,6 +66,38 @@ class RequestSizeLimitMiddleware:
         if length > limit and not request.path.startswith("/api/"):
             mark_too_large(request)
             return upload_too_large_response(request)
+        return self.get_response(request)
+
+
+class NoFilesBeforeLogin(FileUploadHandler):
+    """The upload handler of a request from someone not logged in: the first
+    file part stops the parsing, before a byte of it is read or written
+    (form fields before it are kept; the login and sign-up forms have no
+    files)."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        raise StopUpload(connection_reset=True)  # and leave the rest unread
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        raise StopUpload(connection_reset=True)
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+class UploadNeedsLoginMiddleware:
+    """Files are spooled only for people who are logged in. Otherwise the
+    CSRF check, which reads the form before any view can say "log in", would
+    write up to CONVERTER_MAX_UPLOAD_BYTES to disk for every anonymous
+    request. Sits after the authentication middleware and before the CSRF
+    middleware; the API takes no files."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            request.upload_handlers = [NoFilesBeforeLogin(request)]
         return self.get_response(request)
 
 

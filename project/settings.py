@@ -5,8 +5,11 @@ every variable has a working default for the embedded development set-up
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import envbool, envfloat, envint, envsecret, envstr, redis_next_database
@@ -37,14 +40,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # outside the rest: refusals they answer get it too
     "converter.uploads.RequestSizeLimitMiddleware",  # 413 before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Before the CSRF check, which reads the body: an upload from someone not
+    # logged in is refused before a byte of it is spooled.
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "converter.uploads.UploadNeedsLoginMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy on every response: scripts, styles and everything
+# else only from this site (no inline script or style, no eval), no plugins,
+# no framing, forms post only here. Images and video may also be blobs (the
+# upload page previews the chosen file) and, where images are redirected to
+# signed S3 URLs (CONVERTER_DELIVERY=redirect), come from the S3 endpoint.
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
@@ -185,6 +198,11 @@ CONVERTER_UPLOAD_URL_EXPIRY_S = envint("CONVERTER_UPLOAD_URL_EXPIRY_S", "3600")
 CONVERTER_DELIVERY = envstr("CONVERTER_DELIVERY", "proxy")
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _s3(prefix: str) -> dict:
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -211,6 +229,25 @@ def _local(prefix: str) -> dict:
         "OPTIONS": {"location": str(DATA_DIR / "media" / prefix)},
     }
 
+
+_media_sources = [CSP_SELF, "data:", "blob:"]
+if CONVERTER_DELIVERY == "redirect":
+    _media_sources.append(_origin(CONVERTER_S3_PUBLIC_ENDPOINT))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": _media_sources,
+        "media-src": _media_sources,
+        "connect-src": [CSP_SELF],
+        "font-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
 
 if CONVERTER_STORAGE not in ("s3", "local"):
     from django.core.exceptions import ImproperlyConfigured

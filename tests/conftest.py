@@ -79,3 +79,16 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-dev-shm-usage",
         ],
     }
+
+
+@pytest.fixture
+def page(page):
+    """Playwright's page; the test fails if the browser refused anything
+    under the Content-Security-Policy (Chromium says so on the console)."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    yield page
+    assert not refused, refused

@@ -6,11 +6,12 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from converter.models import Task
 from converter.services import conversion
-from converter.uploads import display_filename
+from converter.uploads import LimitedTemporaryFileUploadHandler, display_filename
 from tests.factories import form_data, make_task, upload_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,6 +52,35 @@ def test_an_upload_that_streams_past_the_limit_is_stopped_and_its_temp_file_remo
     )
     assert not Task.objects.exists()
     assert list(small_limit.iterdir()) == []
+
+
+def test_an_upload_from_someone_not_logged_in_is_never_spooled(small_limit, monkeypatch):
+    """The CSRF check reads the form, and reading it spooled the file to disk
+    before the login check: every anonymous request could fill the disk."""
+    opened = []
+    monkeypatch.setattr(
+        LimitedTemporaryFileUploadHandler,
+        "new_file",
+        lambda self, *args, **kwargs: opened.append(args),
+    )
+    body = SimpleUploadedFile("clip.mp4", b"\0" * (LIMIT // 2), content_type="video/mp4")
+    # The CSRF check on, as a real browser meets it: a cookie, and the form
+    # (where the token would be) is read; no token, so 403.
+    anonymous = Client(enforce_csrf_checks=True)
+    anonymous.cookies["csrftoken"] = "a" * 32
+    response = anonymous.post(reverse("converter:upload"), form_data(body))
+    assert response.status_code == 403
+    assert opened == [] and list(small_limit.iterdir()) == []
+    assert not Task.objects.exists()
+
+
+def test_after_login_the_same_upload_is_spooled(user_client, clips):
+    body = upload_of(clips.moving())
+    response = user_client.post(
+        reverse("converter:upload"), form_data(body), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 201, response.content
+    assert Task.objects.count() == 1
 
 
 def test_uploads_never_go_to_memory(settings):
