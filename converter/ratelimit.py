@@ -37,7 +37,7 @@ def hit(scope: str, identity: str, limit: int, window_s: int = WINDOW_S, what: s
     """Count one event; raise ``RateLimited`` past ``limit`` in this window.
 
     A limit of 0 disables the check. If Redis cannot be reached the event is
-    let through (the queue is down anyway, and creating the task will say so).
+    let through (the queue is down anyway: a new task waits for the reconciler).
     """
     if limit <= 0:
         return

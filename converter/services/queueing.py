@@ -3,15 +3,20 @@ task has exactly one job, which the reconciler can look for."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 import django_rq
 from django.conf import settings
+from django.db import transaction
+from redis.exceptions import RedisError
 
 from ..models import Task
 
 QUEUE = "convert"
+log = logging.getLogger(__name__)
+
 # The RQ entry points (converter/tasks.py), by name: that module imports the
 # services, so the services do not import it.
 CONVERT_TASK = "converter.tasks.convert_task"
@@ -54,6 +59,23 @@ def task_enqueue(task: Task, *, delay_s: float = 0) -> None:
         queue.enqueue_in(timedelta(seconds=delay_s), CONVERT_TASK, task.pk, **options)
     else:
         queue.enqueue(CONVERT_TASK, task.pk, **options)
+
+
+def task_enqueue_after_commit(task: Task) -> None:
+    """Queue a new task once its row is committed. If Redis cannot be reached
+    then, the task stays QUEUED, its source stored: the reconciler
+    (``requeue_forgotten``) queues it when Redis answers again. The row is the
+    record, so the request that made it still succeeds."""
+
+    def enqueue() -> None:
+        try:
+            task_enqueue(task)
+        except RedisError:
+            log.warning(
+                "task %s recorded; queueing left to the reconciler", task.public_id, exc_info=True
+            )
+
+    transaction.on_commit(enqueue)
 
 
 def requeue_forgotten() -> int:

@@ -19,7 +19,7 @@ from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
 from .metering import frames_reserved, quota_check
 from .projects import project_default_for
-from .queueing import task_enqueue
+from .queueing import task_enqueue_after_commit
 
 
 def upload_check(upload: UploadedFile[bytes], spec: TaskSpec) -> VideoInfo:
@@ -70,7 +70,7 @@ def task_create(
         with transaction.atomic():
             quota_check(Project.objects.select_for_update().get(pk=project.pk), estimate)
             task.save()
-            transaction.on_commit(lambda: task_enqueue(task))
+            task_enqueue_after_commit(task)
     except Exception:
         task.source.delete(save=False)
         raise
@@ -128,5 +128,5 @@ def task_create_from_request(
             request=body,
             estimated_frames=estimate,
         )
-        transaction.on_commit(lambda: task_enqueue(task))
+        task_enqueue_after_commit(task)
     return task

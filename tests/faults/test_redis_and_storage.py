@@ -4,15 +4,21 @@ is stuck, the source survives, and the task can be retried."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 
 import django_rq
 import pytest
+import redis
+import rq
+from django.conf import settings
+from django.urls import reverse
 
-from converter import reconcile
+from converter import reconcile, storage
 from converter.models import Task
 from converter.services import conversion, lifecycle, queueing
-from tests.factories import make_task
+from tests.api import call
+from tests.factories import form_data, make_project_with_key, make_task, upload_of
 from tests.poll import wait_until
 from tests.processes import Process, database_env, manage
 
@@ -131,3 +137,54 @@ def test_stale_task_folders_are_swept_and_nothing_else(tmp_path):
             os.utime(folder, (old, old))
     assert reconcile.sweep_temp_dirs(root=str(tmp_path)) == 3
     assert [f.exists() for f in stale] == [False] * 3 and all(f.exists() for f in keep)
+
+
+@pytest.fixture
+def redis_unreachable(monkeypatch):
+    """The job queue on a port where no Redis listens (an outage)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = redis.Redis(port=port, socket_connect_timeout=1)
+    monkeypatch.setattr(
+        queueing.django_rq, "get_queue", lambda name: rq.Queue(name, connection=down)
+    )
+    return monkeypatch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redis_outage_during_an_upload_keeps_the_task_for_the_reconciler(
+    user_client, clips, redis_unreachable
+):
+    """The row was committed, then queueing failed, and the error deleted the
+    stored source: a task with no source, and a 500 for the person."""
+    response = user_client.post(
+        reverse("converter:upload"),
+        form_data(upload_of(clips.moving())),
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 201, response.content
+    task = Task.objects.get()
+    assert task.status == Task.Status.QUEUED and task.source.storage.exists(task.source.name)
+    redis_unreachable.undo()  # Redis is back
+    assert queueing.requeue_forgotten() == 1
+    assert django_rq.get_queue(queueing.QUEUE).fetch_job(queueing.job_id(task)) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redis_outage_during_an_api_call_keeps_the_task_too(client, redis_unreachable):
+    project, key = make_project_with_key()
+    bucket = settings.CONVERTER_API_BUCKETS[0]
+    storage.s3_client().put_object(Bucket=bucket, Key="outage/in.mp4", Body=b"x")
+    body = {
+        "ProjectName": project.name,
+        "Sources": [{"URI": f"oss://{bucket}/outage/in.mp4"}],
+        "Targets": [
+            {"Image": {"Animations": [{"Format": "gif", "URI": f"oss://{bucket}/outage/o.gif"}]}}
+        ],
+    }
+    answer = call(client, "CreateMediaConvertTask", body, key=key)
+    task = Task.objects.get(public_id=answer["TaskId"])
+    assert task.status == Task.Status.QUEUED
+    redis_unreachable.undo()
+    assert queueing.requeue_forgotten() == 1
