@@ -8,6 +8,8 @@ class ConverterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from project import safety  # noqa: F401  (registers the deploy check of public secrets)
+
         # The pipeline reads no settings; it is told which ffmpeg to run. The
         # import waits for a setting that needs it, so a web process started
         # with the default loads no pipeline module here.

@@ -4,6 +4,7 @@ never as a surprise in the middle of a request."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,6 +44,34 @@ def envsecret(name: str, default: str) -> str:
     if path:
         return Path(path).read_text().strip()
     return os.getenv(name, default)
+
+
+def envsecret_or_generated(name: str, path: Path) -> str:
+    """``envsecret(name)``, or else a random secret kept in ``path``: made on
+    the first start (readable by its owner only) and read on every later
+    one, so an installation never runs on a value everyone knows."""
+    given = envsecret(name, "")
+    if given:
+        return given
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # Written whole under another name, then linked into place: a process
+    # of the same start racing this one reads either nothing or all of it.
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        draft.unlink()
+    return value
 
 
 def redis_next_database(url: str) -> str:

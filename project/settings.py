@@ -12,20 +12,43 @@ from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import envbool, envfloat, envint, envsecret, envstr, redis_next_database
+from .env import (
+    envbool,
+    envfloat,
+    envint,
+    envsecret_or_generated,
+    envstr,
+    redis_next_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded services keep their data (database, Redis, S3 volumes).
 DATA_DIR = Path(envstr("CONVERTER_DATA_DIR", str(BASE_DIR / ".run")))
 
-SECRET_KEY = envsecret(
-    "DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-for-production-0123456789"
-)
+# Given, or generated into the data folder on the first start (never a value
+# everyone knows; project/safety.py refuses those on a network). Several
+# machines must be given the same one.
+SECRET_KEY = envsecret_or_generated("DJANGO_SECRET_KEY", DATA_DIR / "secrets" / "django-secret-key")
 DEBUG = envbool("DJANGO_DEBUG", "False")
 ALLOWED_HOSTS = [
     h for h in envstr("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h
 ]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+# Behind a TLS proxy (DJANGO_HTTPS=True): cookies only over HTTPS, HSTS, the
+# proxy's X-Forwarded-Proto trusted for request.is_secure() (so share links
+# get https://), plain HTTP redirected. The proxy must set that header and
+# strip it from what clients send.
+HTTPS = envbool("DJANGO_HTTPS", "False")
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", "True")
+    SECURE_HSTS_PRELOAD = envbool("DJANGO_HSTS_PRELOAD", "True")
+# Health checks come over plain HTTP from inside the deployment.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything else runs
     "csp.middleware.CSPMiddleware",  # outside the rest: refusals they answer get it too
     "converter.uploads.RequestSizeLimitMiddleware",  # 413 before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,6 +136,20 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 
+# --- The web server (gunicorn; project/gunicorn_conf.py) --------------------
+# Worker processes, each with threads (a thread can sit on a slow upload
+# while the others answer; the worker's heartbeat stays on time).
+CONVERTER_WEB_WORKERS = envint("CONVERTER_WEB_WORKERS", "2")
+CONVERTER_WEB_THREADS = envint("CONVERTER_WEB_THREADS", "4")
+CONVERTER_WEB_TIMEOUT_S = envint("CONVERTER_WEB_TIMEOUT_S", "60")  # silent worker -> restarted
+CONVERTER_WEB_GRACEFUL_TIMEOUT_S = envint("CONVERTER_WEB_GRACEFUL_TIMEOUT_S", "30")
+CONVERTER_WEB_KEEPALIVE_S = envint("CONVERTER_WEB_KEEPALIVE_S", "5")
+# Request limits before Django sees anything: the request line, the number
+# of header fields and the size of each.
+CONVERTER_WEB_LIMIT_REQUEST_LINE = envint("CONVERTER_WEB_LIMIT_REQUEST_LINE", "8190")
+CONVERTER_WEB_LIMIT_REQUEST_FIELDS = envint("CONVERTER_WEB_LIMIT_REQUEST_FIELDS", "100")
+CONVERTER_WEB_LIMIT_REQUEST_FIELD_SIZE = envint("CONVERTER_WEB_LIMIT_REQUEST_FIELD_SIZE", "8190")
+
 # --- Redis and RQ -----------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL", "redis://127.0.0.1:6390/0")
 # Jobs are JSON (their arguments are ids and names): the job Redis never
@@ -155,7 +193,10 @@ CONVERTER_STORAGE = envstr("CONVERTER_STORAGE", "s3")
 CONVERTER_S3_ENDPOINT = envstr("CONVERTER_S3_ENDPOINT", "http://127.0.0.1:8333")
 CONVERTER_S3_BUCKET = envstr("CONVERTER_S3_BUCKET", "loopforge")
 CONVERTER_S3_ACCESS_KEY = envstr("CONVERTER_S3_ACCESS_KEY", "loopforge")
-CONVERTER_S3_SECRET_KEY = envsecret("CONVERTER_S3_SECRET_KEY", "loopforge-dev-secret")
+# The embedded SeaweedFS is configured with this secret at every start.
+CONVERTER_S3_SECRET_KEY = envsecret_or_generated(
+    "CONVERTER_S3_SECRET_KEY", DATA_DIR / "secrets" / "s3-secret-key"
+)
 CONVERTER_S3_REGION = envstr("CONVERTER_S3_REGION", "us-east-1")
 # Pre-signed URLs live this long; share links stay valid because they are our
 # own URLs that sign a fresh storage URL on every visit.
@@ -268,7 +309,9 @@ STORAGES = {
     "default": _backend("misc"),
     "sources": _backend("sources"),
     "outputs": _backend("outputs"),
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Compressed, with content hashes in the names, so WhiteNoise serves
+    # them with a far-future cache; `up` (and a deployment) collects them.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # --- Limits (see converter/pipeline/limits.py for the reasons) -----------------

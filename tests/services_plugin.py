@@ -313,6 +313,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: Any, args
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if SERVICES is not None:
+        # Pages name static files by their hashed names (WhiteNoise's manifest
+        # storage), as in production: collected into this run's data folder.
+        from django.core.management import call_command
+
+        call_command("collectstatic", interactive=False, verbosity=0)
     config.addinivalue_line(
         "markers",
         f"{MARKER}: needs the session's Redis, SeaweedFS and PostgreSQL (given by "

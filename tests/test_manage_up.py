@@ -1,9 +1,11 @@
 """The product on its embedded defaults, as ``./loopforge start`` runs it:
-SQLite, its own Redis and S3 server, a worker and the web server."""
+SQLite, its own Redis and S3 server, workers (started again when one dies)
+and gunicorn with WhiteNoise."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,6 +105,23 @@ def shell(env: dict, script: str) -> str:
     return out.stdout + out.stderr
 
 
+def _processes_of(data: Path, command: str) -> list[int]:
+    """The services (process group leaders) whose command line holds
+    ``command`` and whose environment names the data folder ``data`` (other
+    tests run workers too)."""
+    found = subprocess.run(["pgrep", "-f", command], capture_output=True, text=True).stdout
+    pids = []
+    for pid in map(int, found.split()):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if f"CONVERTER_DATA_DIR={data}".encode() in environ.split(b"\0"):
+            pids.append(pid)
+    # The service itself leads its process group (its children share it).
+    return [pid for pid in pids if os.getpgid(pid) == pid]
+
+
 def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
     env = embedded_env(tmp_path / "data")
     port = ls.free_port()
@@ -110,6 +129,29 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
             assert response.status == 200
+            assert response.headers["Server"].startswith("gunicorn")
+            page = response.read().decode()
+        # Static files under hashed names, compressed, cached for a year (WhiteNoise).
+        css = re.search(r'href="(/static/converter/app\.[0-9a-f]{12}\.css)"', page)
+        assert css, page
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{css.group(1)}", headers={"Accept-Encoding": "gzip"}
+        )
+        with urllib.request.urlopen(request) as response:
+            assert "immutable" in response.headers["Cache-Control"]
+            assert response.headers["Content-Encoding"] == "gzip"
+        # Secrets of its own, not public ones.
+        secrets = proc.data / "secrets"
+        assert {p.name for p in secrets.iterdir()} == {"django-secret-key", "s3-secret-key"}
+
+        # A crashed worker is started again, and converts.
+        [worker] = _processes_of(proc.data, "worker --queue convert")
+        os.killpg(worker, signal.SIGKILL)
+        wait_until(
+            lambda: "convert-worker exited; starting it again." in proc.log(),
+            30,
+            what="the restart",
+        )
 
         # A conversion on SQLite through the product's own worker.
         script = (

@@ -1,8 +1,9 @@
 """``manage.py up``: the whole product on this machine, on embedded defaults.
 
 Starts Redis and the SeaweedFS S3 server (unless something already answers at
-the configured addresses), applies migrations, then runs one RQ worker and the
-web server, prints the URL, and stops everything it started on Ctrl-C. Data
+the configured addresses), applies migrations and collects the static files,
+then runs the workers, the reconciler and the web server (gunicorn), prints
+the URL, and stops everything it started on Ctrl-C. Data
 lives in CONVERTER_DATA_DIR, so a second run finds the first run's tasks.
 """
 
@@ -20,8 +21,12 @@ from django.core.management.base import BaseCommand
 
 from converter.services.queueing import NOTIFY_QUEUE, QUEUE, requeue_forgotten
 from project import localservices as ls
+from project import safety
 
 MANAGE = str(Path(settings.BASE_DIR) / "manage.py")
+GUNICORN_CONF = str(Path(settings.BASE_DIR) / "project" / "gunicorn_conf.py")
+RESTARTS_PER_WINDOW = 5
+RESTART_WINDOW_S = 60
 
 
 class Command(BaseCommand):
@@ -31,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server")
 
     def handle(self, *args, addr: str, **options) -> None:
+        safety.refuse_public_secrets([addr.rsplit(":", 1)[0]])
         data = Path(settings.DATA_DIR)
         data.mkdir(parents=True, exist_ok=True)
         started: list[ls.Service] = []
@@ -90,9 +96,10 @@ class Command(BaseCommand):
                     data / "reconciler.log",
                 ).start()
             )
+            call_command("collectstatic", interactive=False, verbosity=0)
             web = ls.Service(
                 "web",
-                [python, MANAGE, "runserver", addr, "--noreload", "--insecure"],
+                [python, "-m", "gunicorn", "-c", GUNICORN_CONF, "--bind", addr],
                 data / "web.log",
                 ready=lambda: ls.port_open(int(addr.rsplit(":", 1)[1]), addr.rsplit(":", 1)[0]),
             )
@@ -105,11 +112,32 @@ class Command(BaseCommand):
             # Ctrl-C stops it even when started in the background by a shell,
             # which starts such jobs with SIGINT ignored (Python keeps that).
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            while all(s.running for s in started):
-                time.sleep(0.5)
-            dead = [s.name for s in started if not s.running]
-            self.stderr.write(f"Stopped because {', '.join(dead)} exited; see the logs in {data}.")
+            self._supervise(started, data)
         except KeyboardInterrupt:
             self.stdout.write("\nStopping ...")
         finally:
             ls.stop_all(list(reversed(started)))
+
+    def _supervise(self, services: list[ls.Service], data: Path) -> None:
+        """Start again any service that exits; one that exits
+        RESTARTS_PER_WINDOW times within RESTART_WINDOW_S stops everything
+        (it will not come up, and the log says why)."""
+        restarts: dict[str, list[float]] = {s.name: [] for s in services}
+        while True:
+            time.sleep(0.5)
+            for service in services:
+                if service.running:
+                    continue
+                now = time.monotonic()
+                recent = [t for t in restarts[service.name] if now - t < RESTART_WINDOW_S]
+                if len(recent) >= RESTARTS_PER_WINDOW:
+                    self.stderr.write(
+                        f"Stopped because {service.name} keeps exiting; see {service.log_path}."
+                    )
+                    return
+                restarts[service.name] = [*recent, now]
+                self.stderr.write(f"{service.name} exited; starting it again.")
+                try:
+                    service.start()
+                except RuntimeError as exc:  # it exited before it was ready
+                    self.stderr.write(str(exc))
