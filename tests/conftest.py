@@ -92,3 +92,19 @@ def page(page):
     )
     yield page
     assert not refused, refused
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, serving static files as production does:
+    WhiteNoise (a middleware of the app) answers from the collected files
+    under their hashed names, which Django's own static handler (it reads
+    the source folders) does not know."""
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = request.config.getvalue("liveserver") or "localhost"
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = lambda app: app  # the app itself, WhiteNoise first
+    server.start()
+    yield server
+    server.stop()
