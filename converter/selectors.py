@@ -8,11 +8,21 @@ caller says what a miss means (the pages answer 404, the API
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum, TextField
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDay, TruncMonth
 
@@ -178,3 +188,54 @@ def access_key_get(project: Project, key_id: str, *, active: bool = False) -> Ac
     if active:
         keys = keys.filter(revoked_at__isnull=True)
     return keys.first()
+
+
+# --- Figures for the metrics (converter/metrics.py) ------------------------------
+
+
+def task_counts_by_status() -> dict[str, int]:
+    rows = Task.objects.values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def output_counts_by_format() -> dict[str, int]:
+    """Animations made, per format (outputs that were written)."""
+    rows = Output.objects.filter(bytes__gt=0).values("format").annotate(n=Count("id"))
+    return {row["format"]: row["n"] for row in rows}
+
+
+def failure_counts_by_code() -> dict[str, int]:
+    rows = Task.objects.filter(status=Task.Status.FAILED).values("code").annotate(n=Count("id"))
+    return {row["code"] or "Unknown": row["n"] for row in rows}
+
+
+def task_duration_buckets(bounds_s: tuple[float, ...]) -> tuple[list[int], int, float]:
+    """Finished tasks that ran: how many took at most each bound (seconds,
+    from start to finish), how many in all, and their total seconds; counted
+    by the database, however many tasks there are."""
+    took = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
+    ran = Task.objects.filter(started_at__isnull=False, finished_at__isnull=False).annotate(
+        took=took
+    )
+    figures = ran.aggregate(
+        count=Count("id"),
+        total=Sum("took"),
+        **{
+            f"le{i}": Count("id", filter=Q(took__lte=timedelta(seconds=b)))
+            for i, b in enumerate(bounds_s)
+        },
+    )
+    total = figures["total"].total_seconds() if figures["total"] else 0.0
+    return [figures[f"le{i}"] for i in range(len(bounds_s))], figures["count"], total
+
+
+def output_frame_buckets(bounds: tuple[int, ...]) -> tuple[list[int], int, int]:
+    """Animations written: how many have at most each bound of frames, how
+    many in all, and their frames in all."""
+    written = Output.objects.filter(bytes__gt=0)
+    figures = written.aggregate(
+        count=Count("id"),
+        total=Sum("frames"),
+        **{f"le{i}": Count("id", filter=Q(frames__lte=b)) for i, b in enumerate(bounds)},
+    )
+    return [figures[f"le{i}"] for i in range(len(bounds))], figures["count"], figures["total"] or 0

@@ -4,6 +4,7 @@ storage may be S3. ``source_copy`` bridges the two and always cleans up."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import uuid
@@ -145,6 +146,31 @@ def _client(endpoint: str):
 
 def s3_client():
     return _client(settings.CONVERTER_S3_ENDPOINT)
+
+
+def check_reachable(timeout_s: float = 3) -> None:
+    """Raise ``StorageUnavailable`` unless the app's own storage answers now
+    (the bucket with S3, the media folder with local storage): for /readyz."""
+    if settings.CONVERTER_STORAGE != "s3":
+        if not os.access(settings.DATA_DIR, os.W_OK):
+            raise StorageUnavailable(f"The data folder {settings.DATA_DIR} is not writable.")
+        return
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.CONVERTER_S3_ENDPOINT,
+        aws_access_key_id=settings.CONVERTER_S3_ACCESS_KEY,
+        aws_secret_access_key=settings.CONVERTER_S3_SECRET_KEY,
+        region_name=settings.CONVERTER_S3_REGION,
+        config=BotoConfig(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 1},
+            connect_timeout=timeout_s,
+            read_timeout=timeout_s,
+        ),
+    )
+    with _faults("HEAD", settings.CONVERTER_S3_BUCKET):
+        client.head_bucket(Bucket=settings.CONVERTER_S3_BUCKET)
 
 
 def normalised_key(key: str) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import api, web
+from .views import api, ops, web
 
 app_name = "converter"
 
@@ -23,6 +23,9 @@ urlpatterns = [
         name="access-key-revoke",
     ),
     path("usage/", web.usage, name="usage"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     path("api/v1/", api.dispatch, name="api"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("api/v1/<str:action_name>", api.dispatch, name="api-action"),

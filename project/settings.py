@@ -16,6 +16,7 @@ from .env import (
     envbool,
     envfloat,
     envint,
+    envsecret,
     envsecret_or_generated,
     envstr,
     redis_next_database,
@@ -135,6 +136,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+
+# Prometheus metrics at /metrics for "Authorization: Bearer <token>"; empty:
+# no metrics.
+CONVERTER_METRICS_TOKEN = envsecret("CONVERTER_METRICS_TOKEN", "")
 
 # --- The web server (gunicorn; project/gunicorn_conf.py) --------------------
 # Worker processes, each with threads (a thread can sit on a slow upload

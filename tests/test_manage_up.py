@@ -137,7 +137,7 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}{css.group(1)}", headers={"Accept-Encoding": "gzip"}
         )
-        with urllib.request.urlopen(request) as response:
+        with urllib.request.urlopen(request) as response:  # noqa: S310
             assert "immutable" in response.headers["Cache-Control"]
             assert response.headers["Content-Encoding"] == "gzip"
         # Secrets of its own, not public ones.

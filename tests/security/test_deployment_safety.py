@@ -48,7 +48,7 @@ def test_the_settings_use_no_public_secret_by_default(settings):
     assert safety.public_secrets() == []
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com", "[::]"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.com", "[::]"])  # noqa: S104
 def test_public_secrets_are_refused_on_a_network(settings, host):
     settings.SECRET_KEY = PUBLIC_KEY
     with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
