@@ -141,6 +141,12 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 # no metrics.
 CONVERTER_METRICS_TOKEN = envsecret("CONVERTER_METRICS_TOKEN", "")
 
+# Conversion worker processes `start` runs on this machine (each converts one
+# task at a time; ffmpeg in each uses several cores), and how long a stopping
+# worker may take to finish the conversion it is running.
+CONVERTER_CONVERT_WORKERS = envint("CONVERTER_CONVERT_WORKERS", "1")
+CONVERTER_WORKER_GRACE_S = envfloat("CONVERTER_WORKER_GRACE_S", "60")
+
 # --- The web server (gunicorn; project/gunicorn_conf.py) --------------------
 # Worker processes, each with threads (a thread can sit on a slow upload
 # while the others answer; the worker's heartbeat stays on time).

@@ -148,7 +148,7 @@ def test_start_runs_the_whole_product_and_converts_on_sqlite(tmp_path, clips):
         [worker] = _processes_of(proc.data, "worker --queue convert")
         os.killpg(worker, signal.SIGKILL)
         wait_until(
-            lambda: "convert-worker exited; starting it again." in proc.log(),
+            lambda: "convert-worker-1 exited; starting it again." in proc.log(),
             30,
             what="the restart",
         )

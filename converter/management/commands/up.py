@@ -40,6 +40,7 @@ class Command(BaseCommand):
         data = Path(settings.DATA_DIR)
         data.mkdir(parents=True, exist_ok=True)
         started: list[ls.Service] = []
+        workers: list[ls.Service] = []
         try:
             redis_url = urlparse(settings.REDIS_URL)
             redis_port = redis_url.port or 6379
@@ -72,16 +73,20 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write(f"Re-queued {requeue_forgotten()} task(s) that Redis no longer held.")
             python = sys.executable
-            # Conversions and notifications each have their own worker, so a
+            # Conversions and notifications each have their own workers, so a
             # slow webhook receiver never delays a conversion.
-            for queue in (QUEUE, NOTIFY_QUEUE):
-                started.append(
-                    ls.Service(
-                        f"{queue}-worker",
-                        [python, MANAGE, "worker", "--queue", queue],
-                        data / f"{queue}-worker.log",
-                    ).start()
+            names = [
+                f"{QUEUE}-worker-{n}" for n in range(1, settings.CONVERTER_CONVERT_WORKERS + 1)
+            ]
+            for name, queue in [
+                *((n, QUEUE) for n in names),
+                (f"{NOTIFY_QUEUE}-worker", NOTIFY_QUEUE),
+            ]:
+                worker = ls.Service(
+                    name, [python, MANAGE, "worker", "--queue", queue], data / f"{name}.log"
                 )
+                started.append(worker.start())
+                workers.append(worker)
             # Re-queues what Redis forgets and what dead workers leave RUNNING.
             started.append(
                 ls.Service(
@@ -116,7 +121,17 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping ...")
         finally:
-            ls.stop_all(list(reversed(started)))
+            # The web server and the reconciler first; then the workers, each
+            # given CONVERTER_WORKER_GRACE_S to finish its conversion (RQ's warm
+            # shutdown; one cut short is RUNNING with no worker, and the
+            # reconciler queues it again); Redis and S3 last, which they need.
+            rest = [s for s in reversed(started) if s not in workers]
+            ls.stop_all([s for s in rest if s.name in ("web", "reconciler")])
+            if workers:
+                grace = settings.CONVERTER_WORKER_GRACE_S
+                self.stdout.write(f"Letting running conversions finish (at most {grace:g} s) ...")
+            ls.stop_all(workers, timeout_s=settings.CONVERTER_WORKER_GRACE_S)
+            ls.stop_all([s for s in rest if s.name not in ("web", "reconciler")])
 
     def _supervise(self, services: list[ls.Service], data: Path) -> None:
         """Start again any service that exits; one that exits
