@@ -1,0 +1,158 @@
+"""Fuzzing of media (``converter.mediafuzz``): valid clips of every container,
+mutated, run through the probe and the conversion. Every case ends in
+success or a documented code of the source's fault: never InternalError,
+another exception, a hang or a crash. A bounded run of 2,000 cases (the
+first shard in the fast tier, the rest in the full one), 40 more through a
+real worker, the tests of the mutators and of the runner's classification,
+and the regressions the fuzzer found."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+import pytest
+
+from converter.mediafuzz import fields, h264, runner, seeds, structure
+from converter.mediafuzz.mutators import Case, make_case
+from converter.mediafuzz.target import probe_and_convert
+from converter.pipeline.probe import probe
+from tests.security import hostile
+
+SEED = 20240612  # the bounded run's: fixed, so a failure names a case to replay
+CASES, SHARDS = 2000, 8
+WORKER_CASES = 40
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> dict[str, bytes]:
+    return seeds.make(tmp_path_factory.mktemp("fuzz-seeds"))
+
+
+def jobs() -> int:
+    """Children per run: one per core, or one where xdist spreads the tests."""
+    return 1 if "PYTEST_XDIST_WORKER" in os.environ else min(2, os.cpu_count() or 1)
+
+
+# --- the seeds and the mutations ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(seeds.SEEDS))
+def test_every_seed_clip_converts(clips, kind, tmp_path):
+    path = tmp_path / "source.video"
+    path.write_bytes(clips[kind])
+    # MPEG program streams state a shorter duration (0.28 s): three frames.
+    assert re.fullmatch(r"[34] frames 32x24 from .*", probe_and_convert(path, "webp"))
+
+
+def test_a_case_is_the_same_file_whatever_ran_before_it(clips):
+    later = make_case(clips, 7, 123)
+    for index in range(5):
+        make_case(clips, 7, index)
+    again = make_case(clips, 7, 123)
+    assert again == later and again.data == later.data
+    assert later.data != clips[later.kind] and later.mutations
+    assert make_case(clips, 8, 123).data != later.data
+
+
+# (family, seed, {field name: the value a valid clip holds}); the fields of
+# the picture size prove that the walk is in step with the file.
+EXPECTED_FIELDS = [
+    ("mp4", "mp4-h264", {"mp4:tkhd.width": 64 << 16, "mp4:entry.width": 64, "mp4:entry.height": 48,
+                         "mp4:stsz.entry": None, "mp4:stco.entry": None, "mp4:stts.delta": None,
+                         "mp4:stsc.first_chunk": 1, "mp4:box.size": None, "avcc:sps_length": None}),
+    ("mp4", "3gp-h263", {"mp4:entry.width": 128, "mp4:stss.entry": 1}),
+    ("ebml", "mkv-h264", {"ebml:pixel_width": 64, "ebml:pixel_height": 48, "ebml:size": None,
+                          "ebml:block.timestamp": 0, "avcc:sps_count": 0xE1}),
+    ("ebml", "webm-vp8", {"ebml:pixel_width": 64, "ebml:timestamp_scale": 1_000_000}),
+    ("riff", "avi-mjpeg", {"riff:avih.width": 64, "riff:avih.height": 48, "riff:avih.streams": 2,
+                           "riff:strh.rate": None, "riff:strf.video.width": 64,
+                           "riff:idx1.size": None, "riff:chunk.size": None}),
+    ("jpeg", "avi-mjpeg", {"jpeg:sof.width": 64, "jpeg:sof.height": 48, "jpeg:sof.components": 3}),
+    ("flv", "flv-h264", {"flv:meta.width": 64.0, "flv:meta.height": 48.0, "flv:tag.size": None,
+                         "flv:tag.timestamp": None, "flv:previous_size": None,
+                         "avcc:length_size": 0xFF}),
+    ("mpegts", "ts-h264", {"ts:pes.pts": None, "ts:section.length": None,
+                           "ts:pmt.stream_type": 0x1B}),
+    ("mpegps", "vob-mpeg2", {"mpegv:sequence.size": (64 << 12) | 48, "ps:pes.length": None}),
+    ("asf", "wmv-wmv2", {"asf:video.width": 64, "asf:video.height": 48,
+                         "asf:video.bitmap.width": 64, "asf:file.max_packet": None}),
+    ("rm", "rm-rv10", {"rm:video.width": 64, "rm:video.height": 48, "rm:prop.streams": 1}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("family", "kind", "expected"), EXPECTED_FIELDS)
+def test_the_header_fields_of_each_container_are_found(clips, family, kind, expected):
+    found = structure.LOCATORS[family](clips[kind])
+    values: dict[str, set[int | float]] = {}
+    for f in found:
+        values.setdefault(f.name, set()).add(fields.read(clips[kind], f))
+    for name, value in expected.items():
+        assert name in values, (name, sorted(values))
+        if value is not None:
+            assert value in values[name], (name, values[name])
+
+
+def test_the_locators_survive_any_bytes(clips):
+    junk = [b"", os.urandom(5000), clips["mp4-h264"][:100], clips["mkv-h264"][::2]]
+    for locate in structure.LOCATORS.values():
+        for data in junk:
+            assert all(f.fits(data) for f in locate(data))
+
+
+@pytest.mark.parametrize("kind", ["mp4-h264", "mov-h264", "mkv-h264", "flv-h264", "ts-h264"])
+def test_a_rewritten_sps_changes_the_picture_size_the_decoder_sees(clips, kind, tmp_path):
+    data = clips[kind]
+    found = h264.find(data)
+    assert found and all(s.value("pic_width_in_mbs_minus1") == 3 for s in found)  # 64 px
+    for sps in found:
+        data = h264.rewrite(data, sps, "pic_width_in_mbs_minus1", 7)  # 128 px, a longer code
+    path = tmp_path / "source.video"
+    path.write_bytes(data)
+    info = probe(path)
+    assert (info.coded_width, info.coded_height) == (128, 48)
+
+
+# --- the runner tells findings from refusals -----------------------------------------
+
+
+def _one_case(clips, index: int = 0, fmt: str = "gif") -> Case:
+    return dataclasses.replace(make_case(clips, 1, index), format=fmt)
+
+
+@pytest.mark.parametrize(
+    ("target", "outcome", "finding"),
+    [
+        ("succeeds", "ok", False),
+        ("refuses", "DecodeFailed", False),
+        ("internal_error", "InternalError", True),
+        ("storage_unavailable", "code:StorageUnavailable", True),
+        ("raises_key_error", "exception:builtins.KeyError", True),
+        ("hangs", "hang", True),
+        ("crashes", "crash:SIGSEGV", True),
+    ],
+)
+def test_the_runner_classifies_how_a_case_ends(clips, tmp_path, target, outcome, finding):
+    report = runner.run(
+        [_one_case(clips)],
+        tmp_path,
+        seed=1,
+        digests={},
+        target=f"tests.security.fuzz_targets:{target}",
+        wall_s=3,
+    )
+    (result,) = report.results
+    assert (result.outcome, result.finding) == (outcome, finding), result.detail
+    assert report.counts() == {outcome: 1}
+    if finding:
+        assert "replay: manage.py fuzzmedia --seed 1 --replay 0" in report.table()
+    assert hostile.ffmpeg_descendants(os.getpid()) == []
+
+
+def test_a_crashed_child_is_replaced_for_the_next_case(clips, tmp_path):
+    cases = [_one_case(clips, i, fmt) for i, fmt in enumerate(["gif", "webp", "gif", "webp"])]
+    report = runner.run(
+        cases, tmp_path, seed=1, digests={}, target="tests.security.fuzz_targets:crashes_on_gif"
+    )
+    assert [r.outcome for r in report.results] == ["crash:SIGSEGV", "ok", "crash:SIGSEGV", "ok"]
