@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from converter.mediafuzz import fields, h264, runner, seeds, structure
 from converter.mediafuzz.mutators import Case, make_case
 from converter.mediafuzz.target import probe_and_convert
 from converter.pipeline.probe import probe
+from tests.media import ffmpeg, pattern
 from tests.security import hostile
 
 SEED = 20240612  # the bounded run's: fixed, so a failure names a case to replay
@@ -156,3 +158,31 @@ def test_a_crashed_child_is_replaced_for_the_next_case(clips, tmp_path):
         cases, tmp_path, seed=1, digests={}, target="tests.security.fuzz_targets:crashes_on_gif"
     )
     assert [r.outcome for r in report.results] == ["crash:SIGSEGV", "ok", "crash:SIGSEGV", "ok"]
+
+
+# --- what the fuzzer found ---------------------------------------------------------------
+
+
+def tagged_mkv(folder: Path) -> Path:
+    """An H.264 Matroska file whose stream and container titles are not
+    UTF-8 (an old muxer's Latin-1, or a damaged byte): PyAV decodes every tag
+    when it opens the file."""
+    path = folder / "tagged.mkv"
+    ffmpeg(
+        *pattern("64x48", 25, 0.4), "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        "-metadata", "title=QQQQcontainer", "-metadata:s:v:0", "title=QQQQstream", str(path),
+    )  # fmt: skip
+    data = path.read_bytes()
+    assert data.count(b"QQQQ") == 2
+    path.write_bytes(data.replace(b"QQQQ", b"caf\xe9"))
+    return path
+
+
+def test_tags_that_are_not_utf8_do_not_stop_the_probe(tmp_path):
+    """Found as seed 1 case 95 (mkv-h264, one byte of a tag set to 0x80):
+    a UnicodeDecodeError escaped the probe, so the task failed with
+    InternalError. Tags mean nothing to a conversion."""
+    path = tagged_mkv(tmp_path)
+    info = probe(path)
+    assert (info.width, info.height) == (64, 48)
+    assert probe_and_convert(path, "gif").startswith("4 frames")
