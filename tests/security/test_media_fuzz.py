@@ -18,7 +18,10 @@ import pytest
 from converter.mediafuzz import fields, h264, runner, seeds, structure
 from converter.mediafuzz.mutators import Case, make_case
 from converter.mediafuzz.target import probe_and_convert
+from converter.pipeline.convert import convert
+from converter.pipeline.errors import PipelineError
 from converter.pipeline.probe import probe
+from converter.spec import AnimationSpec
 from tests.media import ffmpeg, pattern
 from tests.security import hostile
 
@@ -186,3 +189,40 @@ def test_tags_that_are_not_utf8_do_not_stop_the_probe(tmp_path):
     info = probe(path)
     assert (info.width, info.height) == (64, 48)
     assert probe_and_convert(path, "gif").startswith("4 frames")
+
+
+def tall_sps(clips) -> bytes:
+    """The H.264 FLV seed with its SPS claiming 64x65520 pixels."""
+    data = clips["flv-h264"]
+    (sps,) = h264.find(data)
+    return h264.rewrite(data, sps, "pic_height_in_map_units_minus1", 4095)
+
+
+def test_a_tall_sps_is_output_too_large_as_webp(clips, tmp_path):
+    path = tmp_path / "source.video"
+    path.write_bytes(tall_sps(clips))
+    with pytest.raises(PipelineError) as refused:
+        probe_and_convert(path, "webp")
+    assert refused.value.code == "OutputTooLarge"
+    assert "a WebP can be at most 16,383 pixels on a side" in refused.value.message
+
+
+@pytest.mark.parametrize(("fmt", "height", "most"), [("webp", 16384, 16383), ("gif", 65536, 65535)])
+def test_an_animation_taller_than_its_format_allows_is_output_too_large(
+    clips, tmp_path, fmt, height, most
+):
+    """Found as seed 1 case 1879 (flv-h264, the SPS claiming 64x65520 pixels,
+    within the pixel limit): a 32x32760 WebP made libwebp fail, an
+    InternalError. A request can ask for such a size too (20 x 16384 is far
+    under the output pixel limit); GIF's sides are 16-bit."""
+    source = tmp_path / "source.video"
+    source.write_bytes(clips["mp4-h264"])
+    info = probe(source)
+    tall = AnimationSpec.create(
+        format=fmt, interval=0.1, frame_rate=10.0, width=2.0, height=float(height), number=1
+    )
+    with pytest.raises(PipelineError) as refused:
+        convert(source, info, tall)
+    assert refused.value.code == "OutputTooLarge" and f"{most:,}" in refused.value.message
+    just = dataclasses.replace(tall, height=float(most))
+    assert convert(source, info, just).height == most
