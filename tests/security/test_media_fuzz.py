@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from converter.mediafuzz import fields, h264, runner, seeds, structure
 from converter.mediafuzz.mutators import Case, make_case
-from converter.mediafuzz.target import probe_and_convert
+from converter.mediafuzz.target import LIMITS, probe_and_convert
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.probe import probe
@@ -226,3 +227,49 @@ def test_an_animation_taller_than_its_format_allows_is_output_too_large(
     assert refused.value.code == "OutputTooLarge" and f"{most:,}" in refused.value.message
     just = dataclasses.replace(tall, height=float(most))
     assert convert(source, info, just).height == most
+
+
+def one_frame_a_day(clips) -> bytes:
+    """The 3GP seed with its one sample duration (stts) made 1.5e9 ticks."""
+    data = bytearray(clips["3gp-h263"])
+    (delta,) = [f for f in structure.mp4(bytes(data)) if f.name == "mp4:stts.delta"]
+    data[delta.offset : delta.offset + 4] = (0x5A29E425).to_bytes(4, "big")
+    return bytes(data)
+
+
+def test_one_frame_a_day_does_not_keep_ffmpeg_busy(clips, tmp_path):
+    """Found as seed 1 case 1215 (3gp-h263, a sample duration in stts of
+    1.5e9 ticks: 8e-6 frames per second). ffmpeg's tpad put its padding
+    frame a day after the last one and the fps filter filled every slot up to
+    it, long after the frames asked for were out: 10 minutes of a worker (the
+    wall-time limit) for a 12 KB file."""
+    path = tmp_path / "source.video"
+    path.write_bytes(one_frame_a_day(clips))
+    info = probe(path, LIMITS)
+    assert info.fps < 1e-4
+    started = time.monotonic()
+    spec = AnimationSpec.create(format="gif", interval=0.1, frame_rate=10.0, number=4, width=32.0)
+    result = convert(path, info, spec, limits=LIMITS)
+    assert result.frames >= 1 and time.monotonic() - started < 5
+
+
+def hours_ahead(clips) -> bytes:
+    """The Sorenson FLV seed with the timestamp of its frame at 0.2 s made
+    0xfffffe ms (4 h 39 min)."""
+    data = bytearray(clips["flv-flv1"])
+    stamps = [f for f in structure.flv(bytes(data)) if f.name == "flv:tag.timestamp"]
+    late = next(f for f in stamps if fields.read(data, f) == 200)
+    data[late.offset : late.offset + 3] = (0xFFFFFE).to_bytes(3, "big")
+    return bytes(data)
+
+
+def test_a_timestamp_hours_ahead_does_not_keep_ffmpeg_busy(clips, tmp_path):
+    """Found as seed 20240612 case 78 (flv-flv1, one tag's timestamp set to
+    4 h 39 min): the stream then ends hours after its frames, and the fps
+    filter filled every tenth of a second up to there with copies of the
+    last frame (8 s for this 4 KB file; a day's jump, the limit of 10 minutes)."""
+    path = tmp_path / "source.video"
+    path.write_bytes(hours_ahead(clips))
+    started = time.monotonic()
+    assert probe_and_convert(path, "gif").startswith("4 frames")
+    assert time.monotonic() - started < 3
