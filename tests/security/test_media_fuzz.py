@@ -16,14 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from converter.errors import SOURCE_CODES, Code
 from converter.mediafuzz import fields, h264, runner, seeds, structure
 from converter.mediafuzz.mutators import Case, make_case
 from converter.mediafuzz.target import LIMITS, probe_and_convert
+from converter.models import Task
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.probe import probe
 from converter.spec import AnimationSpec
+from tests.factories import make_task, make_user, task_spec
 from tests.media import ffmpeg, pattern
+from tests.poll import wait_until
 from tests.security import hostile
 
 SEED = 20240612  # the bounded run's: fixed, so a failure names a case to replay
@@ -162,6 +166,83 @@ def test_a_crashed_child_is_replaced_for_the_next_case(clips, tmp_path):
         cases, tmp_path, seed=1, digests={}, target="tests.security.fuzz_targets:crashes_on_gif"
     )
     assert [r.outcome for r in report.results] == ["crash:SIGSEGV", "ok", "crash:SIGSEGV", "ok"]
+
+
+# --- the bounded run -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shard",
+    [pytest.param(n, marks=() if n == 0 else pytest.mark.slow) for n in range(SHARDS)],
+)
+def test_mutated_media_ends_in_success_or_a_documented_code(clips, tmp_path, shard):
+    """Shard ``shard`` of the bounded run: cases ``shard x 250`` onwards of
+    ``SEED``. The first shard is in the fast tier; the full tier runs all."""
+    size = CASES // SHARDS
+    cases = (make_case(clips, SEED, i) for i in range(shard * size, (shard + 1) * size))
+    report = runner.run(cases, tmp_path, seed=SEED, digests=seeds.digests(clips), jobs=jobs())
+    print(report.table())
+    assert not report.findings(), report.table()
+    counts = report.counts()
+    assert len(report.results) == size
+    # Not a fuzzer that only ever breaks the first byte: most cases get past
+    # the probe, and the refusals are of several kinds.
+    assert counts["ok"] > size // 3 and len(counts) >= 4, counts
+    assert hostile.ffmpeg_descendants(os.getpid()) == []
+
+
+# --- through a real worker -------------------------------------------------------------
+
+
+def test_mutated_uploads_end_in_success_or_a_documented_code_in_a_worker(clips, worker, tmp_path):
+    """What the worker makes of mutated uploads: each task succeeds or fails
+    with a documented code, once (no retry), and the worker lives on."""
+    import django_rq
+    from rq.registry import ScheduledJobRegistry
+
+    owner = make_user()
+    cases = [make_case(clips, SEED + 1, index) for index in range(WORKER_CASES)]
+    # And what the fuzzer found, each once an InternalError or minutes of ffmpeg.
+    found = {
+        "tagged": ("gif", tagged_mkv(tmp_path).read_bytes()),
+        "day": ("gif", one_frame_a_day(clips)),
+        "hours": ("gif", hours_ahead(clips)),
+        "tall": ("webp", tall_sps(clips)),
+    }
+    for n, (name, (fmt, data)) in enumerate(found.items()):
+        cases.append(Case(0, WORKER_CASES + n, name, fmt, (f"found: {name}",), data))
+    tasks = []
+    for case in cases:
+        path = tmp_path / f"case-{case.index}.video"
+        path.write_bytes(case.data)
+        spec = task_spec(format=case.format, interval=0.1, number=4, width=32.0)
+        tasks.append((case, make_task(path, owner=owner, spec=spec)))
+    wait_until(
+        lambda: (
+            Task.objects.filter(pk__in=[t.pk for _, t in tasks], status__in=FINISHED).count()
+            == len(tasks)
+        ),
+        240,
+        what=lambda: f"every task to finish (worker log: {worker.log_tail(3000)})",
+    )
+    outcomes = {}
+    for case, task in tasks:
+        task.refresh_from_db()
+        label = f"{case.label()}: {task.status} {task.code} {task.message}"
+        assert task.attempts == 1, label
+        if task.status == Task.Status.FAILED:
+            assert Code(task.code.split(".")[0]) in SOURCE_CODES, label
+            assert task.message and "unexpected" not in task.message, label
+        outcomes[task.code or "ok"] = outcomes.get(task.code or "ok", 0) + 1
+    assert outcomes.get("ok", 0) > WORKER_CASES // 3, outcomes
+    assert worker.running, worker.log_tail()
+    log = worker.log()
+    assert "failed unexpectedly" not in log and "terminated unexpectedly" not in log, log[-3000:]
+    queue = django_rq.get_queue("convert")
+    assert queue.count == 0 and ScheduledJobRegistry(queue=queue).count == 0  # nothing retried
+
+
+FINISHED = (Task.Status.SUCCEEDED, Task.Status.FAILED)
 
 
 # --- what the fuzzer found ---------------------------------------------------------------
