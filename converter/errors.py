@@ -66,21 +66,25 @@ class Code(StrEnum):
         return self in _RETRYABLE
 
 
-_SOURCE_CODES = (
-    Code.NO_VIDEO_STREAM,
-    Code.NO_AUDIO_STREAM,
-    Code.UNSUPPORTED_FORMAT,
-    Code.SOURCE_UNREADABLE,
-    Code.DECODE_FAILED,
-    Code.SOURCE_TOO_LARGE,
-    Code.SOURCE_TOO_LONG,
-    Code.START_TIME_OUT_OF_RANGE,
-    Code.TOO_MANY_FRAMES,
-    Code.OUTPUT_TOO_LARGE,
-    Code.INVALID_PLAYLIST,
-    Code.UNSUPPORTED_PLAYLIST,
-    Code.SEGMENT_MISSING,
-    Code.TIMEOUT,
+# The codes that say the source is at fault: what a file that cannot be
+# converted fails with (never retried, never an InternalError).
+SOURCE_CODES: Final = frozenset(
+    {
+        Code.NO_VIDEO_STREAM,
+        Code.NO_AUDIO_STREAM,
+        Code.UNSUPPORTED_FORMAT,
+        Code.SOURCE_UNREADABLE,
+        Code.DECODE_FAILED,
+        Code.SOURCE_TOO_LARGE,
+        Code.SOURCE_TOO_LONG,
+        Code.START_TIME_OUT_OF_RANGE,
+        Code.TOO_MANY_FRAMES,
+        Code.OUTPUT_TOO_LARGE,
+        Code.INVALID_PLAYLIST,
+        Code.UNSUPPORTED_PLAYLIST,
+        Code.SEGMENT_MISSING,
+        Code.TIMEOUT,
+    }
 )
 
 _STATUS: Final[dict[Code, int]] = {
@@ -100,7 +104,7 @@ _STATUS: Final[dict[Code, int]] = {
     Code.QUOTA_EXCEEDED: 429,
     Code.THROTTLING: 429,
     Code.INTERNAL_ERROR: 500,
-    **dict.fromkeys(_SOURCE_CODES, 400),
+    **dict.fromkeys(SOURCE_CODES, 400),
     Code.SOURCE_NOT_FOUND: 404,
     Code.STORAGE_UNAVAILABLE: 503,
     Code.WORKER_LOST: 500,

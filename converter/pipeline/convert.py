@@ -94,8 +94,8 @@ def convert(
     wave = bool(getattr(animation, "waveform", False))
     _refuse_audio_only(info, wave)
     plan = _plan_frames(info, animation, trim_start, trim_duration, limits)
-    geometry = _plan_geometry(info, animation, wave, limits)
     encoder = ENCODERS[animation.format]
+    geometry = _plan_geometry(info, animation, wave, limits, encoder)
     options = _encode_options(animation, encoder)
     runs = _plan_runs(source, info, plan, encoder, wave)
     progress = _Progress(on_progress, plan.count + len(runs) - 1)
@@ -139,8 +139,11 @@ def _plan_frames(
     )
 
 
-def _plan_geometry(info: VideoInfo, animation: Animation, wave: bool, limits: Limits) -> Geometry:
-    """The output size, against the picture as displayed or the waveform's canvas."""
+def _plan_geometry(
+    info: VideoInfo, animation: Animation, wave: bool, limits: Limits, encoder: Encoder
+) -> Geometry:
+    """The output size, against the picture as displayed or the waveform's
+    canvas, within the limits and what the format can hold."""
     canvas = WAVEFORM_CANVAS if wave else (info.width, info.height)
     return plan_geometry(
         *canvas,
@@ -148,6 +151,8 @@ def _plan_geometry(info: VideoInfo, animation: Animation, wave: bool, limits: Li
         animation.height,
         animation.scale_type,
         limits.max_output_pixels,
+        encoder.max_side,
+        encoder.name,
     )
 
 

@@ -283,6 +283,8 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     return Encoded(writer.finish(), len(durations), durations)
 
 
+# A GIF's logical screen and its frames' sizes are 16-bit fields.
+MAX_SIDE = 65535
 # One run (the default ``parts``): each frame is coded against the one shown
 # before it, and frames are quantized on a thread pool anyway.
-ENCODER = Encoder(lambda runs, options: encode(runs[0], options))
+ENCODER = Encoder(lambda runs, options: encode(runs[0], options), max_side=MAX_SIDE, name="GIF")

@@ -351,4 +351,6 @@ def _encode_public(
 
 # libwebp takes BGR as readily as RGB, and ffmpeg makes BGR faster (see
 # ``encoding.Order``; docs/encoding.md, "Channel order").
-ENCODER = Encoder(encode_runs, parts, order="bgr")
+# WEBP_MAX_DIMENSION: libwebp refuses to encode a larger picture.
+MAX_SIDE = 16383
+ENCODER = Encoder(encode_runs, parts, order="bgr", max_side=MAX_SIDE, name="WebP")

@@ -66,6 +66,11 @@ class Encoder:
     parts: Callable[[int, bool], int] = one_run
     # The channel order the frames are sampled in (``EncodeOptions.order`` says so).
     order: Order = "rgb"
+    # The longest side the format can hold, in pixels; a larger output is
+    # refused before sampling (``OutputTooLarge``).
+    max_side: int = 65535
+    # The format's name, for people ("WebP").
+    name: str = ""
 
 
 def durations_spread(frame_ms: float, unit_ms: int) -> Iterator[int]:

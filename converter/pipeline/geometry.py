@@ -35,6 +35,8 @@ def plan_geometry(
     height: float | None,
     scale_type: str,
     max_pixels: int,
+    max_side: int | None = None,
+    format_name: str = "",
 ) -> Geometry:
     """Resolve Width/Height (fraction, pixels or absent) against the displayed
     source size and apply ScaleType:
@@ -44,7 +46,9 @@ def plan_geometry(
     - ``fill``: fit inside the box, pad with black to exactly the box;
     - ``fit``: fit inside the box, no padding (may be smaller than the box).
 
-    With one side absent the other keeps the source's aspect ratio.
+    With one side absent the other keeps the source's aspect ratio. The
+    output is refused past ``max_pixels``, and past ``max_side`` pixels on a
+    side (what the output format, ``format_name``, can hold).
     """
     bw, bh = _box(src_w, src_h, width, height)
     out_w, out_h, chain = _scale(src_w, src_h, bw, bh, scale_type)
@@ -53,6 +57,12 @@ def plan_geometry(
             "OutputTooLarge",
             f"The animation would be {out_w}x{out_h}; "
             f"the limit is {max_pixels:,} pixels per frame.",
+        )
+    if max_side is not None and max(out_w, out_h) > max_side:
+        raise PipelineError(
+            "OutputTooLarge",
+            f"The animation would be {out_w}x{out_h}; "
+            f"a {format_name or 'frame'} can be at most {max_side:,} pixels on a side.",
         )
     return Geometry(out_w, out_h, chain + ",setsar=1")
 

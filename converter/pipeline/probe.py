@@ -206,7 +206,7 @@ def _unreadable_as_pipeline_error() -> Iterator[None]:
 def _open(path: Path) -> av.container.InputContainer:
     """The file opened by PyAV with the allowlists, or the reason it cannot be."""
     try:
-        return av.open(str(path), options=PROBE_OPTIONS, timeout=30)
+        return _container(path)
     except (av.error.InvalidDataError, av.error.ArgumentError, av.error.PatchWelcomeError):
         raise PipelineError(
             "UnsupportedFormat",
@@ -216,6 +216,14 @@ def _open(path: Path) -> av.container.InputContainer:
         raise PipelineError(
             "SourceUnreadable", f"The file could not be read ({exc.strerror})."
         ) from None
+
+
+def _container(path: Path) -> av.container.InputContainer:
+    # PyAV decodes every tag of the file as it opens it, and by default raises
+    # UnicodeDecodeError on one that is not UTF-8 (an old muxer's Latin-1, a
+    # damaged byte). Tags mean nothing to a conversion: such bytes are
+    # replaced, never fatal.
+    return av.open(str(path), options=PROBE_OPTIONS, timeout=30, metadata_errors="replace")
 
 
 def _not_a_video() -> PipelineError:
@@ -321,7 +329,7 @@ def key_frame_before(path: Path, info: VideoInfo, t: float) -> float | None:
     starts: where decoding from ``t`` begins. None where the container cannot
     tell (no index, no timestamps)."""
     try:
-        with av.open(str(path), options=PROBE_OPTIONS, timeout=30) as container:
+        with _container(path) as container:
             stream = container.streams.video[info.stream_index]
             time_base = stream.time_base
             if not time_base:  # no timestamps to seek by

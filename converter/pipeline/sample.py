@@ -116,6 +116,13 @@ def _pick_nearest(plan: FramePlan, info: VideoInfo) -> str:
     - a slot that ends after the stream gets no frame. Where the last sampled
       time is within half a frame of the end, the last frame is shown for one
       frame more (``tpad``), so that slot gets it: the nearest frame there.
+
+    ``trim`` ends the graph after the planned frames. Without it the fps
+    filter goes on filling slots up to the end of the stream after
+    ``-frames:v`` has all it wants (ffmpeg 7.0.2 does not stop the graph): a
+    file whose end lies far off (a timestamp jumping hours ahead, a frame
+    rate of one frame a day that puts tpad's frame a day later) kept ffmpeg
+    busy for minutes, up to the wall-time limit.
     """
     half = 0.5 / max(info.fps, 1.0)
     last = plan.start + (plan.count - 1) * plan.interval
@@ -126,7 +133,8 @@ def _pick_nearest(plan: FramePlan, info: VideoInfo) -> str:
     return (
         f"{'tpad=stop_mode=clone:stop=1,' if near_end else ''}"
         f"settb=AVTB,setpts=PTS+{shift:.6f}/TB,"
-        f"fps=fps=1/{plan.interval!r}:start_time={whole * plan.interval - 1e-6!r}:round=up"
+        f"fps=fps=1/{plan.interval!r}:start_time={whole * plan.interval - 1e-6!r}:round=up,"
+        f"trim=end_frame={plan.count}"
     )
 
 
