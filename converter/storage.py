@@ -127,7 +127,9 @@ class ObjectForbidden(LoopforgeError):
 
 
 @functools.lru_cache(maxsize=4)
-def _client(endpoint: str):
+def _client(endpoint: str, *, quick: bool = False):
+    """The S3 client for ``endpoint``; a ``quick`` one tries once and gives
+    up after 3 s (a health check must answer at once)."""
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
@@ -137,9 +139,9 @@ def _client(endpoint: str):
         config=BotoConfig(
             signature_version="s3v4",
             s3={"addressing_style": "path"},
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=60,
+            retries={"max_attempts": 1} if quick else {"max_attempts": 3, "mode": "standard"},
+            connect_timeout=3 if quick else 10,
+            read_timeout=3 if quick else 60,
         ),
     )
 
@@ -148,27 +150,14 @@ def s3_client():
     return _client(settings.CONVERTER_S3_ENDPOINT)
 
 
-def check_reachable(timeout_s: float = 3) -> None:
+def check_reachable() -> None:
     """Raise ``StorageUnavailable`` unless the app's own storage answers now
-    (the bucket with S3, the media folder with local storage): for /readyz."""
+    (the bucket with S3, a writable data folder with local storage): for /readyz."""
     if settings.CONVERTER_STORAGE != "s3":
         if not os.access(settings.DATA_DIR, os.W_OK):
             raise StorageUnavailable(f"The data folder {settings.DATA_DIR} is not writable.")
         return
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.CONVERTER_S3_ENDPOINT,
-        aws_access_key_id=settings.CONVERTER_S3_ACCESS_KEY,
-        aws_secret_access_key=settings.CONVERTER_S3_SECRET_KEY,
-        region_name=settings.CONVERTER_S3_REGION,
-        config=BotoConfig(
-            signature_version="s3v4",
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 1},
-            connect_timeout=timeout_s,
-            read_timeout=timeout_s,
-        ),
-    )
+    client = _client(settings.CONVERTER_S3_ENDPOINT, quick=True)
     with _faults("HEAD", settings.CONVERTER_S3_BUCKET):
         client.head_bucket(Bucket=settings.CONVERTER_S3_BUCKET)
 
