@@ -78,3 +78,13 @@ def test_a_warning_about_a_feature_django_removes_fails_the_test(category):
     is an error, not a line in the summary."""
     with pytest.raises(category):
         warnings.warn("this goes in a later Django", category, stacklevel=1)
+
+
+@pytest.mark.parametrize("value", ["not-a-key", "c2hvcnQ=", "!" * 44])
+def test_a_wrong_secret_encryption_key_stops_the_start(value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from project.settings import _fernet_key
+
+    with pytest.raises(ImproperlyConfigured):
+        _fernet_key(value, "CONVERTER_SECRET_ENCRYPTION_KEYS")
