@@ -7,9 +7,10 @@ against the schema documented for it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from .errors import Code
+from .errors import FIELD_CODES, Code
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -37,9 +38,10 @@ TIME_RANGE = obj([], Start=TIME, End=TIME)
 
 
 def _code_pattern(*, empty: bool) -> str:
-    """Every ``Code``, ``InvalidArgument`` with an optional ``.<Field>``."""
-    names = [rf"{Code.INVALID_ARGUMENT}(?:\.[A-Za-z0-9.]+)?"]
-    names += [str(code) for code in Code if code is not Code.INVALID_ARGUMENT]
+    """Every ``Code``; ``InvalidArgument`` and ``InvalidParameter`` with an
+    optional ``.<Field>``."""
+    names = [rf"{code}(?:\.[A-Za-z0-9.]+)?" for code in FIELD_CODES]
+    names += [re.escape(str(code)) for code in Code if code not in FIELD_CODES]
     return f"^(?:{'|'.join(names)}){'?' if empty else ''}$"
 
 

@@ -36,7 +36,7 @@ def test_the_readme_lists_every_error_code_with_its_status():
 
     readme = (ROOT / "README.md").read_text()
     section = readme.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
-    rows = set(re.findall(r"^\| `(\w+)` \| (\d{3}) \|", section, re.MULTILINE))
+    rows = set(re.findall(r"^\| `([\w.]+)` \| (\d{3}) \|", section, re.MULTILINE))
     assert rows == {(str(code), str(code.status)) for code in Code}
 
 
@@ -49,7 +49,15 @@ def test_the_openapi_document_admits_exactly_the_codes_of_the_vocabulary():
         assert re.search(schema["pattern"], str(code)), code
         assert schema["x-http-status"][str(code)] == code.status
     assert re.search(schema["pattern"], "InvalidArgument.Targets.URI")
-    for stranger in ("Throttled", "NoVideoStream.Width", "", "internalerror"):
+    assert re.search(schema["pattern"], "InvalidParameter.MaxResults")
+    for stranger in (
+        "Throttled",
+        "NoVideoStream.Width",
+        "",
+        "internalerror",
+        "InvalidAccessKeyId.NotFound.X",
+        "InvalidAccessKeyIdXNotFound",
+    ):
         assert not re.search(schema["pattern"], stranger), stranger
 
 
