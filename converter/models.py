@@ -68,6 +68,7 @@ class Project(models.Model):
     # by its name (a name is something a client can choose).
     is_default = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

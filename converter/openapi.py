@@ -62,11 +62,12 @@ SCHEMAS: dict[str, Any] = {
         Message=STR,
     ),
     "Project": obj(
-        ["ProjectName", "Description", "MonthlyFrameQuota", "CreateTime"],
+        ["ProjectName", "Description", "MonthlyFrameQuota", "CreateTime", "UpdateTime"],
         ProjectName=STR,
         Description=STR,
         MonthlyFrameQuota={"type": ["integer", "null"]},
         CreateTime=TIME,
+        UpdateTime=TIME,
     ),
     "Source": obj(
         ["URI"],
@@ -183,6 +184,63 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PROJECT_NAME = {"ProjectName": STR}
+CREDENTIAL_CONFIG = {
+    "type": "object",
+    "description": "the reference's; accepted and ignored (objects are read with the "
+    "installation's own S3 credentials)",
+}
+VIDEO_STREAM = obj(
+    [],
+    Index=INT,
+    CodecName=STR,
+    CodecLongName=STR,
+    CodecTagString=STR,
+    Profile=STR,
+    Width=INT,
+    Height=INT,
+    PixelFormat=STR,
+    FrameRate={"type": "string", "description": "as the container states it, e.g. 30/1"},
+    AverageFrameRate=STR,
+    TimeBase=STR,
+    SampleAspectRatio=STR,
+    DisplayAspectRatio=STR,
+    Rotate={"type": "string", "description": "clockwise degrees to show it upright: 0, 90..."},
+    Duration=NUM,
+    StartTime=NUM,
+    FrameCount=INT,
+    Bitrate=INT,
+    BitDepth=INT,
+    Language=STR,
+    HasBFrames=INT,
+)
+AUDIO_STREAM = obj(
+    [],
+    Index=INT,
+    CodecName=STR,
+    CodecLongName=STR,
+    CodecTagString=STR,
+    SampleRate=INT,
+    Channels=INT,
+    ChannelLayout=STR,
+    SampleFormat=STR,
+    TimeBase=STR,
+    Duration=NUM,
+    StartTime=NUM,
+    FrameCount=INT,
+    Bitrate=INT,
+    Language=STR,
+)
+SUBTITLE_STREAM = obj(
+    [],
+    Index=INT,
+    CodecName=STR,
+    CodecLongName=STR,
+    Language=STR,
+    Duration=NUM,
+    StartTime=NUM,
+    Width=INT,
+    Height=INT,
+)
 
 
 def _action(summary: str, request: dict, response: dict) -> dict[str, Any]:
@@ -217,6 +275,16 @@ ACTIONS: dict[str, dict[str, Any]] = {
         obj([], Prefix=STR, MaxResults=INT, NextToken=STR),
         obj(["Projects", "NextToken"], Projects=arr(ref("Project")), NextToken=STR),
     ),
+    "UpdateProject": _action(
+        "Change the key's project: its description and monthly frame quota (null: none).",
+        obj(
+            ["ProjectName"],
+            ProjectName=STR,
+            Description=STR,
+            MonthlyFrameQuota={"type": ["integer", "null"], "minimum": 0},
+        ),
+        obj(["Project"], Project=ref("Project")),
+    ),
     "DeleteProject": _action(
         "Delete the key's project with its tasks and keys.",
         obj(["ProjectName"], **PROJECT_NAME),
@@ -232,6 +300,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
             Notification=ref("Notification"),
             UserData={"type": "string", "maxLength": 2048},
             Tags={"type": "object", "additionalProperties": STR},
+            CredentialConfig=CREDENTIAL_CONFIG,
         ),
         obj(["TaskId", "TaskType"], TaskId=STR, TaskType=STR),
     ),
@@ -253,6 +322,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
             ["ProjectName"],
             ProjectName=STR,
             TaskType=STR,
+            TaskTypes=arr({"type": "string", "enum": ["MediaConvert"]}),
             Status={"type": "string", "enum": ["Running", "Succeeded", "Failed", "Queued"]},
             CreationTimeRange=TIME_RANGE,
             StartTimeRange=TIME_RANGE,
@@ -265,6 +335,8 @@ ACTIONS: dict[str, dict[str, Any]] = {
             MaxResults={"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
             NextToken=STR,
             Order={"type": "string", "enum": ["ASC", "DESC"]},
+            SortBy={"type": "string", "enum": ["CreationTime"]},
+            Sort={"type": "string", "enum": ["CreationTime"], "description": "as SortBy"},
             RequestDefinition=BOOL,
         ),
         obj(
@@ -284,6 +356,52 @@ ACTIONS: dict[str, dict[str, Any]] = {
             UploadURL=STR,
             Method={"type": "string", "enum": ["PUT"]},
             Expiration=TIME,
+        ),
+    ),
+    "DetectMediaMeta": _action(
+        "The media facts of a bucket object: container, size, duration, bit rate, and "
+        "every stream's codec, size, frame rate, rotation, sample rate, channels.",
+        obj(
+            ["ProjectName", "SourceURI"],
+            ProjectName=STR,
+            SourceURI={"type": "string", "description": "oss://bucket/key or s3://bucket/key"},
+            CredentialConfig=CREDENTIAL_CONFIG,
+        ),
+        obj(
+            [
+                "FormatName",
+                "FormatLongName",
+                "Size",
+                "Duration",
+                "Bitrate",
+                "StreamCount",
+                "VideoWidth",
+                "VideoHeight",
+                "VideoStreams",
+                "AudioStreams",
+                "Subtitles",
+            ],
+            FormatName=STR,
+            FormatLongName=STR,
+            Size=INT,
+            Duration=NUM,
+            StartTime=NUM,
+            Bitrate=INT,
+            StreamCount=INT,
+            ProgramCount=INT,
+            Title=STR,
+            Artist=STR,
+            Album=STR,
+            AlbumArtist=STR,
+            Composer=STR,
+            Performer=STR,
+            Language=STR,
+            ProduceTime=STR,
+            VideoWidth=INT,
+            VideoHeight=INT,
+            VideoStreams=arr(VIDEO_STREAM),
+            AudioStreams=arr(AUDIO_STREAM),
+            Subtitles=arr(SUBTITLE_STREAM),
         ),
     ),
     "GetUsage": _action(
