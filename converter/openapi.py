@@ -61,6 +61,18 @@ SCHEMAS: dict[str, Any] = {
         Code=ERROR_CODE,
         Message=STR,
     ),
+    "RpcError": obj(
+        ["RequestId", "HostId", "Code", "Message", "Recommend"],
+        RequestId=STR,
+        HostId={"type": "string", "description": "the host the request was sent to"},
+        Code={
+            "type": "string",
+            "pattern": _code_pattern(empty=False),
+            "description": "as Error.Code, except that InvalidArgument names no field",
+        },
+        Message=STR,
+        Recommend={"type": "string", "description": "where the codes are described"},
+    ),
     "Project": obj(
         ["ProjectName", "Description", "MonthlyFrameQuota", "CreateTime", "UpdateTime"],
         ProjectName=STR,
@@ -439,8 +451,93 @@ def _error_responses() -> dict[str, Any]:
     }
 
 
+RPC_VERSION = "2020-09-30"
+# The parameters of Alibaba Cloud's RPC protocol itself, not of an action.
+RPC_PROTOCOL_PARAMETERS = (
+    "Action",
+    "Version",
+    "Format",
+    "RegionId",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+)
+
+
+def _rpc_path() -> dict[str, Any]:
+    """The site root as Alibaba Cloud's RPC endpoint: the same actions, the
+    same answers, another protocol."""
+    by_status: dict[int, list[str]] = {}
+    for code in Code:
+        by_status.setdefault(code.status, []).append(str(code))
+    errors = {
+        str(status): {
+            "description": ", ".join(codes),
+            "content": {"application/json": {"schema": ref("RpcError")}},
+        }
+        for status, codes in sorted(by_status.items())
+    }
+    names = sorted(ACTIONS)
+    operation = {
+        "summary": "Alibaba Cloud's RPC protocol, as the official IMM SDKs send it",
+        "description": (
+            "Every action of /api/v1/ with the parameters of its request body, as "
+            "alibabacloud-imm20200930 (ACS3-HMAC-SHA256) and aliyun-python-sdk-imm (RPC "
+            "signature 1.0, HMAC-SHA1) send them: Action and Version (2020-09-30) in the "
+            "x-acs-action / x-acs-version headers or the query; parameters in the query or "
+            "a form body; numbers and booleans as text; objects and lists as JSON strings "
+            "(Sources, Targets, Notification, Tags...) or flattened (Sources.1.URI, "
+            "Tags.team); parameters an action does not have are ignored. The answer is the "
+            "one POST /api/v1/<Action> documents; errors are RpcError, with IMM's codes."
+        ),
+        "security": [{"acs3": []}, {"rpcSignature": []}],
+        "parameters": [
+            {
+                "name": "x-acs-action",
+                "in": "header",
+                "schema": {"type": "string", "enum": names},
+            },
+            {
+                "name": "x-acs-version",
+                "in": "header",
+                "schema": {"type": "string", "enum": [RPC_VERSION]},
+            },
+            {"name": "Action", "in": "query", "schema": {"type": "string", "enum": names}},
+            {"name": "Version", "in": "query", "schema": {"type": "string", "enum": [RPC_VERSION]}},
+        ],
+        "requestBody": {
+            "required": False,
+            "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
+        },
+        "responses": {
+            "200": {
+                "description": "the action's answer, as POST /api/v1/<Action> documents it",
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "required": ["RequestId"]},
+                    }
+                },
+            },
+            **errors,
+        },
+        "x-rpc-actions": {name: f"#/paths/~1api~1v1~1{name}/post" for name in names},
+        "x-rpc-protocol-parameters": list(RPC_PROTOCOL_PARAMETERS),
+    }
+    return {
+        "post": {**operation, "operationId": "Rpc"},
+        "get": {
+            **{k: v for k, v in operation.items() if k != "requestBody"},
+            "operationId": "RpcGet",
+        },
+    }
+
+
 def document(server: str = "/") -> dict[str, Any]:
-    paths: dict[str, Any] = {}
+    paths: dict[str, Any] = {"/": _rpc_path()}
     errors = _error_responses()
     for name, spec in ACTIONS.items():
         paths[f"/api/v1/{name}"] = {
@@ -468,7 +565,9 @@ def document(server: str = "/") -> dict[str, Any]:
             "title": "Loopforge API",
             "version": "1",
             "description": "IMM-compatible: POST /api/v1/<Action> (or POST /api/v1/ with an "
-            "Action field) with a JSON body. Errors are {RequestId, Code, Message}.",
+            "Action field) with a JSON body and a Bearer key; errors are {RequestId, Code, "
+            "Message}. The same actions at / in Alibaba Cloud's RPC protocol, signed as "
+            "the official SDKs sign; errors are {RequestId, HostId, Code, Message, Recommend}.",
         },
         "servers": [{"url": server.rstrip("/") or "/"}],
         "paths": paths,
@@ -485,6 +584,21 @@ def document(server: str = "/") -> dict[str, Any]:
                     "in": "header",
                     "name": "X-Loopforge-Key-Id",
                     "description": "with X-Loopforge-Key-Secret",
+                },
+                "acs3": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders="
+                    "<...>,Signature=<hex>, with x-acs-date, x-acs-signature-nonce and "
+                    "x-acs-content-sha256 (a time within 15 minutes; a nonce used once)",
+                },
+                "rpcSignature": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "Signature",
+                    "description": "the RPC signature 1.0: AccessKeyId, SignatureMethod "
+                    "(HMAC-SHA1), SignatureVersion, SignatureNonce, Timestamp in the query",
                 },
             },
         },

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # outside the rest: refusals they answer get it too
+    # Alibaba Cloud's RPC calls at "/" go to their own view (the SDKs' endpoint has no path).
+    "converter.views.rpc.RpcRoutingMiddleware",
     "converter.uploads.RequestSizeLimitMiddleware",  # 413 before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
