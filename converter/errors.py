@@ -15,7 +15,9 @@ from typing import Final
 
 class Code(StrEnum):
     """A stable error code. ``InvalidArgument`` is sent with the field it is
-    about, as ``InvalidArgument.<Field>`` (``InvalidArgument.Width``)."""
+    about, as ``InvalidArgument.<Field>`` (``InvalidArgument.Width``), and so
+    is ``InvalidParameter``; the other dotted codes are whole names, as
+    Alibaba Cloud writes them (``InvalidAccessKeyId.NotFound``)."""
 
     # The request itself
     INVALID_ARGUMENT = "InvalidArgument"
@@ -34,6 +36,19 @@ class Code(StrEnum):
     QUOTA_EXCEEDED = "QuotaExceeded"
     THROTTLING = "Throttling"
     INTERNAL_ERROR = "InternalError"
+    SERVICE_UNAVAILABLE = "ServiceUnavailable"
+    # Alibaba Cloud's RPC protocol (the SDKs' requests at the site root)
+    INVALID_PARAMETER = "InvalidParameter"
+    INVALID_VERSION = "InvalidVersion"
+    INVALID_ACTION_NOT_FOUND = "InvalidAction.NotFound"
+    INCOMPLETE_SIGNATURE = "IncompleteSignature"
+    SIGNATURE_DOES_NOT_MATCH = "SignatureDoesNotMatch"
+    SIGNATURE_NONCE_USED = "SignatureNonceUsed"
+    INVALID_TIMESTAMP_EXPIRED = "InvalidTimeStamp.Expired"
+    INVALID_TIMESTAMP_FORMAT = "InvalidTimeStamp.Format"
+    INVALID_ACCESS_KEY_ID_NOT_FOUND = "InvalidAccessKeyId.NotFound"
+    INVALID_ACCESS_KEY_ID_INACTIVE = "InvalidAccessKeyId.Inactive"
+    INVALID_ACCESS_KEY_ID_NO_SECRET = "InvalidAccessKeyId.NoSecret"  # noqa: S105 (a code)
     # The source and its conversion: refused at upload, or a failed task's Code
     NO_VIDEO_STREAM = "NoVideoStream"
     NO_AUDIO_STREAM = "NoAudioStream"
@@ -104,6 +119,18 @@ _STATUS: Final[dict[Code, int]] = {
     Code.QUOTA_EXCEEDED: 429,
     Code.THROTTLING: 429,
     Code.INTERNAL_ERROR: 500,
+    Code.SERVICE_UNAVAILABLE: 503,
+    Code.INVALID_PARAMETER: 400,
+    Code.INVALID_VERSION: 400,
+    Code.INVALID_ACTION_NOT_FOUND: 404,
+    Code.INCOMPLETE_SIGNATURE: 400,
+    Code.SIGNATURE_DOES_NOT_MATCH: 400,
+    Code.SIGNATURE_NONCE_USED: 400,
+    Code.INVALID_TIMESTAMP_EXPIRED: 400,
+    Code.INVALID_TIMESTAMP_FORMAT: 400,
+    Code.INVALID_ACCESS_KEY_ID_NOT_FOUND: 404,
+    Code.INVALID_ACCESS_KEY_ID_INACTIVE: 400,
+    Code.INVALID_ACCESS_KEY_ID_NO_SECRET: 403,
     **dict.fromkeys(SOURCE_CODES, 400),
     Code.SOURCE_NOT_FOUND: 404,
     Code.STORAGE_UNAVAILABLE: 503,
@@ -144,6 +171,19 @@ def invalid(field: str, message: str) -> LoopforgeError:
     return LoopforgeError(Code.INVALID_ARGUMENT, message, field=field)
 
 
+# The codes that are sent with the field they are about (``<Code>.<Field>``).
+FIELD_CODES: Final = (Code.INVALID_ARGUMENT, Code.INVALID_PARAMETER)
+
+
 def code_status(code: str) -> int:
     """The HTTP status of a code as sent (``InvalidArgument.Width`` is 400)."""
-    return Code(code.split(".", 1)[0]).status
+    try:
+        return Code(code).status
+    except ValueError:
+        return Code(code.split(".", 1)[0]).status
+
+
+def imm_code(exc: LoopforgeError) -> str:
+    """The code as the RPC protocol answers it: IMM's ``InvalidArgument``
+    names no field (its message does); every other code as it is."""
+    return str(exc.kind) if exc.kind is Code.INVALID_ARGUMENT else exc.code

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .models import Output, Task
+from .pipeline.mediameta import MediaMeta
 
 # Status as the reference has it: queued tasks are "Running" there, so ported
 # clients keep working; ``State`` (ours) tells queued from running.
@@ -93,3 +94,85 @@ def _sources(task: Task) -> list[dict[str, Any]]:
             "Duration": trim.get("duration", 0.0),
         }
     ]
+
+
+def media_meta_to_imm(meta: MediaMeta) -> dict[str, Any]:
+    """DetectMediaMeta's answer, with the reference's field names."""
+    return {
+        "FormatName": meta.format_name,
+        "FormatLongName": meta.format_long_name,
+        "Size": meta.size,
+        "Duration": meta.duration,
+        "StartTime": meta.start_time,
+        "Bitrate": meta.bitrate,
+        "StreamCount": meta.stream_count,
+        "ProgramCount": meta.program_count,
+        "Title": meta.title,
+        "Artist": meta.artist,
+        "Album": meta.album,
+        "AlbumArtist": meta.album_artist,
+        "Composer": meta.composer,
+        "Performer": meta.performer,
+        "Language": meta.language,
+        "ProduceTime": meta.produce_time,
+        "VideoWidth": meta.video_width,
+        "VideoHeight": meta.video_height,
+        "VideoStreams": [
+            {
+                "Index": v.index,
+                "CodecName": v.codec_name,
+                "CodecLongName": v.codec_long_name,
+                "CodecTagString": v.codec_tag_string,
+                "Profile": v.profile,
+                "Width": v.width,
+                "Height": v.height,
+                "PixelFormat": v.pixel_format,
+                "FrameRate": v.frame_rate,
+                "AverageFrameRate": v.average_frame_rate,
+                "TimeBase": v.time_base,
+                "SampleAspectRatio": v.sample_aspect_ratio,
+                "DisplayAspectRatio": v.display_aspect_ratio,
+                "Rotate": v.rotate,
+                "Duration": v.duration,
+                "StartTime": v.start_time,
+                "FrameCount": v.frame_count,
+                "Bitrate": v.bitrate,
+                "BitDepth": v.bit_depth,
+                "Language": v.language,
+                "HasBFrames": v.has_bframes,
+            }
+            for v in meta.video_streams
+        ],
+        "AudioStreams": [
+            {
+                "Index": a.index,
+                "CodecName": a.codec_name,
+                "CodecLongName": a.codec_long_name,
+                "CodecTagString": a.codec_tag_string,
+                "SampleRate": a.sample_rate,
+                "Channels": a.channels,
+                "ChannelLayout": a.channel_layout,
+                "SampleFormat": a.sample_format,
+                "TimeBase": a.time_base,
+                "Duration": a.duration,
+                "StartTime": a.start_time,
+                "FrameCount": a.frame_count,
+                "Bitrate": a.bitrate,
+                "Language": a.language,
+            }
+            for a in meta.audio_streams
+        ],
+        "Subtitles": [
+            {
+                "Index": s.index,
+                "CodecName": s.codec_name,
+                "CodecLongName": s.codec_long_name,
+                "Language": s.language,
+                "Duration": s.duration,
+                "StartTime": s.start_time,
+                "Width": s.width,
+                "Height": s.height,
+            }
+            for s in meta.subtitles
+        ],
+    }

@@ -68,6 +68,7 @@ class Project(models.Model):
     # by its name (a name is something a client can choose).
     is_default = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -84,12 +85,17 @@ class Project(models.Model):
 
 
 class AccessKey(models.Model):
-    """An API credential for exactly one project. Only the hash of the secret
-    is stored; the secret itself is shown once, when the key is made."""
+    """An API credential for exactly one project. The secret is shown once,
+    when the key is made; what is stored is its hash (the JSON API compares
+    it) and the secret encrypted (``converter.vault``: the signatures of
+    Alibaba Cloud's SDKs are HMACs, which only the secret itself can check)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="access_keys")
     key_id = models.CharField(max_length=32, unique=True, default=new_access_key_id, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
+    # A Fernet token of the secret; empty for a key made before secrets were
+    # kept (it works with the JSON API only) and once the key is revoked.
+    secret_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

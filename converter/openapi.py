@@ -7,9 +7,10 @@ against the schema documented for it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from .errors import Code
+from .errors import FIELD_CODES, Code
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -37,9 +38,10 @@ TIME_RANGE = obj([], Start=TIME, End=TIME)
 
 
 def _code_pattern(*, empty: bool) -> str:
-    """Every ``Code``, ``InvalidArgument`` with an optional ``.<Field>``."""
-    names = [rf"{Code.INVALID_ARGUMENT}(?:\.[A-Za-z0-9.]+)?"]
-    names += [str(code) for code in Code if code is not Code.INVALID_ARGUMENT]
+    """Every ``Code``; ``InvalidArgument`` and ``InvalidParameter`` with an
+    optional ``.<Field>``."""
+    names = [rf"{code}(?:\.[A-Za-z0-9.]+)?" for code in FIELD_CODES]
+    names += [re.escape(str(code)) for code in Code if code not in FIELD_CODES]
     return f"^(?:{'|'.join(names)}){'?' if empty else ''}$"
 
 
@@ -59,12 +61,25 @@ SCHEMAS: dict[str, Any] = {
         Code=ERROR_CODE,
         Message=STR,
     ),
+    "RpcError": obj(
+        ["RequestId", "HostId", "Code", "Message", "Recommend"],
+        RequestId=STR,
+        HostId={"type": "string", "description": "the host the request was sent to"},
+        Code={
+            "type": "string",
+            "pattern": _code_pattern(empty=False),
+            "description": "as Error.Code, except that InvalidArgument names no field",
+        },
+        Message=STR,
+        Recommend={"type": "string", "description": "where the codes are described"},
+    ),
     "Project": obj(
-        ["ProjectName", "Description", "MonthlyFrameQuota", "CreateTime"],
+        ["ProjectName", "Description", "MonthlyFrameQuota", "CreateTime", "UpdateTime"],
         ProjectName=STR,
         Description=STR,
         MonthlyFrameQuota={"type": ["integer", "null"]},
         CreateTime=TIME,
+        UpdateTime=TIME,
     ),
     "Source": obj(
         ["URI"],
@@ -181,6 +196,63 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PROJECT_NAME = {"ProjectName": STR}
+CREDENTIAL_CONFIG = {
+    "type": "object",
+    "description": "the reference's; accepted and ignored (objects are read with the "
+    "installation's own S3 credentials)",
+}
+VIDEO_STREAM = obj(
+    [],
+    Index=INT,
+    CodecName=STR,
+    CodecLongName=STR,
+    CodecTagString=STR,
+    Profile=STR,
+    Width=INT,
+    Height=INT,
+    PixelFormat=STR,
+    FrameRate={"type": "string", "description": "as the container states it, e.g. 30/1"},
+    AverageFrameRate=STR,
+    TimeBase=STR,
+    SampleAspectRatio=STR,
+    DisplayAspectRatio=STR,
+    Rotate={"type": "string", "description": "clockwise degrees to show it upright: 0, 90..."},
+    Duration=NUM,
+    StartTime=NUM,
+    FrameCount=INT,
+    Bitrate=INT,
+    BitDepth=INT,
+    Language=STR,
+    HasBFrames=INT,
+)
+AUDIO_STREAM = obj(
+    [],
+    Index=INT,
+    CodecName=STR,
+    CodecLongName=STR,
+    CodecTagString=STR,
+    SampleRate=INT,
+    Channels=INT,
+    ChannelLayout=STR,
+    SampleFormat=STR,
+    TimeBase=STR,
+    Duration=NUM,
+    StartTime=NUM,
+    FrameCount=INT,
+    Bitrate=INT,
+    Language=STR,
+)
+SUBTITLE_STREAM = obj(
+    [],
+    Index=INT,
+    CodecName=STR,
+    CodecLongName=STR,
+    Language=STR,
+    Duration=NUM,
+    StartTime=NUM,
+    Width=INT,
+    Height=INT,
+)
 
 
 def _action(summary: str, request: dict, response: dict) -> dict[str, Any]:
@@ -215,6 +287,16 @@ ACTIONS: dict[str, dict[str, Any]] = {
         obj([], Prefix=STR, MaxResults=INT, NextToken=STR),
         obj(["Projects", "NextToken"], Projects=arr(ref("Project")), NextToken=STR),
     ),
+    "UpdateProject": _action(
+        "Change the key's project: its description and monthly frame quota (null: none).",
+        obj(
+            ["ProjectName"],
+            ProjectName=STR,
+            Description=STR,
+            MonthlyFrameQuota={"type": ["integer", "null"], "minimum": 0},
+        ),
+        obj(["Project"], Project=ref("Project")),
+    ),
     "DeleteProject": _action(
         "Delete the key's project with its tasks and keys.",
         obj(["ProjectName"], **PROJECT_NAME),
@@ -230,6 +312,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
             Notification=ref("Notification"),
             UserData={"type": "string", "maxLength": 2048},
             Tags={"type": "object", "additionalProperties": STR},
+            CredentialConfig=CREDENTIAL_CONFIG,
         ),
         obj(["TaskId", "TaskType"], TaskId=STR, TaskType=STR),
     ),
@@ -251,6 +334,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
             ["ProjectName"],
             ProjectName=STR,
             TaskType=STR,
+            TaskTypes=arr({"type": "string", "enum": ["MediaConvert"]}),
             Status={"type": "string", "enum": ["Running", "Succeeded", "Failed", "Queued"]},
             CreationTimeRange=TIME_RANGE,
             StartTimeRange=TIME_RANGE,
@@ -263,6 +347,8 @@ ACTIONS: dict[str, dict[str, Any]] = {
             MaxResults={"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
             NextToken=STR,
             Order={"type": "string", "enum": ["ASC", "DESC"]},
+            SortBy={"type": "string", "enum": ["CreationTime"]},
+            Sort={"type": "string", "enum": ["CreationTime"], "description": "as SortBy"},
             RequestDefinition=BOOL,
         ),
         obj(
@@ -282,6 +368,52 @@ ACTIONS: dict[str, dict[str, Any]] = {
             UploadURL=STR,
             Method={"type": "string", "enum": ["PUT"]},
             Expiration=TIME,
+        ),
+    ),
+    "DetectMediaMeta": _action(
+        "The media facts of a bucket object: container, size, duration, bit rate, and "
+        "every stream's codec, size, frame rate, rotation, sample rate, channels.",
+        obj(
+            ["ProjectName", "SourceURI"],
+            ProjectName=STR,
+            SourceURI={"type": "string", "description": "oss://bucket/key or s3://bucket/key"},
+            CredentialConfig=CREDENTIAL_CONFIG,
+        ),
+        obj(
+            [
+                "FormatName",
+                "FormatLongName",
+                "Size",
+                "Duration",
+                "Bitrate",
+                "StreamCount",
+                "VideoWidth",
+                "VideoHeight",
+                "VideoStreams",
+                "AudioStreams",
+                "Subtitles",
+            ],
+            FormatName=STR,
+            FormatLongName=STR,
+            Size=INT,
+            Duration=NUM,
+            StartTime=NUM,
+            Bitrate=INT,
+            StreamCount=INT,
+            ProgramCount=INT,
+            Title=STR,
+            Artist=STR,
+            Album=STR,
+            AlbumArtist=STR,
+            Composer=STR,
+            Performer=STR,
+            Language=STR,
+            ProduceTime=STR,
+            VideoWidth=INT,
+            VideoHeight=INT,
+            VideoStreams=arr(VIDEO_STREAM),
+            AudioStreams=arr(AUDIO_STREAM),
+            Subtitles=arr(SUBTITLE_STREAM),
         ),
     ),
     "GetUsage": _action(
@@ -319,8 +451,93 @@ def _error_responses() -> dict[str, Any]:
     }
 
 
+RPC_VERSION = "2020-09-30"
+# The parameters of Alibaba Cloud's RPC protocol itself, not of an action.
+RPC_PROTOCOL_PARAMETERS = (
+    "Action",
+    "Version",
+    "Format",
+    "RegionId",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+)
+
+
+def _rpc_path() -> dict[str, Any]:
+    """The site root as Alibaba Cloud's RPC endpoint: the same actions, the
+    same answers, another protocol."""
+    by_status: dict[int, list[str]] = {}
+    for code in Code:
+        by_status.setdefault(code.status, []).append(str(code))
+    errors = {
+        str(status): {
+            "description": ", ".join(codes),
+            "content": {"application/json": {"schema": ref("RpcError")}},
+        }
+        for status, codes in sorted(by_status.items())
+    }
+    names = sorted(ACTIONS)
+    operation = {
+        "summary": "Alibaba Cloud's RPC protocol, as the official IMM SDKs send it",
+        "description": (
+            "Every action of /api/v1/ with the parameters of its request body, as "
+            "alibabacloud-imm20200930 (ACS3-HMAC-SHA256) and aliyun-python-sdk-imm (RPC "
+            "signature 1.0, HMAC-SHA1) send them: Action and Version (2020-09-30) in the "
+            "x-acs-action / x-acs-version headers or the query; parameters in the query or "
+            "a form body; numbers and booleans as text; objects and lists as JSON strings "
+            "(Sources, Targets, Notification, Tags...) or flattened (Sources.1.URI, "
+            "Tags.team); parameters an action does not have are ignored. The answer is the "
+            "one POST /api/v1/<Action> documents; errors are RpcError, with IMM's codes."
+        ),
+        "security": [{"acs3": []}, {"rpcSignature": []}],
+        "parameters": [
+            {
+                "name": "x-acs-action",
+                "in": "header",
+                "schema": {"type": "string", "enum": names},
+            },
+            {
+                "name": "x-acs-version",
+                "in": "header",
+                "schema": {"type": "string", "enum": [RPC_VERSION]},
+            },
+            {"name": "Action", "in": "query", "schema": {"type": "string", "enum": names}},
+            {"name": "Version", "in": "query", "schema": {"type": "string", "enum": [RPC_VERSION]}},
+        ],
+        "requestBody": {
+            "required": False,
+            "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
+        },
+        "responses": {
+            "200": {
+                "description": "the action's answer, as POST /api/v1/<Action> documents it",
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "required": ["RequestId"]},
+                    }
+                },
+            },
+            **errors,
+        },
+        "x-rpc-actions": {name: f"#/paths/~1api~1v1~1{name}/post" for name in names},
+        "x-rpc-protocol-parameters": list(RPC_PROTOCOL_PARAMETERS),
+    }
+    return {
+        "post": {**operation, "operationId": "Rpc"},
+        "get": {
+            **{k: v for k, v in operation.items() if k != "requestBody"},
+            "operationId": "RpcGet",
+        },
+    }
+
+
 def document(server: str = "/") -> dict[str, Any]:
-    paths: dict[str, Any] = {}
+    paths: dict[str, Any] = {"/": _rpc_path()}
     errors = _error_responses()
     for name, spec in ACTIONS.items():
         paths[f"/api/v1/{name}"] = {
@@ -348,7 +565,9 @@ def document(server: str = "/") -> dict[str, Any]:
             "title": "Loopforge API",
             "version": "1",
             "description": "IMM-compatible: POST /api/v1/<Action> (or POST /api/v1/ with an "
-            "Action field) with a JSON body. Errors are {RequestId, Code, Message}.",
+            "Action field) with a JSON body and a Bearer key; errors are {RequestId, Code, "
+            "Message}. The same actions at / in Alibaba Cloud's RPC protocol, signed as "
+            "the official SDKs sign; errors are {RequestId, HostId, Code, Message, Recommend}.",
         },
         "servers": [{"url": server.rstrip("/") or "/"}],
         "paths": paths,
@@ -365,6 +584,21 @@ def document(server: str = "/") -> dict[str, Any]:
                     "in": "header",
                     "name": "X-Loopforge-Key-Id",
                     "description": "with X-Loopforge-Key-Secret",
+                },
+                "acs3": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders="
+                    "<...>,Signature=<hex>, with x-acs-date, x-acs-signature-nonce and "
+                    "x-acs-content-sha256 (a time within 15 minutes; a nonce used once)",
+                },
+                "rpcSignature": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "Signature",
+                    "description": "the RPC signature 1.0: AccessKeyId, SignatureMethod "
+                    "(HMAC-SHA1), SignatureVersion, SignatureNonce, Timestamp in the query",
                 },
             },
         },

@@ -190,6 +190,14 @@ def access_key_get(project: Project, key_id: str, *, active: bool = False) -> Ac
     return keys.first()
 
 
+def access_key_find(key_id: str) -> AccessKey | None:
+    """The key with this id, active or not, with its project and owner (the
+    RPC protocol names a key by id before its signature is checked)."""
+    return (
+        AccessKey.objects.select_related("project", "project__owner").filter(key_id=key_id).first()
+    )
+
+
 # --- Figures for the metrics (converter/metrics.py) ------------------------------
 
 

@@ -493,7 +493,9 @@ def _target_animations(target: Any) -> list[AnimationSpec]:
                 f"Targets[].{field_name} must not be set for an animation target; "
                 "give each animation its own URI.",
             )
-    unsupported = set(target) - {"Image", "URI", "Container"}
+    unsupported = {
+        k for k, v in target.items() if k not in ("Image", "URI", "Container") and v is not None
+    }
     if unsupported:
         raise SpecError(
             "Targets",
@@ -508,7 +510,8 @@ def _target_animations(target: Any) -> list[AnimationSpec]:
         raise SpecError(
             "Targets.Image.Animations", "Each target needs Image.Animations, a non-empty list."
         )
-    others = set(image) - {"Animations"}
+    # The SDKs send the image kinds they know as empty lists (Snapshots: []).
+    others = {k for k, v in image.items() if k != "Animations" and v not in (None, [], {})}
     if others:
         raise SpecError(
             "Targets.Image", f"Only Animations are supported, not {', '.join(sorted(others))}."

@@ -4,10 +4,13 @@ every variable has a working default for the embedded development set-up
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -30,6 +33,40 @@ DATA_DIR = Path(envstr("CONVERTER_DATA_DIR", str(BASE_DIR / ".run")))
 # everyone knows; project/safety.py refuses those on a network). Several
 # machines must be given the same one.
 SECRET_KEY = envsecret_or_generated("DJANGO_SECRET_KEY", DATA_DIR / "secrets" / "django-secret-key")
+
+
+def _fernet_key(value: str, name: str) -> str:
+    """A Fernet key as the setting gives it: 32 bytes, URL-safe base64."""
+    try:
+        ok = len(base64.urlsafe_b64decode(value.encode())) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ImproperlyConfigured(
+            f"{name} holds a key that is not a Fernet key (32 bytes, URL-safe base64); make "
+            "one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        )
+    return value
+
+
+def _derived_fernet_key(secret: str) -> str:
+    """A Fernet key derived from SECRET_KEY, for installations that set none."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"loopforge:key-secrets")
+    return base64.urlsafe_b64encode(hkdf.derive(secret.encode())).decode()
+
+
+# API access key secrets are kept encrypted (the RPC signatures are HMACs:
+# checking one needs the secret itself). The first key encrypts, every key
+# decrypts (rotation: put the new key first, run ``manage.py resealsecrets``,
+# then drop the old one). The key derived from SECRET_KEY always comes last,
+# for decryption only once keys are set, so setting them first changes nothing.
+CONVERTER_SECRET_ENCRYPTION_KEYS = [
+    _fernet_key(k.strip(), "CONVERTER_SECRET_ENCRYPTION_KEYS")
+    for k in envsecret("CONVERTER_SECRET_ENCRYPTION_KEYS", "").split(",")
+    if k.strip()
+] + [_derived_fernet_key(SECRET_KEY)]
+
 DEBUG = envbool("DJANGO_DEBUG", "False")
 ALLOWED_HOSTS = [
     h for h in envstr("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h
@@ -66,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, before anything else runs
     "csp.middleware.CSPMiddleware",  # outside the rest: refusals they answer get it too
+    # Alibaba Cloud's RPC calls at "/" go to their own view (the SDKs' endpoint has no path).
+    "converter.views.rpc.RpcRoutingMiddleware",
     "converter.uploads.RequestSizeLimitMiddleware",  # 413 before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -59,7 +59,11 @@ def source_object():
 def test_every_action_is_documented_and_every_documented_action_exists(client):
     served = client.get("/api/v1/openapi.json").json()
     assert served["openapi"].startswith("3.")
-    assert {p.removeprefix("/api/v1/") for p in served["paths"]} == set(api_views.ACTIONS)
+    json_paths = {p for p in served["paths"] if p.startswith("/api/v1/")}
+    assert {p.removeprefix("/api/v1/") for p in json_paths} == set(api_views.ACTIONS)
+    # The rest is the RPC protocol at the site root, for the same actions.
+    assert set(served["paths"]) - json_paths == {"/"}
+    assert set(served["paths"]["/"]["post"]["x-rpc-actions"]) == set(api_views.ACTIONS)
     assert served["paths"] == DOC["paths"]
 
 
@@ -456,3 +460,45 @@ def test_by_default_the_buckets_are_shared_by_the_installations_projects(
     assert call(client, "CreateMediaConvertTask", example("shared"), key=key)[
         "TaskId"
     ]  # video-demo/, as MISSION.md
+
+
+def test_update_project_changes_the_description_and_quota_of_the_keys_project_only(client):
+    project, key = make_project_with_key("alpha")
+    make_project_with_key("beta")
+    body = {"ProjectName": "alpha", "Description": "loops", "MonthlyFrameQuota": 500}
+    answer = call(client, "UpdateProject", body, key=key)["Project"]
+    assert (answer["Description"], answer["MonthlyFrameQuota"]) == ("loops", 500)
+    project.refresh_from_db()
+    assert (project.description, project.monthly_frame_quota) == ("loops", 500)
+    assert answer["UpdateTime"] >= answer["CreateTime"]
+    cleared = call(
+        client, "UpdateProject", {"ProjectName": "alpha", "MonthlyFrameQuota": None}, key=key
+    )
+    assert cleared["Project"]["MonthlyFrameQuota"] is None
+    assert cleared["Project"]["Description"] == "loops"  # what is not named stays
+    other = call(client, "UpdateProject", {"ProjectName": "beta"}, key=key, expect=403)
+    assert other["Code"] == "Forbidden"
+    wrong = {"ProjectName": "alpha", "MonthlyFrameQuota": -1}
+    assert call(client, "UpdateProject", wrong, key=key, expect=400)["Code"] == (
+        "InvalidArgument.MonthlyFrameQuota"
+    )
+
+
+def test_detect_media_meta_reports_streams_rotation_and_sound(client, clips):
+    _, key = make_project_with_key("alpha")
+    for name, path in (("portrait.mp4", clips.portrait()), ("tone.mp3", clips.audio_only())):
+        storage.s3_client().put_object(Bucket=BUCKET, Key=f"in/{name}", Body=path.read_bytes())
+    body = {"ProjectName": "alpha", "SourceURI": f"oss://{BUCKET}/in/portrait.mp4"}
+    meta = call(client, "DetectMediaMeta", body, key=key)
+    video = meta["VideoStreams"][0]
+    assert (video["Width"], video["Height"], video["CodecName"]) == (320, 180, "h264")
+    assert video["Rotate"] == "270" and meta["Size"] == clips.portrait().stat().st_size
+    assert meta["Duration"] > 0 and meta["AudioStreams"] == []
+    sound = call(
+        client, "DetectMediaMeta", {**body, "SourceURI": f"oss://{BUCKET}/in/tone.mp3"}, key=key
+    )
+    assert sound["VideoStreams"] == [] and sound["AudioStreams"][0]["SampleRate"] == 44100
+    gone = {**body, "SourceURI": f"oss://{BUCKET}/in/none.mp4"}
+    assert call(client, "DetectMediaMeta", gone, key=key, expect=404)["Code"] == "ResourceNotFound"
+    closed = {**body, "SourceURI": "oss://not-an-api-bucket/in/portrait.mp4"}
+    assert call(client, "DetectMediaMeta", closed, key=key, expect=403)["Code"] == "Forbidden"

@@ -36,7 +36,7 @@ def test_the_readme_lists_every_error_code_with_its_status():
 
     readme = (ROOT / "README.md").read_text()
     section = readme.split("\n## Errors\n", 1)[1].split("\n## ", 1)[0]
-    rows = set(re.findall(r"^\| `(\w+)` \| (\d{3}) \|", section, re.MULTILINE))
+    rows = set(re.findall(r"^\| `([\w.]+)` \| (\d{3}) \|", section, re.MULTILINE))
     assert rows == {(str(code), str(code.status)) for code in Code}
 
 
@@ -49,7 +49,15 @@ def test_the_openapi_document_admits_exactly_the_codes_of_the_vocabulary():
         assert re.search(schema["pattern"], str(code)), code
         assert schema["x-http-status"][str(code)] == code.status
     assert re.search(schema["pattern"], "InvalidArgument.Targets.URI")
-    for stranger in ("Throttled", "NoVideoStream.Width", "", "internalerror"):
+    assert re.search(schema["pattern"], "InvalidParameter.MaxResults")
+    for stranger in (
+        "Throttled",
+        "NoVideoStream.Width",
+        "",
+        "internalerror",
+        "InvalidAccessKeyId.NotFound.X",
+        "InvalidAccessKeyIdXNotFound",
+    ):
         assert not re.search(schema["pattern"], stranger), stranger
 
 
@@ -78,3 +86,13 @@ def test_a_warning_about_a_feature_django_removes_fails_the_test(category):
     is an error, not a line in the summary."""
     with pytest.raises(category):
         warnings.warn("this goes in a later Django", category, stacklevel=1)
+
+
+@pytest.mark.parametrize("value", ["not-a-key", "c2hvcnQ=", "!" * 44])
+def test_a_wrong_secret_encryption_key_stops_the_start(value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from project.settings import _fernet_key
+
+    with pytest.raises(ImproperlyConfigured):
+        _fernet_key(value, "CONVERTER_SECRET_ENCRYPTION_KEYS")

@@ -101,7 +101,23 @@ def task_delete_files(task: Task) -> None:
             output.file.delete(save=False)
 
 
+def project_update(
+    project: Project, *, description: str | None = None, quota: tuple[int | None] | None = None
+) -> Project:
+    """Change what the client may change of a project: its description, and
+    its monthly frame quota when ``quota`` holds one (``(None,)``: none)."""
+    fields = ["updated_at"]
+    if description is not None:
+        project.description = description[:256]
+        fields.append("description")
+    if quota is not None:
+        project.monthly_frame_quota = quota[0]
+        fields.append("monthly_frame_quota")
+    project.save(update_fields=fields)
+    return project
+
+
 def project_set_quota(project: Project, *, monthly_frame_quota: int | None) -> Project:
     project.monthly_frame_quota = monthly_frame_quota
-    project.save(update_fields=["monthly_frame_quota"])
+    project.save(update_fields=["monthly_frame_quota", "updated_at"])
     return project

@@ -28,9 +28,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import ratelimit, selectors, storage
 from ..errors import Code, LoopforgeError, invalid
-from ..imm import iso, task_to_imm
+from ..imm import TASK_TYPE, iso, media_meta_to_imm, task_to_imm
 from ..models import AccessKey, Project, Task
-from ..services import access_keys, metering, projects, submission
+from ..services import access_keys, media, metering, projects, submission
 from ..spec import ImmRequest, ObjectUri, request_definition
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,14 @@ def _integer(call: Call, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _ignored_object(call: Call, name: str) -> None:
+    """A field of the reference's that means nothing here, accepted only as
+    what it is there (an object) and then ignored."""
+    value = call.body.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise invalid(name, f"{name} must be an object (it is accepted and ignored here).")
+
+
 def _boolean(call: Call, name: str) -> bool:
     value = call.body.get(name, False)
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -245,7 +253,18 @@ def _project_to_imm(project: Project) -> dict[str, Any]:
         "Description": project.description,
         "MonthlyFrameQuota": project.monthly_frame_quota,
         "CreateTime": iso(project.created_at),
+        "UpdateTime": iso(project.updated_at),
     }
+
+
+def _quota(call: Call) -> int | None:
+    quota = call.body.get("MonthlyFrameQuota")
+    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
+        raise invalid(
+            "MonthlyFrameQuota",
+            "MonthlyFrameQuota must be a whole number, 0 or more.",
+        )
+    return quota
 
 
 @action("CreateProject")
@@ -254,17 +273,11 @@ def create_project(call: Call) -> dict[str, Any]:
     project, so the new one needs a key of its own: it is made here only when
     the owner allowed this key to (``may_create_projects``), and it cannot
     make further ones; otherwise the owner makes keys on the project page."""
-    quota = call.body.get("MonthlyFrameQuota")
-    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 0):
-        raise invalid(
-            "MonthlyFrameQuota",
-            "MonthlyFrameQuota must be a whole number, 0 or more.",
-        )
     project = projects.project_create(
         owner=call.project.owner,
         name=_string(call, "ProjectName", required=True),
         description=_string(call, "Description"),
-        monthly_frame_quota=quota,
+        monthly_frame_quota=_quota(call),
     )
     answer: dict[str, Any] = {"Project": _project_to_imm(project)}
     if call.key.may_create_projects:
@@ -287,6 +300,18 @@ def list_projects(call: Call) -> dict[str, Any]:
     return {"Projects": [_project_to_imm(p) for p in own], "NextToken": ""}
 
 
+@action("UpdateProject")
+def update_project(call: Call) -> dict[str, Any]:
+    """Change the key's own project: ``Description``, ``MonthlyFrameQuota``
+    (given as null: no quota). Fields of the reference's that have no
+    meaning here (ServiceRole, TemplateId, the dataset limits) are ignored."""
+    project = _project(call)
+    description = _string(call, "Description") if "Description" in call.body else None
+    quota = (_quota(call),) if "MonthlyFrameQuota" in call.body else None
+    project = projects.project_update(project, description=description, quota=quota)
+    return {"Project": _project_to_imm(project)}
+
+
 @action("DeleteProject")
 def delete_project(call: Call) -> dict[str, Any]:
     """Delete the key's own project, its tasks and keys (this key too)."""
@@ -300,6 +325,7 @@ def delete_project(call: Call) -> dict[str, Any]:
 @action("CreateMediaConvertTask")
 def create_media_convert_task(call: Call) -> dict[str, Any]:
     project = _project(call)
+    _ignored_object(call, "CredentialConfig")
     ratelimit.task_creation_by_key(call.key.key_id)
     ratelimit.task_creation_by_user(project.owner)  # the person's limit, over all their keys
     request = ImmRequest.parse(call.body)
@@ -331,8 +357,15 @@ def _deliveries(task: Task) -> list[dict[str, Any]]:
     ]
 
 
+def _task_type(call: Call, name: str = "TaskType") -> None:
+    task_type = _string(call, name)
+    if task_type not in ("", TASK_TYPE):
+        raise invalid(name, f"{name} must be {TASK_TYPE} (the only type here).")
+
+
 @action("GetTask")
 def get_task(call: Call) -> dict[str, Any]:
+    _task_type(call)
     task = _task(call)
     data = task_to_imm(task, request_definition=_boolean(call, "RequestDefinition"))
     data["Deliveries"] = _deliveries(task)
@@ -389,9 +422,15 @@ def _decode_token(token: str, ascending: bool) -> selectors.Cursor | None:
 @action("ListTasks")
 def list_tasks(call: Call) -> dict[str, Any]:
     project = _project(call)
-    task_type = _string(call, "TaskType")
-    if task_type not in ("", "MediaConvert"):
-        raise invalid("TaskType", "TaskType must be MediaConvert (the only type here).")
+    _task_type(call)
+    task_types = call.body.get("TaskTypes")
+    if task_types is not None and (
+        not isinstance(task_types, list) or any(t != TASK_TYPE for t in task_types)
+    ):
+        raise invalid("TaskTypes", f"TaskTypes must be a list of {TASK_TYPE} (the only type).")
+    for name in ("SortBy", "Sort"):  # the reference's SDKs send "Sort"
+        if _string(call, name) not in ("", "CreationTime"):
+            raise invalid(name, f"{name} must be CreationTime (the only order kept).")
     status = _string(call, "Status")
     if status and status not in STATUS_FILTER:
         raise invalid("Status", f"Status must be one of: {', '.join(STATUS_FILTER)}.")
@@ -451,6 +490,15 @@ def create_upload_url(call: Call) -> dict[str, Any]:
         "Method": "PUT",
         "Expiration": iso(timezone.now() + timedelta(seconds=expires)),
     }
+
+
+@action("DetectMediaMeta")
+def detect_media_meta(call: Call) -> dict[str, Any]:
+    """The media facts of a bucket object, as the reference reports them."""
+    project = _project(call)
+    _ignored_object(call, "CredentialConfig")
+    uri = ObjectUri.parse(call.body.get("SourceURI"), "SourceURI")
+    return media_meta_to_imm(media.media_meta(uri, project_name=project.name))
 
 
 # --- Metering -------------------------------------------------------------------------

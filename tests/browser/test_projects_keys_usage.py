@@ -87,7 +87,7 @@ def create_key(page) -> tuple[str, str]:
     """Press "Create access key" on a project's page; the key id and the
     secret as the page shows them, once."""
     page.get_by_role("button", name="Create access key").click()
-    expect(page.locator("#new-key")).to_contain_text("it is not stored and will not be shown again")
+    expect(page.locator("#new-key")).to_contain_text("it will not be shown again")
     key_id = page.locator("#new-key-id").inner_text()
     secret = page.locator("#new-key-secret").input_value()
     assert re.fullmatch(r"LF[A-Z2-7]{20}", key_id), key_id

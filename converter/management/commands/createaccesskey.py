@@ -21,4 +21,4 @@ class Command(BaseCommand):
             raise CommandError(f"No project named {project!r}.")
         key, secret = access_keys.access_key_create(target, may_create_projects=may_create_projects)
         self.stdout.write(f"AccessKeyId: {key.key_id}\nAccessKeySecret: {secret}\n")
-        self.stderr.write("Store the secret now: it is not kept and cannot be shown again.")
+        self.stderr.write("Store the secret now: it cannot be shown again.")
