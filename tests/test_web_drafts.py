@@ -41,6 +41,7 @@ def test_a_chosen_video_is_stored_and_probed_at_once(user_client, clips):
     assert (body["width"], body["height"], body["fps"]) == (320, 240, 25)
     assert body["duration"] == pytest.approx(2, abs=0.05)
     assert body["audio_only"] is False and body["max_output_frames"] == 1000
+    assert (body["container"], body["codec"]) == ("mov", "h264")  # ffmpeg: mov,mp4,...
     draft = Draft.objects.get(public_id=body["draft_id"])
     assert draft.owner == user_client.user and draft.task is None
     assert draft.original_filename == "moving.mp4"
@@ -131,7 +132,7 @@ def test_the_reconciler_removes_old_unclaimed_drafts_only(user_client, clips):
     storage, name = old.source.storage, old.source.name
     assert storage.exists(name)
 
-    assert reconcile.sweep_drafts() == 1
+    assert reconcile.reconcile().removed_drafts == 1  # the pass the reconciler runs
     assert not storage.exists(name)
     assert set(Draft.objects.values_list("public_id", flat=True)) == {ids[0], ids[2]}
     claimed = Draft.objects.get(public_id=ids[0])

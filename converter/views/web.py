@@ -147,6 +147,10 @@ def draft_create(request: AuthedRequest) -> HttpResponse:
             "height": probe["height"],
             "fps": probe["fps"],
             "audio_only": probe.get("audio_only", False),
+            # What the browser would have to play: the editor plays the local
+            # file when it can, and trims by the numbers when it cannot.
+            "container": probe["demuxer"],
+            "codec": probe["codec"],
             "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES,
         },
         status=201,
