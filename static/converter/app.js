@@ -440,6 +440,8 @@
         // play says so (error event) and is trimmed with the numbers alone.
         ed.objectUrl = URL.createObjectURL(input.files[0]);
         video.src = ed.objectUrl;
+      } else {
+        noPreview.hidden = false; // an HLS bundle is joined on the server
       }
       zone.classList.add("compact");
       upload();

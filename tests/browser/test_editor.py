@@ -163,6 +163,18 @@ def test_a_format_the_browser_cannot_play_is_still_trimmed_by_the_numbers(page, 
     assert value(page, "#id_duration") > 0
 
 
+def test_an_hls_bundle_is_trimmed_by_the_numbers(page, live_server, clips):
+    sign_up(page, live_server.url, "bundle")
+    playlist = clips.hls("mpegts")
+    page.set_input_files("#id_video", sorted(str(p) for p in playlist.parent.iterdir()))
+    expect(page.locator("#no-preview")).to_be_visible()
+    expect(page.locator("#timeline")).to_be_visible(timeout=30_000)  # the joined video's length
+    expect(page.locator("#source-facts")).to_contain_text("320 × 240")
+    page.focus("#handle-end")
+    page.keyboard.press("PageDown")  # one second back from the end
+    assert value(page, "#id_duration") == pytest.approx(1, abs=0.05)
+
+
 LAYOUTS = [
     pytest.param({"width": 1280, "height": 800}, "moving", "desktop", id="desktop"),
     pytest.param({"width": 390, "height": 844}, "portrait", "phone", id="phone-portrait"),
