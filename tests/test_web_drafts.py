@@ -21,6 +21,11 @@ from tests.factories import form_data, make_user, upload_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def two_seconds(clips):
+    # A name of its own: the session's clips are cached by name.
+    return clips.moving(duration=2, name="two-seconds.mp4")
+
+
 def draft_post(client, upload):
     return client.post(
         reverse("converter:draft-create"), {"video": upload}, HTTP_ACCEPT="application/json"
@@ -34,7 +39,7 @@ def convert(client, draft_id, **overrides):
 
 
 def test_a_chosen_video_is_stored_and_probed_at_once(user_client, clips):
-    response = draft_post(user_client, upload_of(clips.moving(duration=2, size="320x240")))
+    response = draft_post(user_client, upload_of(two_seconds(clips)))
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["draft_id"].startswith("dr-")
@@ -44,20 +49,20 @@ def test_a_chosen_video_is_stored_and_probed_at_once(user_client, clips):
     assert (body["container"], body["codec"]) == ("mov", "h264")  # ffmpeg: mov,mp4,...
     draft = Draft.objects.get(public_id=body["draft_id"])
     assert draft.owner == user_client.user and draft.task is None
-    assert draft.original_filename == "moving.mp4"
+    assert draft.original_filename == "two-seconds.mp4"
     with draft.source.open("rb") as f:
-        assert f.read() == clips.moving(duration=2, size="320x240").read_bytes()
+        assert f.read() == two_seconds(clips).read_bytes()
     assert not Task.objects.exists()  # nothing is queued before Convert
 
 
 def test_convert_makes_the_task_from_the_draft_without_the_file(user_client, clips):
-    draft_id = draft_post(user_client, upload_of(clips.moving(duration=2))).json()["draft_id"]
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
     response = convert(user_client, draft_id, start="0.5", duration="1", fps="4", format="webp")
     assert response.status_code == 201, response.content
     task = Task.objects.get(public_id=response.json()["task_id"])
     draft = Draft.objects.get(public_id=draft_id)
     assert draft.task == task and draft.claimed_at is not None
-    assert task.source.name == draft.source.name and task.original_filename == "moving.mp4"
+    assert task.source.name == draft.source.name and task.original_filename == "two-seconds.mp4"
     assert task.spec["trim"] == {"start": 0.5, "duration": 1.0}
     conversion.task_run(task)  # what the worker runs, inline
     task.refresh_from_db()
@@ -66,7 +71,7 @@ def test_convert_makes_the_task_from_the_draft_without_the_file(user_client, cli
 
 
 def test_another_persons_draft_is_not_found(user_client, clips):
-    draft_id = draft_post(user_client, upload_of(clips.moving(duration=2))).json()["draft_id"]
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
     other = Client()
     other.force_login(make_user())
     assert convert(other, draft_id).status_code == 404
@@ -76,7 +81,7 @@ def test_another_persons_draft_is_not_found(user_client, clips):
 
 
 def test_a_draft_makes_one_task(user_client, clips):
-    draft_id = draft_post(user_client, upload_of(clips.moving(duration=2))).json()["draft_id"]
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
     assert convert(user_client, draft_id).status_code == 201
     again = convert(user_client, draft_id, fps="5")
     assert again.status_code == 409
@@ -86,7 +91,7 @@ def test_a_draft_makes_one_task(user_client, clips):
 
 
 def test_a_refused_convert_leaves_the_draft_for_the_next_try(user_client, clips):
-    draft_id = draft_post(user_client, upload_of(clips.moving(duration=2))).json()["draft_id"]
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
     late = convert(user_client, draft_id, start="5")
     assert late.status_code == 400 and late.json()["code"] == "StartTimeOutOfRange"
     bad = convert(user_client, draft_id, size="pixels", width="")
@@ -121,8 +126,7 @@ def test_an_audio_draft_converts_only_as_a_waveform(user_client, clips):
 
 def test_the_reconciler_removes_old_unclaimed_drafts_only(user_client, clips):
     ids = [
-        draft_post(user_client, upload_of(clips.moving(duration=2))).json()["draft_id"]
-        for _ in range(3)
+        draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"] for _ in range(3)
     ]
     assert convert(user_client, ids[0]).status_code == 201
     old = Draft.objects.get(public_id=ids[1])
@@ -141,6 +145,6 @@ def test_the_reconciler_removes_old_unclaimed_drafts_only(user_client, clips):
 
 
 def test_drafts_need_a_login(client, clips):
-    response = draft_post(client, upload_of(clips.moving(duration=2)))
+    response = draft_post(client, upload_of(two_seconds(clips)))
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not Draft.objects.exists()

@@ -54,7 +54,7 @@ def handle_fraction(page, handle: str) -> float:
 
 def test_the_handles_the_fields_and_the_player_stay_in_sync(page, live_server, clips):
     sign_up(page, live_server.url, "trim")
-    choose(page, clips.moving(duration=3, size="320x240"))
+    choose(page, clips.moving(duration=3, size="320x240", name="three-seconds.mp4"))
     expect(page.locator("#filmstrip canvas")).to_have_count(8)
     assert page.input_value("#id_duration") == ""  # the whole video fits: "to the end"
 
@@ -112,7 +112,7 @@ def test_the_longest_selection_follows_the_frame_limit(page, live_server, clips,
     settings.CONVERTER_MAX_OUTPUT_FRAMES = 20
     sign_up(page, live_server.url, "limit")
     page.fill("#id_fps", "15")
-    choose(page, clips.moving(duration=3, size="320x240"))
+    choose(page, clips.moving(duration=3, size="320x240", name="three-seconds.mp4"))
     notice = page.locator("#max-length")
     expect(notice).to_have_text("At 15 fps, at most 1.3 s (20 frames).")
     assert value(page, "#id_duration") == pytest.approx(20 / 15, abs=0.001)
@@ -131,7 +131,7 @@ def test_convert_waits_for_the_upload_and_sends_no_file_again(page, live_server,
     sign_up(page, live_server.url, "waits")
     held = []
     page.route("**/drafts/", lambda route: held.append(route))  # the upload is held until released
-    clip = clips.moving(duration=3, size="320x240")
+    clip = clips.moving(duration=3, size="320x240", name="three-seconds.mp4")
     with page.expect_request("**/drafts/"):
         page.set_input_files("#id_video", str(clip))
     expect(page.locator("#player")).to_be_visible()  # plays before the upload ends
@@ -187,7 +187,11 @@ def test_the_editor_layout_at_desktop_and_phone_width(
 ):
     page.set_viewport_size(viewport)
     sign_up(page, live_server.url, f"layout{name}")
-    path = clips.moving(duration=3, size="640x360") if clip == "moving" else clips.portrait()
+    path = (
+        clips.moving(duration=3, size="640x360", name="wide.mp4")
+        if clip == "moving"
+        else clips.portrait()
+    )
     choose(page, path)
     expect(page.locator("#filmstrip canvas")).to_have_count(8)
     drag(page, "#handle-end", 0.7)
