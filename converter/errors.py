@@ -30,6 +30,7 @@ class Code(StrEnum):
     ACTION_NOT_FOUND = "ActionNotFound"
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
     RESOURCE_ALREADY_EXISTS = "ResourceAlreadyExists"
+    DRAFT_USED = "DraftUsed"
     LIMIT_EXCEEDED = "LimitExceeded"
     REQUEST_TOO_LARGE = "RequestTooLarge"
     UPLOAD_TOO_LARGE = "UploadTooLarge"
@@ -113,6 +114,7 @@ _STATUS: Final[dict[Code, int]] = {
     Code.ACTION_NOT_FOUND: 404,
     Code.METHOD_NOT_ALLOWED: 405,
     Code.RESOURCE_ALREADY_EXISTS: 409,
+    Code.DRAFT_USED: 409,
     Code.LIMIT_EXCEEDED: 403,
     Code.REQUEST_TOO_LARGE: 413,
     Code.UPLOAD_TOO_LARGE: 413,

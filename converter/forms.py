@@ -89,11 +89,38 @@ def assemble_bundle(files: list[UploadedFile]) -> UploadedFile:
     return bundle
 
 
-class UploadForm(forms.Form):
+class SourceForm(forms.Form):
+    """The video alone: what the editor uploads in the background as soon as
+    a file is chosen (a draft), before any setting is chosen."""
+
     video = VideoFilesField(
         help_text="MP4, MOV, WebM, MKV, AVI and most other video files. For HLS, choose the "
         ".m3u8 playlist together with all of its segments."
     )
+
+    def clean_video(self):
+        files = self.cleaned_data["video"]
+        if len(files) == 1 and files[0].size == 0:
+            raise forms.ValidationError("The file is empty.", code="EmptyFile")
+        if sum(f.size for f in files) > settings.CONVERTER_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(too_large().message, code=str(Code.UPLOAD_TOO_LARGE))
+        return files
+
+    def source_upload(self) -> UploadedFile:
+        """The uploaded video, or the video an uploaded HLS bundle assembles
+        into. Raises ``PipelineError`` for an unusable bundle."""
+        files = self.cleaned_data["video"]
+        if len(files) == 1 and not _is_playlist(files[0]):
+            return files[0]
+        return assemble_bundle(files)
+
+
+class UploadForm(SourceForm):
+    """The upload page's form: the video with the settings in one post (the
+    page without script), or the settings for a draft the editor already
+    uploaded (``draft``, its public id; then no video is sent)."""
+
+    draft = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
     format = forms.ChoiceField(choices=[("gif", "GIF"), ("webp", "WebP")], initial="gif")
     start = forms.FloatField(
         label="Start at (seconds)", min_value=0, max_value=MAX_TIME_S, initial=0, required=False
@@ -119,21 +146,10 @@ class UploadForm(forms.Form):
         help_text="For audio files (MP3, WAV, AAC...), which have no picture to animate.",
     )
 
-    def clean_video(self):
-        files = self.cleaned_data["video"]
-        if len(files) == 1 and files[0].size == 0:
-            raise forms.ValidationError("The file is empty.", code="EmptyFile")
-        if sum(f.size for f in files) > settings.CONVERTER_MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(too_large().message, code=str(Code.UPLOAD_TOO_LARGE))
-        return files
-
-    def source_upload(self) -> UploadedFile:
-        """The uploaded video, or the video an uploaded HLS bundle assembles
-        into. Raises ``PipelineError`` for an unusable bundle."""
-        files = self.cleaned_data["video"]
-        if len(files) == 1 and not _is_playlist(files[0]):
-            return files[0]
-        return assemble_bundle(files)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.data.get("draft"):
+            self.fields["video"].required = False
 
     def clean(self):
         data = super().clean() or {}

@@ -36,6 +36,15 @@ def source_name(task: Task, filename: str) -> str:
     return f"{task.public_id}/{uuid.uuid4().hex}.video"
 
 
+def new_draft_id() -> str:
+    return f"dr-{uuid.uuid4().hex}"
+
+
+def draft_source_name(draft: Draft, filename: str) -> str:
+    # As for a task's source: a neutral name, never the user's.
+    return f"drafts/{draft.public_id}/{uuid.uuid4().hex}.video"
+
+
 def output_name(output: Output, filename: str) -> str:
     return f"{output.task.public_id}/{output.index}-{output.spec_key}"
 
@@ -177,6 +186,38 @@ class Task(models.Model):
         return (
             self.original_filename or PurePosixPath(self.source.name or "").name or self.public_id
         )
+
+
+class Draft(models.Model):
+    """A source a person uploaded from the editor before choosing settings:
+    stored and probed while they trim, turned into a task by Convert without
+    uploading again. A claimed draft keeps pointing at its task (whose source
+    is the same stored file), so the source can be edited again later; one
+    never claimed is removed by the reconciler after CONVERTER_DRAFT_MAX_AGE_S."""
+
+    public_id = models.CharField(max_length=64, unique=True, default=new_draft_id, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    source = models.FileField(
+        storage=sources_storage, upload_to=draft_source_name, max_length=500, blank=True
+    )
+    original_filename = models.CharField(max_length=255, blank=True)
+    source_size = models.BigIntegerField(default=0)
+    probe = models.JSONField()  # VideoInfo.to_dict() of the header probe
+    # The task Convert made of it; the task owns the stored file from then on
+    # (deleting the task deletes the file, and this row with it).
+    task = models.OneToOneField(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="draft"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.public_id
 
 
 class Output(models.Model):

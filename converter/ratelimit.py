@@ -63,6 +63,12 @@ def task_creation_by_user(user) -> None:
     hit("user", str(user.pk), settings.CONVERTER_RATE_LIMIT_PER_MINUTE)
 
 
+def draft_creation_by_user(user) -> None:
+    """Per-user limit on the editor's background uploads, counted apart from
+    tasks (each conversion in the editor makes one of each)."""
+    hit("draft", str(user.pk), settings.CONVERTER_RATE_LIMIT_PER_MINUTE)
+
+
 def task_creation_by_key(access_key_id: str) -> None:
     """Per-access-key limit on new tasks through the API."""
     hit("key", str(access_key_id), settings.CONVERTER_KEY_RATE_LIMIT_PER_MINUTE)

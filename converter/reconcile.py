@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import django_rq
+from django.conf import settings
 from django.utils import timezone
 from rq.job import Job
 from rq.worker import Worker
 
-from .models import Task
+from .models import Draft, Task
 from .pipeline import workdir
 from .services import lifecycle, queueing
 
@@ -51,17 +52,19 @@ class Report:
     recovered_running: int = 0
     failed_running: int = 0
     swept_temp_dirs: int = 0
+    removed_drafts: int = 0
 
     @property
     def changed(self) -> bool:
         counts = (self.requeued_forgotten, self.recovered_running, self.failed_running)
-        return any(counts) or bool(self.swept_temp_dirs)
+        return any(counts) or bool(self.swept_temp_dirs or self.removed_drafts)
 
     def __str__(self) -> str:
         return (
             f"re-queued {self.requeued_forgotten} forgotten task(s); recovered "
             f"{self.recovered_running} task(s) from dead workers; failed {self.failed_running}; "
-            f"removed {self.swept_temp_dirs} stale temp folder(s)"
+            f"removed {self.swept_temp_dirs} stale temp folder(s) and "
+            f"{self.removed_drafts} unclaimed draft(s)"
         )
 
 
@@ -131,12 +134,29 @@ def sweep_temp_dirs(max_age_s: float = TEMP_MAX_AGE_S, root: str | None = None) 
     return removed
 
 
+def sweep_drafts(max_age_s: float | None = None) -> int:
+    """Remove the editor's uploads that never became a task (the person left
+    the page) once older than ``CONVERTER_DRAFT_MAX_AGE_S``: the stored file,
+    then the row. A draft claimed meanwhile is left alone: the row is deleted
+    only while still unclaimed, and its file only after that."""
+    max_age_s = settings.CONVERTER_DRAFT_MAX_AGE_S if max_age_s is None else max_age_s
+    cutoff = timezone.now() - timedelta(seconds=max_age_s)
+    removed = 0
+    for draft in Draft.objects.filter(task__isnull=True, created_at__lt=cutoff):
+        deleted, _ = Draft.objects.filter(pk=draft.pk, task__isnull=True).delete()
+        if deleted:
+            draft.source.delete(save=False)
+            removed += 1
+    return removed
+
+
 def reconcile() -> Report:
     """One pass: dead workers' tasks first (they become QUEUED and get a job),
-    then QUEUED tasks with no live job, then stale temp folders."""
+    then QUEUED tasks with no live job, then stale temp folders and drafts."""
     report = recover_running()
     report.requeued_forgotten = queueing.requeue_forgotten()
     report.swept_temp_dirs = sweep_temp_dirs()
+    report.removed_drafts = sweep_drafts()
     if report.changed:
         log.warning("reconcile: %s", report)
     return report

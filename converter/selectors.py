@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, TruncDay, TruncMonth
 
-from .models import AccessKey, Delivery, Output, Project, Task, UsageRecord
+from .models import AccessKey, Delivery, Draft, Output, Project, Task, UsageRecord
 
 
 def task_list_for_owner(user: User) -> QuerySet[Task]:
@@ -39,6 +39,11 @@ def task_get_for_owner(user: User, public_id: str) -> Task | None:
     """The person's task (never someone else's: the page must not confirm
     that another person's task exists)."""
     return Task.objects.filter(owner=user, public_id=public_id).first()
+
+
+def draft_get_for_owner(user: User, public_id: str) -> Draft | None:
+    """The person's draft (another person's is not found, as with tasks)."""
+    return Draft.objects.filter(owner=user, public_id=public_id).first()
 
 
 def task_get_shared(share_key: str) -> Task | None:

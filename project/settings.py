@@ -369,6 +369,9 @@ CONVERTER_MAX_UPLOAD_BYTES = envint("CONVERTER_MAX_UPLOAD_BYTES", str(1024 * 102
 CONVERTER_MAX_SOURCE_PIXELS = envint("CONVERTER_MAX_SOURCE_PIXELS", str(4096 * 2304))
 CONVERTER_MAX_SOURCE_DURATION_S = envfloat("CONVERTER_MAX_SOURCE_DURATION_S", str(4 * 3600))
 CONVERTER_MAX_OUTPUT_FRAMES = envint("CONVERTER_MAX_OUTPUT_FRAMES", "1000")
+# A source the editor uploaded in the background and never converted (the
+# person left the page) is removed by the reconciler after this long.
+CONVERTER_DRAFT_MAX_AGE_S = envint("CONVERTER_DRAFT_MAX_AGE_S", str(24 * 3600))
 CONVERTER_MAX_OUTPUT_PIXELS = envint("CONVERTER_MAX_OUTPUT_PIXELS", str(1920 * 1080))
 CONVERTER_TASK_TIMEOUT_S = envfloat("CONVERTER_TASK_TIMEOUT_S", "600")
 # Address space of each ffmpeg process (RLIMIT_AS): a decoding bomb fails to

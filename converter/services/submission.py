@@ -9,12 +9,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from .. import storage, uploads
 from ..errors import Code, LoopforgeError, invalid
-from ..models import Project, Task
+from ..models import Draft, Project, Task
 from ..pipeline.errors import PipelineError
-from ..pipeline.probe import VideoInfo, probe
+from ..pipeline.probe import NO_PICTURE, VideoInfo, probe
 from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
 from .metering import frames_reserved, quota_check
@@ -29,13 +30,17 @@ def upload_check(upload: UploadedFile[bytes], spec: TaskSpec) -> VideoInfo:
     Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
         info = probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
+    _start_check(info.duration, spec)
+    return info
+
+
+def _start_check(duration: float, spec: TaskSpec) -> None:
     first = spec.trim.start + min(a.start_time for a in spec.animations)
-    if first >= info.duration:
+    if first >= duration:
         raise PipelineError(
             Code.START_TIME_OUT_OF_RANGE,
-            f"The start time {first:g} s is past the end of the video ({info.duration:.2f} s).",
+            f"The start time {first:g} s is past the end of the video ({duration:.2f} s).",
         )
-    return info
 
 
 def task_create(
@@ -87,6 +92,66 @@ def task_submit_upload(*, owner: User, spec: TaskSpec, upload: UploadedFile[byte
         original_filename=upload.name or "",
         source_duration=info.duration,
     )
+
+
+def draft_create(*, owner: User, upload: UploadedFile[bytes]) -> Draft:
+    """The editor's background upload: probed (container headers only, as
+    ``upload_check`` does; a file with only sound is accepted, since the
+    waveform option is chosen later), then stored and recorded. Nothing is
+    queued until ``task_submit_draft``."""
+    with storage.upload_path(upload) as path:
+        info = probe(path, limits(), decode=False, audio_only_ok=True)
+    draft = Draft(
+        owner=owner,
+        original_filename=uploads.display_filename(upload.name or ""),
+        source_size=getattr(upload, "size", 0) or 0,
+        probe=info.to_dict(),
+    )
+    storage.save_source(draft.source, upload)
+    try:
+        draft.save()
+    except Exception:
+        draft.source.delete(save=False)
+        raise
+    return draft
+
+
+def task_submit_draft(*, owner: User, spec: TaskSpec, draft: Draft) -> Task:
+    """Convert pressed in the editor: the task made from ``draft``'s stored
+    source (not uploaded again), checked as ``task_submit_upload`` checks an
+    upload, queued once committed. A draft makes one task: a second use
+    (Convert pressed twice) is refused with ``DraftUsed``."""
+    # The probe as stored (a plain dict: a VideoInfo of later versions may
+    # have other fields); only what the checks need is read.
+    duration = float(draft.probe["duration"])
+    if draft.probe.get("audio_only") and not spec.wants_waveform:
+        raise PipelineError(Code.NO_VIDEO_STREAM, NO_PICTURE)
+    _start_check(duration, spec)
+    project = project_default_for(owner)
+    estimate = frames_reserved(spec, duration)
+    quota_check(project, estimate)
+    with transaction.atomic():
+        quota_check(Project.objects.select_for_update().get(pk=project.pk), estimate)
+        task = Task.objects.create(
+            owner=owner,
+            project=project,
+            spec=spec.to_dict(),
+            source=draft.source.name,
+            original_filename=draft.original_filename,
+            source_size=draft.source_size,
+            estimated_frames=estimate,
+        )
+        # Claimed with a conditional update: of two Converts racing, one wins.
+        claimed = Draft.objects.filter(pk=draft.pk, owner=owner, task__isnull=True).update(
+            task=task, claimed_at=timezone.now()
+        )
+        if claimed != 1:
+            raise LoopforgeError(
+                Code.DRAFT_USED,
+                "This video was already converted; choose the file again for another one.",
+            )
+        task_enqueue_after_commit(task)
+    return task
 
 
 def task_create_from_request(

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import ratelimit, selectors, storage, uploads
 from ..errors import Code, LoopforgeError
-from ..forms import ProjectForm, QuotaForm, SignupForm, UploadForm
+from ..forms import ProjectForm, QuotaForm, SignupForm, SourceForm, UploadForm
 from ..models import Output, Task
 from ..pipeline.formats import CONTENT_TYPES
 from ..services import access_keys, metering, projects, submission
@@ -108,11 +108,60 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+def _editor_context(form: UploadForm) -> dict[str, Any]:
+    return {"form": form, "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES}
+
+
+@login_required
+@require_POST
+def draft_create(request: AuthedRequest) -> HttpResponse:
+    """The editor's background upload (JSON only): the video stored and
+    probed as soon as it is chosen; answers the draft's id and the probe's
+    facts, which the editor's timeline uses."""
+    try:
+        ratelimit.draft_creation_by_user(request.user)
+    except ratelimit.RateLimited as exc:
+        response = refusal_json(exc, {"video": [exc.message]})
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
+    _ = request.FILES  # parsed now: the upload handler marks a stopped upload
+    if uploads.is_too_large(request):
+        return refusal_json(uploads.too_large(), {"video": [uploads.too_large().message]})
+    form = SourceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        invalid = LoopforgeError(Code.INVALID_FORM, "Some choices need a second look.")
+        errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+        message = " ".join(errors.get("video", [])) or invalid.message
+        return refusal_json(LoopforgeError(Code.INVALID_FORM, message), errors)
+    try:
+        draft = submission.draft_create(owner=request.user, upload=form.source_upload())
+    except LoopforgeError as exc:
+        return refusal_json(exc, {"video": [exc.message]})
+    probe = draft.probe
+    return JsonResponse(
+        {
+            "draft_id": draft.public_id,
+            "filename": draft.original_filename,
+            "duration": probe["duration"],
+            "width": probe["width"],
+            "height": probe["height"],
+            "fps": probe["fps"],
+            "audio_only": probe.get("audio_only", False),
+            # What the browser would have to play: the editor plays the local
+            # file when it can, and trims by the numbers when it cannot.
+            "container": probe["demuxer"],
+            "codec": probe["codec"],
+            "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES,
+        },
+        status=201,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "converter/upload.html", {"form": UploadForm()})
+        return render(request, "converter/upload.html", _editor_context(UploadForm()))
     try:
         ratelimit.task_creation_by_user(request.user)
     except ratelimit.RateLimited as exc:
@@ -130,11 +179,19 @@ def upload(request: AuthedRequest) -> HttpResponse:
         errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
         return _refuse(request, invalid, form, errors=errors)
     try:
-        task = submission.task_submit_upload(
-            owner=request.user,
-            spec=form.to_spec(),
-            upload=form.source_upload(),  # one video, or an HLS bundle assembled
-        )
+        if form.cleaned_data["draft"]:  # the editor uploaded the video already
+            draft = _found(
+                selectors.draft_get_for_owner(request.user, form.cleaned_data["draft"]), "draft"
+            )
+            task = submission.task_submit_draft(
+                owner=request.user, spec=form.to_spec(), draft=draft
+            )
+        else:
+            task = submission.task_submit_upload(
+                owner=request.user,
+                spec=form.to_spec(),
+                upload=form.source_upload(),  # one video, or an HLS bundle assembled
+            )
     except LoopforgeError as exc:
         return _refuse(request, exc, form)
     url = reverse("converter:task-detail", args=[task.public_id])
@@ -158,7 +215,7 @@ def _refuse(
     for field, messages in errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
-    return render(request, "converter/upload.html", {"form": form}, status=exc.status)
+    return render(request, "converter/upload.html", _editor_context(form), status=exc.status)
 
 
 @login_required

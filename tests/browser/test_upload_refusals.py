@@ -1,5 +1,6 @@
 """Every refusal of an upload reaches the person on the upload page, with
-the server's own message: the page's script reads the web's one JSON error
+the server's own message, as soon as the file is chosen (the editor uploads
+it in the background): the page's script reads the web's one JSON error
 shape ({code, message, errors})."""
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ def test_an_upload_over_the_limit_shows_the_servers_message(
     sign_up(page, live_server.url, f"big{size}")
     big = tmp_path / "big.mp4"
     big.write_bytes(b"\0" * size)
-    page.set_input_files("#id_video", str(big))
+    # Refused by the background upload, as soon as the file is chosen...
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
-        page.click("#submit")
+        page.set_input_files("#id_video", str(big))
     assert answer.value.status == 413
+    expect(page.locator("#upload-error")).to_have_text(too_large().message)
+    # ... and again when Convert is pressed, without another upload.
+    page.click("#submit")
     expect(page.locator("#upload-error")).to_have_text(too_large().message)
     expect(page.locator("#submit")).to_be_enabled()
 
@@ -42,6 +46,7 @@ def test_a_file_that_is_no_video_shows_why(page, live_server, tmp_path):
     text = tmp_path / "notes.mp4"
     text.write_text("not a video at all\n" * 50)
     page.set_input_files("#id_video", str(text))
+    expect(page.locator("#upload-error")).to_contain_text("not a video format we can read")
     page.click("#submit")
     expect(page.locator("#upload-error")).to_contain_text("not a video format we can read")
     expect(page.locator("#upload-error")).not_to_contain_text("HTTP")

@@ -1,0 +1,150 @@
+"""The editor's background upload (a draft) and Convert from it, through
+Django's test client: the probe's facts come back at once, Convert makes the
+task from the stored source without the file, and a draft is its owner's
+and makes one task."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from converter import reconcile
+from converter.models import Draft, Task
+from converter.services import conversion
+from converter.uploads import too_large
+from tests.factories import form_data, make_user, upload_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def two_seconds(clips):
+    # A name of its own: the session's clips are cached by name.
+    return clips.moving(duration=2, name="two-seconds.mp4")
+
+
+def draft_post(client, upload):
+    return client.post(
+        reverse("converter:draft-create"), {"video": upload}, HTTP_ACCEPT="application/json"
+    )
+
+
+def convert(client, draft_id, **overrides):
+    data = form_data("", draft=draft_id, **overrides)
+    del data["video"]  # the editor sends no file with Convert
+    return client.post(reverse("converter:upload"), data, HTTP_ACCEPT="application/json")
+
+
+def test_a_chosen_video_is_stored_and_probed_at_once(user_client, clips):
+    response = draft_post(user_client, upload_of(two_seconds(clips)))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["draft_id"].startswith("dr-")
+    assert (body["width"], body["height"], body["fps"]) == (320, 240, 25)
+    assert body["duration"] == pytest.approx(2, abs=0.05)
+    assert body["audio_only"] is False and body["max_output_frames"] == 1000
+    assert (body["container"], body["codec"]) == ("mov", "h264")  # ffmpeg: mov,mp4,...
+    draft = Draft.objects.get(public_id=body["draft_id"])
+    assert draft.owner == user_client.user and draft.task is None
+    assert draft.original_filename == "two-seconds.mp4"
+    with draft.source.open("rb") as f:
+        assert f.read() == two_seconds(clips).read_bytes()
+    assert not Task.objects.exists()  # nothing is queued before Convert
+
+
+def test_convert_makes_the_task_from_the_draft_without_the_file(user_client, clips):
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
+    response = convert(user_client, draft_id, start="0.5", duration="1", fps="4", format="webp")
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(public_id=response.json()["task_id"])
+    draft = Draft.objects.get(public_id=draft_id)
+    assert draft.task == task and draft.claimed_at is not None
+    assert task.source.name == draft.source.name and task.original_filename == "two-seconds.mp4"
+    assert task.spec["trim"] == {"start": 0.5, "duration": 1.0}
+    conversion.task_run(task)  # what the worker runs, inline
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    assert task.outputs.get().frames == 4
+
+
+def test_another_persons_draft_is_not_found(user_client, clips):
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
+    other = Client()
+    other.force_login(make_user())
+    assert convert(other, draft_id).status_code == 404
+    assert convert(other, "dr-" + "0" * 32).status_code == 404
+    assert not Task.objects.exists()
+    assert convert(user_client, draft_id).status_code == 201  # still its owner's to use
+
+
+def test_a_draft_makes_one_task(user_client, clips):
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
+    assert convert(user_client, draft_id).status_code == 201
+    again = convert(user_client, draft_id, fps="5")
+    assert again.status_code == 409
+    assert again.json()["code"] == "DraftUsed"
+    assert "already converted" in again.json()["errors"]["video"][0]
+    assert Task.objects.count() == 1
+
+
+def test_a_refused_convert_leaves_the_draft_for_the_next_try(user_client, clips):
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
+    late = convert(user_client, draft_id, start="5")
+    assert late.status_code == 400 and late.json()["code"] == "StartTimeOutOfRange"
+    bad = convert(user_client, draft_id, size="pixels", width="")
+    assert bad.status_code == 400 and "width" in bad.json()["errors"]
+    assert Draft.objects.get(public_id=draft_id).task is None
+    assert convert(user_client, draft_id).status_code == 201
+
+
+def test_a_file_that_is_no_video_is_refused_with_the_reason(user_client):
+    notes = SimpleUploadedFile("notes.mp4", b"not a video at all\n" * 50)
+    response = draft_post(user_client, notes)
+    assert response.status_code == 400
+    assert "not a video format we can read" in response.json()["message"]
+    assert not Draft.objects.exists()
+
+
+def test_a_draft_over_the_size_limit_is_refused(user_client, settings):
+    settings.CONVERTER_MAX_UPLOAD_BYTES = 4096
+    response = draft_post(user_client, SimpleUploadedFile("big.mp4", b"\0" * 8192))
+    assert response.status_code == 413
+    assert response.json()["message"] == too_large().message
+    assert not Draft.objects.exists()
+
+
+def test_an_audio_draft_converts_only_as_a_waveform(user_client, clips):
+    body = draft_post(user_client, upload_of(clips.audio_only("mp3"))).json()
+    assert body["audio_only"] is True
+    picture = convert(user_client, body["draft_id"])
+    assert picture.status_code == 400 and picture.json()["code"] == "NoVideoStream"
+    assert convert(user_client, body["draft_id"], waveform="on").status_code == 201
+
+
+def test_the_reconciler_removes_old_unclaimed_drafts_only(user_client, clips):
+    ids = [
+        draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"] for _ in range(3)
+    ]
+    assert convert(user_client, ids[0]).status_code == 201
+    old = Draft.objects.get(public_id=ids[1])
+    Draft.objects.filter(public_id__in=ids[:2]).update(
+        created_at=old.created_at - timedelta(days=2)
+    )
+    storage, name = old.source.storage, old.source.name
+    assert storage.exists(name)
+
+    assert reconcile.reconcile().removed_drafts == 1  # the pass the reconciler runs
+    assert not storage.exists(name)
+    assert set(Draft.objects.values_list("public_id", flat=True)) == {ids[0], ids[2]}
+    claimed = Draft.objects.get(public_id=ids[0])
+    assert claimed.source.storage.exists(claimed.task.source.name)  # the task's source now
+    assert reconcile.sweep_drafts() == 0
+
+
+def test_drafts_need_a_login(client, clips):
+    response = draft_post(client, upload_of(two_seconds(clips)))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert not Draft.objects.exists()
