@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('converter', '0005_access_key_may_create_projects'),
+        ('converter', '0007_project_updated_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
