@@ -298,6 +298,8 @@ class _Run:
     def write_progress(self) -> None:
         if self.config.progress is None:
             return
+        # Under the lock: users finish at the same moment, and two writers
+        # of the one temporary file would move it from under each other.
         with self.lock:
             plan = self.report.tasks
             counts = {
@@ -305,9 +307,9 @@ class _Run:
                 "succeeded": len([t for t in plan if t.status == "succeeded"]),
                 "failed": len([t for t in plan if t.status == "failed"]),
             }
-        tmp = self.config.progress.with_suffix(".tmp")
-        tmp.write_text(json.dumps(counts))
-        tmp.replace(self.config.progress)
+            tmp = self.config.progress.with_suffix(".tmp")
+            tmp.write_text(json.dumps(counts))
+            tmp.replace(self.config.progress)
 
     def error(self, message: str) -> None:
         with self.lock:
@@ -385,7 +387,13 @@ def main(argv: list[str] | None = None) -> None:
     report = run(LoadConfig(**args))
     if records:
         records.write_text(
-            json.dumps({"tasks": [asdict(t) for t in report.tasks], "errors": report.errors})
+            json.dumps(
+                {
+                    "summary": report.summary(),
+                    "tasks": [asdict(t) for t in report.tasks],
+                    "errors": report.errors,
+                }
+            )
         )
     print(json.dumps(report.summary(), indent=2))
 
