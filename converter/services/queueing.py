@@ -4,6 +4,7 @@ task has exactly one job, which the reconciler can look for."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -76,6 +77,28 @@ def task_enqueue_after_commit(task: Task) -> None:
             )
 
     transaction.on_commit(enqueue)
+
+
+def requeue_abandoned(worker_alive: Callable[[str | None], bool]) -> int:
+    """Queue again every QUEUED task whose job a worker took and then died
+    with before it started the task (between RQ's dequeue and
+    ``task_start``: a machine lost at that moment). RQ keeps such a job
+    "started" for as long as its timeout, so ``requeue_forgotten`` takes it
+    for live; ``worker_alive`` (the reconciler's judgement, by heartbeat)
+    says it is not. The dead run's job is replaced by a new one of the same
+    attempt; if the worker was only slow, ``task_start`` lets one run win."""
+    queue = django_rq.get_queue(QUEUE)
+    count = 0
+    for task in Task.objects.filter(status=Task.Status.QUEUED):
+        job = queue.fetch_job(job_id(task))
+        if job is None or job.get_status(refresh=False) != "started":
+            continue
+        if worker_alive(job.worker_name):
+            continue
+        job.delete()
+        task_enqueue(task)
+        count += 1
+    return count
 
 
 def requeue_forgotten() -> int:

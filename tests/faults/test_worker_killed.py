@@ -79,3 +79,31 @@ def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpe
     report = reconcile.reconcile()
     assert report.recovered_running == 0 and report.requeued_forgotten == 0
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
+
+
+def test_a_queued_task_whose_job_a_dead_worker_took_is_queued_again(transactional_db, clips):
+    # A machine lost between RQ's dequeue and task_start: the task is still
+    # QUEUED, its job "started" by a worker that no longer exists (what the
+    # multi-machine test met). RQ would keep the job "started" until its
+    # timeout, and requeue_forgotten takes a started job for live.
+    import django_rq
+    from rq.job import JobStatus
+
+    from converter.services import queueing
+
+    task = make_task(clips.moving())
+    queue = django_rq.get_queue(queueing.QUEUE)
+    job = queue.fetch_job(queueing.job_id(task))
+    assert job is not None
+    queue.remove(job)  # taken off the queue, as a worker's dequeue does
+    job.worker_name = "lost-machine-worker"
+    job.set_status(JobStatus.STARTED)
+    job.save()
+    assert queueing.requeue_forgotten() == 0  # it looks live
+    report = reconcile.reconcile()
+    assert report.requeued_abandoned == 1 and report.recovered_running == 0
+    job = queue.fetch_job(queueing.job_id(task))
+    assert job is not None and job.get_status() == JobStatus.QUEUED
+    assert job.id in queue.job_ids
+    assert Task.objects.get(pk=task.pk).status == Task.Status.QUEUED
+    assert reconcile.reconcile().requeued_abandoned == 0  # queued again once
