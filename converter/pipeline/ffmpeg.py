@@ -3,44 +3,35 @@
 Every call reads only local files (``-protocol_whitelist file``) through the
 one demuxer the probe named (``-f`` and ``-format_whitelist``, so neither the
 file's content nor a nested open can select a playlist or script demuxer),
-runs in its own process group, dies with its parent (PR_SET_PDEATHSIG), has
-its address space capped (RLIMIT_AS) and is killed when its wall time runs out.
+runs in the sandbox (``sandbox``: bubblewrap, no network, only its input and
+its binary to read, nothing to write, a minimal environment, as nobody), in
+its own process group, dies with its parent (PR_SET_PDEATHSIG), has its
+address space capped (RLIMIT_AS) and is killed when its wall time runs out.
 Video sampling and the waveform drawing both read their frames through
 ``raw_frames``: raw pixels from ffmpeg's pipe, one frame at a time.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
 import io
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
 import imageio_ffmpeg
 import numpy as np
 
-from . import allowlist
+from . import allowlist, sandbox
 from .encoding import Order
 from .errors import PipelineError, timed_out
 from .limits import Limits
 
-_PR_SET_PDEATHSIG = 1
-# glibc reserves 64 MiB of address space per thread arena: without a cap a
-# tiny decode with a few threads reserves far more address space than it
-# uses, and RLIMIT_AS could not tell a bomb from a normal file (figures and
-# the command: docs/encoding.md, "ffmpeg's address space").
-MALLOC_ARENA_MAX = "2"
 # ffmpeg's pixel format for each channel order, without and with alpha.
 PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
 # The ffmpeg that ``use`` chose; None runs the one bundled with imageio-ffmpeg.
@@ -76,36 +67,6 @@ def _bundled() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies.
-
-    RQ's work horse runs in a process group of its own, so killing a worker
-    (even its whole group) leaves the horse, and the ffmpeg under it, running
-    on as orphans while the reconciler hands the task to another worker. Called
-    at the start of every job, it makes the chain worker -> horse -> ffmpeg
-    die together."""
-    parent = os.getppid()
-    _die_with_parent()
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
-def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
-    def setup() -> None:  # runs in the child between fork and exec
-        _die_with_parent()
-        if memory_bytes:
-            # A decoding bomb then fails to allocate inside ffmpeg (a clean
-            # non-zero exit) instead of pushing the worker's host into OOM.
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-    return setup
-
-
 def safe_input_args(
     path: Path, demuxer: str, *, max_pixels: int, decoder: str | None = None
 ) -> list[str]:
@@ -125,11 +86,16 @@ def stream(
     frame_bytes: int,
     *,
     timeout_s: float,
+    inputs: Sequence[Path],
     cwd: Path | None = None,
     memory_bytes: int | None = Limits.ffmpeg_memory_bytes,
 ) -> Iterator[bytearray]:
     """Run ffmpeg with ``args``, which must end with an output to ``pipe:1``,
     and yield that output in blocks of ``frame_bytes`` as it comes.
+
+    ffmpeg runs in the sandbox, where it can read only ``inputs`` (the files
+    ``args`` names) and its own binary's folder, and write only ``cwd``,
+    its working directory, when given.
 
     The pipe is ffmpeg's only buffer, so it waits while the caller works on a
     frame and no more than a frame or two is ever held. Raises
@@ -141,22 +107,21 @@ def stream(
     """
     cmd = [executable(), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
     with tempfile.TemporaryFile() as errfile:
-        proc = subprocess.Popen(
+        proc = sandbox.start(
             cmd,
-            stdin=subprocess.DEVNULL,
+            readable=[*inputs, Path(os.path.realpath(cmd[0])).parent],
+            writable=cwd,
+            memory_bytes=memory_bytes,
+            cpu_seconds=sandbox.cpu_budget(timeout_s),
             stdout=subprocess.PIPE,
             stderr=errfile,
-            cwd=cwd,
             bufsize=0,
-            start_new_session=True,
-            preexec_fn=_child_setup(memory_bytes),
-            env={**os.environ, "MALLOC_ARENA_MAX": MALLOC_ARENA_MAX},
         )
         expired = threading.Event()
 
         def kill() -> None:
             expired.set()
-            _kill_group(proc)
+            sandbox.stop(proc)
 
         timer = threading.Timer(timeout_s, kill)
         timer.start()
@@ -168,7 +133,7 @@ def stream(
             proc.wait()
         finally:
             timer.cancel()
-            _kill_group(proc)
+            sandbox.stop(proc)
             if proc.stdout:
                 proc.stdout.close()
         if expired.is_set():
@@ -185,15 +150,21 @@ def raw_frames(
     shape: tuple[int, int, int],
     limits: Limits,
     nothing_decoded: str,
+    inputs: Sequence[Path],
 ) -> Iterator[np.ndarray]:
-    """Finish and run an ffmpeg command (inputs and filters in ``args``) whose
-    video comes out as ``count`` raw frames of ``shape``, and yield them.
-    ``nothing_decoded`` is the message when no frame came out at all."""
+    """Finish and run an ffmpeg command (inputs and filters in ``args``; the
+    files it reads in ``inputs``) whose video comes out as ``count`` raw
+    frames of ``shape``, and yield them. ``nothing_decoded`` is the message
+    when no frame came out at all."""
     args = [*args, "-frames:v", str(count), "-f", "rawvideo", "-fps_mode", "passthrough", "pipe:1"]
     frame_bytes = shape[0] * shape[1] * shape[2]
     made = 0
     for block in stream(
-        args, frame_bytes, timeout_s=limits.task_timeout_s, memory_bytes=limits.ffmpeg_memory_bytes
+        args,
+        frame_bytes,
+        timeout_s=limits.task_timeout_s,
+        inputs=inputs,
+        memory_bytes=limits.ffmpeg_memory_bytes,
     ):
         made += 1
         yield np.frombuffer(block, np.uint8).reshape(shape)
@@ -221,12 +192,3 @@ def _summarise(stderr: str) -> str:
     if any("Cannot allocate memory" in line or "out of memory" in line.lower() for line in lines):
         return "Decoding the video needed more memory than a task may use."
     return "The video could not be decoded" + (f": {lines[-1][:300]}" if lines else ".")
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
