@@ -238,9 +238,12 @@ CONVERTER_MAX_SOURCE_DURATION_S = envfloat("CONVERTER_MAX_SOURCE_DURATION_S", st
 CONVERTER_MAX_OUTPUT_FRAMES = envint("CONVERTER_MAX_OUTPUT_FRAMES", "1000")
 CONVERTER_MAX_OUTPUT_PIXELS = envint("CONVERTER_MAX_OUTPUT_PIXELS", str(1920 * 1080))
 CONVERTER_TASK_TIMEOUT_S = envfloat("CONVERTER_TASK_TIMEOUT_S", "600")
-# Address space of each ffmpeg process (RLIMIT_AS): a decoding bomb fails to
-# allocate instead of exhausting the worker's memory. 4K decodes need < 1 GiB.
+# Address space of each ffmpeg process and each probe (RLIMIT_AS): a decoding
+# bomb fails to allocate instead of exhausting the worker's memory. 4K decodes
+# need < 1 GiB.
 CONVERTER_FFMPEG_MEMORY_BYTES = envint("CONVERTER_FFMPEG_MEMORY_BYTES", str(2 * 1024**3))
+# Wall time of one probe (upload check or worker), in its sandboxed child.
+CONVERTER_PROBE_TIMEOUT_S = envfloat("CONVERTER_PROBE_TIMEOUT_S", "60")
 # The ffmpeg every conversion runs (a path, or a name on PATH); empty = the one
 # bundled with imageio-ffmpeg. The app hands it to the pipeline at start-up
 # (converter/apps.py).

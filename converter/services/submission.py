@@ -13,8 +13,9 @@ from django.db import transaction
 from .. import storage, uploads
 from ..errors import Code, LoopforgeError, invalid
 from ..models import Project, Task
+from ..pipeline import isolated
 from ..pipeline.errors import PipelineError
-from ..pipeline.probe import VideoInfo, probe
+from ..pipeline.probe import VideoInfo
 from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
 from .metering import frames_reserved, quota_check
@@ -25,10 +26,11 @@ from .queueing import task_enqueue
 def upload_check(upload: UploadedFile[bytes], spec: TaskSpec) -> VideoInfo:
     """Refuse, before anything is stored or queued, an upload that can never
     convert: not a video format we read, no picture, over the limits, or a
-    start time past its end. Reads container headers only (no decoding).
+    start time past its end. Reads container headers only (no decoding), in
+    the sandbox (``isolated``): the upload is untrusted.
     Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
-        info = probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
+        info = isolated.probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
     first = spec.trim.start + min(a.start_time for a in spec.animations)
     if first >= info.duration:
         raise PipelineError(

@@ -1,11 +1,12 @@
-"""Untrusted media is parsed in a sandbox: what ffmpeg can see and do
-(``converter.pipeline.sandbox``).
+"""Untrusted media is parsed in a sandbox: what ffmpeg and the probe's child
+can see and do (``converter.pipeline.sandbox``).
 
-A stand-in takes the decoder's place and reports what it finds: a script the
-pipeline runs as its ffmpeg (``ffmpeg.use``), whose report comes out of
-ffmpeg's own pipe. It tries to read the secrets of the process that started
-it, other jobs' files and a root-only file, to write outside its folder and
-to reach a listener on this machine.
+A stand-in takes the decoder's place and reports what it finds: for ffmpeg,
+a script the pipeline runs as its ffmpeg (``ffmpeg.use``), whose report comes
+out of ffmpeg's own pipe; for the probe, the child's code, run by the
+probe's own launcher (``isolated._run``). Both try to read the secrets of
+the process that started them, other jobs' files and a root-only file, to
+write outside their folder and to reach a listener on this machine.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from converter.pipeline import ffmpeg, sandbox
+from converter.pipeline import ffmpeg, isolated, sandbox
 from converter.pipeline.errors import PipelineError
+from converter.pipeline.limits import Limits
+from converter.pipeline.probe_child import STARTED
 from tests.poll import wait_until
 from tests.security.listener import Listener
 
@@ -143,6 +146,14 @@ def run_as_ffmpeg(spy: Path, source: Path) -> dict:
     return json.loads(out)
 
 
+def run_as_probe_child(monkeypatch, code: str, source: Path) -> dict:
+    """``code`` run by the probe's launcher in place of the probe's own; it
+    answers with its report."""
+    boot = f"{code}\nprint({STARTED!r}); print(json.dumps({{'report': report}}))"
+    monkeypatch.setattr(isolated, "_BOOT", boot)
+    return isolated._run({"op": "probe"}, source, Limits())["report"]
+
+
 def check_contained(report: dict, jobs: dict[str, Path], listener: Listener) -> None:
     """What a sandboxed child must see: its own input and nothing else."""
     assert set(report["env"]) <= ALLOWED_ENV, report["env"]
@@ -166,6 +177,28 @@ def check_contained(report: dict, jobs: dict[str, Path], listener: Listener) -> 
 def test_ffmpeg_runs_contained(secrets, jobs, listener, tmp_path, as_ffmpeg):
     spy = ffmpeg_spy(tmp_path / "bin", spy_code(jobs, listener))
     check_contained(run_as_ffmpeg(spy, jobs["source"]), jobs, listener)
+
+
+def test_the_probe_child_runs_contained(secrets, jobs, listener, monkeypatch):
+    report = run_as_probe_child(monkeypatch, spy_code(jobs, listener), jobs["source"])
+    check_contained(report, jobs, listener)
+
+
+def test_without_bwrap_the_children_still_get_no_secrets(secrets, jobs, listener, monkeypatch):
+    """``CONVERTER_SANDBOX=none`` drops bubblewrap, never the minimal environment."""
+    monkeypatch.setattr(sandbox, "_mode", "none")
+    code = spy_code(jobs, listener, writes=False)
+    report = run_as_probe_child(monkeypatch, code, jobs["source"])
+    assert set(report["env"]) <= ALLOWED_ENV
+    assert not any(value in json.dumps(report) for value in SECRETS.values())
+
+
+def test_an_upload_is_probed_in_the_sandbox_not_in_the_web_process(clips, no_pyav_here):
+    from converter.services.submission import upload_check
+    from tests.factories import task_spec, upload_of
+
+    info = upload_check(upload_of(clips.portrait()), task_spec())
+    assert (info.width, info.height, info.duration) == (320, 180, 2.0)  # headers only
 
 
 def test_a_folder_named_writable_is_the_one_place_a_child_writes(tmp_path):
