@@ -8,9 +8,16 @@ class ConverterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The pipeline reads no settings; it is told which ffmpeg to run. The
-        # import waits for a setting that needs it, so a web process started
-        # with the default loads no pipeline module here.
+        # The pipeline reads no settings; it is told where to run its children
+        # and which ffmpeg. The sandbox module is light (standard library); the
+        # ffmpeg import waits for a setting that needs it, so a web process
+        # started with the defaults loads no heavy pipeline module here.
+        from .pipeline import sandbox
+
+        try:
+            sandbox.use(settings.CONVERTER_SANDBOX)
+        except sandbox.SandboxUnavailable as exc:
+            raise ImproperlyConfigured(f"CONVERTER_SANDBOX: {exc}") from None
         if settings.CONVERTER_FFMPEG:
             from .pipeline import ffmpeg
 

@@ -248,6 +248,15 @@ CONVERTER_PROBE_TIMEOUT_S = envfloat("CONVERTER_PROBE_TIMEOUT_S", "60")
 # bundled with imageio-ffmpeg. The app hands it to the pipeline at start-up
 # (converter/apps.py).
 CONVERTER_FFMPEG = envstr("CONVERTER_FFMPEG", "")
+# Where ffmpeg and the probe parse untrusted media: "bwrap" (bubblewrap: no
+# network, nothing to read but the input, nothing to write, as nobody; the app
+# refuses to start when it cannot run), or "none" (a child process with a
+# minimal environment and the limits, no sandbox), only where bwrap cannot run.
+CONVERTER_SANDBOX = envstr("CONVERTER_SANDBOX", "bwrap")
+if CONVERTER_SANDBOX not in ("bwrap", "none"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CONVERTER_SANDBOX must be 'bwrap' or 'none'")
 
 
 def _seconds_list(name: str, default: str) -> list[float]:

@@ -346,3 +346,24 @@ def test_the_sandbox_holds_for_a_normal_user(tmp_path):
         assert "nested=no" in out and "readonly" in out
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_bwrap_missing_stops_start_up_rather_than_running_unsandboxed(
+    monkeypatch, tmp_path, settings
+):
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setattr(sandbox, "BWRAP_PATH", str(tmp_path))  # a folder without bwrap
+    settings.CONVERTER_SANDBOX = "bwrap"
+    try:
+        with pytest.raises(ImproperlyConfigured, match="apt-get install bubblewrap"):
+            apps.get_app_config("converter").ready()
+        with pytest.raises(sandbox.SandboxUnavailable):
+            sandbox.start(["/usr/bin/true"], memory_bytes=None)
+        settings.CONVERTER_SANDBOX = "none"  # said explicitly: then it runs
+        apps.get_app_config("converter").ready()
+        assert sandbox.mode() == "none"
+    finally:
+        monkeypatch.undo()
+        sandbox.use("bwrap")
