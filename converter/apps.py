@@ -23,5 +23,6 @@ class ConverterConfig(AppConfig):
 
             try:
                 ffmpeg.use(settings.CONVERTER_FFMPEG)
-            except FileNotFoundError as exc:
+                ffmpeg.version()
+            except (FileNotFoundError, RuntimeError) as exc:
                 raise ImproperlyConfigured(f"CONVERTER_FFMPEG: {exc}") from None

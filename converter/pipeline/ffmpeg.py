@@ -57,9 +57,25 @@ def use(path: str | None) -> None:
 
 def executable() -> str:
     """The ffmpeg every command runs: the one ``use`` chose, else the one
-    bundled with imageio-ffmpeg (7.0.2, the build the pipeline's workarounds
-    and tests are written against)."""
+    bundled with imageio-ffmpeg (9.0.2: README.md, "The decoder")."""
     return _chosen or _bundled()
+
+
+def version() -> str:
+    """The first line of ``executable() -version``, as it runs in the
+    sandbox ("ffmpeg version n9.0.2-..."). Raises ``RuntimeError`` with
+    what went wrong when it cannot run there: the app calls this at
+    start-up for ``CONVERTER_FFMPEG``, so that a build the sandbox cannot
+    run (its libraries outside /usr, a file only its owner may execute)
+    stops the start, not every conversion."""
+    try:
+        out = b"".join(stream(["-version"], 1, timeout_s=30, inputs=[]))
+    except PipelineError as exc:
+        raise RuntimeError(f"{executable()} does not run in the sandbox: {exc.message}") from None
+    first = out.decode("utf-8", "replace").partition("\n")[0].strip()
+    if not first.startswith("ffmpeg version "):
+        raise RuntimeError(f"{executable()} is not ffmpeg: it says {first[:200]!r}")
+    return first
 
 
 @functools.cache
@@ -105,11 +121,13 @@ def stream(
     forgets it still gets the default cap, ``None`` lifts it. Closing the
     generator early stops ffmpeg.
     """
-    cmd = [executable(), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
+    # The binary itself, not a link to it: the sandbox binds its folder only.
+    binary = Path(os.path.realpath(executable()))
+    cmd = [str(binary), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
     with tempfile.TemporaryFile() as errfile:
         proc = sandbox.start(
             cmd,
-            readable=[*inputs, Path(os.path.realpath(cmd[0])).parent],
+            readable=[*inputs, binary.parent],
             writable=cwd,
             memory_bytes=memory_bytes,
             cpu_seconds=sandbox.cpu_budget(timeout_s),
