@@ -18,7 +18,6 @@ import io
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ from .limits import Limits
 
 # ffmpeg's pixel format for each channel order, without and with alpha.
 PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
+OUT_OF_MEMORY = "Decoding the video needed more memory than a task may use."
 # The ffmpeg that ``use`` chose; None runs the one bundled with imageio-ffmpeg.
 _chosen: str | None = None
 
@@ -124,42 +124,74 @@ def stream(
     # The binary itself, not a link to it: the sandbox binds its folder only.
     binary = Path(os.path.realpath(executable()))
     cmd = [str(binary), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
-    with tempfile.TemporaryFile() as errfile:
-        proc = sandbox.start(
-            cmd,
-            readable=[*inputs, binary.parent],
-            writable=cwd,
-            memory_bytes=memory_bytes,
-            cpu_seconds=sandbox.cpu_budget(timeout_s),
-            stdout=subprocess.PIPE,
-            stderr=errfile,
-            bufsize=0,
-        )
-        expired = threading.Event()
+    proc = sandbox.start(
+        cmd,
+        readable=[*inputs, binary.parent],
+        writable=cwd,
+        memory_bytes=memory_bytes,
+        cpu_seconds=sandbox.cpu_budget(timeout_s),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+    )
+    errors = _Errors(proc)
+    expired = threading.Event()
 
-        def kill() -> None:
-            expired.set()
-            sandbox.stop(proc)
+    def kill() -> None:
+        expired.set()
+        sandbox.stop(proc)
 
-        timer = threading.Timer(timeout_s, kill)
-        timer.start()
-        try:
-            # bufsize=0: stdout is the pipe's raw file, which reads into a buffer.
-            stdout = cast(io.RawIOBase, proc.stdout)
-            while (block := _read_exactly(stdout, frame_bytes)) is not None:
-                yield block
-            proc.wait()
-        finally:
-            timer.cancel()
-            sandbox.stop(proc)
-            if proc.stdout:
-                proc.stdout.close()
-        if expired.is_set():
-            raise timed_out(timeout_s)
-        if proc.returncode != 0:
-            errfile.seek(0)
-            tail = errfile.read()[-2000:].decode("utf-8", "replace")
-            raise PipelineError("DecodeFailed", _summarise(tail))
+    timer = threading.Timer(timeout_s, kill)
+    timer.start()
+    try:
+        # bufsize=0: stdout is the pipe's raw file, which reads into a buffer.
+        stdout = cast(io.RawIOBase, proc.stdout)
+        while (block := _read_exactly(stdout, frame_bytes)) is not None:
+            yield block
+        proc.wait()
+    finally:
+        timer.cancel()
+        sandbox.stop(proc)
+        if proc.stdout:
+            proc.stdout.close()
+        errors.close()
+    if expired.is_set():
+        raise timed_out(timeout_s)
+    if errors.out_of_memory.is_set():
+        raise PipelineError("DecodeFailed", OUT_OF_MEMORY)
+    if proc.returncode != 0:
+        raise PipelineError("DecodeFailed", _summarise(errors.tail.decode("utf-8", "replace")))
+
+
+class _Errors:
+    """ffmpeg's stderr, read as it comes: its last bytes kept for the
+    message, and ffmpeg stopped at the first allocation that failed. At its
+    RLIMIT_AS the decode is lost, and ffmpeg 9.0.2 does not always say so:
+    its threaded decoders can spin on the failure until the wall time ends
+    (measured: 900 s at full CPU on an 8000x8000 H.264 frame under 300 MB),
+    or drop the frame and exit 0 (``OUT_OF_MEMORY_SIGNS``)."""
+
+    KEEP = 2000
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.tail = b""
+        self.out_of_memory = threading.Event()
+        self._proc = proc
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        pipe = cast(io.RawIOBase, self._proc.stderr)
+        while chunk := pipe.read(65536):
+            self.tail = (self.tail + chunk)[-self.KEEP :]
+            if not self.out_of_memory.is_set() and _out_of_memory(self.tail):
+                self.out_of_memory.set()
+                sandbox.stop(self._proc)
+
+    def close(self) -> None:
+        self._thread.join(timeout=5)
+        if self._proc.stderr:
+            self._proc.stderr.close()
 
 
 def raw_frames(
@@ -203,10 +235,21 @@ def _read_exactly(pipe: io.RawIOBase, size: int) -> bytearray | None:
     return buf
 
 
+# What ffmpeg says when an allocation fails. 9.0.2 also reports a frame
+# buffer it could not allocate as "get_buffer() failed", then drops that
+# frame, says "Invalid data" and exits 0 with fewer frames (measured).
+OUT_OF_MEMORY_SIGNS = (b"Cannot allocate memory", b"out of memory", b"get_buffer() failed")
+
+
+def _out_of_memory(stderr: bytes) -> bool:
+    lowered = stderr.lower()
+    return any(sign.lower() in lowered for sign in OUT_OF_MEMORY_SIGNS)
+
+
 def _summarise(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if any("exceeds specified max pixel count" in line for line in lines):
         return "The video's frames are larger than the pixel limit."
-    if any("Cannot allocate memory" in line or "out of memory" in line.lower() for line in lines):
-        return "Decoding the video needed more memory than a task may use."
+    if _out_of_memory(stderr.encode()):
+        return OUT_OF_MEMORY
     return "The video could not be decoded" + (f": {lines[-1][:300]}" if lines else ".")
