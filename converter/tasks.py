@@ -7,7 +7,7 @@ this module may import the services without a cycle.
 from __future__ import annotations
 
 from .models import Task
-from .pipeline.ffmpeg import die_with_parent
+from .pipeline.sandbox import die_with_parent
 from .services import conversion, deliveries
 
 

@@ -374,13 +374,25 @@ CONVERTER_MAX_OUTPUT_FRAMES = envint("CONVERTER_MAX_OUTPUT_FRAMES", "1000")
 CONVERTER_DRAFT_MAX_AGE_S = envint("CONVERTER_DRAFT_MAX_AGE_S", str(24 * 3600))
 CONVERTER_MAX_OUTPUT_PIXELS = envint("CONVERTER_MAX_OUTPUT_PIXELS", str(1920 * 1080))
 CONVERTER_TASK_TIMEOUT_S = envfloat("CONVERTER_TASK_TIMEOUT_S", "600")
-# Address space of each ffmpeg process (RLIMIT_AS): a decoding bomb fails to
-# allocate instead of exhausting the worker's memory. 4K decodes need < 1 GiB.
+# Address space of each ffmpeg process and each probe (RLIMIT_AS): a decoding
+# bomb fails to allocate instead of exhausting the worker's memory. 4K decodes
+# need < 1 GiB.
 CONVERTER_FFMPEG_MEMORY_BYTES = envint("CONVERTER_FFMPEG_MEMORY_BYTES", str(2 * 1024**3))
+# Wall time of one probe (upload check or worker), in its sandboxed child.
+CONVERTER_PROBE_TIMEOUT_S = envfloat("CONVERTER_PROBE_TIMEOUT_S", "60")
 # The ffmpeg every conversion runs (a path, or a name on PATH); empty = the one
 # bundled with imageio-ffmpeg. The app hands it to the pipeline at start-up
 # (converter/apps.py).
 CONVERTER_FFMPEG = envstr("CONVERTER_FFMPEG", "")
+# Where ffmpeg and the probe parse untrusted media: "bwrap" (bubblewrap: no
+# network, nothing to read but the input, nothing to write, as nobody; the app
+# refuses to start when it cannot run), or "none" (a child process with a
+# minimal environment and the limits, no sandbox), only where bwrap cannot run.
+CONVERTER_SANDBOX = envstr("CONVERTER_SANDBOX", "bwrap")
+if CONVERTER_SANDBOX not in ("bwrap", "none"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CONVERTER_SANDBOX must be 'bwrap' or 'none'")
 
 
 def _seconds_list(name: str, default: str) -> list[float]:

@@ -17,6 +17,18 @@ def clips(tmp_path_factory) -> Clips:
     return Clips(tmp_path_factory.mktemp("clips"))
 
 
+@pytest.fixture
+def no_pyav_here(monkeypatch) -> None:
+    """PyAV cannot open a file in this process: untrusted bytes are read by
+    a sandboxed child only (``converter.pipeline.isolated``)."""
+    import av
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("PyAV opened a file in the calling process")
+
+    monkeypatch.setattr(av, "open", refuse)
+
+
 @pytest.fixture(scope="session")
 def services_handle(servers: services_plugin.Services) -> services_plugin.Services:
     """The session's servers, for tests that stop or restart one."""

@@ -394,7 +394,8 @@ class Clips:
         """Top-field-first interlaced MPEG-2 (or H.264) in MPEG-TS, as broadcast
         recordings are: two moments 1/50 s apart woven into each frame."""
         encode = {
-            "mpeg2": ("-c:v", "mpeg2video", "-q:v", "2", "-flags", "+ilme+ildct", "-top", "1"),
+            # The interlace filter marks its frames top field first; the encoder keeps that.
+            "mpeg2": ("-c:v", "mpeg2video", "-q:v", "2", "-flags", "+ilme+ildct"),
             "h264": (*X264, "-flags", "+ilme+ildct", "-x264opts", "tff=1"),
         }[codec]
         return self._make(

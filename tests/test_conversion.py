@@ -27,6 +27,17 @@ def test_a_task_runs_from_stored_source_to_stored_animation(clips):
     assert output.bytes == output.file.size
 
 
+def test_the_worker_reads_the_source_only_in_sandboxed_children(clips, no_pyav_here):
+    """The probe and the key-frame look-up (a WebP made in runs) run in the
+    sandbox's children, ffmpeg in the sandbox: no PyAV in the worker."""
+    task = make_task(clips.portrait(), spec=task_spec(format="webp", interval=0.25))
+    conversion.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    output = task.outputs.get()
+    assert (output.width, output.height) == (80, 142)  # upright
+
+
 def test_running_a_task_twice_writes_one_output(clips):
     task = make_task(clips.moving())
     conversion.task_run(task)

@@ -97,7 +97,7 @@ def convert(
     encoder = ENCODERS[animation.format]
     geometry = _plan_geometry(info, animation, wave, limits, encoder)
     options = _encode_options(animation, encoder)
-    runs = _plan_runs(source, info, plan, encoder, wave)
+    runs = _plan_runs(source, info, plan, encoder, wave, limits)
     progress = _Progress(on_progress, plan.count + len(runs) - 1)
     draw: Sampler = waveform.sample if wave else sample
     t0 = time.monotonic()
@@ -175,11 +175,11 @@ def _quality(name: str) -> Quality:
 
 
 def _plan_runs(
-    source: Path, info: VideoInfo, plan: FramePlan, encoder: Encoder, wave: bool
+    source: Path, info: VideoInfo, plan: FramePlan, encoder: Encoder, wave: bool, limits: Limits
 ) -> list[FramePlan]:
     """Encoders that take runs get one per CPU, each sampled by its own ffmpeg."""
     alpha = info.has_alpha and not wave
-    return split_for_decoding(source, info, plan, encoder.parts(plan.count, alpha))
+    return split_for_decoding(source, info, plan, encoder.parts(plan.count, alpha), limits)
 
 
 class _Progress:

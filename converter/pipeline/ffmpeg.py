@@ -3,46 +3,37 @@
 Every call reads only local files (``-protocol_whitelist file``) through the
 one demuxer the probe named (``-f`` and ``-format_whitelist``, so neither the
 file's content nor a nested open can select a playlist or script demuxer),
-runs in its own process group, dies with its parent (PR_SET_PDEATHSIG), has
-its address space capped (RLIMIT_AS) and is killed when its wall time runs out.
+runs in the sandbox (``sandbox``: bubblewrap, no network, only its input and
+its binary to read, nothing to write, a minimal environment, as nobody), in
+its own process group, dies with its parent (PR_SET_PDEATHSIG), has its
+address space capped (RLIMIT_AS) and is killed when its wall time runs out.
 Video sampling and the waveform drawing both read their frames through
 ``raw_frames``: raw pixels from ffmpeg's pipe, one frame at a time.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
 import io
 import os
-import resource
 import shutil
-import signal
 import subprocess
-import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
 import imageio_ffmpeg
 import numpy as np
 
-from . import allowlist
+from . import allowlist, sandbox
 from .encoding import Order
 from .errors import PipelineError, timed_out
 from .limits import Limits
 
-_PR_SET_PDEATHSIG = 1
-# glibc reserves 64 MiB of address space per thread arena: without a cap a
-# tiny decode with a few threads reserves far more address space than it
-# uses, and RLIMIT_AS could not tell a bomb from a normal file (figures and
-# the command: docs/encoding.md, "ffmpeg's address space").
-MALLOC_ARENA_MAX = "2"
 # ffmpeg's pixel format for each channel order, without and with alpha.
 PIXEL_FORMATS: dict[Order, tuple[str, str]] = {"rgb": ("rgb24", "rgba"), "bgr": ("bgr24", "bgra")}
+OUT_OF_MEMORY = "Decoding the video needed more memory than a task may use."
 # The ffmpeg that ``use`` chose; None runs the one bundled with imageio-ffmpeg.
 _chosen: str | None = None
 
@@ -66,44 +57,30 @@ def use(path: str | None) -> None:
 
 def executable() -> str:
     """The ffmpeg every command runs: the one ``use`` chose, else the one
-    bundled with imageio-ffmpeg (7.0.2, the build the pipeline's workarounds
-    and tests are written against)."""
+    bundled with imageio-ffmpeg (9.0.2: README.md, "The decoder")."""
     return _chosen or _bundled()
+
+
+def version() -> str:
+    """The first line of ``executable() -version``, as it runs in the
+    sandbox ("ffmpeg version n9.0.2-..."). Raises ``RuntimeError`` with
+    what went wrong when it cannot run there: the app calls this at
+    start-up for ``CONVERTER_FFMPEG``, so that a build the sandbox cannot
+    run (its libraries outside /usr, a file only its owner may execute)
+    stops the start, not every conversion."""
+    try:
+        out = b"".join(stream(["-version"], 1, timeout_s=30, inputs=[]))
+    except PipelineError as exc:
+        raise RuntimeError(f"{executable()} does not run in the sandbox: {exc.message}") from None
+    first = out.decode("utf-8", "replace").partition("\n")[0].strip()
+    if not first.startswith("ffmpeg version "):
+        raise RuntimeError(f"{executable()} is not ffmpeg: it says {first[:200]!r}")
+    return first
 
 
 @functools.cache
 def _bundled() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies.
-
-    RQ's work horse runs in a process group of its own, so killing a worker
-    (even its whole group) leaves the horse, and the ffmpeg under it, running
-    on as orphans while the reconciler hands the task to another worker. Called
-    at the start of every job, it makes the chain worker -> horse -> ffmpeg
-    die together."""
-    parent = os.getppid()
-    _die_with_parent()
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
-def _child_setup(memory_bytes: int | None) -> Callable[[], None]:
-    def setup() -> None:  # runs in the child between fork and exec
-        _die_with_parent()
-        if memory_bytes:
-            # A decoding bomb then fails to allocate inside ffmpeg (a clean
-            # non-zero exit) instead of pushing the worker's host into OOM.
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-    return setup
 
 
 def safe_input_args(
@@ -125,11 +102,16 @@ def stream(
     frame_bytes: int,
     *,
     timeout_s: float,
+    inputs: Sequence[Path],
     cwd: Path | None = None,
     memory_bytes: int | None = Limits.ffmpeg_memory_bytes,
 ) -> Iterator[bytearray]:
     """Run ffmpeg with ``args``, which must end with an output to ``pipe:1``,
     and yield that output in blocks of ``frame_bytes`` as it comes.
+
+    ffmpeg runs in the sandbox, where it can read only ``inputs`` (the files
+    ``args`` names) and its own binary's folder, and write only ``cwd``,
+    its working directory, when given.
 
     The pipe is ffmpeg's only buffer, so it waits while the caller works on a
     frame and no more than a frame or two is ever held. Raises
@@ -139,44 +121,77 @@ def stream(
     forgets it still gets the default cap, ``None`` lifts it. Closing the
     generator early stops ffmpeg.
     """
-    cmd = [executable(), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
-    with tempfile.TemporaryFile() as errfile:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=errfile,
-            cwd=cwd,
-            bufsize=0,
-            start_new_session=True,
-            preexec_fn=_child_setup(memory_bytes),
-            env={**os.environ, "MALLOC_ARENA_MAX": MALLOC_ARENA_MAX},
-        )
-        expired = threading.Event()
+    # The binary itself, not a link to it: the sandbox binds its folder only.
+    binary = Path(os.path.realpath(executable()))
+    cmd = [str(binary), "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
+    proc = sandbox.start(
+        cmd,
+        readable=[*inputs, binary.parent],
+        writable=cwd,
+        memory_bytes=memory_bytes,
+        cpu_seconds=sandbox.cpu_budget(timeout_s),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+    )
+    errors = _Errors(proc)
+    expired = threading.Event()
 
-        def kill() -> None:
-            expired.set()
-            _kill_group(proc)
+    def kill() -> None:
+        expired.set()
+        sandbox.stop(proc)
 
-        timer = threading.Timer(timeout_s, kill)
-        timer.start()
-        try:
-            # bufsize=0: stdout is the pipe's raw file, which reads into a buffer.
-            stdout = cast(io.RawIOBase, proc.stdout)
-            while (block := _read_exactly(stdout, frame_bytes)) is not None:
-                yield block
-            proc.wait()
-        finally:
-            timer.cancel()
-            _kill_group(proc)
-            if proc.stdout:
-                proc.stdout.close()
-        if expired.is_set():
-            raise timed_out(timeout_s)
-        if proc.returncode != 0:
-            errfile.seek(0)
-            tail = errfile.read()[-2000:].decode("utf-8", "replace")
-            raise PipelineError("DecodeFailed", _summarise(tail))
+    timer = threading.Timer(timeout_s, kill)
+    timer.start()
+    try:
+        # bufsize=0: stdout is the pipe's raw file, which reads into a buffer.
+        stdout = cast(io.RawIOBase, proc.stdout)
+        while (block := _read_exactly(stdout, frame_bytes)) is not None:
+            yield block
+        proc.wait()
+    finally:
+        timer.cancel()
+        sandbox.stop(proc)
+        if proc.stdout:
+            proc.stdout.close()
+        errors.close()
+    if expired.is_set():
+        raise timed_out(timeout_s)
+    if errors.out_of_memory.is_set():
+        raise PipelineError("DecodeFailed", OUT_OF_MEMORY)
+    if proc.returncode != 0:
+        raise PipelineError("DecodeFailed", _summarise(errors.tail.decode("utf-8", "replace")))
+
+
+class _Errors:
+    """ffmpeg's stderr, read as it comes: its last bytes kept for the
+    message, and ffmpeg stopped at the first allocation that failed. At its
+    RLIMIT_AS the decode is lost, and ffmpeg 9.0.2 does not always say so:
+    its threaded decoders can spin on the failure until the wall time ends
+    (measured: 900 s at full CPU on an 8000x8000 H.264 frame under 300 MB),
+    or drop the frame and exit 0 (``OUT_OF_MEMORY_SIGNS``)."""
+
+    KEEP = 2000
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.tail = b""
+        self.out_of_memory = threading.Event()
+        self._proc = proc
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        pipe = cast(io.RawIOBase, self._proc.stderr)
+        while chunk := pipe.read(65536):
+            self.tail = (self.tail + chunk)[-self.KEEP :]
+            if not self.out_of_memory.is_set() and _out_of_memory(self.tail):
+                self.out_of_memory.set()
+                sandbox.stop(self._proc)
+
+    def close(self) -> None:
+        self._thread.join(timeout=5)
+        if self._proc.stderr:
+            self._proc.stderr.close()
 
 
 def raw_frames(
@@ -185,15 +200,21 @@ def raw_frames(
     shape: tuple[int, int, int],
     limits: Limits,
     nothing_decoded: str,
+    inputs: Sequence[Path],
 ) -> Iterator[np.ndarray]:
-    """Finish and run an ffmpeg command (inputs and filters in ``args``) whose
-    video comes out as ``count`` raw frames of ``shape``, and yield them.
-    ``nothing_decoded`` is the message when no frame came out at all."""
+    """Finish and run an ffmpeg command (inputs and filters in ``args``; the
+    files it reads in ``inputs``) whose video comes out as ``count`` raw
+    frames of ``shape``, and yield them. ``nothing_decoded`` is the message
+    when no frame came out at all."""
     args = [*args, "-frames:v", str(count), "-f", "rawvideo", "-fps_mode", "passthrough", "pipe:1"]
     frame_bytes = shape[0] * shape[1] * shape[2]
     made = 0
     for block in stream(
-        args, frame_bytes, timeout_s=limits.task_timeout_s, memory_bytes=limits.ffmpeg_memory_bytes
+        args,
+        frame_bytes,
+        timeout_s=limits.task_timeout_s,
+        inputs=inputs,
+        memory_bytes=limits.ffmpeg_memory_bytes,
     ):
         made += 1
         yield np.frombuffer(block, np.uint8).reshape(shape)
@@ -214,19 +235,21 @@ def _read_exactly(pipe: io.RawIOBase, size: int) -> bytearray | None:
     return buf
 
 
+# What ffmpeg says when an allocation fails. 9.0.2 also reports a frame
+# buffer it could not allocate as "get_buffer() failed", then drops that
+# frame, says "Invalid data" and exits 0 with fewer frames (measured).
+OUT_OF_MEMORY_SIGNS = (b"Cannot allocate memory", b"out of memory", b"get_buffer() failed")
+
+
+def _out_of_memory(stderr: bytes) -> bool:
+    lowered = stderr.lower()
+    return any(sign.lower() in lowered for sign in OUT_OF_MEMORY_SIGNS)
+
+
 def _summarise(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     if any("exceeds specified max pixel count" in line for line in lines):
         return "The video's frames are larger than the pixel limit."
-    if any("Cannot allocate memory" in line or "out of memory" in line.lower() for line in lines):
-        return "Decoding the video needed more memory than a task may use."
+    if _out_of_memory(stderr.encode()):
+        return OUT_OF_MEMORY
     return "The video could not be decoded" + (f": {lines[-1][:300]}" if lines else ".")
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)

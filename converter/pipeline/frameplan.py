@@ -13,9 +13,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import isolated
 from .errors import PipelineError
 from .limits import Limits
-from .probe import VideoInfo, key_frame_before
+from .probe import VideoInfo
 
 # Float seconds from JSON (0.1 x 3 = 0.30000000000000004) must not drop a frame.
 EPSILON_S = 1e-6
@@ -42,16 +43,17 @@ class FramePlan:
 
 
 def split_for_decoding(
-    source: Path, info: VideoInfo, plan: FramePlan, parts: int
+    source: Path, info: VideoInfo, plan: FramePlan, parts: int, limits: Limits
 ) -> list[FramePlan]:
     """``plan.split(parts)``, or the plan whole where the runs would decode
     the same video twice: a later run's ffmpeg decodes from the key frame
     before its start, and where that is no later than the first run's start
     (a screen recording often has one key frame) it decodes all the first
-    run decodes, and one run is faster."""
+    run decodes, and one run is faster. The key frame is looked up by the
+    probe's sandboxed child (``isolated``): PyAV reads the file."""
     runs = plan.split(parts)
     if len(runs) > 1:
-        key = key_frame_before(source, info, runs[1].start)
+        key = isolated.key_frame_before(source, info, runs[1].start, limits)
         if key is not None and key <= plan.start + EPSILON_S:
             return [plan]
     return runs

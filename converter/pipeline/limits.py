@@ -21,9 +21,13 @@ class Limits:
     max_output_pixels: int = 1920 * 1080
     # Wall time for all ffmpeg work of one animation; past it ffmpeg is killed.
     task_timeout_s: float = 600.0
-    # Address space of one ffmpeg process (RLIMIT_AS). A 4096x2304 decode with
-    # its threads and filter graph stays well under 1 GiB; a bomb hits this.
+    # Address space of one ffmpeg process, and of one probe (RLIMIT_AS). A
+    # 4096x2304 decode with its threads and filter graph stays well under
+    # 1 GiB; a bomb hits this.
     ffmpeg_memory_bytes: int = 2 * 1024**3
+    # Wall time of one probe (its sandboxed child: headers, the first frame).
+    # A real file takes well under a second; the upload's request waits.
+    probe_timeout_s: float = 60.0
 
 
 # The product's defaults, for callers that pass no limits of their own.

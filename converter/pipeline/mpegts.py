@@ -1,6 +1,7 @@
-"""MPEG-TS made safe for the bundled ffmpeg.
+"""MPEG-TS made safe for static ffmpeg builds.
 
-The static ffmpeg 7.0.2 that imageio-ffmpeg 0.7.0 ships crashes (SIGSEGV) on
+The static ffmpeg 7.0.2 that imageio-ffmpeg 0.7.0 ships (the default until
+9.0.2, and still a possible ``CONVERTER_FFMPEG``) crashes (SIGSEGV) on
 every MPEG-TS input as soon as its demuxer parses the Service Description
 Table: decoding the DVB service name calls iconv, which a static glibc cannot
 load. Reported against this very build, e.g.

@@ -96,6 +96,7 @@ def sample(
         (geometry.height, geometry.width, channels),
         limits,
         "No frame could be decoded from the video.",
+        [source],
     )
 
 

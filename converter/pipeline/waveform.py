@@ -73,4 +73,5 @@ def sample(
         (geometry.height, geometry.width, 3),
         limits,
         "No sound could be decoded from the file.",
+        [source],
     )

@@ -16,10 +16,11 @@ from rq.timeouts import JobTimeoutException
 from .. import storage
 from ..errors import Code, LoopforgeError
 from ..models import Output, Task
+from ..pipeline import isolated
 from ..pipeline.convert import convert
 from ..pipeline.errors import timed_out
 from ..pipeline.limits import Limits
-from ..pipeline.probe import VideoInfo, probe
+from ..pipeline.probe import VideoInfo
 from ..spec import AnimationSpec, ObjectUri, TaskSpec, Trim, expand_uri
 from .lifecycle import (
     max_attempts,
@@ -130,7 +131,7 @@ def task_run(task: Task) -> None:
     try:
         plan = task_plan(task)
         with storage.source_copy(plan.source, plan.project) as path:
-            info = probe(path, plan.limits, audio_only_ok=plan.audio_only_ok)
+            info = isolated.probe(path, plan.limits, audio_only_ok=plan.audio_only_ok)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for animation in plan.animations:
                 _make_animation(task, plan, animation, path, info)

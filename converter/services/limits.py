@@ -16,4 +16,5 @@ def limits() -> Limits:
         max_output_pixels=settings.CONVERTER_MAX_OUTPUT_PIXELS,
         task_timeout_s=settings.CONVERTER_TASK_TIMEOUT_S,
         ffmpeg_memory_bytes=settings.CONVERTER_FFMPEG_MEMORY_BYTES,
+        probe_timeout_s=settings.CONVERTER_PROBE_TIMEOUT_S,
     )

@@ -14,8 +14,9 @@ from django.utils import timezone
 from .. import storage, uploads
 from ..errors import Code, LoopforgeError, invalid
 from ..models import Draft, Project, Task
+from ..pipeline import isolated
 from ..pipeline.errors import PipelineError
-from ..pipeline.probe import NO_PICTURE, VideoInfo, probe
+from ..pipeline.probe import NO_PICTURE, VideoInfo
 from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
 from .metering import frames_reserved, quota_check
@@ -26,10 +27,11 @@ from .queueing import task_enqueue_after_commit
 def upload_check(upload: UploadedFile[bytes], spec: TaskSpec) -> VideoInfo:
     """Refuse, before anything is stored or queued, an upload that can never
     convert: not a video format we read, no picture, over the limits, or a
-    start time past its end. Reads container headers only (no decoding).
+    start time past its end. Reads container headers only (no decoding), in
+    the sandbox (``isolated``): the upload is untrusted.
     Returns the probe, whose duration lets the quota check count frames."""
     with storage.upload_path(upload) as path:
-        info = probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
+        info = isolated.probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
     _start_check(info.duration, spec)
     return info
 
@@ -100,7 +102,7 @@ def draft_create(*, owner: User, upload: UploadedFile[bytes]) -> Draft:
     waveform option is chosen later), then stored and recorded. Nothing is
     queued until ``task_submit_draft``."""
     with storage.upload_path(upload) as path:
-        info = probe(path, limits(), decode=False, audio_only_ok=True)
+        info = isolated.probe(path, limits(), decode=False, audio_only_ok=True)
     draft = Draft(
         owner=owner,
         original_filename=uploads.display_filename(upload.name or ""),

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-import stat
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -26,12 +28,30 @@ def make_worker(transactional_db, tmp_path):
         worker.stop()
 
 
-@pytest.fixture
-def slow_ffmpeg(tmp_path) -> str:
+# The real binary beside the slow wrapper (``slow_ffmpeg``): the sandbox
+# binds only the folder of the ffmpeg it runs.
+SLOW_REAL = "ffmpeg-real"
+
+
+@pytest.fixture(scope="session")
+def slow_ffmpeg(tmp_path_factory) -> str:
     """An ffmpeg that reads its input at real-time speed (``-readrate 1``),
-    so a test can catch it mid-task. It execs the real binary: the process is
-    ffmpeg itself, with the parent-death signal its runner set."""
-    path = tmp_path / "slow-ffmpeg"
-    path.write_text(f'#!/bin/sh\nexec "{FFMPEG}" -readrate 1 "$@"\n')
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    so a test can catch it mid-task. It execs the real binary (a link to
+    the bundled one, in its own folder): the process is ffmpeg itself, in
+    the sandbox, with the parent-death signals its runner and bwrap set.
+    Processes of it run as ``slow_ffmpeg_exe``."""
+    folder = tmp_path_factory.mktemp("slow-ffmpeg")
+    real = folder / SLOW_REAL
+    try:
+        os.link(FFMPEG, real)
+    except OSError:  # another file system
+        shutil.copy(FFMPEG, real)
+    path = folder / "slow-ffmpeg"
+    path.write_text(f'#!/bin/sh\nexec "$(dirname "$0")/{SLOW_REAL}" -readrate 1 "$@"\n')
+    path.chmod(0o755)  # the sandbox runs it as nobody
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def slow_ffmpeg_exe(slow_ffmpeg) -> str:
+    return str(Path(slow_ffmpeg).parent / SLOW_REAL)

@@ -28,16 +28,24 @@ def _describe(pids: list[int]) -> str:
     return "; ".join(out)
 
 
-def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
+def _task_ffmpeg(worker, task: Task, exe: str) -> list[int]:
+    """The ffmpeg processes under ``worker`` once ``task`` runs (the worker
+    also runs ffmpeg once at start-up, to check it works in the sandbox)."""
+    running = Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
+    return ffmpeg_descendants(worker.pid, exe) if running else []
+
+
+def _kill_mid_task(make_worker, slow_ffmpeg, slow_ffmpeg_exe, clips) -> tuple[Task, list[int]]:
     doomed = make_worker("doomed", CONVERTER_FFMPEG=slow_ffmpeg)
     task = make_task(clips.moving(12, name="twelve.mp4"))
     children = wait_until(
-        lambda: ffmpeg_descendants(doomed.pid), 60, what="ffmpeg under the worker"
+        lambda: _task_ffmpeg(doomed, task, slow_ffmpeg_exe), 60, what="ffmpeg under the worker"
     )
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING
     doomed.kill()  # the worker and its work horse at once (its group); reaped, as init would
     # PR_SET_PDEATHSIG: ffmpeg (in a session of its own, so not in the killed
-    # group) dies with the horse that started it.
+    # group) dies with the horse that started it: bwrap dies with the horse,
+    # and its PID namespace, ffmpeg in it, with bwrap.
     wait_until(
         lambda: not any(alive(pid) for pid in children),
         10,
@@ -48,8 +56,10 @@ def _kill_mid_task(make_worker, slow_ffmpeg, clips) -> tuple[Task, list[int]]:
     return task, children
 
 
-def test_a_killed_workers_task_is_picked_up_again_and_finishes(make_worker, slow_ffmpeg, clips):
-    task, _ = _kill_mid_task(make_worker, slow_ffmpeg, clips)
+def test_a_killed_workers_task_is_picked_up_again_and_finishes(
+    make_worker, slow_ffmpeg, slow_ffmpeg_exe, clips
+):
+    task, _ = _kill_mid_task(make_worker, slow_ffmpeg, slow_ffmpeg_exe, clips)
     report = reconcile.reconcile()
     assert report.recovered_running == 1
     task.refresh_from_db()
@@ -63,19 +73,23 @@ def test_a_killed_workers_task_is_picked_up_again_and_finishes(make_worker, slow
 
 
 def test_a_killed_workers_task_fails_clearly_when_its_attempts_are_used_up(
-    make_worker, slow_ffmpeg, clips, settings
+    make_worker, slow_ffmpeg, slow_ffmpeg_exe, clips, settings
 ):
     settings.CONVERTER_RETRY_INTERVALS_S = []  # one attempt in all
-    task, _ = _kill_mid_task(make_worker, slow_ffmpeg, clips)
+    task, _ = _kill_mid_task(make_worker, slow_ffmpeg, slow_ffmpeg_exe, clips)
     assert reconcile.reconcile().failed_running == 1
     task.refresh_from_db()
     assert task.status == Task.Status.FAILED and task.code == "WorkerLost" and task.message
 
 
-def test_a_running_task_with_a_live_worker_is_left_alone(make_worker, slow_ffmpeg, clips):
+def test_a_running_task_with_a_live_worker_is_left_alone(
+    make_worker, slow_ffmpeg, slow_ffmpeg_exe, clips
+):
     worker = make_worker("busy", CONVERTER_FFMPEG=slow_ffmpeg)
     task = make_task(clips.moving(12, name="twelve.mp4"))
-    wait_until(lambda: ffmpeg_descendants(worker.pid), 60, what="ffmpeg under the worker")
+    wait_until(
+        lambda: _task_ffmpeg(worker, task, slow_ffmpeg_exe), 60, what="ffmpeg under the worker"
+    )
     report = reconcile.reconcile()
     assert report.recovered_running == 0 and report.requeued_forgotten == 0
     assert Task.objects.get(pk=task.pk).status == Task.Status.RUNNING

@@ -19,7 +19,8 @@ def test_a_memory_bomb_fails_its_task_and_the_same_worker_goes_on(make_worker, c
     # 189 KB on disk, 64 Mpx per frame. The probe is told to let it through,
     # so the ffmpeg memory cap is what stops it. RLIMIT_AS is coarse: a small
     # normal decode needs under 400 MB of address space, this bomb over 600 MB
-    # (measured, MALLOC_ARENA_MAX=2), so 500 MB tells them apart.
+    # (measured with ffmpeg 7.0.2 and 9.0.2, MALLOC_ARENA_MAX=2), so 500 MB
+    # tells them apart.
     bomb = hostile.big_frames_mp4(tmp_path / "bomb.mp4", "8000x8000", seconds=1, fps=2)
     worker = make_worker(
         CONVERTER_MAX_SOURCE_PIXELS=str(100_000_000),

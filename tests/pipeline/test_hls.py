@@ -50,9 +50,14 @@ def test_a_playlist_and_its_segments_convert_like_one_file(
     )
     image = decode(result.data)
     frames = image.frames
-    assert image.size == (320, 240) and len(frames) == 8
+    # 0 .. 1.75 s. ffmpeg 9's fMP4 segments count the video's start offset
+    # (0.08 s of B-frame delay) in the track's duration, 2.08 s: that adds a
+    # frame at 2.0 s, the last picture still shown, never more.
+    count = 8 if info.duration < 2.0 + 1e-6 else 9
+    assert image.size == (320, 240) and len(frames) == count
     # Against the same moments of the original (unsegmented) pattern
-    refs = reference_frames(clips.container("mp4-h264"), [0.25 * k for k in range(8)], 320, 240)
+    times = [0.25 * k for k in range(count)]
+    refs = reference_frames(clips.container("mp4-h264"), times, 320, 240)
     scores = [ssim(f[..., :3], r) for f, r in zip(frames, refs, strict=True)]
     assert min(scores) > 0.75, scores
 

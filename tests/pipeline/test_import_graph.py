@@ -22,7 +22,17 @@ ROOT = Path(converter.pipeline.__file__).parent
 REPO = ROOT.parent.parent
 # What a web process imports: none of these may load MoviePy (nor, through
 # it, the encoders' imports).
-LIGHT = ("hls", "formats", "errors", "limits", "encoding", "workdir", "allowlist", "geometry")
+LIGHT = (
+    "hls",
+    "formats",
+    "errors",
+    "limits",
+    "encoding",
+    "workdir",
+    "allowlist",
+    "geometry",
+    "sandbox",  # imported by every process at start-up (converter.apps)
+)
 
 
 def modules() -> dict[str, Path]:

@@ -152,5 +152,5 @@ def test_runs_are_split_only_where_each_decodes_its_own_part(clips, key_frame_ev
     plan = plan_frames(
         info, trim_start=0, trim_duration=0, start_time=0, interval=0.25, number=0, limits=Limits()
     )
-    split = split_for_decoding(src, info, plan, 2)
+    split = split_for_decoding(src, info, plan, 2, Limits())
     assert len(split) == runs and sum(run.count for run in split) == plan.count == 24

@@ -252,10 +252,11 @@ def _processes() -> dict[int, tuple[int, str]]:
     return table
 
 
-def ffmpeg_descendants(root: int) -> list[int]:
-    """Live ffmpeg processes below ``root`` in the process tree."""
+def ffmpeg_descendants(root: int, executable: str = FFMPEG) -> list[int]:
+    """Live ffmpeg processes (of ``executable``) below ``root`` in the
+    process tree, the sandbox's included."""
     table = _processes()
-    ffmpeg_exe = os.path.realpath(FFMPEG)
+    ffmpeg_exe = os.path.realpath(executable)
     found = []
     for pid, (_, exe) in table.items():
         if exe != ffmpeg_exe:

@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import av
@@ -353,6 +354,23 @@ def test_ffmpeg_memory_is_capped_and_the_caller_survives(tmp_path):
     assert error.value.code == "DecodeFailed"
     # The same file converts with the default cap: it was the limit that stopped it.
     assert convert(path, info, ANIMATION).frames == 1
+
+
+@pytest.mark.parametrize("mib", [300, 500])
+def test_an_ffmpeg_out_of_memory_fails_at_once_never_late_or_short(tmp_path, mib):
+    """At its cap, ffmpeg 9.0.2's threaded H.264 decoder either spins on the
+    failed allocation until the wall time ends (300 MiB) or drops the frame
+    and exits 0 with fewer frames (500 MiB): both are the decode failing."""
+    bomb = hostile.big_frames_mp4(tmp_path / "bomb.mp4", "8000x8000", seconds=1, fps=2)
+    limits = Limits(
+        max_source_pixels=100_000_000, ffmpeg_memory_bytes=mib * 1024 * 1024, task_timeout_s=60
+    )
+    started = time.monotonic()
+    with pytest.raises(PipelineError) as error:
+        convert(bomb, probe(bomb, limits), ANIMATION, limits=limits)
+    assert error.value.code == "DecodeFailed" and "memory" in error.value.message
+    assert time.monotonic() - started < 30
+    assert hostile.ffmpeg_descendants(os.getpid()) == []
 
 
 @pytest.mark.django_db(transaction=True)
