@@ -157,9 +157,9 @@ def stream(
         errors.close()
     if expired.is_set():
         raise timed_out(timeout_s)
-    if errors.out_of_memory.is_set():
-        raise PipelineError("DecodeFailed", OUT_OF_MEMORY)
-    if proc.returncode != 0:
+    if errors.out_of_memory.is_set() or proc.returncode != 0:
+        # Refused frames over -max_pixels also fail to get a buffer: _summarise
+        # names the pixel limit first.
         raise PipelineError("DecodeFailed", _summarise(errors.tail.decode("utf-8", "replace")))
 
 
