@@ -30,12 +30,12 @@ from tests.processes import ROOT, Process, manage
 # It starts servers of its own, in namespaces; the full tier, as the
 # session's servers are. Bounded: the load run has its own deadline, every
 # wait here has one, and pytest-timeout stops the rest.
-pytestmark = [pytest.mark.servers, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.servers, pytest.mark.timeout(1200)]
 
 TASKS = 300
 USERS = 12  # closed-loop clients: about two tasks in flight per conversion worker
 KILL_AFTER_SUCCEEDED = 40
-LOAD_TIMEOUT_S = 480
+LOAD_TIMEOUT_S = 720  # a quiet 2-core machine needs about 180 s
 WORKERS_PER_MACHINE = 2
 PASSWORD = "a-Long-passw0rd!"
 PG_PORT, REDIS_PORT, S3_PORT, WEED_BASE, WEB_PORT = 5432, 6379, 8333, 9333, 8000
