@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -162,12 +161,6 @@ def check_reachable() -> None:
         client.head_bucket(Bucket=settings.CONVERTER_S3_BUCKET)
 
 
-def normalised_key(key: str) -> str:
-    """The key the S3 server stores for ``key``: SeaweedFS turns "\\" into
-    "/" and collapses repeated "/" (and drops a leading one)."""
-    return re.sub("/+", "/", key.replace("\\", "/")).lstrip("/")
-
-
 def object_check_allowed(bucket: str, key: str, project: str) -> None:
     """Refuse buckets the installation does not open to the API, the
     prefixes of our own storage (other users' uploads and outputs live there)
@@ -176,10 +169,13 @@ def object_check_allowed(bucket: str, key: str, project: str) -> None:
         raise ObjectForbidden("Bucket objects need S3 storage (CONVERTER_STORAGE=s3).")
     if bucket not in settings.CONVERTER_API_BUCKETS:
         raise ObjectForbidden(f"Bucket {bucket!r} is not open to the API on this installation.")
+    # Every key the worker reads or writes comes here, parsed or not. A key
+    # that passes key_problem is already the one SeaweedFS stores (it would
+    # turn "\\" into "/" and collapse "//"), so the prefix checks below see
+    # the stored key.
     problem = key_problem(key)
-    if problem:  # every key the worker reads or writes comes here, parsed or not
+    if problem:
         raise ObjectForbidden(f"The object key {problem}.")
-    key = normalised_key(key)
     if bucket == settings.CONVERTER_S3_BUCKET and key.startswith(RESERVED_PREFIXES):
         raise ObjectForbidden(
             f"Keys under {', '.join(RESERVED_PREFIXES)} are reserved for Loopforge itself."
