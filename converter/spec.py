@@ -28,6 +28,8 @@ MIN_INTERVAL_S = 0.001
 MAX_INTERVAL_S = 3600.0
 DEFAULT_FRAME_RATE = 10.0
 MAX_LOOP = 65535  # GIF's NETSCAPE loop field is 16 bits
+MIN_SPEED = 0.25
+MAX_SPEED = 4.0
 # Times and counts far past any source a limit lets through, so that the
 # arithmetic on them (frames = span / interval) stays finite.
 MAX_TIME_S = 31 * 24 * 3600.0
@@ -147,6 +149,10 @@ class AnimationSpec:
     # Beyond the reference: animate the waveform of the source's sound instead
     # of its picture (the only animation an audio-only file can give).
     waveform: bool = False
+    # Editor extensions (issue 13): sampling speed and frame order.
+    speed: float = 1.0  # 2 = sample source frames twice as far apart
+    reverse: bool = False
+    boomerang: bool = False
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> AnimationSpec:
@@ -168,6 +174,9 @@ class AnimationSpec:
         if not isinstance(uri, str):
             raise SpecError("URI", "URI must be a string.")
         waveform = _flag(data, "Waveform")
+        speed = _number(data, "Speed", 1.0)
+        reverse = _flag(data, "Reverse")
+        boomerang = _flag(data, "Boomerang")
         return cls.create(
             format=fmt,
             interval=interval,
@@ -181,6 +190,9 @@ class AnimationSpec:
             quality=_choice(data, "Quality", QUALITIES, DEFAULT_QUALITY),
             loop=loop,
             waveform=waveform,
+            speed=speed,
+            reverse=reverse,
+            boomerang=boomerang,
         )
 
     @classmethod
@@ -205,6 +217,8 @@ class AnimationSpec:
             raise SpecError("ScaleType", f"ScaleType must be one of: {', '.join(SCALE_TYPES)}.")
         if self.quality not in QUALITIES:
             raise SpecError("Quality", f"Quality must be one of: {', '.join(QUALITIES)}.")
+        if not MIN_SPEED <= self.speed <= MAX_SPEED:
+            raise SpecError("Speed", f"Speed must be from {MIN_SPEED:g} to {MAX_SPEED:g}.")
 
     @property
     def frame_duration_ms(self) -> float:
@@ -216,8 +230,14 @@ class AnimationSpec:
         return (
             f"{size}-{self.scale_type}-i{_fmt(self.interval)}-r{_fmt(self.frame_rate)}"
             f"-n{self.number}-s{_fmt(self.start_time)}-{self.quality}-l{self.loop}"
-            f"{'-wave' if self.waveform else ''}.{self.format}"
+            f"{'-wave' if self.waveform else ''}{self._edits()}.{self.format}"
         )
+
+    def _edits(self) -> str:
+        """The editor's fields in the canonical form; empty at their defaults,
+        so the keys of specs made before them do not change."""
+        speed = "" if self.speed == 1 else f"-x{_fmt(self.speed)}"
+        return f"{speed}{'-rev' if self.reverse else ''}{'-boom' if self.boomerang else ''}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -582,7 +602,7 @@ class ImmRequest:
 # echoed by GetTask and ListTasks.
 _ANIMATION_FIELDS = (
     "Format", "Interval", "FrameRate", "Number", "StartTime", "Width", "Height",
-    "ScaleType", "URI", "Quality", "Loop", "Waveform",
+    "ScaleType", "URI", "Quality", "Loop", "Waveform", "Speed", "Reverse", "Boomerang",
 )  # fmt: skip
 _SOURCE_FIELDS = ("URI", "StartTime", "Duration")
 _REQUEST_FIELDS = ("ProjectName", "UserData", "Tags")
