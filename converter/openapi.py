@@ -110,6 +110,18 @@ SCHEMAS: dict[str, Any] = {
         },
         Quality={"type": "string", "enum": ["low", "balanced", "best"]},
         Loop=INT,
+        Speed={
+            "type": "number",
+            "minimum": 0.25,
+            "maximum": 4,
+            "description": "our extension: 2 samples the source twice as far apart (half the "
+            "duration at the same FrameRate); default 1",
+        },
+        Reverse={"type": "boolean", "description": "our extension: frames backwards"},
+        Boomerang={
+            "type": "boolean",
+            "description": "our extension: forward then backward, n frames give 2n-2",
+        },
     ),
     "Target": obj(["Image"], Image=obj(["Animations"], Animations=arr(ref("Animation")))),
     "Notification": obj(

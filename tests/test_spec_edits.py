@@ -55,3 +55,13 @@ def test_order_flags_must_be_booleans(key, value):
     with pytest.raises(SpecError) as caught:
         parse(**{key: value})
     assert caught.value.field == key
+
+
+def test_the_api_echoes_the_editor_fields_in_the_request_definition():
+    from converter.spec import request_definition
+
+    body = {
+        "Targets": [{"Image": {"Animations": [{**BASE, "Speed": 2, "Reverse": True}]}}],
+    }
+    animation = request_definition(body)["Targets"][0]["Image"]["Animations"][0]
+    assert (animation["Speed"], animation["Reverse"]) == (2, True)

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import encode_gif, encode_webp, mpegts, waveform
+from . import encode_gif, encode_webp, mpegts, ordering, waveform
 from .encoding import QUALITIES, Encoded, EncodeOptions, Encoder, Order, Quality
 from .errors import PipelineError
 from .frameplan import FramePlan, plan_frames, split_for_decoding
@@ -88,12 +88,19 @@ def convert(
 ) -> AnimationResult:
     """Make one animation from a probed local source.
 
+    The editor's extensions are read when present (``getattr``, as
+    ``waveform``): ``speed`` (2 samples the source twice as far apart, so the
+    animation lasts half as long at the same frame rate), ``reverse`` and
+    ``boomerang`` (the frame order, ``ordering``).
+
     Progress is the fraction of the frames handed to the encoder; sampling
     and encoding overlap (ffmpeg pipes each frame as the encoder takes it).
     """
     wave = bool(getattr(animation, "waveform", False))
     _refuse_audio_only(info, wave)
     plan = _plan_frames(info, animation, trim_start, trim_duration, limits)
+    order = _Order(animation)
+    _refuse_too_many(plan, order, limits)
     encoder = ENCODERS[animation.format]
     geometry = _plan_geometry(info, animation, wave, limits, encoder)
     options = _encode_options(animation, encoder)
@@ -102,7 +109,7 @@ def convert(
     draw: Sampler = waveform.sample if wave else sample
     t0 = time.monotonic()
     encoded = _sample_and_encode(
-        source, info, runs, draw, geometry, limits, encoder, options, progress
+        source, info, runs, draw, geometry, limits, encoder, options, progress, order
     )
     timings = {"convert_s": time.monotonic() - t0}
     progress.done()
@@ -133,10 +140,37 @@ def _plan_frames(
         trim_start=trim_start,
         trim_duration=trim_duration,
         start_time=animation.start_time,
-        interval=animation.interval,
+        interval=animation.interval * float(getattr(animation, "speed", 1.0)),
         number=animation.number,
         limits=limits,
     )
+
+
+@dataclass(frozen=True)
+class _Order:
+    """The frame order an animation asks for."""
+
+    reverse: bool
+    boomerang: bool
+
+    def __init__(self, animation: Animation) -> None:
+        object.__setattr__(self, "reverse", bool(getattr(animation, "reverse", False)))
+        object.__setattr__(self, "boomerang", bool(getattr(animation, "boomerang", False)))
+
+    @property
+    def changed(self) -> bool:
+        return self.reverse or self.boomerang
+
+
+def _refuse_too_many(plan: FramePlan, order: _Order, limits: Limits) -> None:
+    """A boomerang nearly doubles the frames: the limit holds for what is made."""
+    count = ordering.output_count(plan.count, order.boomerang)
+    if count > limits.max_output_frames:
+        raise PipelineError(
+            "TooManyFrames",
+            f"This would make {count} frames (a boomerang of {plan.count}); the limit is "
+            f"{limits.max_output_frames}. Use a larger interval or a shorter duration.",
+        )
 
 
 def _plan_geometry(
@@ -214,6 +248,7 @@ def _sample_and_encode(
     encoder: Encoder,
     options: EncodeOptions,
     progress: _Progress,
+    order: _Order,
 ) -> Encoded:
     """Sample every run (lazily: each ffmpeg starts when the encoder asks for
     its first frame) and encode them."""
@@ -228,6 +263,8 @@ def _sample_and_encode(
             if n:
                 drawn = until_source_ends(drawn)
             frames.append(progress.counted(through_clip(drawn, run.count)))
+        if order.changed:
+            frames = ordering.reordered(frames, order.reverse, order.boomerang)
         return encoder.encode(frames, options)
 
 
