@@ -14,7 +14,18 @@ from .errors import Code
 from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
 from .pipeline.errors import PipelineError
-from .spec import MAX_FRAME_RATE, MAX_SIDE_PX, MAX_TIME_S, AnimationSpec, SpecError, TaskSpec, Trim
+from .spec import (
+    MAX_FRAME_RATE,
+    MAX_LOOP,
+    MAX_SIDE_PX,
+    MAX_SPEED,
+    MAX_TIME_S,
+    MIN_SPEED,
+    AnimationSpec,
+    SpecError,
+    TaskSpec,
+    Trim,
+)
 from .uploads import too_large
 
 SIZE_CHOICES = [("half", "Half size"), ("original", "Original size"), ("pixels", "Width in pixels")]
@@ -140,6 +151,25 @@ class UploadForm(SourceForm):
         label="Width (pixels)", min_value=1, max_value=MAX_SIDE_PX, required=False
     )
     quality = forms.ChoiceField(choices=QUALITY_CHOICES, initial=DEFAULT_QUALITY)
+    speed = forms.TypedChoiceField(
+        label="Speed",
+        choices=[(str(v), f"{v:g}x") for v in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)],
+        coerce=float,
+        initial="1.0",
+        required=False,
+        help_text=f"{MIN_SPEED:g}x to {MAX_SPEED:g}x: 2x plays the selection in half the time.",
+    )
+    reverse = forms.BooleanField(label="Reverse", required=False)
+    boomerang = forms.BooleanField(
+        label="Boomerang", required=False, help_text="Forward, then backward."
+    )
+    loop = forms.IntegerField(
+        label="Loops",
+        min_value=0,
+        max_value=MAX_LOOP,
+        required=False,
+        help_text="How many times it plays; 0: forever.",
+    )
     waveform = forms.BooleanField(
         label="Animate the sound's waveform instead of the picture",
         required=False,
@@ -169,6 +199,10 @@ class UploadForm(SourceForm):
                 width=float(width) if width else None,
                 quality=data["quality"],
                 waveform=bool(data.get("waveform")),
+                speed=data.get("speed") or 1.0,
+                reverse=bool(data.get("reverse")),
+                boomerang=bool(data.get("boomerang")),
+                loop=data.get("loop") or 0,
             )
         except SpecError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None

@@ -141,3 +141,37 @@ def test_a_waveform_task_runs_on_an_audio_file(clips):
     assert task.probe["audio_only"] is True
     output = task.outputs.get()
     assert (output.width, output.height, output.frames) == (320, 120, 4)  # 2 s at 0.5 s intervals
+
+
+def test_the_editor_order_and_speed_fields_reach_the_output(user_client, clips):
+    """2x speed halves the sampled frames (2 s at 4 fps: 8 -> 4), a boomerang
+    of 4 gives 6, and Loops counts the plays."""
+    src = clips.indexed(duration=2, fps=20, step=8)
+    response = post(
+        user_client, [upload_of(src)], fps="4", size="original", speed="2.0", boomerang="on",
+        reverse="on", loop="3",
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(public_id=response.json()["task_id"])
+    animation = task.spec["animations"][0]
+    assert (animation["speed"], animation["reverse"], animation["boomerang"]) == (2.0, True, True)
+    conversion.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    output = task.outputs.get()
+    assert output.frames == 6
+    with output.file.open("rb") as f:
+        image = decode(f.read())
+    levels = [round(frame[..., 0].astype(float).mean()) for frame in image.frames]
+    # sampled 0, 0.5, 1, 1.5 s = frames 0, 10, 20, 30 (x 8, mod 250); back, then forth
+    back = [(8 * n) % 250 for n in (30, 20, 10, 0)]
+    assert all(abs(a - b) <= 3 for a, b in zip(levels, back + back[-2:0:-1], strict=True)), levels
+    assert image.info.get("loop") == 2  # plays 3 times: the first and 2 repeats
+
+
+@pytest.mark.parametrize(("field", "value"), [("speed", "5"), ("loop", "-1"), ("loop", "70000")])
+def test_editor_fields_out_of_range_are_refused_by_field(user_client, clips, field, value):
+    response = post(user_client, [upload_of(clips.indexed(duration=2))], **{field: value})
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Task.objects.exists()

@@ -108,8 +108,21 @@
       var f = parseFloat(fpsField.value);
       return f > 0 ? f : 10;
     };
-    // The longest selection the frame limit allows at the chosen fps.
-    var maxLength = function () { return maxFrames / outFps(); };
+    var speedField = document.getElementById("id_speed");
+    var boomerangField = document.getElementById("id_boomerang");
+    var speed = function () {
+      var v = speedField ? parseFloat(speedField.value) : 1;
+      return v >= 0.25 && v <= 4 ? v : 1;
+    };
+    var boomerang = function () { return !!(boomerangField && boomerangField.checked); };
+    // Frames sampled from the selection: speed s samples the source s times
+    // further apart; a boomerang of n sampled frames makes 2n - 2.
+    var madeFrames = function (sampled) { return boomerang() ? Math.max(sampled, 2 * sampled - 2) : sampled; };
+    // The longest selection the frame limit allows at the chosen fps and speed.
+    var maxLength = function () {
+      var sampled = boomerang() ? Math.floor((maxFrames + 2) / 2) : maxFrames;
+      return (sampled * speed()) / outFps();
+    };
     var sourceSize = function () {
       if (video.videoWidth && video.videoHeight) return [video.videoWidth, video.videoHeight];
       if (ed.draft && ed.draft.width) return [ed.draft.width, ed.draft.height];
@@ -126,7 +139,7 @@
       return [w, Math.max(1, Math.round((w * src[1]) / src[0]))];
     };
     var frameCount = function () {
-      return Math.max(1, Math.ceil((ed.end - ed.start) * outFps() - 1e-6));
+      return madeFrames(Math.max(1, Math.ceil(((ed.end - ed.start) * outFps()) / speed() - 1e-6)));
     };
     var shortSeconds = function (t) { // never more than the limit: rounded down
       var s = Math.floor(t * 10) / 10;
@@ -223,6 +236,13 @@
       if (ed.duration > 0) { settle("end"); render("fields"); } else { render(); }
     });
     if (widthField) widthField.addEventListener("input", function () { render("fields"); });
+    [speedField, boomerangField].forEach(function (f) {
+      if (!f) return;
+      f.addEventListener("change", function () {
+        video.playbackRate = speed();
+        if (ed.duration > 0) { settle("end"); render("fields"); } else { render(); }
+      });
+    });
 
     // The source's length is known: from the player, or else the probe.
     var setDuration = function (d) {
