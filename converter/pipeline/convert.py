@@ -98,9 +98,8 @@ def convert(
     """
     wave = bool(getattr(animation, "waveform", False))
     _refuse_audio_only(info, wave)
-    plan = _plan_frames(info, animation, trim_start, trim_duration, limits)
-    order = _Order(animation)
-    _refuse_too_many(plan, order, limits)
+    order = _Order.of(animation)
+    plan = _plan_frames(info, animation, trim_start, trim_duration, limits, order)
     encoder = ENCODERS[animation.format]
     geometry = _plan_geometry(info, animation, wave, limits, encoder)
     options = _encode_options(animation, encoder)
@@ -133,7 +132,12 @@ def _refuse_audio_only(info: VideoInfo, wave: bool) -> None:
 
 
 def _plan_frames(
-    info: VideoInfo, animation: Animation, trim_start: float, trim_duration: float, limits: Limits
+    info: VideoInfo,
+    animation: Animation,
+    trim_start: float,
+    trim_duration: float,
+    limits: Limits,
+    order: _Order,
 ) -> FramePlan:
     return plan_frames(
         info,
@@ -143,6 +147,7 @@ def _plan_frames(
         interval=animation.interval * float(getattr(animation, "speed", 1.0)),
         number=animation.number,
         limits=limits,
+        boomerang=order.boomerang,
     )
 
 
@@ -150,27 +155,18 @@ def _plan_frames(
 class _Order:
     """The frame order an animation asks for."""
 
-    reverse: bool
-    boomerang: bool
+    reverse: bool = False
+    boomerang: bool = False
 
-    def __init__(self, animation: Animation) -> None:
-        object.__setattr__(self, "reverse", bool(getattr(animation, "reverse", False)))
-        object.__setattr__(self, "boomerang", bool(getattr(animation, "boomerang", False)))
+    @classmethod
+    def of(cls, animation: Animation) -> _Order:
+        return cls(
+            bool(getattr(animation, "reverse", False)), bool(getattr(animation, "boomerang", False))
+        )
 
     @property
     def changed(self) -> bool:
         return self.reverse or self.boomerang
-
-
-def _refuse_too_many(plan: FramePlan, order: _Order, limits: Limits) -> None:
-    """A boomerang nearly doubles the frames: the limit holds for what is made."""
-    count = ordering.output_count(plan.count, order.boomerang)
-    if count > limits.max_output_frames:
-        raise PipelineError(
-            "TooManyFrames",
-            f"This would make {count} frames (a boomerang of {plan.count}); the limit is "
-            f"{limits.max_output_frames}. Use a larger interval or a shorter duration.",
-        )
 
 
 def _plan_geometry(

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import isolated
+from . import isolated, ordering
 from .errors import PipelineError
 from .limits import Limits
 from .probe import VideoInfo
@@ -68,9 +68,12 @@ def plan_frames(
     interval: float,
     number: int,
     limits: Limits,
+    boomerang: bool = False,
 ) -> FramePlan:
     """Which source times to sample. A request that reaches past the end of the
-    source is clamped to it; one that starts after the end is refused."""
+    source is clamped to it; one that starts after the end is refused. The
+    frame limit holds for the frames made: a boomerang plays the sampled
+    frames back too (``ordering.output_count``)."""
     end = info.duration
     if trim_duration > 0:
         end = min(end, trim_start + trim_duration)
@@ -82,10 +85,12 @@ def plan_frames(
         )
     available = max(1, math.floor((end - first) / interval - EPSILON_S) + 1)
     count = min(available, number) if number > 0 else available
-    if count > limits.max_output_frames:
+    made = ordering.output_count(count, boomerang)
+    if made > limits.max_output_frames:
+        of = f" (a boomerang of {count})" if made != count else ""
         raise PipelineError(
             "TooManyFrames",
-            f"This would make {count} frames; the limit is {limits.max_output_frames}. "
+            f"This would make {made} frames{of}; the limit is {limits.max_output_frames}. "
             "Use a larger interval, a shorter duration or a frame number.",
         )
     return FramePlan(first, interval, count)
