@@ -59,6 +59,7 @@ class Code(StrEnum):
     SOURCE_TOO_LARGE = "SourceTooLarge"
     SOURCE_TOO_LONG = "SourceTooLong"
     START_TIME_OUT_OF_RANGE = "StartTimeOutOfRange"
+    CROP_OUT_OF_RANGE = "CropOutOfRange"
     TOO_MANY_FRAMES = "TooManyFrames"
     OUTPUT_TOO_LARGE = "OutputTooLarge"
     INVALID_PLAYLIST = "InvalidPlaylist"
@@ -94,6 +95,7 @@ SOURCE_CODES: Final = frozenset(
         Code.SOURCE_TOO_LARGE,
         Code.SOURCE_TOO_LONG,
         Code.START_TIME_OUT_OF_RANGE,
+        Code.CROP_OUT_OF_RANGE,
         Code.TOO_MANY_FRAMES,
         Code.OUTPUT_TOO_LARGE,
         Code.INVALID_PLAYLIST,

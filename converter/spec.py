@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -30,6 +32,14 @@ DEFAULT_FRAME_RATE = 10.0
 MAX_LOOP = 65535  # GIF's NETSCAPE loop field is 16 bits
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
+MAX_CROP_PX = 65535  # larger than any source the probe lets through
+MAX_CAPTIONS = 10
+MAX_CAPTION_CHARS = 200
+MAX_CAPTION_LINES = 3
+MAX_CAPTION_PX = 1024
+MAX_OUTLINE_PX = 64
+DEFAULT_CAPTION_SIZE = 0.1  # a tenth of the animation's height
+CAPTION_POSITIONS = ("top", "middle", "bottom")
 # Times and counts far past any source a limit lets through, so that the
 # arithmetic on them (frames = span / interval) stays finite.
 MAX_TIME_S = 31 * 24 * 3600.0
@@ -131,6 +141,196 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def _scoped(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A nested object's fields under their full names (``Crop.X``), so the
+    field helpers read them and name them in errors as one."""
+    return {f"{name}.{k}": v for k, v in data.items() if isinstance(k, str)}
+
+
+def _crop_side(data: Mapping[str, Any], key: str, *, edge: bool) -> float:
+    """One value of a Crop: a fraction of the source's side in [0, 1) (an
+    offset) or (0, 1) (a length), or whole pixels (0 or more for an offset,
+    1 or more for a length), as Width and Height are given."""
+    value = _optional_number(data, key)
+    kind = "an offset" if edge else "a length"
+    if value is None:
+        if edge:
+            return 0.0
+        raise SpecError(key, f"{key} is required.")
+    low_ok = value >= 0 if edge else value > 0
+    if low_ok and (value < 1 or (value == int(value) and value <= MAX_CROP_PX)):
+        return value
+    raise SpecError(
+        key,
+        f"{key} must be {kind}: a fraction below 1 of the source, "
+        f"or whole pixels up to {MAX_CROP_PX}.",
+    )
+
+
+@dataclass(frozen=True)
+class Crop:
+    """``Crop``: the part of the source picture to keep, before Width, Height
+    and ScaleType. Each value is a fraction (below 1) of the source's width
+    or height, or whole pixels, of the picture as displayed (rotation
+    applied). The pipeline clamps it to the picture (``geometry.crop_box``)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @classmethod
+    def parse(cls, value: Any) -> Crop | None:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise SpecError("Crop", "Crop must be an object with X, Y, Width and Height.")
+        data = _scoped(value, "Crop")
+        return cls.create(
+            x=_crop_side(data, "Crop.X", edge=True),
+            y=_crop_side(data, "Crop.Y", edge=True),
+            width=_crop_side(data, "Crop.Width", edge=False),
+            height=_crop_side(data, "Crop.Height", edge=False),
+        )
+
+    @classmethod
+    def create(cls, **kwargs: float) -> Crop:
+        crop = cls(**kwargs)
+        for offset, length, name in (
+            (crop.x, crop.width, "Width"),
+            (crop.y, crop.height, "Height"),
+        ):
+            if 0 < offset < 1 and length < 1 and offset + length > 1:
+                raise SpecError(f"Crop.{name}", f"Crop reaches past the picture's {name.lower()}.")
+        return crop
+
+    def __str__(self) -> str:
+        return "_".join(_fmt(v) for v in (self.x, self.y, self.width, self.height))
+
+
+_COLOUR_RE = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
+def _colour(data: Mapping[str, Any], key: str, default: str) -> str:
+    """A CSS hex colour, ``#RGB`` or ``#RRGGBB``, kept as ``#rrggbb``."""
+    value = data.get(key, default)
+    if not isinstance(value, str) or not _COLOUR_RE.fullmatch(value):
+        raise SpecError(key, f"{key} must be a colour like #FFFFFF.")
+    digits = value[1:].lower()
+    return "#" + (digits if len(digits) == 6 else "".join(c * 2 for c in digits))
+
+
+def _caption_text(data: Mapping[str, Any]) -> str:
+    text = data.get("Captions.Text")
+    if not isinstance(text, str) or not text.strip():
+        raise SpecError("Captions.Text", "Each caption needs a Text.")
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) > MAX_CAPTION_CHARS or text.count("\n") >= MAX_CAPTION_LINES:
+        raise SpecError(
+            "Captions.Text",
+            f"A caption is at most {MAX_CAPTION_CHARS} characters on {MAX_CAPTION_LINES} lines.",
+        )
+    if any(unicodedata.category(c) == "Cc" and c != "\n" for c in text):
+        raise SpecError("Captions.Text", "A caption's Text must not hold control characters.")
+    return text
+
+
+def _caption_size(data: Mapping[str, Any]) -> float:
+    """Size: a fraction (below 1) of the animation's height, or whole pixels."""
+    key = "Captions.Size"
+    value = _number(data, key, DEFAULT_CAPTION_SIZE)
+    if 0.01 <= value < 1 or (value == int(value) and 4 <= value <= MAX_CAPTION_PX):
+        return value
+    raise SpecError(
+        key,
+        f"{key} must be a fraction of the height from 0.01 to below 1, "
+        f"or whole pixels from 4 to {MAX_CAPTION_PX}.",
+    )
+
+
+def _caption_outline(data: Mapping[str, Any]) -> int | None:
+    """Outline: its width in whole pixels, 0 for none; absent: about a
+    twelfth of the font size (the pipeline works it out)."""
+    if data.get("Captions.Outline") is None:
+        return None
+    message = f"Captions.Outline must be whole pixels from 0 to {MAX_OUTLINE_PX}."
+    return _whole(data, "Captions.Outline", high=MAX_OUTLINE_PX, message=message)
+
+
+def _caption_place(data: Mapping[str, Any]) -> tuple[str, float | None, float | None]:
+    """(Position, X, Y): a band (top, middle, bottom), or where it was dragged
+    to: X and Y, fractions of the width and height for the text's centre."""
+    position = _choice(data, "Captions.Position", CAPTION_POSITIONS, "bottom")
+    x = _optional_number(data, "Captions.X")
+    y = _optional_number(data, "Captions.Y")
+    if (x is None) != (y is None):
+        raise SpecError(
+            "Captions.X" if x is None else "Captions.Y", "Give both X and Y, or neither."
+        )
+    for key, value in (("Captions.X", x), ("Captions.Y", y)):
+        if value is not None and not 0 <= value <= 1:
+            raise SpecError(key, f"{key} must be a fraction from 0 to 1.")
+    return position, x, y
+
+
+def _caption_times(data: Mapping[str, Any]) -> tuple[float, float | None]:
+    """(StartTime, EndTime) on the animation's own clock: 0 is its first
+    frame; no EndTime: to the end."""
+    start = _seconds(data, "Captions.StartTime", "Captions.StartTime must be 0 or more seconds")
+    end = _optional_number(data, "Captions.EndTime")
+    if end is not None and not start < end <= MAX_TIME_S:
+        raise SpecError("Captions.EndTime", "Captions.EndTime must be after StartTime.")
+    return start, end
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One of ``Captions[]``: text drawn over the animation's frames."""
+
+    text: str
+    size: float = DEFAULT_CAPTION_SIZE  # fraction of the height, or pixels
+    color: str = "#ffffff"
+    outline: int | None = None  # pixels; None = about size / 12
+    outline_color: str = "#000000"
+    position: str = "bottom"  # top, middle or bottom; X/Y override it
+    x: float | None = None
+    y: float | None = None
+    start_time: float = 0.0  # seconds of the animation
+    end_time: float | None = None
+
+    @classmethod
+    def parse(cls, value: Any) -> Caption:
+        if not isinstance(value, Mapping):
+            raise SpecError("Captions", "Each caption must be an object with a Text.")
+        data = _scoped(value, "Captions")
+        text = _caption_text(data)
+        size = _caption_size(data)
+        color = _colour(data, "Captions.Color", "#ffffff")
+        outline = _caption_outline(data)
+        outline_color = _colour(data, "Captions.OutlineColor", "#000000")
+        position, x, y = _caption_place(data)
+        start, end = _caption_times(data)
+        return cls(text, size, color, outline, outline_color, position, x, y, start, end)
+
+    @classmethod
+    def parse_all(cls, value: Any) -> tuple[Caption, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_CAPTIONS:
+            raise SpecError("Captions", f"Captions must be a list of at most {MAX_CAPTIONS}.")
+        return tuple(cls.parse(item) for item in value)
+
+    def to_api(self) -> dict[str, Any]:
+        """The caption as the API writes it (the editor's form sends this)."""
+        fields = {
+            "Text": self.text, "Size": self.size, "Color": self.color,
+            "Outline": self.outline, "OutlineColor": self.outline_color,
+            "Position": self.position, "X": self.x, "Y": self.y,
+            "StartTime": self.start_time, "EndTime": self.end_time,
+        }  # fmt: skip
+        return {k: v for k, v in fields.items() if v is not None}
+
+
 @dataclass(frozen=True)
 class AnimationSpec:
     """One requested animation (``Targets[].Image.Animations[]``)."""
@@ -153,6 +353,10 @@ class AnimationSpec:
     speed: float = 1.0  # 2 = sample source frames twice as far apart
     reverse: bool = False
     boomerang: bool = False
+    # The editor's picture edits: the part kept (before Width/Height) and
+    # the text drawn over it.
+    crop: Crop | None = None
+    captions: tuple[Caption, ...] = ()
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> AnimationSpec:
@@ -177,6 +381,8 @@ class AnimationSpec:
         speed = _number(data, "Speed", 1.0)
         reverse = _flag(data, "Reverse")
         boomerang = _flag(data, "Boomerang")
+        crop = Crop.parse(data.get("Crop"))
+        captions = Caption.parse_all(data.get("Captions"))
         return cls.create(
             format=fmt,
             interval=interval,
@@ -193,6 +399,8 @@ class AnimationSpec:
             speed=speed,
             reverse=reverse,
             boomerang=boomerang,
+            crop=crop,
+            captions=captions,
         )
 
     @classmethod
@@ -237,14 +445,27 @@ class AnimationSpec:
         """The editor's fields in the canonical form; empty at their defaults,
         so the keys of specs made before them do not change."""
         speed = "" if self.speed == 1 else f"-x{_fmt(self.speed)}"
-        return f"{speed}{'-rev' if self.reverse else ''}{'-boom' if self.boomerang else ''}"
+        crop = f"-c{self.crop}" if self.crop else ""
+        # Caption text is free text: a digest keeps the key short and safe.
+        captions = f"-t{_digest(self.captions)}" if self.captions else ""
+        order = f"{'-rev' if self.reverse else ''}{'-boom' if self.boomerang else ''}"
+        return f"{speed}{order}{crop}{captions}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AnimationSpec:
-        return cls.create(**data)
+        fields = dict(data)
+        if fields.get("crop"):
+            fields["crop"] = Crop(**fields["crop"])
+        fields["captions"] = tuple(Caption(**c) for c in fields.get("captions", ()))
+        return cls.create(**fields)
+
+
+def _digest(captions: tuple[Caption, ...]) -> str:
+    text = json.dumps([asdict(c) for c in captions], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -603,6 +824,7 @@ class ImmRequest:
 _ANIMATION_FIELDS = (
     "Format", "Interval", "FrameRate", "Number", "StartTime", "Width", "Height",
     "ScaleType", "URI", "Quality", "Loop", "Waveform", "Speed", "Reverse", "Boomerang",
+    "Crop", "Captions",
 )  # fmt: skip
 _SOURCE_FIELDS = ("URI", "StartTime", "Duration")
 _REQUEST_FIELDS = ("ProjectName", "UserData", "Tags")

@@ -218,6 +218,32 @@ class Clips:
             "yuv420p",
         )
 
+    def quadrants(
+        self, duration: float = 2, fps: int = 10, bars: str = "", container: str = "mkv"
+    ) -> Path:
+        """Four flat quadrants (red top left, lime top right, blue bottom
+        left, yellow bottom right) of 160x120 each, 320x240 in all, lossless,
+        with a frame counter burnt in: a 16-pixel-high grey strip across the
+        middle whose level is 8 x the frame number. ``bars`` adds black
+        borders: "letterbox" (40 pixels above and below: 320x320) or
+        "pillarbox" (48 pixels left and right: 416x240)."""
+        tiles = "".join(
+            f"color={c}:s=160x120:d={duration}:r={fps}[{c}];"
+            for c in ("red", "lime", "blue", "yellow")
+        )
+        counter = f"color=gray:s=320x16:d={duration}:r={fps},format=gray,geq=lum='mod(N*8,256)'"
+        pad = {
+            "": "",
+            "letterbox": ",pad=320:320:0:40:color=black",
+            "pillarbox": ",pad=416:240:48:0:color=black",
+        }[bars]
+        graph = (
+            f"{tiles}{counter},format=rgb24[n];[red][lime]hstack[top];[blue][yellow]hstack[bottom];"
+            f"[top][bottom]vstack,format=rgb24[q];[q][n]overlay=0:112{pad},format=rgb24"
+        )
+        name = f"quadrants-{duration}s-{fps}{'-' + bars if bars else ''}.{container}"
+        return self._make(name, "-f", "lavfi", "-i", graph, "-c:v", "ffv1", "-pix_fmt", "bgr0")
+
     def colour_bars(self) -> Path:
         """Red, green and blue bars side by side (288x96, 4 s at 10 fps) and a
         white square crossing them along the top: a swapped channel shows."""

@@ -8,6 +8,7 @@ the geometry, choose the encoder and its options, plan the runs, then sample
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -18,11 +19,12 @@ from typing import Protocol
 
 import numpy as np
 
+from . import captions as captions_
 from . import encode_gif, encode_webp, mpegts, ordering, waveform
 from .encoding import QUALITIES, Encoded, EncodeOptions, Encoder, Order, Quality
 from .errors import PipelineError
 from .frameplan import FramePlan, plan_frames, split_for_decoding
-from .geometry import WAVEFORM_CANVAS, Geometry, plan_geometry
+from .geometry import WAVEFORM_CANVAS, Geometry, crop_box, plan_geometry
 from .limits import DEFAULT_LIMITS, Limits
 from .probe import NO_PICTURE, VideoInfo
 from .sample import sample, through_clip, until_source_ends
@@ -91,7 +93,9 @@ def convert(
     The editor's extensions are read when present (``getattr``, as
     ``waveform``): ``speed`` (2 samples the source twice as far apart, so the
     animation lasts half as long at the same frame rate), ``reverse`` and
-    ``boomerang`` (the frame order, ``ordering``).
+    ``boomerang`` (the frame order, ``ordering``), ``crop`` (the part of the
+    picture kept, before the size: ``geometry.crop_box``) and ``captions``
+    (text drawn over the frames, on the animation's clock: ``captions``).
 
     Progress is the fraction of the frames handed to the encoder; sampling
     and encoding overlap (ffmpeg pipes each frame as the encoder takes it).
@@ -107,8 +111,9 @@ def convert(
     progress = _Progress(on_progress, plan.count + len(runs) - 1)
     draw: Sampler = waveform.sample if wave else sample
     t0 = time.monotonic()
+    laid_out = _captions(animation, geometry, encoder)
     encoded = _sample_and_encode(
-        source, info, runs, draw, geometry, limits, encoder, options, progress, order
+        source, info, runs, draw, geometry, limits, encoder, options, progress, order, laid_out
     )
     timings = {"convert_s": time.monotonic() - t0}
     progress.done()
@@ -172,9 +177,11 @@ class _Order:
 def _plan_geometry(
     info: VideoInfo, animation: Animation, wave: bool, limits: Limits, encoder: Encoder
 ) -> Geometry:
-    """The output size, against the picture as displayed or the waveform's
-    canvas, within the limits and what the format can hold."""
+    """The output size, against the picture as displayed (cropped when the
+    animation has a ``crop``) or the waveform's canvas, within the limits
+    and what the format can hold."""
     canvas = WAVEFORM_CANVAS if wave else (info.width, info.height)
+    crop = getattr(animation, "crop", None)
     return plan_geometry(
         *canvas,
         animation.width,
@@ -183,7 +190,19 @@ def _plan_geometry(
         limits.max_output_pixels,
         encoder.max_side,
         encoder.name,
+        crop=crop_box(crop, *canvas) if crop else None,
     )
+
+
+def _captions(
+    animation: Animation, geometry: Geometry, encoder: Encoder
+) -> list[captions_.Overlay]:
+    """The animation's ``captions`` (an editor extension) laid out on its frames."""
+    requested = getattr(animation, "captions", ())
+    if not requested:
+        return []
+    size = (geometry.width, geometry.height)
+    return captions_.overlays(requested, *size, animation.frame_duration_ms, encoder.order)
 
 
 def _encode_options(animation: Animation, encoder: Encoder) -> EncodeOptions:
@@ -245,6 +264,7 @@ def _sample_and_encode(
     options: EncodeOptions,
     progress: _Progress,
     order: _Order,
+    captions: Sequence[captions_.Overlay] = (),
 ) -> Encoded:
     """Sample every run (lazily: each ffmpeg starts when the encoder asks for
     its first frame) and encode them."""
@@ -259,9 +279,19 @@ def _sample_and_encode(
             if n:
                 drawn = until_source_ends(drawn)
             frames.append(progress.counted(through_clip(drawn, run.count)))
+        firsts = _first_indices(runs)
         if order.changed:
-            frames = ordering.reordered(frames, order.reverse, order.boomerang)
+            frames, firsts = ordering.reordered(frames, order.reverse, order.boomerang), [0]
+        if captions:
+            frames = captions_.drawn(frames, firsts, captions)
         return encoder.encode(frames, options)
+
+
+def _first_indices(runs: Sequence[FramePlan]) -> list[int]:
+    """The animation's index of each run's first frame: a run after the
+    first starts with the frame before its own (the overlap)."""
+    starts = list(itertools.accumulate((run.count for run in runs), initial=0))
+    return [start - 1 if n else 0 for n, start in enumerate(starts[:-1])]
 
 
 def _result(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 from .errors import PipelineError
 
@@ -22,6 +23,52 @@ class Geometry:
     filters: str  # ffmpeg filter chain from the (rotated) source to that size
 
 
+class CropRequest(Protocol):
+    """A requested crop (``converter.spec.Crop``): each value a fraction
+    (below 1) of the picture's side, or pixels."""
+
+    @property
+    def x(self) -> float: ...
+    @property
+    def y(self) -> float: ...
+    @property
+    def width(self) -> float: ...
+    @property
+    def height(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def filter(self) -> str:
+        """ffmpeg's crop to this box (``exact``: odd offsets are kept, not
+        rounded to the chroma grid)."""
+        return f"crop={self.width}:{self.height}:{self.x}:{self.y}:exact=1"
+
+
+def crop_box(crop: CropRequest, src_w: int, src_h: int) -> Box:
+    """The requested crop in pixels of the picture, clamped to it. A crop
+    that starts outside the picture is refused (``CropOutOfRange``)."""
+
+    def pixels(value: float, side: int) -> int:
+        return round(value * side) if value < 1 else int(value)
+
+    x, y = pixels(crop.x, src_w), pixels(crop.y, src_h)
+    if x >= src_w or y >= src_h:
+        raise PipelineError(
+            "CropOutOfRange",
+            f"The crop starts at {x},{y}, outside the {src_w}x{src_h} picture.",
+        )
+    width = min(max(1, pixels(crop.width, src_w)), src_w - x)
+    height = min(max(1, pixels(crop.height, src_h)), src_h - y)
+    return Box(x, y, width, height)
+
+
 def _side(value: float | None, source: int) -> int | None:
     if value is None:
         return None
@@ -37,6 +84,7 @@ def plan_geometry(
     max_pixels: int,
     max_side: int | None = None,
     format_name: str = "",
+    crop: Box | None = None,
 ) -> Geometry:
     """Resolve Width/Height (fraction, pixels or absent) against the displayed
     source size and apply ScaleType:
@@ -49,9 +97,16 @@ def plan_geometry(
     With one side absent the other keeps the source's aspect ratio. The
     output is refused past ``max_pixels``, and past ``max_side`` pixels on a
     side (what the output format, ``format_name``, can hold).
+
+    A ``crop`` comes first: the box's fractions and ScaleType then apply to
+    the cropped picture as they would to a source of that size.
     """
+    if crop is not None:
+        src_w, src_h = crop.width, crop.height
     bw, bh = _box(src_w, src_h, width, height)
     out_w, out_h, chain = _scale(src_w, src_h, bw, bh, scale_type)
+    if crop is not None:
+        chain = f"{crop.filter},{chain}"
     if out_w * out_h > max_pixels:
         raise PipelineError(
             "OutputTooLarge",

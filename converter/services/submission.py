@@ -16,6 +16,7 @@ from ..errors import Code, LoopforgeError, invalid
 from ..models import Draft, Project, Task
 from ..pipeline import isolated
 from ..pipeline.errors import PipelineError
+from ..pipeline.geometry import crop_box
 from ..pipeline.probe import NO_PICTURE, VideoInfo
 from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
@@ -33,7 +34,16 @@ def upload_check(upload: UploadedFile[bytes], spec: TaskSpec) -> VideoInfo:
     with storage.upload_path(upload) as path:
         info = isolated.probe(path, limits(), decode=False, audio_only_ok=spec.wants_waveform)
     _start_check(info.duration, spec)
+    _crop_check(info.width, info.height, spec)
     return info
+
+
+def _crop_check(width: int, height: int, spec: TaskSpec) -> None:
+    """A crop must start inside the picture (``geometry.crop_box``; a
+    waveform is drawn on its own canvas, checked when it is drawn)."""
+    for animation in spec.animations:
+        if animation.crop is not None and not animation.waveform:
+            crop_box(animation.crop, width, height)
 
 
 def _start_check(duration: float, spec: TaskSpec) -> None:
@@ -129,6 +139,7 @@ def task_submit_draft(*, owner: User, spec: TaskSpec, draft: Draft) -> Task:
     if draft.probe.get("audio_only") and not spec.wants_waveform:
         raise PipelineError(Code.NO_VIDEO_STREAM, NO_PICTURE)
     _start_check(duration, spec)
+    _crop_check(int(draft.probe["width"]), int(draft.probe["height"]), spec)
     project = project_default_for(owner)
     estimate = frames_reserved(spec, duration)
     quota_check(project, estimate)
