@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
 from .pipeline.errors import PipelineError
 from .spec import (
+    MAX_CROP_PX,
     MAX_FRAME_RATE,
     MAX_LOOP,
     MAX_SIDE_PX,
@@ -22,6 +24,8 @@ from .spec import (
     MAX_TIME_S,
     MIN_SPEED,
     AnimationSpec,
+    Caption,
+    Crop,
     SpecError,
     TaskSpec,
     Trim,
@@ -170,6 +174,16 @@ class UploadForm(SourceForm):
         required=False,
         help_text="How many times it plays; 0: forever.",
     )
+    crop_x = forms.IntegerField(label="Left", min_value=0, max_value=MAX_CROP_PX, required=False)
+    crop_y = forms.IntegerField(label="Top", min_value=0, max_value=MAX_CROP_PX, required=False)
+    crop_width = forms.IntegerField(
+        label="Width", min_value=1, max_value=MAX_CROP_PX, required=False
+    )
+    crop_height = forms.IntegerField(
+        label="Height", min_value=1, max_value=MAX_CROP_PX, required=False
+    )
+    # The editor's caption rows, as the API's Captions list (JSON).
+    captions = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20_000)
     waveform = forms.BooleanField(
         label="Animate the sound's waveform instead of the picture",
         required=False,
@@ -185,7 +199,39 @@ class UploadForm(SourceForm):
         data = super().clean() or {}
         if data.get("size") == "pixels" and not data.get("width"):
             self.add_error("width", "Give a width in pixels, or choose another size.")
+        self._clean_crop(data)
         return data
+
+    def _clean_crop(self, data: dict) -> None:
+        """A crop is its width and height (left and top default to 0); with
+        neither, there is none."""
+        given = [data.get(f"crop_{k}") is not None for k in ("width", "height")]
+        if any(given) and not all(given):
+            missing = "crop_height" if given[0] else "crop_width"
+            self.add_error(missing, "Give the crop's width and height, or neither.")
+
+    def clean_captions(self) -> tuple[Caption, ...]:
+        text = self.cleaned_data.get("captions") or ""
+        if not text.strip():
+            return ()
+        try:
+            return Caption.parse_all(json.loads(text))
+        except ValueError:  # JSONDecodeError; a SpecError is a LoopforgeError
+            raise forms.ValidationError("The captions could not be read.") from None
+        except SpecError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+    def _crop(self) -> Crop | None:
+        data = self.cleaned_data
+        if data.get("crop_width") is None:
+            return None
+        sides = (data.get("crop_x") or 0, data.get("crop_y") or 0)
+        return Crop.create(
+            x=float(sides[0]),
+            y=float(sides[1]),
+            width=float(data["crop_width"]),
+            height=float(data["crop_height"]),
+        )
 
     def to_spec(self) -> TaskSpec:
         data = self.cleaned_data
@@ -203,6 +249,8 @@ class UploadForm(SourceForm):
                 reverse=bool(data.get("reverse")),
                 boomerang=bool(data.get("boomerang")),
                 loop=data.get("loop") or 0,
+                crop=self._crop(),
+                captions=data.get("captions") or (),
             )
         except SpecError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None

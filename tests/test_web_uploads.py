@@ -175,3 +175,59 @@ def test_editor_fields_out_of_range_are_refused_by_field(user_client, clips, fie
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not Task.objects.exists()
+
+
+def test_the_editor_crop_and_captions_reach_the_output(user_client, clips):
+    """The crop fields keep the top-right quadrant (lime), at the box's
+    size; the caption rows (the API's Captions, as JSON) are drawn on it."""
+    captions = '[{"Text": "你好 Hi", "Size": 0.2, "Color": "#ff00ff", "Position": "top"}]'
+    response = post(
+        user_client, [upload_of(clips.quadrants())], fps="10", size="original",
+        crop_x="160", crop_y="0", crop_width="160", crop_height="100", captions=captions,
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    task = Task.objects.get(public_id=response.json()["task_id"])
+    animation = task.spec["animations"][0]
+    assert animation["crop"] == {"x": 160, "y": 0, "width": 160, "height": 100}
+    assert animation["captions"][0]["text"] == "你好 Hi"
+    conversion.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    output = task.outputs.get()
+    assert (output.width, output.height, output.frames) == (160, 100, 20)
+    with output.file.open("rb") as f:
+        frame = decode(f.read()).frames[0].astype(int)
+    assert all(abs(frame[90, 5] - (0, 255, 0)) <= 12)  # below the caption: the quadrant
+    magenta = (frame[..., 0] > 200) & (frame[..., 1] < 60) & (frame[..., 2] > 200)
+    rows = magenta.any(axis=1).nonzero()[0]
+    assert rows.size and rows.max() < 50  # the caption, in the top band only
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"crop_width": "100"}, "crop_height"),
+        ({"crop_height": "100"}, "crop_width"),
+        ({"crop_width": "0", "crop_height": "10"}, "crop_width"),
+        ({"crop_x": "-5", "crop_width": "10", "crop_height": "10"}, "crop_x"),
+        ({"captions": "not json"}, "captions"),
+        ({"captions": '[{"Text": ""}]'}, "captions"),
+        ({"captions": '[{"Text": "x", "Color": "red"}]'}, "captions"),
+    ],
+)
+def test_crop_and_caption_fields_that_cannot_be_drawn_are_refused(
+    user_client, clips, fields, field
+):
+    response = post(user_client, [upload_of(clips.quadrants())], **fields)
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    assert not Task.objects.exists()
+
+
+def test_a_crop_outside_the_picture_is_refused_before_anything_is_stored(user_client, clips):
+    response = post(
+        user_client, [upload_of(clips.quadrants())], crop_x="400", crop_width="10", crop_height="10"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "CropOutOfRange"
+    assert not Task.objects.exists()
