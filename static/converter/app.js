@@ -129,7 +129,8 @@
       return null;
     };
     var outputSize = function () {
-      var src = sourceSize();
+      // The crop, when there is one, is what Width and the size apply to.
+      var src = cropSize() || sourceSize();
       if (!src) return null;
       var chosen = form.querySelector("input[name=size]:checked");
       var how = chosen ? chosen.value : "half";
@@ -145,6 +146,518 @@
       var s = Math.floor(t * 10) / 10;
       return (s === Math.floor(s) ? String(s) : s.toFixed(1)) + " s";
     };
+
+    // ---- The picture: crop box and captions over the player ----
+    // Both are drawn in the video's displayed coordinates and kept in
+    // source pixels (crop) or fractions of the output (captions): the
+    // numbers the server applies, so the preview is where the output is.
+    var pictureTools = document.getElementById("picture-tools");
+    var cropToggle = document.getElementById("crop-toggle");
+    var cropAspect = document.getElementById("crop-aspect");
+    var cropReset = document.getElementById("crop-reset");
+    var cropBarsButton = document.getElementById("crop-bars");
+    var cropStatus = document.getElementById("crop-status");
+    var cropLayer = document.getElementById("crop-layer");
+    var cropBoxEl = document.getElementById("crop-box");
+    var captionLayer = document.getElementById("caption-layer");
+    var captionList = document.getElementById("caption-list");
+    var addCaptionButton = document.getElementById("add-caption");
+    var captionsField = document.getElementById("id_captions");
+    var cropInputs = ["x", "y", "width", "height"].map(function (k) { return document.getElementById("id_crop_" + k); });
+    var ASPECTS = { "free": 0, "1:1": 1, "4:3": 4 / 3, "16:9": 16 / 9, "9:16": 9 / 16 };
+    var CAPTION_SIZES = [["0.07", "Small"], ["0.1", "Medium"], ["0.14", "Large"]];
+    var CAPTION_MARGIN = 0.04; // of the output's height, as the server draws it
+    var CAPTION_MAX_WIDTH = 0.94; // of the output's width: longer lines are set smaller
+    var MAX_CAPTIONS = 10;
+    var pic = {
+      editing: false,   // the crop tool is on: the box can be drawn, moved, resized
+      box: null,        // {x, y, w, h} in source pixels; null: no crop
+      bars: null,       // the server's letterbox/pillarbox finding
+      barsState: "none", // none (no draft yet), pending, ready, failed
+      captions: [],     // {id, text, size, color, outline, position, x, y, start, end, row, el}
+      nextId: 1
+    };
+
+    var aspectRatio = function () { return ASPECTS[cropAspect.value] || 0; };
+    var cropSize = function () { return pic.box ? [pic.box.w, pic.box.h] : null; };
+    // The part of #player-box the picture fills (the video letterboxes itself
+    // with object-fit: contain), in CSS pixels, with the source's scale.
+    var pictureRect = function () {
+      var src = sourceSize();
+      if (!src || playerBox.hidden) return null;
+      var vr = video.getBoundingClientRect(), pr = playerBox.getBoundingClientRect();
+      if (!(vr.width > 0 && vr.height > 0)) return null;
+      var scale = Math.min(vr.width / src[0], vr.height / src[1]);
+      var w = src[0] * scale, h = src[1] * scale;
+      return { left: vr.left - pr.left + (vr.width - w) / 2, top: vr.top - pr.top + (vr.height - h) / 2,
+        width: w, height: h, scale: scale, src: src };
+    };
+    var place = function (el, r) {
+      el.style.left = r.left + "px";
+      el.style.top = r.top + "px";
+      el.style.width = r.width + "px";
+      el.style.height = r.height + "px";
+    };
+
+    // Keeps a box inside the picture, in whole pixels, at least 1 x 1.
+    var clampBox = function (b) {
+      var src = sourceSize();
+      if (!src || !b) return b;
+      var w = Math.min(Math.max(1, Math.round(b.w)), src[0]);
+      var h = Math.min(Math.max(1, Math.round(b.h)), src[1]);
+      var x = Math.min(Math.max(0, Math.round(b.x)), src[0] - w);
+      var y = Math.min(Math.max(0, Math.round(b.y)), src[1] - h);
+      return { x: x, y: y, w: w, h: h };
+    };
+    // The box from a fixed corner ``a`` towards the point ``p``, inside the
+    // picture and of the chosen aspect (the larger of the two spans wins).
+    var spanBox = function (a, p) {
+      var src = sourceSize(), r = aspectRatio();
+      var dx = p.x - a.x, dy = p.y - a.y;
+      var maxW = dx >= 0 ? src[0] - a.x : a.x, maxH = dy >= 0 ? src[1] - a.y : a.y;
+      var w = Math.min(Math.abs(dx), maxW), h = Math.min(Math.abs(dy), maxH);
+      if (r) {
+        w = Math.max(w, h * r);
+        h = w / r;
+        if (w > maxW) { w = maxW; h = w / r; }
+        if (h > maxH) { h = maxH; w = h * r; }
+        w = Math.round(w);
+        h = Math.round(w / r);
+      }
+      return clampBox({ x: dx >= 0 ? a.x : a.x - w, y: dy >= 0 ? a.y : a.y - h, w: w, h: h });
+    };
+    // The largest box of the chosen aspect inside ``within``, centred on it.
+    var fitAspect = function (within) {
+      var r = aspectRatio();
+      if (!r) return within;
+      var w = Math.min(within.w, within.h * r), h = w / r;
+      return clampBox({ x: within.x + (within.w - w) / 2, y: within.y + (within.h - h) / 2, w: w, h: Math.round(Math.round(w) / r) });
+    };
+    var wholePicture = function () {
+      var src = sourceSize();
+      return src ? { x: 0, y: 0, w: src[0], h: src[1] } : null;
+    };
+
+    var writeCropFields = function () {
+      var values = pic.box ? [pic.box.x, pic.box.y, pic.box.w, pic.box.h] : ["", "", "", ""];
+      cropInputs.forEach(function (f, i) {
+        if (document.activeElement !== f || f.value === "") f.value = String(values[i]);
+      });
+    };
+    var readCropFields = function () {
+      var v = cropInputs.map(function (f) { return f.value.trim(); });
+      if (v.every(function (s) { return s === ""; })) return null;
+      // As the server reads them: width and height make a crop, left and
+      // top default to 0; anything else is not finished yet.
+      var n = v.map(function (s, i) { return s === "" && i < 2 ? 0 : parseInt(s, 10); });
+      if (n.some(function (x) { return !isFinite(x); })) return undefined;
+      return { x: n[0], y: n[1], w: n[2], h: n[3] };
+    };
+    var setBox = function (b) {
+      pic.box = b ? clampBox(b) : null;
+      writeCropFields();
+      render("fields");
+    };
+
+    var showCropStatus = function () {
+      var text = "";
+      cropBarsButton.disabled = pic.barsState !== "ready";
+      if (pic.barsState === "pending") text = "Looking for black bars…";
+      else if (pic.barsState === "failed") text = "Black bars could not be looked for.";
+      else if (pic.barsState === "ready" && !pic.bars) text = "No black bars found.";
+      else if (pic.editing && !pic.box) text = "Drag on the video to draw the part to keep.";
+      else if (pic.box) text = "Keeping " + pic.box.w + " × " + pic.box.h + " at " + pic.box.x + ", " + pic.box.y + ".";
+      cropStatus.textContent = text;
+    };
+
+    // Draws the box, the dimmed outside and the captions where they will be.
+    var layoutPicture = function () {
+      var r = pictureRect();
+      cropLayer.hidden = !r || !(pic.editing || pic.box);
+      captionLayer.hidden = !r;
+      // Without a player (a format the browser cannot play) the box cannot
+      // be drawn, but the presets and the black bars still fill the numbers.
+      pictureTools.hidden = !sourceSize() || !!(ed.draft && ed.draft.audio_only);
+      cropToggle.hidden = !ed.playable;
+      cropToggle.setAttribute("aria-pressed", pic.editing ? "true" : "false");
+      cropLayer.classList.toggle("editing", pic.editing);
+      cropBoxEl.tabIndex = pic.editing ? 0 : -1;
+      showCropStatus();
+      if (!r) return;
+      place(cropLayer, r);
+      cropBoxEl.hidden = !pic.box;
+      var area = { left: r.left, top: r.top, width: r.width, height: r.height };
+      if (pic.box) {
+        var b = pic.box, s = r.scale;
+        place(cropBoxEl, { left: b.x * s, top: b.y * s, width: b.w * s, height: b.h * s });
+        area = { left: r.left + b.x * s, top: r.top + b.y * s, width: b.w * s, height: b.h * s };
+      }
+      place(captionLayer, area);
+      layoutCaptions(area);
+    };
+
+    // ---- Drawing, moving and resizing the box with the pointer ----
+    var cropDrag = null; // {mode: draw|move|resize, from: point, anchor: point, box: box}
+    var pointAt = function (e) {
+      var r = cropLayer.getBoundingClientRect(), src = sourceSize(), s = r.width / src[0];
+      return {
+        x: Math.min(Math.max(0, (e.clientX - r.left) / s), src[0]),
+        y: Math.min(Math.max(0, (e.clientY - r.top) / s), src[1])
+      };
+    };
+    cropLayer.addEventListener("pointerdown", function (e) {
+      if (!pic.editing || !sourceSize() || e.button !== 0) return;
+      e.preventDefault();
+      var p = pointAt(e), corner = e.target.dataset && e.target.dataset.corner;
+      if (corner && pic.box) {
+        var b = pic.box;
+        cropDrag = { mode: "resize", anchor: { x: corner.indexOf("w") >= 0 ? b.x + b.w : b.x, y: corner[0] === "n" ? b.y + b.h : b.y } };
+      } else if (pic.box && cropBoxEl.contains(e.target)) {
+        cropDrag = { mode: "move", from: p, box: pic.box };
+      } else {
+        cropDrag = { mode: "draw", anchor: p, box: pic.box };
+      }
+      cropLayer.setPointerCapture(e.pointerId);
+      cropLayer.classList.add("dragging");
+    });
+    cropLayer.addEventListener("pointermove", function (e) {
+      if (!cropDrag || !cropLayer.hasPointerCapture(e.pointerId)) return;
+      var p = pointAt(e);
+      if (cropDrag.mode === "move") {
+        var b = cropDrag.box;
+        setBox({ x: b.x + p.x - cropDrag.from.x, y: b.y + p.y - cropDrag.from.y, w: b.w, h: b.h });
+      } else {
+        var next = spanBox(cropDrag.anchor, p);
+        // A click (or a tiny drag) does not replace the box with a speck.
+        if (cropDrag.mode === "resize" || (next.w >= 4 && next.h >= 4)) setBox(next);
+      }
+    });
+    var endDrag = function (e) {
+      if (!cropDrag) return;
+      cropDrag = null;
+      cropLayer.classList.remove("dragging");
+      if (cropLayer.hasPointerCapture(e.pointerId)) cropLayer.releasePointerCapture(e.pointerId);
+    };
+    cropLayer.addEventListener("pointerup", endDrag);
+    cropLayer.addEventListener("pointercancel", endDrag);
+    cropBoxEl.addEventListener("keydown", function (e) {
+      var step = e.shiftKey ? 10 : 1;
+      var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+      if (!pic.box || !(e.key in moves)) return;
+      e.preventDefault();
+      var b = pic.box, m = moves[e.key];
+      setBox({ x: b.x + m[0], y: b.y + m[1], w: b.w, h: b.h });
+    });
+
+    cropToggle.addEventListener("click", function () {
+      pic.editing = !pic.editing;
+      layoutPicture();
+    });
+    cropAspect.addEventListener("change", function () {
+      pic.editing = true;
+      if (aspectRatio()) setBox(fitAspect(pic.box || wholePicture()));
+      else layoutPicture();
+    });
+    cropReset.addEventListener("click", function () {
+      cropAspect.value = "free";
+      setBox(null);
+    });
+    cropBarsButton.addEventListener("click", function () {
+      if (pic.barsState !== "ready") return;
+      if (!pic.bars) { cropStatus.textContent = "No black bars found."; return; }
+      cropAspect.value = "free";
+      pic.editing = true;
+      setBox({ x: pic.bars.x, y: pic.bars.y, w: pic.bars.width, h: pic.bars.height });
+    });
+    cropInputs.forEach(function (f, i) {
+      f.addEventListener("input", function () {
+        var b = readCropFields();
+        if (cropAspect.value !== "free") cropAspect.value = "free"; // typed numbers are taken as they are
+        pic.box = b ? clampBox(b) : null; // unfinished (undefined): no crop to show yet
+        render("fields");
+        if (b === undefined) cropStatus.textContent = "Give the crop's width and height, or clear all four.";
+      });
+      f.addEventListener("change", function () { // a clamped value is shown once the field is left
+        if (readCropFields() && pic.box && f.value !== "") f.value = String([pic.box.x, pic.box.y, pic.box.w, pic.box.h][i]);
+      });
+    });
+
+    // The server looks for letterbox and pillarbox borders once the draft is
+    // stored: asked every second while it is still looking, at most 60 s.
+    var pollBars = function (url, gen) {
+      var began = Date.now();
+      pic.barsState = "pending";
+      showCropStatus();
+      var again = function () {
+        if (Date.now() - began > 60000) { pic.barsState = "failed"; showCropStatus(); return; }
+        setTimeout(ask, 1000);
+      };
+      var ask = function () {
+        if (gen !== ed.generation) return;
+        fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+          .then(function (body) {
+            if (gen !== ed.generation) return;
+            var preview = body.preview || {};
+            if (preview.state === "pending") { again(); return; }
+            pic.barsState = preview.state === "ready" ? "ready" : "failed";
+            pic.bars = preview.bars || null;
+            showCropStatus();
+          })
+          .catch(function () { if (gen === ed.generation) again(); });
+      };
+      ask();
+    };
+    var pictureChosen = function () { // a new file: nothing of the old picture applies
+      pic.editing = false;
+      pic.box = null;
+      pic.bars = null;
+      pic.barsState = "none";
+      cropAspect.value = "free";
+      writeCropFields();
+    };
+
+    // ---- Captions ----
+    var captionOutputHeight = function () {
+      var size = outputSize();
+      return size ? size[1] : null;
+    };
+    // Outline: none (0), thin (the server's automatic, about Size / 12) or
+    // thick (twice that, in whole pixels of the output).
+    var outlinePx = function (c, outH) {
+      var px = c.size * outH;
+      if (c.outline === "none") return 0;
+      return c.outline === "thick" ? Math.max(2, Math.round(px / 6)) : Math.max(1, Math.round(px / 12));
+    };
+    var serialiseCaptions = function () {
+      var outH = captionOutputHeight(), list = [];
+      pic.captions.forEach(function (c) {
+        if (!c.text.trim()) return; // an empty row is not a caption yet
+        var item = { Text: c.text, Size: c.size, Color: c.color, OutlineColor: "#000000", Position: c.position };
+        if (c.outline === "none") item.Outline = 0;
+        else if (c.outline === "thick" && outH) item.Outline = outlinePx(c, outH);
+        if (c.x !== null) { item.X = round3(c.x); item.Y = round3(c.y); }
+        if (c.start > 0) item.StartTime = c.start;
+        if (c.end !== null) item.EndTime = c.end;
+        list.push(item);
+      });
+      var text = list.length ? JSON.stringify(list) : "";
+      if (captionsField.value !== text) captionsField.value = text;
+    };
+    var layoutCaptions = function (area) {
+      var outH = captionOutputHeight() || area.height;
+      pic.captions.forEach(function (c) {
+        var el = c.el;
+        el.textContent = c.text;
+        el.hidden = !c.text.trim();
+        var font = c.size * area.height;
+        el.style.fontSize = font + "px";
+        el.style.color = c.color;
+        var stroke = (outlinePx(c, outH) * area.height) / outH;
+        el.style.webkitTextStroke = stroke > 0 ? 2 * stroke + "px #000000" : "0";
+        el.style.left = "50%";
+        el.style.top = el.style.bottom = "";
+        el.classList.remove("band-top", "band-middle", "band-bottom", "placed");
+        if (el.hidden) return;
+        // Longer than the server's widest line: set smaller, as it will be.
+        var wide = el.offsetWidth;
+        if (wide > CAPTION_MAX_WIDTH * area.width) el.style.fontSize = (font * CAPTION_MAX_WIDTH * area.width) / wide + "px";
+        if (c.x !== null) {
+          el.classList.add("placed");
+          var hw = el.offsetWidth / 2, hh = el.offsetHeight / 2;
+          el.style.left = Math.min(Math.max(c.x * area.width, hw), Math.max(hw, area.width - hw)) + "px";
+          el.style.top = Math.min(Math.max(c.y * area.height, hh), Math.max(hh, area.height - hh)) + "px";
+        } else {
+          el.classList.add("band-" + c.position);
+          if (c.position === "top") el.style.top = CAPTION_MARGIN * area.height + "px";
+          else if (c.position === "bottom") el.style.bottom = CAPTION_MARGIN * area.height + "px";
+        }
+      });
+    };
+    // Shown while the player is within the caption's time on the
+    // animation's clock (0: its first frame), as the speed and order make it.
+    var captionsAt = function () {
+      if (!pic.captions.length || !(ed.duration > 0)) return;
+      var reverse = document.getElementById("id_reverse");
+      var t = reverse && reverse.checked ? ed.end - video.currentTime : video.currentTime - ed.start;
+      t = Math.max(0, t) / speed();
+      pic.captions.forEach(function (c) {
+        var on = t >= c.start - 1e-3 && (c.end === null || t < c.end);
+        c.el.classList.toggle("off", !on);
+      });
+    };
+
+    var captionChanged = function () {
+      serialiseCaptions();
+      layoutPicture();
+      captionsAt();
+      addCaptionButton.disabled = pic.captions.length >= MAX_CAPTIONS;
+    };
+    var fieldOf = function (c, kind, labelText, control) {
+      var wrap = document.createElement("div");
+      wrap.className = "field caption-" + kind;
+      var l = document.createElement("label");
+      control.id = "caption-" + c.id + "-" + kind;
+      l.htmlFor = control.id;
+      l.textContent = labelText;
+      wrap.appendChild(l);
+      wrap.appendChild(control);
+      return wrap;
+    };
+    var selectOf = function (options, value) {
+      var s = document.createElement("select");
+      options.forEach(function (o) {
+        var opt = document.createElement("option");
+        opt.value = o[0];
+        opt.textContent = o[1];
+        s.appendChild(opt);
+      });
+      s.value = value;
+      return s;
+    };
+    var numberOf = function (value) {
+      var n = document.createElement("input");
+      n.type = "number";
+      n.min = "0";
+      n.step = "0.1";
+      n.inputMode = "decimal";
+      if (value !== null && value !== undefined) n.value = String(value);
+      return n;
+    };
+    var positionOptions = [["top", "Top"], ["middle", "Middle"], ["bottom", "Bottom"], ["dragged", "Where dragged"]];
+    var addCaption = function (init) {
+      if (pic.captions.length >= MAX_CAPTIONS) return null;
+      init = init || {};
+      var c = {
+        id: pic.nextId++, text: init.Text || "", color: init.Color || "#ffffff",
+        size: init.Size > 0 && init.Size < 1 ? init.Size : 0.1,
+        outline: init.Outline === 0 ? "none" : init.Outline > 0 ? "thick" : "thin",
+        position: init.Position || "bottom",
+        x: typeof init.X === "number" ? init.X : null, y: typeof init.Y === "number" ? init.Y : null,
+        start: init.StartTime > 0 ? init.StartTime : 0, end: init.EndTime > 0 ? init.EndTime : null
+      };
+      var row = document.createElement("li");
+      row.className = "caption-row";
+      var text = document.createElement("input");
+      text.type = "text";
+      text.maxLength = 200;
+      text.value = c.text;
+      text.placeholder = "Caption text";
+      var sizeKnown = CAPTION_SIZES.some(function (o) { return parseFloat(o[0]) === c.size; });
+      var sizes = CAPTION_SIZES.concat(sizeKnown ? [] : [[String(c.size), Math.round(c.size * 100) + "% of the height"]]);
+      var size = selectOf(sizes, String(c.size));
+      var colour = document.createElement("input");
+      colour.type = "color";
+      colour.value = c.color;
+      var outline = selectOf([["none", "None"], ["thin", "Thin"], ["thick", "Thick"]], c.outline);
+      var position = selectOf(positionOptions, c.x !== null ? "dragged" : c.position);
+      position.querySelector("option[value=dragged]").hidden = c.x === null;
+      var start = numberOf(c.start || null), end = numberOf(c.end);
+      start.placeholder = "0";
+      end.placeholder = "to the end";
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "remove";
+      remove.textContent = "Remove";
+      var n = pic.captions.length + 1;
+      remove.setAttribute("aria-label", "Remove caption " + n);
+      row.setAttribute("aria-label", "Caption " + n);
+      row.appendChild(fieldOf(c, "text", "Caption " + n + " text", text));
+      var opts = document.createElement("div");
+      opts.className = "caption-options";
+      opts.appendChild(fieldOf(c, "size", "Size", size));
+      opts.appendChild(fieldOf(c, "color", "Colour", colour));
+      opts.appendChild(fieldOf(c, "outline", "Outline", outline));
+      opts.appendChild(fieldOf(c, "position", "Position", position));
+      opts.appendChild(fieldOf(c, "start", "From (s)", start));
+      opts.appendChild(fieldOf(c, "end", "To (s)", end));
+      row.appendChild(opts);
+      row.appendChild(remove);
+      captionList.appendChild(row);
+      var el = document.createElement("div");
+      el.className = "caption-preview";
+      captionLayer.appendChild(el);
+      c.row = row;
+      c.el = el;
+
+      text.addEventListener("input", function () { c.text = text.value; captionChanged(); });
+      size.addEventListener("change", function () { c.size = parseFloat(size.value); captionChanged(); });
+      colour.addEventListener("input", function () { c.color = colour.value; captionChanged(); });
+      outline.addEventListener("change", function () { c.outline = outline.value; captionChanged(); });
+      position.addEventListener("change", function () {
+        if (position.value === "dragged") return;
+        c.position = position.value;
+        c.x = c.y = null;
+        position.querySelector("option[value=dragged]").hidden = true;
+        captionChanged();
+      });
+      var seconds = function (f) { var v = parseFloat(f.value); return v >= 0 ? round3(v) : null; };
+      start.addEventListener("input", function () { c.start = seconds(start) || 0; captionChanged(); });
+      end.addEventListener("input", function () { var v = seconds(end); c.end = v > 0 ? v : null; captionChanged(); });
+      remove.addEventListener("click", function () {
+        pic.captions.splice(pic.captions.indexOf(c), 1);
+        row.remove();
+        el.remove();
+        pic.captions.forEach(function (other, i) {
+          other.row.setAttribute("aria-label", "Caption " + (i + 1));
+          other.row.querySelector(".caption-text label").textContent = "Caption " + (i + 1) + " text";
+          other.row.querySelector(".remove").setAttribute("aria-label", "Remove caption " + (i + 1));
+        });
+        captionChanged();
+        addCaptionButton.focus();
+      });
+
+      // Dragged with the pointer: the text's centre, as fractions of the output.
+      var grab = null;
+      el.addEventListener("pointerdown", function (e) {
+        if (e.button !== 0) return;
+        e.preventDefault();
+        e.stopPropagation();
+        var r = el.getBoundingClientRect();
+        grab = { dx: e.clientX - (r.left + r.width / 2), dy: e.clientY - (r.top + r.height / 2) };
+        el.setPointerCapture(e.pointerId);
+        el.classList.add("dragging");
+      });
+      el.addEventListener("pointermove", function (e) {
+        if (!grab || !el.hasPointerCapture(e.pointerId)) return;
+        var area = captionLayer.getBoundingClientRect();
+        if (!(area.width > 0 && area.height > 0)) return;
+        var hw = el.offsetWidth / 2 / area.width, hh = el.offsetHeight / 2 / area.height;
+        var fx = (e.clientX - grab.dx - area.left) / area.width, fy = (e.clientY - grab.dy - area.top) / area.height;
+        c.x = Math.min(Math.max(fx, Math.min(hw, 0.5)), Math.max(1 - hw, 0.5));
+        c.y = Math.min(Math.max(fy, Math.min(hh, 0.5)), Math.max(1 - hh, 0.5));
+        position.querySelector("option[value=dragged]").hidden = false;
+        position.value = "dragged";
+        captionChanged();
+      });
+      var letGo = function (e) {
+        if (!grab) return;
+        grab = null;
+        el.classList.remove("dragging");
+        if (el.hasPointerCapture(e.pointerId)) el.releasePointerCapture(e.pointerId);
+      };
+      el.addEventListener("pointerup", letGo);
+      el.addEventListener("pointercancel", letGo);
+
+      pic.captions.push(c);
+      captionChanged();
+      return text;
+    };
+    addCaptionButton.hidden = false; // without script there is no caption editor
+    addCaptionButton.addEventListener("click", function () {
+      var text = addCaption();
+      if (text) text.focus();
+    });
+    // The page came back with the form's errors: the captions sent are rows again.
+    (function () {
+      var sent = [];
+      try { sent = JSON.parse(captionsField.value || "[]"); } catch (err) { sent = []; }
+      if (Array.isArray(sent)) sent.forEach(function (item) { if (item && typeof item === "object") addCaption(item); });
+      var b = readCropFields();
+      if (b) pic.box = b;
+    })();
+    window.addEventListener("resize", function () { layoutPicture(); });
+    if (window.ResizeObserver) new ResizeObserver(function () { layoutPicture(); }).observe(video);
 
     // ---- Rendering the state on the timeline, the fields and the texts ----
     var render = function (from) {
@@ -188,6 +701,8 @@
       if (d > 0) parts.push(frameCount() + " frames");
       outputFacts.textContent = parts.length ? "Output: " + parts.join(", ") : "";
       outputFacts.hidden = !parts.length;
+      serialiseCaptions(); // outlines are pixels of the output: its size may have changed
+      layoutPicture();
     };
 
     // Keeps start/end inside the video, in order, and within the frame limit;
@@ -323,6 +838,7 @@
       if (ed.playable && ed.duration > 0) {
         if (!video.paused && (video.currentTime >= ed.end || video.currentTime < ed.start - 0.25)) seek(ed.start);
         playhead.style.left = (100 * video.currentTime) / ed.duration + "%";
+        captionsAt();
       }
       window.requestAnimationFrame(tick);
     };
@@ -406,6 +922,7 @@
         if (xhr.status === 201) {
           ed.draft = JSON.parse(xhr.responseText);
           draftField.value = ed.draft.draft_id;
+          if (ed.draft.url) pollBars(ed.draft.url, gen);
           progress(100, "Uploaded");
           if (!ed.playable) setDuration(ed.draft.duration);
           render(ed.duration > 0 ? "fields" : undefined);
@@ -441,6 +958,7 @@
       ed.duration = 0;
       ed.playable = false;
       ed.paused = false;
+      pictureChosen();
       draftField.value = "";
       sourceFacts.textContent = "";
       timeline.hidden = true;
