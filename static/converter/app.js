@@ -286,10 +286,15 @@
       if (!r) return;
       place(cropLayer, r);
       cropBoxEl.hidden = !pic.box;
+      cropLayer.classList.toggle("cropped", !!pic.box);
       var area = { left: r.left, top: r.top, width: r.width, height: r.height };
+      var shades = cropLayer.querySelectorAll(".crop-shade");
       if (pic.box) {
-        var b = pic.box, s = r.scale;
-        place(cropBoxEl, { left: b.x * s, top: b.y * s, width: b.w * s, height: b.h * s });
+        var b = pic.box, s = r.scale, L = b.x * s, T = b.y * s, W = b.w * s, H = b.h * s;
+        place(cropBoxEl, { left: L, top: T, width: W, height: H });
+        // The outside dimmed: above, below, left and right of the box.
+        [[0, 0, r.width, T], [0, T + H, r.width, r.height - T - H], [0, T, L, H], [L + W, T, r.width - L - W, H]]
+          .forEach(function (q, i) { place(shades[i], { left: q[0], top: q[1], width: Math.max(0, q[2]), height: Math.max(0, q[3]) }); });
         area = { left: r.left + b.x * s, top: r.top + b.y * s, width: b.w * s, height: b.h * s };
       }
       place(captionLayer, area);
