@@ -7,6 +7,7 @@ app_name = "converter"
 urlpatterns = [
     path("", web.upload, name="upload"),
     path("drafts/", web.draft_create, name="draft-create"),
+    path("drafts/<str:draft_id>/", web.draft_detail, name="draft-detail"),
     path("signup/", web.signup, name="signup"),
     path("tasks/", web.task_list, name="task-list"),
     path("tasks/<str:public_id>/", web.task_detail, name="task-detail"),

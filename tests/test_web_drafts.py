@@ -14,9 +14,10 @@ from django.urls import reverse
 
 from converter import reconcile
 from converter.models import Draft, Task
-from converter.services import conversion
+from converter.services import conversion, previews
 from converter.uploads import too_large
 from tests.factories import form_data, make_user, upload_of
+from tests.poll import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -148,3 +149,33 @@ def test_drafts_need_a_login(client, clips):
     response = draft_post(client, upload_of(two_seconds(clips)))
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not Draft.objects.exists()
+
+
+def test_the_server_finds_the_black_bars_of_a_draft_for_the_editor(user_client, clips, worker):
+    """The draft's preview is a job on the previews queue, run by a real
+    worker; the editor polls the draft's URL until it is ready."""
+    body = draft_post(user_client, upload_of(clips.quadrants(bars="letterbox"))).json()
+    assert body["preview"]["state"] == "pending"
+
+    def ready():
+        preview = user_client.get(body["url"]).json()["preview"]
+        return preview if preview["state"] != "pending" else None
+
+    preview = wait_until(ready, timeout_s=60, what="the draft's preview")
+    assert preview == {"state": "ready", "bars": {"x": 0, "y": 40, "width": 320, "height": 240}}
+
+
+def test_a_preview_whose_source_is_gone_fails_with_the_code(user_client, clips):
+    body = draft_post(user_client, upload_of(two_seconds(clips))).json()
+    draft = Draft.objects.get(public_id=body["draft_id"])
+    draft.source.storage.delete(draft.source.name)  # gone from storage, still named
+    previews.draft_preview_make(draft)
+    preview = user_client.get(body["url"]).json()["preview"]
+    assert preview == {"state": "failed", "bars": None, "code": "SourceNotFound"}
+
+
+def test_another_persons_draft_preview_is_not_found(user_client, clips):
+    url = draft_post(user_client, upload_of(two_seconds(clips))).json()["url"]
+    other = Client()
+    other.force_login(make_user("other-previewer"))
+    assert other.get(url).status_code == 404

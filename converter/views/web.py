@@ -32,7 +32,7 @@ from ..errors import Code, LoopforgeError
 from ..forms import ProjectForm, QuotaForm, SignupForm, SourceForm, UploadForm
 from ..models import Output, Task
 from ..pipeline.formats import CONTENT_TYPES
-from ..services import access_keys, metering, projects, submission
+from ..services import access_keys, metering, previews, projects, submission
 from .refusal import refusal_json
 
 T = TypeVar("T")
@@ -152,9 +152,23 @@ def draft_create(request: AuthedRequest) -> HttpResponse:
             "container": probe["demuxer"],
             "codec": probe["codec"],
             "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES,
+            # Where the editor polls for the server's preview (black bars...).
+            "url": reverse("converter:draft-detail", args=[draft.public_id]),
+            "preview": previews.draft_preview_of(draft),
         },
         status=201,
     )
+
+
+@login_required
+@require_GET
+def draft_detail(request: AuthedRequest, draft_id: str) -> HttpResponse:
+    """A draft's preview as the server has it so far (JSON; the editor polls)."""
+    draft = selectors.draft_get_for_owner(request.user, draft_id)
+    if draft is None:
+        error = LoopforgeError(Code.RESOURCE_NOT_FOUND, "There is no such draft.")
+        return refusal_json(error, {})
+    return JsonResponse({"draft_id": draft.public_id, "preview": previews.draft_preview_of(draft)})
 
 
 @login_required
