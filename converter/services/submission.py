@@ -132,6 +132,37 @@ def draft_create(*, owner: User, upload: UploadedFile[bytes]) -> Draft:
     return draft
 
 
+def draft_from_task(*, owner: User, task: Task) -> Draft:
+    """Edit again: a new draft of ``task``'s stored source (copied in
+    storage, not uploaded again), with its probe, for the editor to open
+    with the task's settings. Refused with ``SourceNotFound`` where the
+    task keeps no source of its own (an API task reads its bucket's)."""
+    if task.owner_id != owner.pk or not task.source.name or not task.probe:
+        raise LoopforgeError(
+            Code.SOURCE_NOT_FOUND, "This task keeps no source to edit again; upload the video."
+        )
+    draft = Draft(
+        owner=owner,
+        original_filename=task.original_filename,
+        source_size=task.source_size,
+        probe=task.probe,
+        preview=dict(PENDING),
+    )
+    try:
+        storage.copy_source(task.source.name, draft.source)
+    except storage.ObjectNotFound:
+        raise LoopforgeError(
+            Code.SOURCE_NOT_FOUND, "This task's source is no longer stored; upload the video."
+        ) from None
+    try:
+        draft.save()
+    except Exception:
+        draft.source.delete(save=False)
+        raise
+    draft_preview_enqueue_after_commit(draft.pk)
+    return draft
+
+
 def task_submit_draft(*, owner: User, spec: TaskSpec, draft: Draft) -> Task:
     """Convert pressed in the editor: the task made from ``draft``'s stored
     source (not uploaded again), checked as ``task_submit_upload`` checks an
