@@ -15,6 +15,7 @@ from .errors import Code
 from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
 from .pipeline.errors import PipelineError
+from .pipeline.geometry import crop_box
 from .spec import (
     MAX_CROP_PX,
     MAX_FRAME_RATE,
@@ -189,6 +190,35 @@ class UploadForm(SourceForm):
         required=False,
         help_text="For audio files (MP3, WAV, AAC...), which have no picture to animate.",
     )
+
+    @staticmethod
+    def initial_from(spec: TaskSpec, picture: tuple[int, int]) -> dict:
+        """The form's values that ask for ``spec`` again (Edit again), for
+        a source whose picture is ``picture`` (width, height): the first
+        animation's settings, a crop given in fractions turned to pixels."""
+        a = spec.animations[0]
+        size, width = "pixels", a.width
+        if a.width is None and a.height is None:
+            size, width = "original", None
+        elif a.width == 0.5 and a.height is None:
+            size, width = "half", None
+        elif width is not None and width < 1:
+            width = round(width * picture[0])
+        initial = {
+            "format": a.format, "start": spec.trim.start, "duration": spec.trim.duration or None,
+            "fps": a.frame_rate, "size": size, "width": int(width) if width else None,
+            "quality": a.quality, "speed": str(float(a.speed)), "reverse": a.reverse,
+            "boomerang": a.boomerang, "loop": a.loop or None, "waveform": a.waveform,
+            "captions": json.dumps([c.to_api() for c in a.captions], ensure_ascii=False)
+            if a.captions else "",
+        }  # fmt: skip
+        if a.crop is not None:
+            box = crop_box(a.crop, *picture)
+            initial |= {
+                "crop_x": box.x, "crop_y": box.y,
+                "crop_width": box.width, "crop_height": box.height,
+            }  # fmt: skip
+        return initial
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -205,6 +205,10 @@ class Draft(models.Model):
     original_filename = models.CharField(max_length=255, blank=True)
     source_size = models.BigIntegerField(default=0)
     probe = models.JSONField()  # VideoInfo.to_dict() of the header probe
+    # What the server works out for the editor after the upload (a job on
+    # the previews queue, ``services.previews``): {"state": "pending" |
+    # "ready" | "failed", "bars": the picture inside black bars or None}.
+    preview = models.JSONField(default=dict)
     # The task Convert made of it; the task owns the stored file from then on
     # (deleting the task deletes the file, and this row with it).
     task = models.OneToOneField(

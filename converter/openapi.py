@@ -16,6 +16,7 @@ STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
 BOOL = {"type": "boolean"}
+CROP_SIDE = {"type": "number", "minimum": 0, "description": "fraction below 1, or pixels"}
 TIME = {
     "type": "string",
     "description": "ISO 8601 UTC, e.g. 2026-11-28T18:30:00.000Z; empty when unset",
@@ -122,6 +123,47 @@ SCHEMAS: dict[str, Any] = {
             "type": "boolean",
             "description": "our extension: forward then backward, n frames give 2n-2",
         },
+        Crop=obj(
+            ["Width", "Height"],
+            X=CROP_SIDE,
+            Y=CROP_SIDE,
+            Width=CROP_SIDE,
+            Height=CROP_SIDE,
+        )
+        | {
+            "description": "our extension: the part of the picture (as displayed) kept, before "
+            "Width/Height/ScaleType; each value a fraction below 1 of the source's side, or "
+            "whole pixels; X and Y default to 0; clamped to the picture (CropOutOfRange when "
+            "it starts outside)"
+        },
+        Captions={
+            "type": "array",
+            "maxItems": 10,
+            "items": ref("Caption"),
+            "description": "our extension: text drawn over the frames",
+        },
+    ),
+    "Caption": obj(
+        ["Text"],
+        Text={"type": "string", "maxLength": 200, "description": "any script; at most 3 lines"},
+        Size={
+            "type": "number",
+            "description": "fraction (0.01 to below 1) of the animation's height, or whole "
+            "pixels 4..1024; default 0.1",
+        },
+        Color={"type": "string", "pattern": "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"},
+        Outline={
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 64,
+            "description": "pixels; 0 none; absent: about Size / 12",
+        },
+        OutlineColor={"type": "string", "pattern": "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"},
+        Position={"type": "string", "enum": ["top", "middle", "bottom"]},
+        X={"type": "number", "minimum": 0, "maximum": 1, "description": "centre, with Y"},
+        Y={"type": "number", "minimum": 0, "maximum": 1, "description": "centre, with X"},
+        StartTime={"type": "number", "description": "seconds of the animation (0: its start)"},
+        EndTime={"type": "number", "description": "seconds of the animation; absent: the end"},
     ),
     "Target": obj(["Image"], Image=obj(["Animations"], Animations=arr(ref("Animation")))),
     "Notification": obj(

@@ -102,6 +102,14 @@ def save_source(field: FieldFile, upload: UploadedFile) -> None:
         field.save("source.video", upload, save=False)
 
 
+def copy_source(name: str, field: FieldFile) -> None:
+    """A stored source copied into ``field`` (another draft's or task's),
+    streamed storage to storage: the person uploads nothing again, and each
+    copy is deleted with its own row."""
+    with _faults("GET", name), sources_storage().open(name, "rb") as src:
+        field.save("source.video", File(src), save=False)
+
+
 def save_output(field: FieldFile, data: bytes, fmt: str) -> None:
     # An uploaded file's content_type is what django-storages sends to S3.
     name = f"animation.{EXTENSIONS[fmt]}"

@@ -6,9 +6,9 @@ this module may import the services without a cycle.
 
 from __future__ import annotations
 
-from .models import Task
+from .models import Draft, Task
 from .pipeline.sandbox import die_with_parent
-from .services import conversion, deliveries
+from .services import conversion, deliveries, previews
 
 
 def convert_task(task_pk: int) -> None:
@@ -24,3 +24,11 @@ def deliver_notification(task_pk: int, channel: str) -> None:
     if task is None:
         return
     deliveries.delivery_attempt(task, channel)
+
+
+def draft_preview(draft_pk: int) -> None:
+    die_with_parent()
+    draft = Draft.objects.filter(pk=draft_pk).first()
+    if draft is None:
+        return  # removed before its preview ran
+    previews.draft_preview_make(draft)

@@ -210,6 +210,8 @@ RQ_QUEUES = {
     # Completion messages: short jobs, on their own queue and their own
     # worker process (``manage.py worker --queue notify``).
     "notify": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60, "SERIALIZER": RQ_SERIALIZER},
+    # The editor's previews of a draft (``manage.py worker --queue previews``).
+    "previews": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300, "SERIALIZER": RQ_SERIALIZER},
 }
 RQ = {"COMMIT_MODE": "on_db_commit"}
 

@@ -290,3 +290,36 @@ def test_an_hls_playlist_in_a_bucket_folder_converts_from_its_own_segments(worke
         what="the evil playlist task",
     )
     assert answer["Status"] == "Failed" and answer["Code"] == "InvalidPlaylist", answer
+
+
+def test_crop_and_captions_through_the_api(worker, clips, client):
+    """The editor's picture edits asked for by a program: the bottom-left
+    quadrant (blue) at half its size, with a caption; a crop that cannot be
+    a box is refused naming its field, before anything is queued."""
+    storage.s3_client().put_object(
+        Bucket=BUCKET, Key="edits/quadrants.mkv", Body=clips.quadrants().read_bytes()
+    )
+    _, key = make_project_with_key("test-project")
+    animation = {
+        "Format": "gif", "FrameRate": 10, "Width": 0.5,
+        "Crop": {"X": 0, "Y": 0.5, "Width": 0.5, "Height": 0.4999},
+        "Captions": [{"Text": "Bleu", "Color": "#FFFF00", "Size": 0.25, "Position": "top"}],
+        "URI": f"oss://{BUCKET}/edits/out.{{autoext}}",
+    }  # fmt: skip
+    body = {
+        "ProjectName": "test-project",
+        "Sources": [{"URI": f"oss://{BUCKET}/edits/quadrants.mkv"}],
+        "Targets": [{"Image": {"Animations": [animation]}}],
+    }
+    created = call(client, "CreateMediaConvertTask", body, key=key)
+    output = finished(client, key, created["TaskId"], worker)["Outputs"][0]
+    assert (output["Width"], output["Height"], output["Frames"]) == (80, 60, 20)
+    frame = decode(storage.object_read(BUCKET, "edits/out.gif")).frames[0].astype(int)
+    assert all(abs(frame[55, 40] - (0, 0, 255)) <= 12)  # below the caption: the blue quadrant
+    yellow = (frame[..., 0] > 200) & (frame[..., 1] > 200) & (frame[..., 2] < 60)
+    assert yellow[:30].any() and not yellow[30:].any()  # the caption, in the top band
+
+    bad = {**body, "Targets": [{"Image": {"Animations": [{**animation, "Crop": {"X": 5}}]}}]}
+    refused = call(client, "CreateMediaConvertTask", bad, key=key, expect=400)
+    assert refused["Code"] == "InvalidArgument.Crop.Width"
+    assert Task.objects.count() == 1

@@ -5,6 +5,7 @@ and makes one task."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -14,9 +15,10 @@ from django.urls import reverse
 
 from converter import reconcile
 from converter.models import Draft, Task
-from converter.services import conversion
+from converter.services import conversion, previews
 from converter.uploads import too_large
 from tests.factories import form_data, make_user, upload_of
+from tests.poll import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -148,3 +150,98 @@ def test_drafts_need_a_login(client, clips):
     response = draft_post(client, upload_of(two_seconds(clips)))
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert not Draft.objects.exists()
+
+
+def test_the_server_finds_the_black_bars_of_a_draft_for_the_editor(user_client, clips, worker):
+    """The draft's preview is a job on the previews queue, run by a real
+    worker; the editor polls the draft's URL until it is ready."""
+    body = draft_post(user_client, upload_of(clips.quadrants(bars="letterbox"))).json()
+    assert body["preview"]["state"] == "pending"
+
+    def ready():
+        preview = user_client.get(body["url"]).json()["preview"]
+        return preview if preview["state"] != "pending" else None
+
+    preview = wait_until(ready, timeout_s=60, what="the draft's preview")
+    assert preview == {"state": "ready", "bars": {"x": 0, "y": 40, "width": 320, "height": 240}}
+
+
+def test_a_preview_whose_source_is_gone_fails_with_the_code(user_client, clips):
+    body = draft_post(user_client, upload_of(two_seconds(clips))).json()
+    draft = Draft.objects.get(public_id=body["draft_id"])
+    draft.source.storage.delete(draft.source.name)  # gone from storage, still named
+    previews.draft_preview_make(draft)
+    preview = user_client.get(body["url"]).json()["preview"]
+    assert preview == {"state": "failed", "bars": None, "code": "SourceNotFound"}
+
+
+def test_another_persons_draft_preview_is_not_found(user_client, clips):
+    url = draft_post(user_client, upload_of(two_seconds(clips))).json()["url"]
+    other = Client()
+    other.force_login(make_user("other-previewer"))
+    assert other.get(url).status_code == 404
+
+
+def test_edit_again_opens_the_editor_on_a_copy_of_the_source_with_the_settings(user_client, clips):
+    """Edit again from a task: a new draft of the same video (copied in
+    storage, not uploaded), the editor's fields set as the task asked, and
+    Convert makes a variant from it without a file."""
+    source = clips.quadrants()
+    draft_id = draft_post(user_client, upload_of(source)).json()["draft_id"]
+    captions = '[{"Text": "你好", "Position": "top"}]'
+    first = convert(
+        user_client, draft_id, fps="5", format="webp", start="0.5", speed="2.0", reverse="on",
+        crop_x="160", crop_y="0", crop_width="160", crop_height="120", captions=captions,
+    )  # fmt: skip
+    task = Task.objects.get(public_id=first.json()["task_id"])
+    conversion.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    assert b"Edit again" in user_client.get(f"/tasks/{task.public_id}/").content
+
+    response = user_client.post(f"/tasks/{task.public_id}/edit")
+    assert response.status_code == 302
+    again = Draft.objects.exclude(public_id=draft_id).get()
+    assert response["Location"] == f"/?draft={again.public_id}&from={task.public_id}"
+    assert again.task is None and again.source.name != task.source.name
+    with again.source.open("rb") as f:
+        assert f.read() == source.read_bytes()
+
+    page = user_client.get(response["Location"])
+    form = page.context["form"]
+    assert form.initial["draft"] == again.public_id
+    expected = {
+        "format": "webp", "fps": 5.0, "start": 0.5, "speed": "2.0", "reverse": True,
+        "crop_x": 160, "crop_y": 0, "crop_width": 160, "crop_height": 120,
+    }  # fmt: skip
+    assert {k: form.initial[k] for k in expected} == expected
+    assert json.loads(form.initial["captions"]) == [
+        {"Text": "你好", "Size": 0.1, "Color": "#ffffff", "OutlineColor": "#000000",
+         "Position": "top", "StartTime": 0}
+    ]  # fmt: skip
+    assert page.context["draft_facts"]["draft_id"] == again.public_id
+    played = user_client.get(page.context["draft_facts"]["source_url"])
+    assert played.status_code == 200 and played["Content-Type"] == "video/webm"
+    assert b"".join(played.streaming_content) == source.read_bytes()
+
+    variant = convert(user_client, again.public_id, fps="5", format="gif", size="half")
+    assert variant.status_code == 201, variant.content
+    made = Task.objects.get(public_id=variant.json()["task_id"])
+    assert made.source.name != task.source.name and made.spec["animations"][0]["format"] == "gif"
+
+
+def test_edit_again_is_refused_for_another_persons_task(user_client, clips):
+    draft_id = draft_post(user_client, upload_of(two_seconds(clips))).json()["draft_id"]
+    task_id = convert(user_client, draft_id).json()["task_id"]
+    other = Client()
+    other.force_login(make_user("other-editor"))
+    assert other.post(f"/tasks/{task_id}/edit").status_code == 404
+    assert Draft.objects.count() == 1
+
+
+def test_another_persons_draft_source_is_not_found(user_client, clips):
+    url = draft_post(user_client, upload_of(two_seconds(clips))).json()["source_url"]
+    other = Client()
+    other.force_login(make_user("other-viewer"))
+    assert other.get(url).status_code == 404
+    assert user_client.get(url).status_code == 200

@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 CONVERT_TASK = "converter.tasks.convert_task"
 DELIVER_NOTIFICATION = "converter.tasks.deliver_notification"
 NOTIFY_QUEUE = "notify"
+# The editor's previews of a draft: short jobs a person waits for, on their
+# own queue so that they never wait behind conversions.
+PREVIEW_QUEUE = "previews"
+DRAFT_PREVIEW = "converter.tasks.draft_preview"
+PREVIEW_TIMEOUT_S = 300
 # Jobs that will still run (a task with one of these needs no new job).
 LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred", "started"}
 # A failed job's record is kept this long for inspection (rq info, the admin).
@@ -75,6 +80,23 @@ def task_enqueue_after_commit(task: Task) -> None:
             log.warning(
                 "task %s recorded; queueing left to the reconciler", task.public_id, exc_info=True
             )
+
+    transaction.on_commit(enqueue)
+
+
+def draft_preview_enqueue_after_commit(draft_pk: int) -> None:
+    """Queue a draft's preview once its row is committed. Without Redis the
+    editor goes without: its preview stays pending (a person can still trim
+    and convert by the numbers), and nothing else is lost."""
+
+    def enqueue() -> None:
+        try:
+            queue = django_rq.get_queue(PREVIEW_QUEUE)
+            queue.enqueue(
+                DRAFT_PREVIEW, draft_pk, job_timeout=PREVIEW_TIMEOUT_S, failure_ttl=FAILED_JOB_TTL_S
+            )
+        except RedisError:
+            log.warning("draft %s stored; its preview could not be queued", draft_pk, exc_info=True)
 
     transaction.on_commit(enqueue)
 

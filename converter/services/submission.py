@@ -21,8 +21,9 @@ from ..pipeline.probe import NO_PICTURE, VideoInfo
 from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
 from .metering import frames_reserved, quota_check
+from .previews import PENDING
 from .projects import project_default_for
-from .queueing import task_enqueue_after_commit
+from .queueing import draft_preview_enqueue_after_commit, task_enqueue_after_commit
 
 
 def upload_check(upload: UploadedFile[bytes], spec: TaskSpec) -> VideoInfo:
@@ -109,8 +110,9 @@ def task_submit_upload(*, owner: User, spec: TaskSpec, upload: UploadedFile[byte
 def draft_create(*, owner: User, upload: UploadedFile[bytes]) -> Draft:
     """The editor's background upload: probed (container headers only, as
     ``upload_check`` does; a file with only sound is accepted, since the
-    waveform option is chosen later), then stored and recorded. Nothing is
-    queued until ``task_submit_draft``."""
+    waveform option is chosen later), then stored and recorded, and its
+    preview queued (``previews``). No conversion is queued until
+    ``task_submit_draft``."""
     with storage.upload_path(upload) as path:
         info = isolated.probe(path, limits(), decode=False, audio_only_ok=True)
     draft = Draft(
@@ -118,6 +120,7 @@ def draft_create(*, owner: User, upload: UploadedFile[bytes]) -> Draft:
         original_filename=uploads.display_filename(upload.name or ""),
         source_size=getattr(upload, "size", 0) or 0,
         probe=info.to_dict(),
+        preview=dict(PENDING),
     )
     storage.save_source(draft.source, upload)
     try:
@@ -125,6 +128,38 @@ def draft_create(*, owner: User, upload: UploadedFile[bytes]) -> Draft:
     except Exception:
         draft.source.delete(save=False)
         raise
+    draft_preview_enqueue_after_commit(draft.pk)
+    return draft
+
+
+def draft_from_task(*, owner: User, task: Task) -> Draft:
+    """Edit again: a new draft of ``task``'s stored source (copied in
+    storage, not uploaded again), with its probe, for the editor to open
+    with the task's settings. Refused with ``SourceNotFound`` where the
+    task keeps no source of its own (an API task reads its bucket's)."""
+    if task.owner_id != owner.pk or not task.source.name or not task.probe:
+        raise LoopforgeError(
+            Code.SOURCE_NOT_FOUND, "This task keeps no source to edit again; upload the video."
+        )
+    draft = Draft(
+        owner=owner,
+        original_filename=task.original_filename,
+        source_size=task.source_size,
+        probe=task.probe,
+        preview=dict(PENDING),
+    )
+    try:
+        storage.copy_source(task.source.name, draft.source)
+    except storage.ObjectNotFound:
+        raise LoopforgeError(
+            Code.SOURCE_NOT_FOUND, "This task's source is no longer stored; upload the video."
+        ) from None
+    try:
+        draft.save()
+    except Exception:
+        draft.source.delete(save=False)
+        raise
+    draft_preview_enqueue_after_commit(draft.pk)
     return draft
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -30,9 +31,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import ratelimit, selectors, storage, uploads
 from ..errors import Code, LoopforgeError
 from ..forms import ProjectForm, QuotaForm, SignupForm, SourceForm, UploadForm
-from ..models import Output, Task
+from ..models import Draft, Output, Task
 from ..pipeline.formats import CONTENT_TYPES
-from ..services import access_keys, metering, projects, submission
+from ..services import access_keys, metering, previews, projects, submission
+from ..spec import TaskSpec
 from .refusal import refusal_json
 
 T = TypeVar("T")
@@ -108,8 +110,30 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-def _editor_context(form: UploadForm) -> dict[str, Any]:
-    return {"form": form, "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES}
+def _editor_context(form: UploadForm, draft: Draft | None = None) -> dict[str, Any]:
+    return {
+        "form": form,
+        "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES,
+        # A draft the page opens on (Edit again): the editor loads it as if
+        # the video had just been chosen.
+        "draft_facts": _draft_facts(draft) if draft else None,
+    }
+
+
+def _editor_again(request: AuthedRequest) -> dict[str, Any]:
+    """The upload page, empty, or opened on an unclaimed draft of the
+    person's (``?draft=``) with the settings of the task it came from
+    (``?from=``)."""
+    draft = selectors.draft_get_for_owner(request.user, request.GET.get("draft", ""))
+    if draft is None or draft.task_id is not None:
+        return _editor_context(UploadForm())
+    initial: dict[str, Any] = {"draft": draft.public_id}
+    task = selectors.task_get_for_owner(request.user, request.GET.get("from", ""))
+    if task is not None:
+        spec = TaskSpec.from_dict(task.spec)
+        picture = (int(draft.probe["width"]), int(draft.probe["height"]))
+        initial |= UploadForm.initial_from(spec, picture)
+    return _editor_context(UploadForm(initial=initial), draft)
 
 
 @login_required
@@ -137,31 +161,85 @@ def draft_create(request: AuthedRequest) -> HttpResponse:
         draft = submission.draft_create(owner=request.user, upload=form.source_upload())
     except LoopforgeError as exc:
         return refusal_json(exc, {"video": [exc.message]})
+    return JsonResponse(_draft_facts(draft), status=201)
+
+
+def _draft_facts(draft: Draft) -> dict[str, Any]:
+    """What the editor knows of a draft: the probe's facts for its timeline
+    and where to find the rest."""
     probe = draft.probe
-    return JsonResponse(
-        {
-            "draft_id": draft.public_id,
-            "filename": draft.original_filename,
-            "duration": probe["duration"],
-            "width": probe["width"],
-            "height": probe["height"],
-            "fps": probe["fps"],
-            "audio_only": probe.get("audio_only", False),
-            # What the browser would have to play: the editor plays the local
-            # file when it can, and trims by the numbers when it cannot.
-            "container": probe["demuxer"],
-            "codec": probe["codec"],
-            "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES,
-        },
-        status=201,
-    )
+    return {
+        "draft_id": draft.public_id,
+        "filename": draft.original_filename,
+        "duration": probe["duration"],
+        "width": probe["width"],
+        "height": probe["height"],
+        "fps": probe["fps"],
+        "audio_only": probe.get("audio_only", False),
+        # What the browser would have to play: the editor plays the local
+        # file when it can, and trims by the numbers when it cannot.
+        "container": probe["demuxer"],
+        "codec": probe["codec"],
+        "max_output_frames": settings.CONVERTER_MAX_OUTPUT_FRAMES,
+        # Where the editor polls for the server's preview (black bars...)
+        # and, with no local file (Edit again), plays the stored source.
+        "url": reverse("converter:draft-detail", args=[draft.public_id]),
+        "source_url": reverse("converter:draft-source", args=[draft.public_id]),
+        "preview": previews.draft_preview_of(draft),
+    }
+
+
+@login_required
+@require_GET
+def draft_source(request: AuthedRequest, draft_id: str) -> HttpResponseBase:
+    """The draft's stored video, to its owner, for the editor's player when
+    the video was not chosen on this page (Edit again)."""
+    draft = _found(selectors.draft_get_for_owner(request.user, draft_id), "draft")
+    kind = VIDEO_TYPES.get(str(draft.probe.get("demuxer", "")), "application/octet-stream")
+    try:
+        stream = draft.source.open("rb")
+    except (storage.ObjectNotFound, OSError):
+        raise Http404("This draft's video is no longer stored.") from None
+    response = FileResponse(stream, content_type=kind)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# The browser-playable containers (ffmpeg's demuxer names), for the player.
+VIDEO_TYPES = {"mov": "video/mp4", "matroska": "video/webm", "webm": "video/webm"}
+
+
+@login_required
+@require_POST
+def task_edit_again(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """Edit again: the editor on a copy of the task's stored source, with
+    the task's settings, nothing uploaded."""
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    try:
+        draft = submission.draft_from_task(owner=request.user, task=task)
+    except LoopforgeError as exc:
+        return _refuse(request, exc)
+    query = urlencode({"draft": draft.public_id, "from": task.public_id})
+    return redirect(f"{reverse('converter:upload')}?{query}")
+
+
+@login_required
+@require_GET
+def draft_detail(request: AuthedRequest, draft_id: str) -> HttpResponse:
+    """A draft's preview as the server has it so far (JSON; the editor polls)."""
+    draft = selectors.draft_get_for_owner(request.user, draft_id)
+    if draft is None:
+        error = LoopforgeError(Code.RESOURCE_NOT_FOUND, "There is no such draft.")
+        return refusal_json(error, {})
+    return JsonResponse({"draft_id": draft.public_id, "preview": previews.draft_preview_of(draft)})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def upload(request: AuthedRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "converter/upload.html", _editor_context(UploadForm()))
+        return render(request, "converter/upload.html", _editor_again(request))
     try:
         ratelimit.task_creation_by_user(request.user)
     except ratelimit.RateLimited as exc:

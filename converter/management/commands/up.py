@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from converter.services.queueing import NOTIFY_QUEUE, QUEUE, requeue_forgotten
+from converter.services.queueing import NOTIFY_QUEUE, PREVIEW_QUEUE, QUEUE, requeue_forgotten
 from project import localservices as ls
 from project import safety
 
@@ -73,14 +73,17 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write(f"Re-queued {requeue_forgotten()} task(s) that Redis no longer held.")
             python = sys.executable
-            # Conversions and notifications each have their own workers, so a
-            # slow webhook receiver never delays a conversion.
+            # Conversions, notifications and the editor's previews each have
+            # their own workers: a slow webhook receiver never delays a
+            # conversion, and a person waiting for a preview never waits
+            # behind one.
             names = [
                 f"{QUEUE}-worker-{n}" for n in range(1, settings.CONVERTER_CONVERT_WORKERS + 1)
             ]
             for name, queue in [
                 *((n, QUEUE) for n in names),
                 (f"{NOTIFY_QUEUE}-worker", NOTIFY_QUEUE),
+                (f"{PREVIEW_QUEUE}-worker", PREVIEW_QUEUE),
             ]:
                 worker = ls.Service(
                     name, [python, MANAGE, "worker", "--queue", queue], data / f"{name}.log"
