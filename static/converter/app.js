@@ -374,16 +374,25 @@
       pic.editing = true;
       setBox({ x: pic.bars.x, y: pic.bars.y, w: pic.bars.width, h: pic.bars.height });
     });
+    // Typed numbers are kept where they can be: a left or top that pushes
+    // the box past the edge shortens it rather than moving back.
+    var typedBox = function (b) {
+      var src = sourceSize();
+      if (!src) return b;
+      var x = Math.min(Math.max(0, b.x), src[0] - 1), y = Math.min(Math.max(0, b.y), src[1] - 1);
+      return clampBox({ x: x, y: y, w: Math.min(b.w, src[0] - x), h: Math.min(b.h, src[1] - y) });
+    };
     cropInputs.forEach(function (f, i) {
       f.addEventListener("input", function () {
         var b = readCropFields();
         if (cropAspect.value !== "free") cropAspect.value = "free"; // typed numbers are taken as they are
-        pic.box = b ? clampBox(b) : null; // unfinished (undefined): no crop to show yet
+        pic.box = b ? typedBox(b) : null; // unfinished (undefined): no crop to show yet
+        if (b) writeCropFields(); // the others, as the box now is
         render("fields");
         if (b === undefined) cropStatus.textContent = "Give the crop's width and height, or clear all four.";
       });
-      f.addEventListener("change", function () { // a clamped value is shown once the field is left
-        if (readCropFields() && pic.box && f.value !== "") f.value = String([pic.box.x, pic.box.y, pic.box.w, pic.box.h][i]);
+      f.addEventListener("change", function () { // a value the edges changed is shown once the field is left
+        if (readCropFields() && pic.box) f.value = String([pic.box.x, pic.box.y, pic.box.w, pic.box.h][i]);
       });
     });
 
