@@ -447,7 +447,7 @@
       var outH = captionOutputHeight(), list = [];
       pic.captions.forEach(function (c) {
         if (!c.text.trim()) return; // an empty row is not a caption yet
-        var item = { Text: c.text, Size: c.size, Color: c.color, OutlineColor: "#000000", Position: c.position };
+        var item = { Text: c.text, Size: c.size, Color: c.color, OutlineColor: c.outlineColor, Position: c.position };
         if (c.outline === "none") item.Outline = 0;
         else if (c.outline === "thick" && outH) item.Outline = outlinePx(c, outH);
         if (c.x !== null) { item.X = round3(c.x); item.Y = round3(c.y); }
@@ -468,7 +468,7 @@
         el.style.fontSize = font + "px";
         el.style.color = c.color;
         var stroke = (outlinePx(c, outH) * area.height) / outH;
-        el.style.webkitTextStroke = stroke > 0 ? 2 * stroke + "px #000000" : "0";
+        el.style.webkitTextStroke = stroke > 0 ? 2 * stroke + "px " + c.outlineColor : "0";
         el.style.left = "50%";
         el.style.top = el.style.bottom = "";
         el.classList.remove("band-top", "band-middle", "band-bottom", "placed");
@@ -546,6 +546,7 @@
         id: pic.nextId++, text: init.Text || "", color: init.Color || "#ffffff",
         size: init.Size > 0 && init.Size < 1 ? init.Size : 0.1,
         outline: init.Outline === 0 ? "none" : init.Outline > 0 ? "thick" : "thin",
+        outlineColor: typeof init.OutlineColor === "string" ? init.OutlineColor : "#000000",
         position: init.Position || "bottom",
         x: typeof init.X === "number" ? init.X : null, y: typeof init.Y === "number" ? init.Y : null,
         start: init.StartTime > 0 ? init.StartTime : 0, end: init.EndTime > 0 ? init.EndTime : null
@@ -871,6 +872,8 @@
       ed.playable = false;
       playerBox.hidden = true;
       noPreview.hidden = false;
+      if (ed.draft) setDuration(ed.draft.duration); // stored already (Edit again): trimmed by its numbers
+      render();
     });
     // Moving pictures can be stopped (with the button from the keyboard too).
     var playToggle = document.getElementById("play-toggle");
@@ -999,6 +1002,31 @@
       upload();
     };
     input.addEventListener("change", chosen);
+
+    // Edit again: the page opens on a draft stored already (a copy of a
+    // task's source), with that task's settings in the fields. It plays
+    // from the server; nothing is uploaded unless another video is chosen.
+    var openDraft = function (facts) {
+      ed.generation += 1;
+      ed.draft = facts;
+      draftField.value = facts.draft_id;
+      label.textContent = facts.filename + " (stored: choose another video to replace it)";
+      zone.classList.add("compact");
+      input.required = false;
+      if (facts.source_url && !facts.audio_only) {
+        ed.objectUrl = facts.source_url; // revoking a non-blob address does nothing
+        video.src = facts.source_url;
+      } else {
+        noPreview.hidden = false;
+        setDuration(facts.duration);
+      }
+      if (facts.url) pollBars(facts.url, ed.generation);
+      render(ed.duration > 0 ? "fields" : undefined);
+    };
+    var factsElement = document.getElementById("draft-facts");
+    if (factsElement) {
+      try { openDraft(JSON.parse(factsElement.textContent)); } catch (err) { /* the page works as a plain form */ }
+    }
 
     // The width box matters only for "Width in pixels".
     var widthRow = document.getElementById("width-row");

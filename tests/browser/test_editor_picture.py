@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from converter.bench.decode import decode
+from converter.models import Task
 from tests.browser.steps import sign_up
 from tests.poll import wait_until
 
@@ -206,6 +207,45 @@ def test_the_crop_and_a_caption_reach_the_output(page, live_server, clips, worke
     magenta = (frame[..., 0] > 200) & (frame[..., 1] < 60) & (frame[..., 2] > 200)
     rows = magenta.any(axis=1).nonzero()[0]
     assert rows.size and rows.min() >= 2 and rows.max() < 40  # the top band only
+
+
+def test_edit_again_opens_the_crop_and_captions_of_the_task(page, live_server, clips, worker):
+    sign_up(page, live_server.url, "again")
+    choose(page, clips.moving(duration=2, size="320x240", name="again.mp4"))
+    for field, v in zip(CROP, ("160", "0", "160", "120"), strict=True):
+        page.fill(field, v)
+    page.click("#add-caption")
+    page.keyboard.type("Again")
+    page.select_option("#caption-1-outline", "none")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+
+    page.click("#edit-again")
+    expect(page.locator("#player")).to_be_visible(timeout=30_000)  # the stored source plays
+    assert page.evaluate("document.getElementById('player').currentSrc").endswith("/source")
+    wait_until(lambda: page.evaluate("document.getElementById('player').currentTime") > 0)
+    assert crop_values(page) == [160, 0, 160, 120]
+    expect(page.locator("#crop-box")).to_be_visible()  # the box over the picture, from the fields
+    box = page.locator("#crop-box").bounding_box()
+    area = picture(page)
+    assert box["x"] == pytest.approx(area["x"] + area["width"] / 2, abs=2)
+    assert page.input_value("#caption-1-text") == "Again"
+    assert page.input_value("#caption-1-outline") == "none"
+    expect(page.locator(".caption-preview")).to_have_text("Again")
+    expect(page.locator("#output-facts")).to_contain_text("Output: 80 × 60")
+
+    page.fill("#caption-1-text", "Variant")  # a variant, converted from the stored draft
+    with page.expect_request(lambda r: r.method == "POST" and "/drafts/" not in r.url) as convert:
+        page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    assert b'name="video"; filename' not in convert.value.post_data_buffer
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+    expect(page.locator("#outputs figure .dims").first).to_have_text("80 × 60")
+    first, variant = (t.spec["animations"][0] for t in Task.objects.order_by("id"))
+    assert variant["crop"] == first["crop"] == {"x": 160, "y": 0, "width": 160, "height": 120}
+    assert [c["text"] for c in variant["captions"]] == ["Variant"]
+    assert variant["captions"][0]["outline"] == 0
 
 
 def captions(page) -> list[dict]:
