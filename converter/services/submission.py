@@ -123,6 +123,12 @@ def draft_create(*, owner: User, upload: UploadedFile[bytes]) -> Draft:
         preview=dict(PENDING),
     )
     storage.save_source(draft.source, upload)
+    return _draft_record(draft)
+
+
+def _draft_record(draft: Draft) -> Draft:
+    """Record a draft whose source is stored (removed again if the row
+    cannot be written) and queue its preview."""
     try:
         draft.save()
     except Exception:
@@ -154,13 +160,7 @@ def draft_from_task(*, owner: User, task: Task) -> Draft:
         raise LoopforgeError(
             Code.SOURCE_NOT_FOUND, "This task's source is no longer stored; upload the video."
         ) from None
-    try:
-        draft.save()
-    except Exception:
-        draft.source.delete(save=False)
-        raise
-    draft_preview_enqueue_after_commit(draft.pk)
-    return draft
+    return _draft_record(draft)
 
 
 def task_submit_draft(*, owner: User, spec: TaskSpec, draft: Draft) -> Task:
