@@ -260,14 +260,14 @@
     };
 
     var showCropStatus = function () {
-      var text = "";
+      var parts = [];
       cropBarsButton.disabled = pic.barsState !== "ready";
-      if (pic.barsState === "pending") text = "Looking for black bars…";
-      else if (pic.barsState === "failed") text = "Black bars could not be looked for.";
-      else if (pic.barsState === "ready" && !pic.bars) text = "No black bars found.";
-      else if (pic.editing && !pic.box) text = "Drag on the video to draw the part to keep.";
-      else if (pic.box) text = "Keeping " + pic.box.w + " × " + pic.box.h + " at " + pic.box.x + ", " + pic.box.y + ".";
-      cropStatus.textContent = text;
+      if (pic.box) parts.push("Keeping " + pic.box.w + " × " + pic.box.h + " at " + pic.box.x + ", " + pic.box.y + ".");
+      else if (pic.editing && ed.playable) parts.push("Drag on the video to draw the part to keep.");
+      if (pic.barsState === "pending") parts.push("Looking for black bars…");
+      else if (pic.barsState === "failed") parts.push("Black bars could not be looked for.");
+      else if (pic.barsState === "ready" && !pic.bars) parts.push("No black bars found.");
+      cropStatus.textContent = parts.join(" ");
     };
 
     // Draws the box, the dimmed outside and the captions where they will be.

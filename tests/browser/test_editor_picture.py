@@ -124,6 +124,33 @@ def test_an_aspect_preset_constrains_the_box(page, live_server, clips):
     assert x < x2 and x2 + w2 <= x + w
 
 
+def test_the_crop_tools_work_from_the_keyboard(page, live_server, clips):
+    sign_up(page, live_server.url, "keys")
+    choose(page, clips.moving(duration=3, size="320x240", name="keys.mp4"))
+    page.focus("#crop-toggle")
+    page.keyboard.press("Enter")
+    expect(page.locator("#crop-toggle")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Tab")
+    expect(page.locator("#crop-aspect")).to_be_focused()
+    page.select_option("#crop-aspect", "4:3")  # the whole 4:3 picture
+    assert crop_values(page) == [0, 0, 320, 240]
+    page.keyboard.press("Tab")
+    expect(page.locator("#crop-reset")).to_be_focused()
+    page.keyboard.press("Tab")  # Remove black bars is disabled until the server has looked
+    expect(page.locator("#crop-box")).to_be_focused()
+    assert page.evaluate("document.getElementById('crop-box').matches(':focus-visible')")
+    outline = page.evaluate("getComputedStyle(document.getElementById('crop-box')).outlineWidth")
+    assert outline == "3px"  # the visible focus
+    page.keyboard.press("Shift+ArrowRight")  # a box as wide as the picture does not move
+    assert crop_values(page) == [0, 0, 320, 240]
+    page.select_option("#crop-aspect", "1:1")
+    page.focus("#crop-box")
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowDown")
+    assert crop_values(page) == [50, 0, 240, 240]
+    expect(page.locator("#crop-status")).to_contain_text("Keeping 240 × 240 at 50, 0.")
+
+
 def test_typing_in_the_fields_moves_the_box(page, live_server, clips):
     area = start_cropping(page, live_server.url, clips, "typed")
     for field, v in zip(CROP, ("160", "0", "160", "120"), strict=True):
@@ -169,6 +196,10 @@ def test_a_clip_without_bars_says_so(page, live_server, clips, worker):
     sign_up(page, live_server.url, "nobars")
     choose(page, clips.moving(duration=2, size="320x240", name="nobars.mp4"))
     expect(page.locator("#crop-status")).to_have_text("No black bars found.", timeout=60_000)
+    page.click("#crop-toggle")
+    expect(page.locator("#crop-status")).to_have_text(
+        "Drag on the video to draw the part to keep. No black bars found."
+    )
     page.click("#crop-bars")
     assert page.input_value("#id_crop_width") == ""
 
