@@ -10,12 +10,15 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from converter.bench.decode import decode
 from converter.models import Task
 from tests.browser.steps import sign_up
+from tests.media import X264, ffmpeg
 from tests.poll import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -364,6 +367,49 @@ def test_a_caption_is_sized_to_the_crop_box(page, live_server, clips):
         < text["y"] + text["height"]
         < area["y"] + area["height"] * 0.5
     )
+
+
+def magenta_box(pixels) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of the magenta pixels, fractions of the picture."""
+    rgb = pixels[..., :3].astype(int)
+    mask = (rgb[..., 0] > 180) & (rgb[..., 1] < 90) & (rgb[..., 2] > 180)
+    rows, cols = mask.any(axis=1).nonzero()[0], mask.any(axis=0).nonzero()[0]
+    assert rows.size and cols.size, "no magenta caption found"
+    h, w = mask.shape
+    return cols[0] / w, rows[0] / h, (cols[-1] + 1) / w, (rows[-1] + 1) / h
+
+
+def test_the_caption_preview_is_where_and_as_large_as_the_output_draws_it(
+    page, live_server, clips, worker, tmp_path
+):
+    """The preview over a crop box, read from a screenshot, against the
+    converted frame: the caption's text covers the same part of each."""
+    playable = tmp_path / "quadrants.mp4"
+    ffmpeg("-i", str(clips.quadrants(duration=2)), *X264, str(playable))
+    sign_up(page, live_server.url, "same")
+    choose(page, playable)
+    for field, v in zip(CROP, ("0", "0", "240", "180"), strict=True):
+        page.fill(field, v)
+    page.check("input[name=size][value=original]")
+    page.click("#add-caption")
+    page.keyboard.type("你好 Hello")
+    page.fill("#caption-1-color", "#ff00ff")
+    page.select_option("#caption-1-size", "0.14")
+    page.click("#play-toggle")  # a still picture for the screenshot
+    page.locator("#player").scroll_into_view_if_needed()
+    box = page.locator("#crop-box").bounding_box()
+    shot = tmp_path / "preview.png"
+    page.screenshot(path=str(shot), clip=box)
+    preview = magenta_box(np.asarray(Image.open(shot).convert("RGB")))
+
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+    figure = page.locator("#outputs figure").first
+    expect(figure.locator(".dims")).to_have_text("240 × 180")
+    src = figure.locator("img").get_attribute("src")
+    output = magenta_box(decode(page.request.get(live_server.url + src).body()).frames[0])
+    assert preview == pytest.approx(output, abs=0.015)  # within 1.5% of a side
 
 
 SHOT_LAYOUTS = [
