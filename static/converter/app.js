@@ -658,7 +658,7 @@
       captionChanged();
       return text;
     };
-    addCaptionButton.hidden = false; // without script there is no caption editor
+    document.getElementById("captions").hidden = false; // without script there is no caption editor
     addCaptionButton.addEventListener("click", function () {
       var text = addCaption();
       if (text) text.focus();
