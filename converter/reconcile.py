@@ -54,6 +54,7 @@ class Report:
     failed_running: int = 0
     swept_temp_dirs: int = 0
     removed_drafts: int = 0
+    overdue_retries: int = 0  # retries whose scheduler was lost, queued now
 
     @property
     def changed(self) -> bool:
@@ -62,13 +63,15 @@ class Report:
             self.requeued_abandoned,
             self.recovered_running,
             self.failed_running,
+            self.overdue_retries,
         )
         return any(counts) or bool(self.swept_temp_dirs or self.removed_drafts)
 
     def __str__(self) -> str:
         return (
             f"re-queued {self.requeued_forgotten} forgotten task(s) and "
-            f"{self.requeued_abandoned} taken by dead workers; recovered "
+            f"{self.requeued_abandoned} taken by dead workers; queued "
+            f"{self.overdue_retries} retry(ies) whose scheduler was lost; recovered "
             f"{self.recovered_running} task(s) from dead workers; failed {self.failed_running}; "
             f"removed {self.swept_temp_dirs} stale temp folder(s) and "
             f"{self.removed_drafts} unclaimed draft(s)"
@@ -160,13 +163,14 @@ def sweep_drafts(max_age_s: float | None = None) -> int:
 def reconcile() -> Report:
     """One pass: dead workers' tasks first (they become QUEUED and get a job),
     then QUEUED tasks whose job a dead worker took, then QUEUED tasks with
-    no live job, then stale temp folders and drafts."""
+    no live job, then retries overdue, then stale temp folders and drafts."""
     report = recover_running()
     connection = django_rq.get_connection(queueing.QUEUE)
     report.requeued_abandoned = queueing.requeue_abandoned(
         lambda name: _worker_alive(connection, name)
     )
     report.requeued_forgotten = queueing.requeue_forgotten()
+    report.overdue_retries = queueing.enqueue_overdue()
     report.swept_temp_dirs = sweep_temp_dirs()
     report.removed_drafts = sweep_drafts()
     if report.changed:

@@ -4,6 +4,7 @@ task has exactly one job, which the reconciler can look for."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import django_rq
 from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
+from rq.job import Job
 
 from ..models import Task
 
@@ -32,6 +34,9 @@ PREVIEW_TIMEOUT_S = 300
 LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred", "started"}
 # A failed job's record is kept this long for inspection (rq info, the admin).
 FAILED_JOB_TTL_S = 7 * 24 * 3600
+# A retry whose time passed this long ago has lost its scheduler
+# (``enqueue_overdue``); RQ's scheduler looks every second.
+SCHEDULE_GRACE_S = 30
 # Copying the source in and the outputs out, on top of each animation's limit.
 JOB_OVERHEAD_S = 120
 
@@ -121,6 +126,26 @@ def requeue_abandoned(worker_alive: Callable[[str | None], bool]) -> int:
         task_enqueue(task)
         count += 1
     return count
+
+
+def enqueue_overdue(grace_s: float = SCHEDULE_GRACE_S) -> int:
+    """Move to the queue every conversion job whose scheduled time (a
+    retry's backoff) passed more than ``grace_s`` ago. RQ's scheduler runs
+    in one worker at a time; when that worker dies, another takes it over
+    only at its next maintenance, up to ten minutes later, and the retries
+    wait. A job the scheduler moves at the same moment may then be queued
+    twice: ``task_start`` lets one run win."""
+    queue = django_rq.get_queue(QUEUE)
+    registry = queue.scheduled_job_registry
+    due = registry.get_jobs_to_schedule(int(time.time() - grace_s))
+    moved = 0
+    for job in Job.fetch_many(due, connection=queue.connection, serializer=queue.serializer):
+        if job is None:
+            continue
+        registry.remove(job)
+        queue.enqueue_job(job)
+        moved += 1
+    return moved
 
 
 def requeue_forgotten() -> int:
