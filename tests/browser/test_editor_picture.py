@@ -443,13 +443,22 @@ def test_the_caption_preview_is_where_and_as_large_as_the_output_draws_it(
 SHOT_LAYOUTS = [
     pytest.param({"width": 1280, "height": 900}, "desktop", id="desktop"),
     pytest.param({"width": 390, "height": 844}, "phone", id="phone"),
+    pytest.param({"width": 390, "height": 844}, "phone-portrait", id="phone-portrait"),
 ]
 
 
 @pytest.mark.parametrize(("viewport", "name"), SHOT_LAYOUTS)
 def test_crop_and_captions_at_desktop_and_phone_width(page, live_server, clips, viewport, name):
     page.set_viewport_size(viewport)
-    area = start_cropping(page, live_server.url, clips, f"shot{name}", size="640x360")
+    sign_up(page, live_server.url, f"shot{name}")
+    portrait = name.endswith("portrait")
+    choose(page, clips.portrait() if portrait else clips.moving(size="640x360", name="wide.mp4"))
+    page.click("#crop-toggle")
+    if portrait:  # cropped in the picture as shown: upright, 180 x 320
+        page.select_option("#crop-aspect", "1:1")
+        assert crop_values(page) == [0, 70, 180, 180]
+        page.select_option("#crop-aspect", "free")
+    area = picture(page)
     mouse_drag(page, at(area, 0.2, 0.1), at(area, 0.8, 0.9))
     page.click("#add-caption")
     page.keyboard.type("你好 Hello")
@@ -458,6 +467,7 @@ def test_crop_and_captions_at_desktop_and_phone_width(page, live_server, clips, 
     for selector in ("#picture-tools", "#crop-fields", "#captions"):
         box = page.locator(selector).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    page.locator("#player").scroll_into_view_if_needed()
     page.focus("#crop-box")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"picture-{name}.png"), full_page=True)
