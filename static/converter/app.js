@@ -495,8 +495,11 @@
       var reverse = document.getElementById("id_reverse");
       var t = reverse && reverse.checked ? ed.end - video.currentTime : video.currentTime - ed.start;
       t = Math.max(0, t) / speed();
+      // A boomerang shows each frame twice, going and coming back (the
+      // player only goes): shown when either time is in the range.
+      var times = boomerang() ? [t, (2 * (ed.end - ed.start)) / speed() - t] : [t];
       pic.captions.forEach(function (c) {
-        var on = t >= c.start - 1e-3 && (c.end === null || t < c.end);
+        var on = times.some(function (u) { return u >= c.start - 1e-3 && (c.end === null || u < c.end); });
         c.el.classList.toggle("off", !on);
       });
     };

@@ -340,6 +340,14 @@ def test_a_caption_is_written_for_the_form_and_shown_over_the_video(page, live_s
     expect(shown).to_be_hidden()
     page.fill("#caption-1-start", "")
     expect(shown).to_be_visible()
+    # From 3 s: on the way back of a boomerang (3 s out, 3 s back) every
+    # frame the player shows carries it; without one, none.
+    page.check("#id_boomerang")
+    page.fill("#caption-1-start", "3")
+    expect(shown).to_be_visible()
+    page.uncheck("#id_boomerang")
+    expect(shown).to_be_hidden()
+    page.fill("#caption-1-start", "")
 
     page.click("#add-caption")
     page.fill("#caption-2-text", "second")
@@ -397,6 +405,21 @@ def test_a_box_drawn_over_a_quadrant_makes_an_output_of_that_quadrant(
     for frame in decode(page.request.get(live_server.url + src).body()).frames:
         assert frame.shape[:2] == (h, w)
         assert (abs(frame[..., :3].astype(int) - (0, 255, 0)) <= 16).all()  # lime only
+
+
+def test_a_portrait_phone_video_is_cropped_as_it_is_shown(page, live_server, clips, worker):
+    sign_up(page, live_server.url, "upright")
+    choose(page, clips.portrait())
+    page.select_option("#crop-aspect", "9:16")  # the whole upright picture
+    assert crop_values(page) == [0, 0, 180, 320]
+    page.select_option("#crop-aspect", "1:1")
+    assert crop_values(page) == [0, 70, 180, 180]
+    page.check("input[name=size][value=original]")
+    expect(page.locator("#output-facts")).to_contain_text("Output: 180 × 180")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+    expect(page.locator("#outputs figure .dims").first).to_have_text("180 × 180")
 
 
 def magenta_box(pixels) -> tuple[float, float, float, float]:
