@@ -38,9 +38,9 @@ class AvifSettings:
 
 # Chosen with the benchmark (docs/encoding.md, "MP4 and AVIF").
 SETTINGS: dict[str, AvifSettings] = {
-    "low": AvifSettings(quality=40, speed=6),
-    "balanced": AvifSettings(quality=50, speed=6),
-    "best": AvifSettings(quality=65, speed=6),
+    "low": AvifSettings(quality=50, speed=6),
+    "balanced": AvifSettings(quality=60, speed=6),
+    "best": AvifSettings(quality=75, speed=6),
 }
 
 # AV1's largest frame side (the level 6 limit libaom enforces: 65536 is

@@ -51,9 +51,9 @@ class Mp4Settings:
 
 # Chosen with the benchmark (docs/encoding.md, "MP4 and AVIF").
 SETTINGS: dict[str, Mp4Settings] = {
-    "low": Mp4Settings(crf=28, preset="slow"),
-    "balanced": Mp4Settings(crf=24, preset="slow"),
-    "best": Mp4Settings(crf=20, preset="slow"),
+    "low": Mp4Settings(crf=27, preset="slow"),
+    "balanced": Mp4Settings(crf=22, preset="slow"),
+    "best": Mp4Settings(crf=18, preset="slow"),
 }
 
 # The largest frame rate denominator kept exact: 1000 / frame_duration_ms of
