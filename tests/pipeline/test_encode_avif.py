@@ -100,3 +100,42 @@ def test_a_conversion_of_an_alpha_source_keeps_alpha(clips) -> None:  # type: ig
     assert anim.mode == "RGBA"
     alpha = anim.frames[0][..., 3]
     assert alpha.min() < 16 and alpha.max() > 240  # transparent background, opaque disc
+
+
+def _durations(data: bytes) -> dict[str, list[int]]:
+    """Every movie, track and edit duration in the file, by box type."""
+    from converter.pipeline.encode_avif import _boxes, _field
+
+    buf = bytearray(data)
+    found: dict[str, list[int]] = {"mvhd": [], "tkhd": [], "elst": [], "mdhd": []}
+
+    def walk(start: int, end: int) -> None:
+        for kind, body, stop in _boxes(buf, start, end):
+            name = kind.decode("latin-1")
+            v1 = buf[body] == 1
+            if name in ("mvhd", "mdhd"):
+                found[name].append(_field(buf, body + (24 if v1 else 16), 8 if v1 else 4))
+            elif name == "tkhd":
+                found[name].append(_field(buf, body + (28 if v1 else 20), 8 if v1 else 4))
+            elif name == "elst":
+                found[name].append(_field(buf, body + 8, 8 if v1 else 4))
+            elif name in ("moov", "trak", "edts", "mdia"):
+                walk(body, stop)
+
+    walk(0, len(buf))
+    return found
+
+
+@pytest.mark.parametrize("alpha", [False, True], ids=["opaque", "alpha"])
+def test_forever_is_an_indefinite_duration_and_n_plays_n_edits(alpha: bool) -> None:
+    frames = with_alpha(5) if alpha else moving_scene(5)
+    forever = _durations(encoded(frames, 100, loop=0))
+    assert forever["tkhd"] and set(forever["tkhd"] + forever["mvhd"]) == {2**64 - 1}
+    for plays in (1, 3):
+        data = encoded(frames, 100, loop=plays)
+        found = _durations(data)
+        assert len(found["tkhd"]) == len(found["elst"]) == (2 if alpha else 1)
+        (edit,) = set(found["elst"])
+        assert edit == 500  # 5 frames of 100 ms in the movie's ms timescale
+        assert set(found["tkhd"] + found["mvhd"]) == {plays * edit}
+        assert len(decoded(data).frames) == 5  # still decodes, every frame
