@@ -226,8 +226,6 @@ def cmds_ffmpeg_svt_avif(src: Path, wl: Workload, out: Path, work: Path) -> list
             "libsvtav1",
             "-preset",
             "8",
-            "-svtav1-params",
-            "log-level=0",
             "-pix_fmt",
             "yuv420p",
             "-loop",
