@@ -134,11 +134,21 @@ def _ff_input(src: Path, wl: Workload) -> list[str]:
 
 def _ff_filters(src: Path, wl: Workload) -> str:
     # The playback rate: frame k shown at k / fps (settb keeps pts precise).
+    # The last fps states that rate, which changes no frame: without it the
+    # encoders and muxers take the sampling's rate (1 fps for a 1 s interval)
+    # and merge or drop the frames set 1/fps apart.
     fps = Fraction(wl.fps).limit_denominator(1000)
+    rate = f"{fps.numerator}/{fps.denominator}"
     return (
         f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos,"
-        f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB"
+        f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB,fps={rate}"
     )
+
+
+def _ff_count(wl: Workload) -> list[str]:
+    """The workload's frame count: the sampling's shift lets a frame or two
+    past its end through, which ours does not take."""
+    return ["-frames:v", str(wl.frame_count)]
 
 
 def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
@@ -146,7 +156,7 @@ def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list
         _ff_filters(src, wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
         "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle"
     )
-    return [[*_ff_input(src, wl), "-vf", vf, "-loop", "0", str(out)]]
+    return [[*_ff_input(src, wl), "-vf", vf, *_ff_count(wl), "-loop", "0", str(out)]]
 
 
 def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
@@ -155,6 +165,7 @@ def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[lis
             *_ff_input(src, wl),
             "-vf",
             _ff_filters(src, wl),
+            *_ff_count(wl),
             "-c:v",
             "libwebp_anim",
             "-quality",
@@ -174,6 +185,7 @@ def cmds_ffmpeg_mp4(src: Path, wl: Workload, out: Path, work: Path) -> list[list
             *_ff_input(src, wl),
             "-vf",
             _ff_filters(src, wl),
+            *_ff_count(wl),
             "-an",
             "-c:v",
             "libx264",
@@ -194,6 +206,7 @@ def cmds_ffmpeg_avif(src: Path, wl: Workload, out: Path, work: Path) -> list[lis
             *_ff_input(src, wl),
             "-vf",
             _ff_filters(src, wl),
+            *_ff_count(wl),
             "-c:v",
             "libaom-av1",
             "-crf",
@@ -222,6 +235,7 @@ def cmds_ffmpeg_svt_avif(src: Path, wl: Workload, out: Path, work: Path) -> list
             *_ff_input(src, wl),
             "-vf",
             _ff_filters(src, wl),
+            *_ff_count(wl),
             "-c:v",
             "libsvtav1",
             "-preset",
