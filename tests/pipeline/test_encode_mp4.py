@@ -179,3 +179,29 @@ def test_the_benchmark_decoder_reads_an_mp4() -> None:
     assert (anim.format, anim.size, len(anim.frames)) == ("MP4", (162, 98), 8)
     assert anim.durations == [80] * 8
     assert ssim(anim.frames[0][:97, :161], frames[0]) > SSIM_FLOOR["balanced"]
+
+
+def test_a_sampling_failure_stops_the_encode_with_its_own_error() -> None:
+    from converter.pipeline.errors import PipelineError
+
+    def frames():  # type: ignore[no-untyped-def]
+        yield from moving_scene(3)
+        raise PipelineError("DecodeFailed", "The video could not be decoded.")
+
+    with pytest.raises(PipelineError, match="could not be decoded"):
+        encode_mp4.encode(frames(), EncodeOptions(frame_duration_ms=100))
+
+
+def test_an_ffmpeg_failure_is_reported_with_its_words(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from converter.pipeline import ffmpeg
+
+    with pytest.raises(RuntimeError, match=r"ffmpeg could not encode: .*Encoder not found"):
+        ffmpeg.encode_raw(
+            iter(moving_scene(2)),
+            size=(160, 96),
+            pixel_format="rgb24",
+            frame_rate=Fraction(10),
+            output_args=["-c:v", "no-such-codec", "-f", "mp4"],
+            output=tmp_path / "out.mp4",
+            timeout_s=60,
+        )
