@@ -137,7 +137,15 @@ class UploadForm(SourceForm):
     uploaded (``draft``, its public id; then no video is sent)."""
 
     draft = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
-    format = forms.ChoiceField(choices=[("gif", "GIF"), ("webp", "WebP")], initial="gif")
+    format = forms.ChoiceField(
+        choices=[
+            ("gif", "GIF"),
+            ("webp", "WebP"),
+            ("mp4", "MP4 (video, smallest)"),
+            ("avif", "AVIF"),
+        ],
+        initial="gif",
+    )
     start = forms.FloatField(
         label="Start at (seconds)", min_value=0, max_value=MAX_TIME_S, initial=0, required=False
     )

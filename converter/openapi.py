@@ -90,7 +90,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Animation": obj(
         ["Format", "URI"],
-        Format={"type": "string", "enum": ["gif", "webp"]},
+        Format={"type": "string", "enum": ["gif", "webp", "mp4", "avif"]},
         Interval=NUM,
         FrameRate=NUM,
         Number=INT,

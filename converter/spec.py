@@ -19,7 +19,7 @@ from typing import Any
 from .errors import Code, LoopforgeError
 from .pipeline.encoding import DEFAULT_QUALITY, QUALITIES
 
-FORMATS = ("gif", "webp")
+FORMATS = ("gif", "webp", "mp4", "avif")
 SCALE_TYPES = ("stretch", "crop", "fill", "fit")
 MAX_SIDE_PX = 4096  # the reference's upper bound for Width/Height in pixels
 # GIF stores delays in hundredths of a second and browsers clamp delays under

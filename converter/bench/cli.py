@@ -14,7 +14,7 @@ import converter.bench
 from converter.bench.paths import OUT_DIR, ffmpeg_exe
 from converter.bench.report import HEADER, Row, format_row, judge
 from converter.bench.run import bench_workload
-from converter.bench.tools import TOOLS_GIF, TOOLS_WEBP, find_gifski, run_moviepy, run_ours
+from converter.bench.tools import TOOLS, find_gifski, run_moviepy, run_ours
 from converter.bench.workloads import WORKLOADS, workload_named
 
 
@@ -30,7 +30,7 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     ap.add_argument("--only", default="", help="comma-separated workload names")
     ap.add_argument(
-        "--tools", default="", help="comma-separated tools (ours,ffmpeg,gifski,moviepy)"
+        "--tools", default="", help="comma-separated tools (ours,ffmpeg,ffmpeg-svt,gifski,moviepy)"
     )
     ap.add_argument(
         "--qualities",
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     rows: list[Row] = []
     t0 = time.perf_counter()
     for wl in selected:
-        tools = list(wl.tools) or (TOOLS_GIF if wl.fmt == "gif" else TOOLS_WEBP)
+        tools = list(wl.tools) or TOOLS[wl.fmt]
         if args.tools:
             tools = [t for t in tools if t in args.tools.split(",")]
         rows += bench_workload(wl, tools, runs, work, qualities, log)

@@ -9,6 +9,7 @@ import functools
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +18,14 @@ from converter.bench.workloads import Workload
 
 TOOLS_GIF = ["ours", "ffmpeg", "gifski", "moviepy"]
 TOOLS_WEBP = ["ours", "ffmpeg"]
+TOOLS_MP4 = ["ours", "ffmpeg"]  # ffmpeg: libx264 at its defaults
+TOOLS_AVIF = ["ours", "ffmpeg", "ffmpeg-svt"]  # libaom-av1 and libsvtav1
+TOOLS: dict[str, list[str]] = {
+    "gif": TOOLS_GIF,
+    "webp": TOOLS_WEBP,
+    "mp4": TOOLS_MP4,
+    "avif": TOOLS_AVIF,
+}
 
 
 @functools.lru_cache(maxsize=16)
@@ -125,11 +134,21 @@ def _ff_input(src: Path, wl: Workload) -> list[str]:
 
 def _ff_filters(src: Path, wl: Workload) -> str:
     # The playback rate: frame k shown at k / fps (settb keeps pts precise).
+    # The last fps states that rate, which changes no frame: without it the
+    # encoders and muxers take the sampling's rate (1 fps for a 1 s interval)
+    # and merge or drop the frames set 1/fps apart.
     fps = Fraction(wl.fps).limit_denominator(1000)
+    rate = f"{fps.numerator}/{fps.denominator}"
     return (
         f"{sample_filter(src, wl.interval)},scale={wl.width}:-2:flags=lanczos,"
-        f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB"
+        f"settb=AVTB,setpts=N*{fps.denominator}/{fps.numerator}/TB,fps={rate}"
     )
+
+
+def _ff_count(wl: Workload) -> list[str]:
+    """The workload's frame count: the sampling's shift lets a frame or two
+    past its end through, which ours does not take."""
+    return ["-frames:v", str(wl.frame_count)]
 
 
 def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
@@ -137,7 +156,7 @@ def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list
         _ff_filters(src, wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
         "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle"
     )
-    return [[*_ff_input(src, wl), "-vf", vf, "-loop", "0", str(out)]]
+    return [[*_ff_input(src, wl), "-vf", vf, *_ff_count(wl), "-loop", "0", str(out)]]
 
 
 def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
@@ -146,6 +165,7 @@ def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[lis
             *_ff_input(src, wl),
             "-vf",
             _ff_filters(src, wl),
+            *_ff_count(wl),
             "-c:v",
             "libwebp_anim",
             "-quality",
@@ -155,6 +175,88 @@ def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[lis
             str(out),
         ]
     ]
+
+
+def cmds_ffmpeg_mp4(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+    """libx264 as most people run it: its defaults (CRF 23, preset medium),
+    yuv420p, faststart, no audio."""
+    return [
+        [
+            *_ff_input(src, wl),
+            "-vf",
+            _ff_filters(src, wl),
+            *_ff_count(wl),
+            "-an",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            str(out),
+        ]
+    ]
+
+
+def cmds_ffmpeg_avif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+    """libaom-av1 at CRF 30 and cpu-used 6 (ffmpeg's libaom has no quality
+    default of its own: without -crf it aims at a bitrate), animated AVIF."""
+    return [
+        [
+            *_ff_input(src, wl),
+            "-vf",
+            _ff_filters(src, wl),
+            *_ff_count(wl),
+            "-c:v",
+            "libaom-av1",
+            "-crf",
+            "30",
+            "-b:v",
+            "0",
+            "-cpu-used",
+            "6",
+            "-row-mt",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+            "-loop",
+            "0",
+            "-f",
+            "avif",
+            str(out),
+        ]
+    ]
+
+
+def cmds_ffmpeg_svt_avif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+    """libsvtav1 at its defaults (CRF 35; preset 8), animated AVIF."""
+    return [
+        [
+            *_ff_input(src, wl),
+            "-vf",
+            _ff_filters(src, wl),
+            *_ff_count(wl),
+            "-c:v",
+            "libsvtav1",
+            "-preset",
+            "8",
+            "-pix_fmt",
+            "yuv420p",
+            "-loop",
+            "0",
+            "-f",
+            "avif",
+            str(out),
+        ]
+    ]
+
+
+FFMPEG_CMDS: dict[str, Callable[[Path, Workload, Path, Path], list[list[str]]]] = {
+    "gif": cmds_ffmpeg_gif,
+    "webp": cmds_ffmpeg_webp,
+    "mp4": cmds_ffmpeg_mp4,
+    "avif": cmds_ffmpeg_avif,
+}
 
 
 def find_gifski() -> Path | None:
@@ -203,7 +305,9 @@ def tool_cmds(
     if tool.startswith("ours"):
         return [_child("ours", src, wl, out, quality)]
     if tool == "ffmpeg":
-        return (cmds_ffmpeg_gif if wl.fmt == "gif" else cmds_ffmpeg_webp)(src, wl, out, work)
+        return FFMPEG_CMDS[wl.fmt](src, wl, out, work)
+    if tool == "ffmpeg-svt":
+        return cmds_ffmpeg_svt_avif(src, wl, out, work)
     if tool == "gifski":
         return cmds_gifski(src, wl, out, work)
     if tool == "moviepy":

@@ -17,7 +17,7 @@ from converter.bench.paths import MEDIA_DIR, ffmpeg_exe
 class Workload:
     name: str
     source: str  # key into SOURCES
-    fmt: str  # "gif" or "webp"
+    fmt: str  # "gif", "webp", "mp4" or "avif"
     start: float  # seconds into the source
     duration: float  # seconds of source sampled
     interval: float  # seconds between sampled frames
@@ -29,6 +29,11 @@ class Workload:
     @property
     def frame_count(self) -> int:
         return round(self.duration / self.interval + 0.4999)
+
+
+# Every workload made by ``_pair`` runs in each format: MP4 is judged
+# against our GIF, AVIF against our WebP, on the same frames.
+FORMATS = ("gif", "webp", "mp4", "avif")
 
 
 def _pair(
@@ -54,7 +59,7 @@ def _pair(
             width=width,
             quick=quick,
         )
-        for fmt in ("gif", "webp")
+        for fmt in FORMATS
     ]
 
 

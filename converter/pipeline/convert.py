@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from . import captions as captions_
-from . import encode_gif, encode_webp, mpegts, ordering, waveform
+from . import encode_avif, encode_gif, encode_mp4, encode_webp, mpegts, ordering, waveform
 from .encoding import QUALITIES, Encoded, EncodeOptions, Encoder, Order, Quality
 from .errors import PipelineError
 from .frameplan import FramePlan, plan_frames, split_for_decoding
@@ -32,7 +32,12 @@ from .workdir import private_folder
 
 log = logging.getLogger(__name__)
 
-ENCODERS: dict[str, Encoder] = {"gif": encode_gif.ENCODER, "webp": encode_webp.ENCODER}
+ENCODERS: dict[str, Encoder] = {
+    "gif": encode_gif.ENCODER,
+    "webp": encode_webp.ENCODER,
+    "mp4": encode_mp4.ENCODER,
+    "avif": encode_avif.ENCODER,
+}
 
 # Draws the frames of a plan: the video's pictures (``sample.sample``) or the
 # sound's waveform (``waveform.sample``).

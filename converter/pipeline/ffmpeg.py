@@ -8,18 +8,22 @@ its binary to read, nothing to write, a minimal environment, as nobody), in
 its own process group, dies with its parent (PR_SET_PDEATHSIG), has its
 address space capped (RLIMIT_AS) and is killed when its wall time runs out.
 Video sampling and the waveform drawing both read their frames through
-``raw_frames``: raw pixels from ffmpeg's pipe, one frame at a time.
+``raw_frames``: raw pixels from ffmpeg's pipe, one frame at a time. The
+video encoders go the other way through ``encode_raw``: raw pixels into
+ffmpeg's stdin, a file out in a private folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import cast
 
@@ -220,6 +224,90 @@ def raw_frames(
         yield np.frombuffer(block, np.uint8).reshape(shape)
     if not made:
         raise PipelineError("DecodeFailed", nothing_decoded)
+
+
+def encode_raw(
+    frames: Iterable[np.ndarray],
+    *,
+    size: tuple[int, int],
+    pixel_format: str,
+    frame_rate: Fraction,
+    output_args: Sequence[str],
+    output: Path,
+    timeout_s: float,
+    memory_bytes: int | None = Limits.ffmpeg_memory_bytes,
+) -> int:
+    """Encode ``frames`` (raw ``pixel_format`` pictures of ``size``, width
+    by height) at ``frame_rate`` into ``output`` with ``output_args`` (the
+    codec and muxer options), and return how many frames went in.
+
+    ffmpeg reads nothing but its stdin (``-protocol_whitelist pipe``, the
+    rawvideo demuxer only) and writes only ``output``'s folder, which must be
+    a private folder of the caller's (``workdir.private_folder``): an MP4
+    whose index comes first (faststart) needs a file it can seek in, not a
+    pipe. Each frame is written as the iterable yields it; the pipe is the
+    only buffer. Raises ``PipelineError`` ``Timeout`` past ``timeout_s`` and
+    ``RuntimeError`` with the tail of ffmpeg's errors when it fails.
+    Whatever happens, ffmpeg is stopped before this returns."""
+    binary = Path(os.path.realpath(executable()))
+    width, height = size
+    cmd = [str(binary), "-hide_banner", "-loglevel", "error", "-nostats"]
+    cmd += ["-protocol_whitelist", "pipe", "-format_whitelist", "rawvideo", "-f", "rawvideo"]
+    cmd += ["-pix_fmt", pixel_format, "-video_size", f"{width}x{height}"]
+    cmd += ["-framerate", f"{frame_rate.numerator}/{frame_rate.denominator}", "-i", "pipe:0"]
+    cmd += [*output_args, "-y", output.name]
+    proc = sandbox.start(
+        cmd,
+        readable=[binary.parent],
+        writable=output.parent,
+        memory_bytes=memory_bytes,
+        cpu_seconds=sandbox.cpu_budget(timeout_s),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+    )
+    errors = _Errors(proc)
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        sandbox.stop(proc)
+
+    timer = threading.Timer(timeout_s, kill)
+    timer.start()
+    count = 0
+    try:
+        stdin = cast(io.RawIOBase, proc.stdin)
+        try:
+            for frame in frames:
+                _write_all(stdin, memoryview(np.ascontiguousarray(frame).data).cast("B"))
+                count += 1
+            stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg ended early: its exit status and errors say why
+        proc.wait()
+    finally:
+        timer.cancel()
+        sandbox.stop(proc)
+        if proc.stdin and not proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+        errors.close()
+    if expired.is_set():
+        raise timed_out(timeout_s)
+    if errors.out_of_memory.is_set() or proc.returncode != 0:
+        said = errors.tail.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(
+            f"ffmpeg could not encode: {said[-1][:300] if said else proc.returncode}"
+        )
+    return count
+
+
+def _write_all(pipe: io.RawIOBase, data: memoryview) -> None:
+    while data:
+        n = pipe.write(data)
+        data = data[n or 0 :]
 
 
 def _read_exactly(pipe: io.RawIOBase, size: int) -> bytearray | None:

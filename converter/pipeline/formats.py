@@ -6,5 +6,10 @@ the encoders (or MoviePy) into a web process.
 
 from __future__ import annotations
 
-EXTENSIONS: dict[str, str] = {"gif": "gif", "webp": "webp"}
-CONTENT_TYPES: dict[str, str] = {"gif": "image/gif", "webp": "image/webp"}
+EXTENSIONS: dict[str, str] = {"gif": "gif", "webp": "webp", "mp4": "mp4", "avif": "avif"}
+CONTENT_TYPES: dict[str, str] = {
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "mp4": "video/mp4",
+    "avif": "image/avif",
+}
