@@ -1133,10 +1133,17 @@
           s.outputs.forEach(function (o) {
             var fig = document.createElement("figure");
             fig.className = "output";
-            var img = document.createElement("img");
+            // An MP4 is a video: it plays muted and looping, as a GIF would.
+            var img = document.createElement(o.format === "mp4" ? "video" : "img");
             img.className = "animation";
             img.src = o.url;
-            img.alt = "Animation";
+            if (o.format === "mp4") {
+              img.muted = true;
+              img.loop = img.autoplay = img.playsInline = true;
+              img.setAttribute("aria-label", "Animation");
+            } else {
+              img.alt = "Animation";
+            }
             img.width = o.width;
             img.height = o.height;
             var cap = document.createElement("figcaption");

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from converter.bench.decode import decode
 from tests.browser.steps import sign_up
+from tests.poll import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -117,3 +118,33 @@ def test_a_failed_task_shows_a_readable_reason(page, live_server, worker, clips)
     expect(page.locator("#status")).to_have_text("Failed", timeout=90_000)
     expect(page.locator("#failure-code")).to_have_text("TooManyFrames")
     expect(page.locator("#failure-message")).to_contain_text("limit is 20")
+
+
+def test_an_mp4_output_plays_on_the_task_and_share_pages(page, browser, live_server, worker, clips):
+    """An MP4 is shown in a muted looping <video>, not an <img>: on the task
+    page as it finishes, when the page is loaded again, and on the share page."""
+    base = live_server.url
+    sign_up(page, base, "mp4-viewer")
+    page.set_input_files("#id_video", str(clips.moving(duration=2, name="to-mp4.mp4")))
+    page.select_option("#id_format", "mp4")
+    page.fill("#id_fps", "10")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+
+    def plays(where) -> None:
+        video = where.locator("video.animation")
+        expect(video).to_have_count(1)
+        assert where.locator("img.animation").count() == 0
+        assert video.evaluate("v => v.muted && v.loop")
+        wait_until(lambda: video.evaluate("v => v.currentTime") > 0.2, what="the MP4 to play")
+
+    plays(page)
+    page.reload()
+    plays(page)
+    share = page.input_value("#share-url")
+    stranger = browser.new_context()
+    other = stranger.new_page()
+    other.goto(share)
+    plays(other)
+    stranger.close()
