@@ -302,11 +302,12 @@ def _first_indices(runs: Sequence[FramePlan]) -> list[int]:
 def _result(
     animation: Animation, geometry: Geometry, encoded: Encoded, timings: dict[str, float]
 ) -> AnimationResult:
+    width, height = encoded.size or (geometry.width, geometry.height)
     return AnimationResult(
         data=encoded.data,
         format=animation.format,
-        width=geometry.width,
-        height=geometry.height,
+        width=width,
+        height=height,
         frames=encoded.frames,
         frame_duration_ms=animation.frame_duration_ms,
         durations_ms=encoded.durations_ms,

@@ -111,7 +111,8 @@ def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
             memory_bytes=DEFAULT_LIMITS.ffmpeg_memory_bytes,
         )
         data = output.read_bytes()
-    return Encoded(data, count, spread_durations(count, options.frame_duration_ms, 1))
+    durations = spread_durations(count, options.frame_duration_ms, 1)
+    return Encoded(data, count, durations, size=even_size(width, height))
 
 
 def _joined(runs: Sequence[Frames]) -> Iterator[np.ndarray]:

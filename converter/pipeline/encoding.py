@@ -49,6 +49,9 @@ class Encoded:
     data: bytes
     frames: int
     durations_ms: list[int] = field(default_factory=list)
+    # (width, height) where the format made the frames another size than
+    # they came (an MP4 pads an odd side to even); None: as they came.
+    size: tuple[int, int] | None = None
 
 
 Frames = Iterable[np.ndarray]

@@ -205,3 +205,10 @@ def test_an_ffmpeg_failure_is_reported_with_its_words(tmp_path) -> None:  # type
             output=tmp_path / "out.mp4",
             timeout_s=60,
         )
+
+
+def test_an_odd_sized_conversion_reports_the_size_the_file_has(clips) -> None:  # type: ignore[no-untyped-def]
+    src = clips.moving(duration=1, size="320x240")
+    animation = AnimationSpec.create(format="mp4", interval=0.25, frame_rate=4, width=161.0)
+    result = convert(src, probe(src), animation)
+    assert (result.width, result.height) == Decoded(result.data).size == (162, 122)

@@ -9,7 +9,7 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from converter.spec import AnimationSpec, SpecError, Trim
+from converter.spec import FORMATS, AnimationSpec, SpecError, Trim
 
 FIELDS = [
     "Format",
@@ -55,7 +55,7 @@ def assert_refused_clearly(error: SpecError) -> None:
 
 
 def _valid(spec: AnimationSpec) -> None:
-    assert spec.format in ("gif", "webp")
+    assert spec.format in FORMATS
     for value in (spec.interval, spec.frame_rate, spec.start_time):
         assert math.isfinite(value) and value >= 0
     assert spec.number >= 0 and 0 <= spec.loop <= 65535
@@ -93,7 +93,7 @@ def test_trim_parse_raises_only_spec_error(data):
 @FUZZ
 @given(
     st.fixed_dictionaries(
-        {"Format": st.sampled_from(["gif", "webp"])},
+        {"Format": st.sampled_from(FORMATS)},
         optional={k: json_scalars for k in FIELDS if k != "Format"},
     )
 )
@@ -130,7 +130,7 @@ def _imm_bodies():
     )
     number = st.one_of(st.integers(-5, 5000), st.floats(-1, 1e6), json_scalars)
     animation = st.fixed_dictionaries(
-        {"Format": _mostly(st.sampled_from(["gif", "webp"]), json_scalars), "URI": uri},
+        {"Format": _mostly(st.sampled_from(FORMATS), json_scalars), "URI": uri},
         optional={
             "Interval": number,
             "FrameRate": number,
