@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,6 @@ from tests.poll import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CROP = ("#id_crop_x", "#id_crop_y", "#id_crop_width", "#id_crop_height")
-SHOTS = Path(os.environ.get("LOOPFORGE_UI_SHOTS", "/tmp/shots-ui"))
 
 
 def choose(page, path) -> None:
@@ -471,7 +471,9 @@ SHOT_LAYOUTS = [
 
 
 @pytest.mark.parametrize(("viewport", "name"), SHOT_LAYOUTS)
-def test_crop_and_captions_at_desktop_and_phone_width(page, live_server, clips, viewport, name):
+def test_crop_and_captions_at_desktop_and_phone_width(
+    page, live_server, clips, viewport, name, tmp_path
+):
     page.set_viewport_size(viewport)
     sign_up(page, live_server.url, f"shot{name}")
     portrait = name.endswith("portrait")
@@ -492,5 +494,8 @@ def test_crop_and_captions_at_desktop_and_phone_width(page, live_server, clips, 
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
     page.locator("#player").scroll_into_view_if_needed()
     page.focus("#crop-box")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"picture-{name}.png"), full_page=True)
+    shot = tmp_path / f"editor-picture-{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    # LOOPFORGE_SCREENSHOTS=docs keeps them as the documentation's pictures.
+    if os.environ.get("LOOPFORGE_SCREENSHOTS"):
+        shutil.copy(shot, os.path.join(os.environ["LOOPFORGE_SCREENSHOTS"], shot.name))
