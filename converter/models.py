@@ -45,6 +45,10 @@ def draft_source_name(draft: Draft, filename: str) -> str:
     return f"drafts/{draft.public_id}/{uuid.uuid4().hex}.video"
 
 
+def draft_proxy_name(draft: Draft, filename: str) -> str:
+    return f"drafts/{draft.public_id}/{uuid.uuid4().hex}.proxy.mp4"
+
+
 def output_name(output: Output, filename: str) -> str:
     return f"{output.task.public_id}/{output.index}-{output.spec_key}"
 
@@ -209,6 +213,12 @@ class Draft(models.Model):
     # the previews queue, ``services.previews``): {"state": "pending" |
     # "ready" | "failed", "bars": the picture inside black bars or None}.
     preview = models.JSONField(default=dict)
+    # A small H.264 copy the browser can play, made with the preview where
+    # it cannot play the source (AVI, WMV, FLV, MPEG-TS...); removed when
+    # the draft is converted or swept.
+    proxy = models.FileField(
+        storage=sources_storage, upload_to=draft_proxy_name, max_length=500, blank=True
+    )
     # The task Convert made of it; the task owns the stored file from then on
     # (deleting the task deletes the file, and this row with it).
     task = models.OneToOneField(

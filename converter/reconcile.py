@@ -147,8 +147,9 @@ def sweep_temp_dirs(max_age_s: float = TEMP_MAX_AGE_S, root: str | None = None) 
 def sweep_drafts(max_age_s: float | None = None) -> int:
     """Remove the editor's uploads that never became a task (the person left
     the page) once older than ``CONVERTER_DRAFT_MAX_AGE_S``: the stored file,
-    then the row. A draft claimed meanwhile is left alone: the row is deleted
-    only while still unclaimed, and its file only after that."""
+    and its proxy, then the row. A draft claimed meanwhile is left alone:
+    the row is deleted only while still unclaimed, and its files only after
+    that."""
     max_age_s = settings.CONVERTER_DRAFT_MAX_AGE_S if max_age_s is None else max_age_s
     cutoff = timezone.now() - timedelta(seconds=max_age_s)
     removed = 0
@@ -156,6 +157,7 @@ def sweep_drafts(max_age_s: float | None = None) -> int:
         deleted, _ = Draft.objects.filter(pk=draft.pk, task__isnull=True).delete()
         if deleted:
             draft.source.delete(save=False)
+            draft.proxy.delete(save=False)
             removed += 1
     return removed
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .models import Draft, Task
 from .pipeline.sandbox import die_with_parent
-from .services import conversion, deliveries, previews
+from .services import conversion, deliveries, preview_jobs
 
 
 def convert_task(task_pk: int) -> None:
@@ -31,4 +31,4 @@ def draft_preview(draft_pk: int) -> None:
     draft = Draft.objects.filter(pk=draft_pk).first()
     if draft is None:
         return  # removed before its preview ran
-    previews.draft_preview_make(draft)
+    preview_jobs.draft_preview_make(draft)

@@ -5,9 +5,11 @@ and makes one task."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
+import av
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -15,7 +17,7 @@ from django.urls import reverse
 
 from converter import reconcile
 from converter.models import Draft, Task
-from converter.services import conversion, previews
+from converter.services import conversion, preview_jobs
 from converter.uploads import too_large
 from tests.factories import form_data, make_user, upload_of
 from tests.poll import wait_until
@@ -163,16 +165,50 @@ def test_the_server_finds_the_black_bars_of_a_draft_for_the_editor(user_client, 
         return preview if preview["state"] != "pending" else None
 
     preview = wait_until(ready, timeout_s=60, what="the draft's preview")
-    assert preview == {"state": "ready", "bars": {"x": 0, "y": 40, "width": 320, "height": 240}}
+    bars = {"x": 0, "y": 40, "width": 320, "height": 240}
+    assert preview["state"] == "ready" and preview["bars"] == bars
+
+
+def test_a_video_a_browser_cannot_play_gets_an_h264_proxy(user_client, clips, worker):
+    """An AVI plays in no browser: the preview job makes an H.264 MP4 of it
+    on the source's clock, which the editor plays instead; an MP4 needs none."""
+    body = draft_post(user_client, upload_of(clips.container("avi-mpeg4"))).json()
+    preview = wait_until(
+        lambda: (p := user_client.get(body["url"]).json()["preview"])["state"] != "pending" and p,
+        timeout_s=60,
+        what=lambda: f"the draft's preview (worker log: {worker.log()[-2000:]})",
+    )
+    assert preview["state"] == "ready" and preview["proxy_url"], preview
+    response = user_client.get(preview["proxy_url"])
+    assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
+    with av.open(io.BytesIO(b"".join(response.streaming_content))) as video:
+        assert [s.type for s in video.streams] == ["video"]
+        stream = video.streams.video[0]
+        assert (stream.codec_context.name, stream.width, stream.height) == ("h264", 320, 240)
+        frames = sum(1 for _ in video.decode(stream))
+    assert frames == 30  # 2 s at 15 fps: the source's clock
+    other = Client()
+    other.force_login(make_user("other-proxy-viewer"))
+    assert other.get(preview["proxy_url"]).status_code == 404
+
+    # Convert discards the proxy; the task reads the source itself.
+    draft = Draft.objects.get(public_id=body["draft_id"])
+    name = draft.proxy.name
+    assert convert(user_client, body["draft_id"]).status_code == 201
+    assert not draft.proxy.storage.exists(name)
+
+    mp4 = draft_post(user_client, upload_of(two_seconds(clips))).json()
+    wait_until(lambda: user_client.get(mp4["url"]).json()["preview"]["state"] == "ready", 60)
+    assert user_client.get(mp4["url"]).json()["preview"]["proxy_url"] is None
 
 
 def test_a_preview_whose_source_is_gone_fails_with_the_code(user_client, clips):
     body = draft_post(user_client, upload_of(two_seconds(clips))).json()
     draft = Draft.objects.get(public_id=body["draft_id"])
     draft.source.storage.delete(draft.source.name)  # gone from storage, still named
-    previews.draft_preview_make(draft)
+    preview_jobs.draft_preview_make(draft)
     preview = user_client.get(body["url"]).json()["preview"]
-    assert preview == {"state": "failed", "bars": None, "code": "SourceNotFound"}
+    assert preview == {"state": "failed", "bars": None, "code": "SourceNotFound", "proxy_url": None}
 
 
 def test_another_persons_draft_preview_is_not_found(user_client, clips):

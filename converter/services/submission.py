@@ -21,7 +21,7 @@ from ..pipeline.probe import NO_PICTURE, VideoInfo
 from ..spec import ImmRequest, ObjectUri, TaskSpec
 from .limits import limits
 from .metering import frames_reserved, quota_check
-from .previews import PENDING
+from .previews import PENDING, draft_proxy_discard
 from .projects import project_default_for
 from .queueing import draft_preview_enqueue_after_commit, task_enqueue_after_commit
 
@@ -198,6 +198,7 @@ def task_submit_draft(*, owner: User, spec: TaskSpec, draft: Draft) -> Task:
                 Code.DRAFT_USED,
                 "This video was already converted; choose the file again for another one.",
             )
+        draft_proxy_discard(draft)  # the task plays no proxy
         task_enqueue_after_commit(task)
     return task
 

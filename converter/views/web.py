@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
+from django.db.models.fields.files import FieldFile
 from django.http import (
     FileResponse,
     Http404,
@@ -196,11 +197,25 @@ def draft_source(request: AuthedRequest, draft_id: str) -> HttpResponseBase:
     the video was not chosen on this page (Edit again)."""
     draft = _found(selectors.draft_get_for_owner(request.user, draft_id), "draft")
     kind = VIDEO_TYPES.get(str(draft.probe.get("demuxer", "")), "application/octet-stream")
+    return _draft_file(draft.source, kind)
+
+
+@login_required
+@require_GET
+def draft_proxy(request: AuthedRequest, draft_id: str) -> HttpResponseBase:
+    """The H.264 copy the server made of a draft a browser cannot play."""
+    draft = _found(selectors.draft_get_for_owner(request.user, draft_id), "draft")
+    return _draft_file(draft.proxy, "video/mp4")
+
+
+def _draft_file(field: FieldFile, content_type: str) -> HttpResponseBase:
+    if not field.name:
+        raise Http404("There is no such video.")
     try:
-        stream = draft.source.open("rb")
+        stream = field.open("rb")
     except (storage.ObjectNotFound, OSError):
         raise Http404("This draft's video is no longer stored.") from None
-    response = FileResponse(stream, content_type=kind)
+    response = FileResponse(stream, content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
