@@ -61,6 +61,9 @@
       playable: false,
       convertWaiting: false,
       paused: false,      // paused by the person (not by a drag)
+      localFailed: false, // the browser cannot play the file itself
+      proxyUrl: null,     // the server's H.264 copy of such a file, once made
+      usingProxy: false,
       generation: 0       // bumped with every new file: late answers for old ones are ignored
     };
 
@@ -402,8 +405,8 @@
       var began = Date.now();
       pic.barsState = "pending";
       showCropStatus();
-      var again = function () {
-        if (Date.now() - began > 60000) { pic.barsState = "failed"; showCropStatus(); return; }
+      var again = function () { // a proxy of a long video takes a while (the job's limit: 5 min)
+        if (Date.now() - began > 300000) { pic.barsState = "failed"; showCropStatus(); return; }
         setTimeout(ask, 1000);
       };
       var ask = function () {
@@ -417,6 +420,9 @@
             pic.barsState = preview.state === "ready" ? "ready" : "failed";
             pic.bars = preview.bars || null;
             showCropStatus();
+            ed.proxyUrl = preview.proxy_url || null;
+            if (ed.localFailed && ed.proxyUrl) useProxy();
+            else if (ed.localFailed) noPreview.textContent = NO_PREVIEW;
           })
           .catch(function () { if (gen === ed.generation) again(); });
       };
@@ -867,14 +873,38 @@
       noPreview.hidden = true;
       editor.classList.toggle("portrait", video.videoHeight > video.videoWidth);
       setDuration(video.duration);
+      // Drawn once the picture plays: at once for a local file, later for
+      // the server's proxy (the timeline had the probe's length by then).
+      if (ed.filmstripOf !== ed.objectUrl) drawFilmstrip();
       if (!ed.paused) play();
     });
     video.addEventListener("ended", function () { if (!ed.paused) play(); });
+    // A file the browser cannot play plays from the server's proxy once it
+    // is made (the preview job), with the same timeline: the proxy keeps
+    // the source's clock.
+    var NO_PREVIEW = "This browser cannot play this format; it converts all the same. " +
+      "Set the start and duration below.";
+    var MAKING_PREVIEW = "This browser cannot play this format: the server is making a preview " +
+      "to play here. Meanwhile you can set the start and duration below.";
+    var useProxy = function () {
+      if (ed.usingProxy || !ed.proxyUrl) return;
+      ed.usingProxy = true;
+      ed.objectUrl = ed.proxyUrl;
+      noPreview.textContent = "Playing a preview made by the server.";
+      video.src = ed.proxyUrl;
+    };
     video.addEventListener("error", function () {
       if (!ed.objectUrl) return;
       ed.playable = false;
       playerBox.hidden = true;
       noPreview.hidden = false;
+      if (!ed.usingProxy && pic.barsState !== "failed" && !(pic.barsState === "ready" && !ed.proxyUrl)) {
+        ed.localFailed = true;
+        noPreview.textContent = MAKING_PREVIEW;
+        useProxy();
+      } else {
+        noPreview.textContent = NO_PREVIEW;
+      }
       if (ed.draft) setDuration(ed.draft.duration); // stored already (Edit again): trimmed by its numbers
       render();
     });
@@ -893,6 +923,7 @@
     var drawFilmstrip = function () {
       filmstrip.textContent = "";
       if (!ed.objectUrl || !ed.playable) return;
+      ed.filmstripOf = ed.objectUrl;
       var count = 8, gen = ed.generation, i = 0;
       var probe = document.createElement("video");
       probe.muted = true;
@@ -978,6 +1009,10 @@
       ed.duration = 0;
       ed.playable = false;
       ed.paused = false;
+      ed.localFailed = false;
+      ed.filmstripOf = null;
+      ed.proxyUrl = null;
+      ed.usingProxy = false;
       pictureChosen();
       draftField.value = "";
       sourceFacts.textContent = "";

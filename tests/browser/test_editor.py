@@ -163,6 +163,28 @@ def test_a_format_the_browser_cannot_play_is_still_trimmed_by_the_numbers(page, 
     assert value(page, "#id_duration") > 0
 
 
+def test_an_avi_plays_from_the_servers_preview_with_a_filmstrip(page, live_server, clips, worker):
+    """No browser plays AVI: the server's preview job makes an H.264 proxy,
+    which the editor then plays, with its filmstrip and timeline, as if the
+    file played locally; Convert still converts the AVI itself."""
+    sign_up(page, live_server.url, "avi")
+    page.set_input_files("#id_video", str(clips.container("avi-mpeg4")))
+    expect(page.locator("#no-preview")).to_contain_text("the server is making a preview")
+    expect(page.locator("#player-box")).to_be_visible(timeout=60_000)
+    expect(page.locator("#filmstrip canvas")).to_have_count(8, timeout=30_000)
+    assert "/proxy.mp4" in page.evaluate("document.getElementById('player').currentSrc")
+    wait_until(lambda: page.evaluate("document.getElementById('player').currentTime") > 0.3)
+    drag(page, "#handle-end", 0.5)
+    assert value(page, "#id_duration") == pytest.approx(1, abs=0.1)  # half of 2 s
+    page.fill("#id_fps", "10")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=90_000)
+    task = Task.objects.get()
+    assert task.outputs.get().frames == pytest.approx(10, abs=1)
+    assert not Draft.objects.get().proxy.storage.exists(Draft.objects.get().proxy.name)
+
+
 def test_an_hls_bundle_is_trimmed_by_the_numbers(page, live_server, clips):
     sign_up(page, live_server.url, "bundle")
     playlist = clips.hls("mpegts")
