@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import api, ops, web
+from .views import api, ops, sharing, web
 
 app_name = "converter"
 
@@ -16,8 +16,10 @@ urlpatterns = [
     path("tasks/<str:public_id>/status.json", web.task_status, name="task-status"),
     path("tasks/<str:public_id>/edit", web.task_edit_again, name="task-edit-again"),
     path("tasks/<str:public_id>/<int:index>.<str:ext>", web.task_output, name="task-output"),
-    path("s/<str:share_key>/", web.shared, name="shared"),
-    path("s/<str:share_key>/<int:index>.<str:ext>", web.shared_output, name="shared-output"),
+    path("s/<str:share_key>/", sharing.shared, name="shared"),
+    path("s/<str:share_key>/embed", sharing.shared_embed, name="shared-embed"),
+    path("s/<str:share_key>/<int:index>.<str:ext>", sharing.shared_output, name="shared-output"),
+    path("oembed", sharing.oembed, name="oembed"),
     path("projects/", web.project_list, name="project-list"),
     path("projects/<str:name>/", web.project_detail, name="project-detail"),
     path("projects/<str:name>/quota/", web.project_quota, name="project-quota"),
