@@ -283,6 +283,12 @@ class Output(models.Model):
     def is_done(self) -> bool:
         return bool(self.file) or bool(self.uri and self.bytes)
 
+    @property
+    def content_version(self) -> str:
+        """Changes whenever the file could: the ``?v=`` of media URLs that
+        may be cached for a year, and their ETags (``views.media``)."""
+        return f"{self.pk}-{int(self.created_at.timestamp())}-{self.bytes}"
+
 
 class UsageRecord(models.Model):
     """Frames billed for one output (the reference bills per output frame).

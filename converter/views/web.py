@@ -27,7 +27,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from .. import ratelimit, selectors, storage, uploads
 from ..errors import Code, LoopforgeError
@@ -346,7 +351,8 @@ def task_state(task: Task) -> dict:
             "height": o.height,
             "frames": o.frames,
             "bytes": o.bytes,
-            "url": reverse("converter:task-output", args=[task.public_id, o.index, o.format]),
+            "url": reverse("converter:task-output", args=[task.public_id, o.index, o.format])
+            + f"?v={o.content_version}",
         }
         for o in selectors.output_list(task)
     ]
@@ -369,12 +375,12 @@ def task_status(request: AuthedRequest, public_id: str) -> JsonResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def task_output(request: AuthedRequest, public_id: str, index: int, ext: str) -> HttpResponseBase:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
     output = _found(selectors.output_get(task, index), "animation")
     stem = (task.display_name.rsplit(".", 1)[0] or "animation")[:80]
-    return media.output_response(request, output, stem, shared=False)
+    return media.respond(request, media.output_file(output, stem), shared=False)
 
 
 # --- Projects, access keys and usage ----------------------------------------------

@@ -1191,7 +1191,7 @@
             cap.querySelector(".bytes").dataset.bytes = o.bytes;
             cap.querySelector(".fmt").textContent = o.format.toUpperCase();
             var dl = cap.querySelector(".download");
-            dl.href = o.url + "?download=1";
+            dl.href = o.url.split("?")[0] + "?download=1"; // the versioned address without its version
             dl.setAttribute("download", "");
             fig.appendChild(img);
             fig.appendChild(cap);
