@@ -1216,7 +1216,12 @@
     button.addEventListener("click", function () {
       var field = document.querySelector(button.dataset.copy);
       field.select();
-      var done = function () { button.textContent = "Copied!"; };
+      var label = button.dataset.label || button.textContent;
+      button.dataset.label = label;
+      var done = function () { // said for a moment, then the button is as before
+        button.textContent = "Copied!";
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {
