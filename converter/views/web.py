@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -36,7 +36,14 @@ from django.views.decorators.http import (
 
 from .. import ratelimit, selectors, storage, uploads
 from ..errors import Code, LoopforgeError
-from ..forms import ProjectForm, QuotaForm, SignupForm, SourceForm, UploadForm
+from ..forms import (
+    HistoryFilterForm,
+    ProjectForm,
+    QuotaForm,
+    SignupForm,
+    SourceForm,
+    UploadForm,
+)
 from ..models import Draft, Task
 from ..services import access_keys, metering, previews, projects, submission
 from ..spec import TaskSpec
@@ -320,11 +327,12 @@ def _refuse(
 @require_GET
 def task_list(request: AuthedRequest) -> HttpResponse:
     """The person's tasks, newest first, a page at a time (``?page=N``; a
-    page out of range shows the last one)."""
-    page = Paginator(selectors.task_list_for_owner(request.user), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "converter/task_list.html", {"tasks": page})
+    page out of range shows the last one), narrowed by the search form
+    (``q``, ``status``, ``format``; kept across pages)."""
+    search = HistoryFilterForm(request.GET)
+    tasks = selectors.task_list_for_owner(request.user, **search.filters())
+    page = Paginator(tasks, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "converter/task_list.html", {"tasks": page, "search": search})
 
 
 @login_required
@@ -337,8 +345,19 @@ def task_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         "outputs": selectors.output_list(task),
         "share_url": share_url,
         "deliveries": selectors.delivery_list(task),
+        "retention_days": settings.CONVERTER_SOURCE_RETENTION_DAYS,
+        "source_deleted_on": _source_deleted_on(task),
     }
     return render(request, "converter/task_detail.html", context)
+
+
+def _source_deleted_on(task: Task) -> datetime | None:
+    """When the retention sweep deletes the task's uploaded source (None:
+    never, or not known until the task finishes)."""
+    days = settings.CONVERTER_SOURCE_RETENTION_DAYS
+    if not task.source or days <= 0 or task.finished_at is None:
+        return None
+    return task.finished_at + timedelta(days=days)
 
 
 def task_state(task: Task) -> dict:
