@@ -1035,7 +1035,11 @@
         ed.objectUrl = URL.createObjectURL(input.files[0]);
         video.src = ed.objectUrl;
       } else {
-        noPreview.hidden = false; // an HLS bundle is joined on the server
+        // An HLS bundle is joined on the server, which then makes the
+        // preview it plays from.
+        ed.localFailed = true;
+        noPreview.textContent = MAKING_PREVIEW;
+        noPreview.hidden = false;
       }
       zone.classList.add("compact");
       upload();
