@@ -59,6 +59,7 @@ def _remove(public_id: str, names: list[StoredName]) -> None:
     output stored by a run that failed before recording it, is found only
     this way). A fault is logged with the key and the rest go on: nothing
     sweeps orphaned keys later, so the log is where one is found."""
+    names = list(names)
     for storage in (storages["sources"], storages["outputs"]):
         try:
             names += [(storage, name) for name in _folder_names(storage, public_id)]
