@@ -53,6 +53,11 @@ def output_name(output: Output, filename: str) -> str:
     return f"{output.task.public_id}/{output.index}-{output.spec_key}"
 
 
+def rendition_name(output: Output, filename: str) -> str:
+    # filename is "video.mp4" or "poster.jpg": ours, never the user's.
+    return f"{output.task.public_id}/{output.index}-{filename}"
+
+
 def new_access_key_id() -> str:
     # Upper-case letters and digits, like the reference's AccessKeyId; 100 bits.
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -257,6 +262,18 @@ class Output(models.Model):
     bytes = models.BigIntegerField(default=0)
     frame_duration_ms = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # For sharing (``pipeline.renditions``), kept in our storage whatever the
+    # output's own place: a muted H.264 MP4 of the animation (none for an
+    # MP4 output: it is its own) and a JPEG poster of its first frame.
+    video = models.FileField(
+        storage=outputs_storage, upload_to=rendition_name, max_length=500, blank=True
+    )
+    video_width = models.PositiveIntegerField(default=0)
+    video_height = models.PositiveIntegerField(default=0)
+    video_bytes = models.BigIntegerField(default=0)
+    poster = models.FileField(
+        storage=outputs_storage, upload_to=rendition_name, max_length=500, blank=True
+    )
 
     class Meta:
         ordering = ["index"]

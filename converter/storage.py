@@ -117,6 +117,13 @@ def save_output(field: FieldFile, data: bytes, fmt: str) -> None:
         field.save(name, SimpleUploadedFile(name, data, CONTENT_TYPES[fmt]), save=False)
 
 
+def save_rendition(field: FieldFile, name: str, data: bytes, content_type: str) -> None:
+    """Store a rendition of an output (``name``: ours, "video.mp4" or
+    "poster.jpg"), with its exact content type."""
+    with _faults("PUT", "a rendition"):
+        field.save(name, SimpleUploadedFile(name, data, content_type), save=False)
+
+
 # --- Bucket objects named by the API (oss://bucket/key, s3://bucket/key) -----------
 # The API reads sources from and writes animations to objects the client names,
 # on the configured S3 server, with the server's credentials: only buckets in

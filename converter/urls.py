@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import api, ops, web
+from .views import api, ops, sharing, web
 
 app_name = "converter"
 
@@ -20,8 +20,10 @@ urlpatterns = [
     path("tasks/<str:public_id>/share/revoke", web.share_link_revoke, name="share-link-revoke"),
     path("tasks/<str:public_id>/share/renew", web.share_link_renew, name="share-link-renew"),
     path("tasks/<str:public_id>/<int:index>.<str:ext>", web.task_output, name="task-output"),
-    path("s/<str:share_key>/", web.shared, name="shared"),
-    path("s/<str:share_key>/<int:index>.<str:ext>", web.shared_output, name="shared-output"),
+    path("s/<str:share_key>/", sharing.shared, name="shared"),
+    path("s/<str:share_key>/embed", sharing.shared_embed, name="shared-embed"),
+    path("s/<str:share_key>/<int:index>.<str:ext>", sharing.shared_output, name="shared-output"),
+    path("oembed", sharing.oembed, name="oembed"),
     path("projects/", web.project_list, name="project-list"),
     path("projects/<str:name>/", web.project_detail, name="project-detail"),
     path("projects/<str:name>/quota/", web.project_quota, name="project-quota"),

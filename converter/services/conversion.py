@@ -16,8 +16,8 @@ from rq.timeouts import JobTimeoutException
 from .. import storage
 from ..errors import Code, LoopforgeError
 from ..models import Output, Task
-from ..pipeline import isolated
-from ..pipeline.convert import convert
+from ..pipeline import isolated, renditions
+from ..pipeline.convert import AnimationResult, convert
 from ..pipeline.errors import timed_out
 from ..pipeline.limits import Limits
 from ..pipeline.probe import VideoInfo
@@ -174,9 +174,23 @@ def _make_animation(
     output.width, output.height = result.width, result.height
     output.frames, output.bytes = result.frames, len(result.data)
     output.frame_duration_ms = result.frame_duration_ms
+    _store_renditions(output, result)
     with transaction.atomic():
         output.save()
         usage_record(output)
+
+
+def _store_renditions(output: Output, result: AnimationResult) -> None:
+    """The MP4 and poster sharing needs (``renditions``), beside the output
+    and before its row says it is done: a done output has them. Not billed."""
+    made = renditions.make(result.data, result.format, result.frame_duration_ms)
+    if made.video:
+        storage.save_rendition(output.video, "video.mp4", made.video, "video/mp4")
+        output.video_bytes = len(made.video)
+    else:  # an MP4 output is its own video
+        output.video_bytes = len(result.data)
+    output.video_width, output.video_height = made.width, made.height
+    storage.save_rendition(output.poster, "poster.jpg", made.poster, "image/jpeg")
 
 
 def _failure(task: Task, exc: Exception) -> LoopforgeError:

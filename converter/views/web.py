@@ -33,10 +33,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from .. import ratelimit, selectors, storage, uploads
 from ..errors import Code, LoopforgeError
 from ..forms import ProjectForm, QuotaForm, SignupForm, SourceForm, UploadForm
-from ..models import Draft, Output, Task
-from ..pipeline.formats import CONTENT_TYPES
+from ..models import Draft, Task
 from ..services import access_keys, metering, previews, projects, removal, submission
 from ..spec import TaskSpec
+from . import media
 from .refusal import refusal_json
 
 T = TypeVar("T")
@@ -377,44 +377,9 @@ def task_status(request: AuthedRequest, public_id: str) -> JsonResponse:
 @require_GET
 def task_output(request: AuthedRequest, public_id: str, index: int, ext: str) -> HttpResponseBase:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
-    return _deliver(request, task, _found(selectors.output_get(task, index), "animation"))
-
-
-@require_GET
-def shared(request: HttpRequest, share_key: str) -> HttpResponse:
-    task = _found(selectors.task_get_shared(share_key), "shared animation")
-    context = {"task": task, "outputs": selectors.output_list(task)}
-    return render(request, "converter/shared.html", context)
-
-
-@require_GET
-def shared_output(request: HttpRequest, share_key: str, index: int, ext: str) -> HttpResponseBase:
-    task = _found(selectors.task_get_shared(share_key), "shared animation")
-    return _deliver(request, task, _found(selectors.output_get(task, index), "animation"))
-
-
-def _deliver(request: HttpRequest, task: Task, output: Output) -> HttpResponseBase:
-    """The image itself: streamed through us (default), or a redirect to a
-    freshly signed storage URL. Either way the link we hand out never expires."""
-    download = request.GET.get("download") == "1"
+    output = _found(selectors.output_get(task, index), "animation")
     stem = (task.display_name.rsplit(".", 1)[0] or "animation")[:80]
-    filename = f"{stem}.{output.format}"
-    if settings.CONVERTER_DELIVERY == "redirect":
-        params = {}
-        if download:
-            params["ResponseContentDisposition"] = (
-                f'attachment; filename="{task.public_id}.{output.format}"'
-            )
-        return HttpResponseRedirect(storage.output_signed_url(output, params))
-    response = FileResponse(
-        storage.output_open(output),
-        as_attachment=download,
-        filename=filename,
-        content_type=CONTENT_TYPES[output.format],
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return media.output_response(request, output, stem, shared=False)
 
 
 # --- Projects, access keys and usage ----------------------------------------------

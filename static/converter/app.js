@@ -562,8 +562,9 @@
       };
       var row = document.createElement("li");
       row.className = "caption-row";
-      var text = document.createElement("input");
-      text.type = "text";
+      // A textarea: a caption may run to three lines (Enter starts the next).
+      var text = document.createElement("textarea");
+      text.rows = 1;
       text.maxLength = 200;
       text.value = c.text;
       text.placeholder = "Caption text";

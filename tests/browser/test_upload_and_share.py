@@ -56,11 +56,14 @@ def test_upload_convert_share_and_privacy(page, browser, live_server, worker, cl
     expect(row.locator(".badge")).to_have_text("Succeeded")
     expect(row.locator("img")).to_be_visible()
 
-    # Anyone with the link, logged out, sees the animation and its direct link.
+    # Anyone with the link, logged out, sees the animation play (as its MP4,
+    # a fraction of the GIF's bytes) and gets the GIF by its direct link.
     stranger = browser.new_context()
     shared = stranger.new_page()
     shared.goto(share_url)
-    expect(shared.locator("img.animation")).to_be_visible()
+    video = shared.locator("video.animation")
+    expect(video).to_be_visible()
+    wait_until(lambda: video.evaluate("v => v.currentTime") > 0.2, what="the shared MP4 to play")
     direct = shared.locator("a.direct").get_attribute("href")
     body = shared.request.get(share_url.split("/s/")[0] + direct).body()
     assert len(decode(body).frames) == 10
