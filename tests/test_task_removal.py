@@ -43,9 +43,12 @@ def bucket_keys(bucket: str = BUCKET) -> set[str]:
 
 
 def stored_keys(task: Task) -> set[str]:
-    """The bucket keys of the task's source and outputs (from their rows)."""
+    """The bucket keys of the task's source, outputs and their renditions
+    (from their rows)."""
     keys = {f"sources/{task.source.name}"} if task.source else set()
-    return keys | {f"outputs/{o.file.name}" for o in task.outputs.all() if o.file}
+    for o in task.outputs.all():
+        keys |= {f"outputs/{f.name}" for f in (o.file, o.video, o.poster) if f}
+    return keys
 
 
 def of_task(keys: set[str], task_public_id: str) -> set[str]:
@@ -64,7 +67,8 @@ def test_delete_removes_every_stored_object_and_the_row_but_keeps_the_usage(
 ):
     task = make_finished_task(two_seconds(clips), spec=task_spec(format="webp"))
     keys = stored_keys(task)
-    assert len(keys) == 2 and keys <= bucket_keys()  # the source and one output, in S3
+    # The source, the animation, its MP4 and poster renditions, in S3.
+    assert len(keys) == 4 and keys <= bucket_keys()
     # A file of the task no row names (a rendition, say, or an output whose
     # run stopped before recording it) is under the task's folder too.
     stray = storages["outputs"].save(f"{task.public_id}/0-poster.jpg", ContentFile(b"jpeg"))

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('converter', '0010_draft_proxy'),
+        ('converter', '0011_output_renditions'),
     ]
 
     operations = [
