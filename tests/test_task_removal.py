@@ -375,3 +375,28 @@ def test_every_manage_action_refuses_a_post_without_a_csrf_token(clips):
         assert response.status_code == 403, name
     task.refresh_from_db()
     assert task.share_key and Task.objects.filter(pk=task.pk).exists()
+
+
+def test_a_running_task_is_kept_with_the_reason_on_the_page_and_in_the_api(user_client, clips):
+    task = make_task(two_seconds(clips), owner=user_client.user)
+    Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING)
+    response = user_client.post(
+        reverse("converter:task-delete", args=[task.public_id]), follow=True
+    )
+    assert response.redirect_chain == [
+        (reverse("converter:task-detail", args=[task.public_id]), 302)
+    ]
+    assert b"being converted right now" in response.content
+
+    project, key = make_project_with_key()
+    running = submission.task_create(
+        owner=project.owner,
+        project=project,
+        spec=task_spec(),
+        upload=upload_of(two_seconds(clips)),
+        original_filename="clip.mp4",
+    )
+    Task.objects.filter(pk=running.pk).update(status=Task.Status.RUNNING)
+    body = {"ProjectName": project.name, "TaskId": running.public_id}
+    assert call(Client(), "DeleteTask", body, key=key, expect=409)["Code"] == "TaskRunning"
+    assert Task.objects.filter(pk__in=[task.pk, running.pk]).count() == 2
