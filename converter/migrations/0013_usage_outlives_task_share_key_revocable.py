@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('converter', '0011_output_renditions'),
+        ('converter', '0012_task_source_deleted_at'),
     ]
 
     operations = [
