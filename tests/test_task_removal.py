@@ -400,3 +400,13 @@ def test_a_running_task_is_kept_with_the_reason_on_the_page_and_in_the_api(user_
     body = {"ProjectName": project.name, "TaskId": running.public_id}
     assert call(Client(), "DeleteTask", body, key=key, expect=409)["Code"] == "TaskRunning"
     assert Task.objects.filter(pk__in=[task.pk, running.pk]).count() == 2
+
+
+def test_a_failed_task_whose_source_is_gone_offers_no_retry(user_client, clips):
+    task = failed(make_task(two_seconds(clips), owner=user_client.user))
+    Task.objects.filter(pk=task.pk).update(source="")  # the retention sweep's doing
+    detail = reverse("converter:task-detail", args=[task.public_id])
+    assert b'id="retry"' not in user_client.get(detail).content
+    response = user_client.post(reverse("converter:task-retry", args=[task.public_id]), follow=True)
+    assert b"keeps no source to convert again" in response.content
+    assert Task.objects.get(pk=task.pk).status == Task.Status.FAILED
