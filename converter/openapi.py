@@ -381,6 +381,13 @@ ACTIONS: dict[str, dict[str, Any]] = {
         ),
         {**SCHEMAS["Task"], "properties": {**SCHEMAS["Task"]["properties"]}},
     ),
+    "DeleteTask": _action(
+        "Ours: delete a task with its stored source, outputs and share link; outputs "
+        "written to a bucket of the client's stay, and so do its usage records. "
+        "TaskRunning (409) while it is being converted.",
+        obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR),
+        obj([]),
+    ),
     "ListTasks": _action(
         "The project's tasks, newest first (Order DESC) or oldest first; "
         "keyset paging with NextToken.",

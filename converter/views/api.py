@@ -30,7 +30,7 @@ from .. import ratelimit, selectors, storage
 from ..errors import Code, LoopforgeError, invalid
 from ..imm import TASK_TYPE, iso, media_meta_to_imm, task_to_imm
 from ..models import AccessKey, Project, Task
-from ..services import access_keys, media, metering, projects, submission
+from ..services import access_keys, media, metering, projects, removal, submission
 from ..spec import ImmRequest, ObjectUri, request_definition
 
 log = logging.getLogger(__name__)
@@ -370,6 +370,15 @@ def get_task(call: Call) -> dict[str, Any]:
     data = task_to_imm(task, request_definition=_boolean(call, "RequestDefinition"))
     data["Deliveries"] = _deliveries(task)
     return data
+
+
+@action("DeleteTask")
+def delete_task(call: Call) -> dict[str, Any]:
+    """Ours: delete a task of the key's project with its stored source and
+    outputs (``removal.task_delete``); outputs written to the client's
+    bucket stay. ``TaskRunning`` while it is being converted."""
+    removal.task_delete(_task(call))
+    return {}
 
 
 STATUS_FILTER = {

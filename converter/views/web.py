@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages as notices
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -45,7 +46,7 @@ from ..forms import (
     UploadForm,
 )
 from ..models import Draft, Task
-from ..services import access_keys, metering, previews, projects, submission
+from ..services import access_keys, metering, previews, projects, removal, submission
 from ..spec import TaskSpec
 from . import media
 from .refusal import refusal_json
@@ -339,7 +340,11 @@ def task_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def task_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
-    share_url = request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
+    share_url = (
+        request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
+        if task.share_key
+        else ""  # revoked: no link until a new one is made
+    )
     context = {
         "task": task,
         "outputs": selectors.output_list(task),
@@ -534,3 +539,57 @@ def usage(request: AuthedRequest) -> HttpResponse:
     return render(
         request, "converter/usage.html", {"daily": daily, "monthly": monthly, "quotas": quotas}
     )
+
+
+# --- Managing a task: delete, share link, retry ------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_delete(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """GET: the confirmation (a page of its own, so it works without script);
+    POST: the task and its files deleted, then the history with a message."""
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    if request.method == "GET":
+        return render(request, "converter/task_delete.html", {"task": task})
+    try:
+        removal.task_delete(task)
+    except LoopforgeError as exc:
+        notices.error(request, exc.message)
+        return redirect("converter:task-detail", task.public_id)
+    notices.success(request, f"Deleted {task.display_name}: its files and share link are gone.")
+    return redirect("converter:task-list")
+
+
+@login_required
+@require_POST
+def share_link_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    removal.share_link_revoke(task)
+    notices.success(request, "The share link is revoked: it no longer shows the animation.")
+    return redirect("converter:task-detail", task.public_id)
+
+
+@login_required
+@require_POST
+def share_link_renew(request: AuthedRequest, public_id: str) -> HttpResponse:
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    removal.share_link_renew(task)
+    notices.success(request, "A new share link is made; any earlier link no longer works.")
+    return redirect("converter:task-detail", task.public_id)
+
+
+@login_required
+@require_POST
+def task_retry(request: AuthedRequest, public_id: str) -> HttpResponse:
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    try:
+        retried = removal.task_retry(task)
+    except LoopforgeError as exc:
+        notices.error(request, exc.message)
+    else:
+        if retried:
+            notices.success(request, "The task is queued again.")
+        else:
+            notices.error(request, "Only a failed task can be retried.")
+    return redirect("converter:task-detail", task.public_id)
