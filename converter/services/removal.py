@@ -72,6 +72,13 @@ def _remove(public_id: str, names: list[StoredName]) -> None:
             log.warning("task %s: could not delete stored %s", public_id, name, exc_info=True)
 
 
+def task_files_discard(task: Task) -> None:
+    """Delete every file ``task`` keeps in our storage once the caller's
+    transaction commits (its row is the caller's to delete)."""
+    names, public_id = _stored_names(task), task.public_id
+    transaction.on_commit(lambda: _remove(public_id, names), robust=True)
+
+
 def task_delete(task: Task) -> None:
     """Delete a task: its stored source, outputs (every file field of its
     outputs, renditions too), its drafts' files (the editor's upload it was
