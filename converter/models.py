@@ -226,6 +226,10 @@ class Draft(models.Model):
     # the previews queue, ``services.previews``): {"state": "pending" |
     # "ready" | "failed", "bars": the picture inside black bars or None}.
     preview = models.JSONField(default=dict)
+    # Suggested moments asked for in the editor (a job on the previews queue,
+    # ``services.preview_jobs``): {"state", "length", "items": [{"start",
+    # "end", "score", "on_cuts"}], "code" when it failed}.
+    moments = models.JSONField(default=dict)
     # A small H.264 copy the browser can play, made with the preview where
     # it cannot play the source (AVI, WMV, FLV, MPEG-TS...); removed when
     # the draft is converted or swept.

@@ -32,3 +32,11 @@ def draft_preview(draft_pk: int) -> None:
     if draft is None:
         return  # removed before its preview ran
     preview_jobs.draft_preview_make(draft)
+
+
+def draft_moments(draft_pk: int, length_s: float) -> None:
+    die_with_parent()
+    draft = Draft.objects.filter(pk=draft_pk).first()
+    if draft is None:
+        return
+    preview_jobs.draft_moments_make(draft, length_s)

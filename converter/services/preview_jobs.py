@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from .. import storage
 from ..errors import LoopforgeError
 from ..models import Draft
-from ..pipeline import bars, isolated
+from ..pipeline import bars, isolated, moments
 from ..pipeline.convert import convert
 from ..pipeline.probe import VideoInfo
 from ..spec import AnimationSpec
@@ -95,3 +95,28 @@ def _proxy(path: Path, info: VideoInfo) -> bytes:
 
 def _record(draft: Draft, preview: dict[str, Any]) -> None:
     Draft.objects.filter(pk=draft.pk).update(preview=preview)
+
+
+def draft_moments_make(draft: Draft, length_s: float) -> None:
+    """Find the draft's best moments of ``length_s`` seconds and record them
+    (never raises for a bad source or a storage fault: then ``failed``)."""
+    base = {"length": length_s, "items": []}
+    try:
+        if not draft.source.name:
+            raise storage.ObjectNotFound("")
+        with storage.stored_source_copy(draft.source.name) as path:
+            info = isolated.probe(path, limits(), audio_only_ok=False)
+            found = moments.suggest(path, info, limits(), length_s)
+    except storage.ObjectNotFound:
+        _record_moments(draft, {**base, "state": "failed", "code": "SourceNotFound"})
+        return
+    except LoopforgeError as exc:
+        log.warning("draft %s: no moments: %s %s", draft.public_id, exc.code, exc.message)
+        _record_moments(draft, {**base, "state": "failed", "code": exc.code})
+        return
+    items = [dataclasses.asdict(m) for m in found]
+    _record_moments(draft, {**base, "state": "ready", "items": items})
+
+
+def _record_moments(draft: Draft, found: dict[str, Any]) -> None:
+    Draft.objects.filter(pk=draft.pk).update(moments=found)

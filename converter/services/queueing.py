@@ -29,6 +29,7 @@ NOTIFY_QUEUE = "notify"
 # own queue so that they never wait behind conversions.
 PREVIEW_QUEUE = "previews"
 DRAFT_PREVIEW = "converter.tasks.draft_preview"
+DRAFT_MOMENTS = "converter.tasks.draft_moments"
 PREVIEW_TIMEOUT_S = 300
 # Jobs that will still run (a task with one of these needs no new job).
 LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred", "started"}
@@ -104,6 +105,19 @@ def draft_preview_enqueue_after_commit(draft_pk: int) -> None:
             log.warning("draft %s stored; its preview could not be queued", draft_pk, exc_info=True)
 
     transaction.on_commit(enqueue)
+
+
+def draft_moments_enqueue(draft_pk: int, length_s: float) -> None:
+    """Queue the search for a draft's best moments (the previews queue: a
+    person waits for it, and conversions never wait for it)."""
+    queue = django_rq.get_queue(PREVIEW_QUEUE)
+    queue.enqueue(
+        DRAFT_MOMENTS,
+        draft_pk,
+        length_s,
+        job_timeout=PREVIEW_TIMEOUT_S,
+        failure_ttl=FAILED_JOB_TTL_S,
+    )
 
 
 def requeue_abandoned(worker_alive: Callable[[str | None], bool]) -> int:

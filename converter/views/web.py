@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -34,9 +35,10 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+from redis.exceptions import RedisError
 
 from .. import ratelimit, selectors, storage, uploads
-from ..errors import Code, LoopforgeError
+from ..errors import Code, LoopforgeError, invalid
 from ..forms import (
     HistoryFilterForm,
     ProjectForm,
@@ -198,6 +200,7 @@ def _draft_facts(draft: Draft) -> dict[str, Any]:
         # Where the editor polls for the server's preview (black bars...)
         # and, with no local file (Edit again), plays the stored source.
         "url": reverse("converter:draft-detail", args=[draft.public_id]),
+        "moments_url": reverse("converter:draft-moments", args=[draft.public_id]),
         "source_url": reverse("converter:draft-source", args=[draft.public_id]),
         "preview": previews.draft_preview_of(draft),
     }
@@ -260,7 +263,39 @@ def draft_detail(request: AuthedRequest, draft_id: str) -> HttpResponse:
     if draft is None:
         error = LoopforgeError(Code.RESOURCE_NOT_FOUND, "There is no such draft.")
         return refusal_json(error, {})
-    return JsonResponse({"draft_id": draft.public_id, "preview": previews.draft_preview_of(draft)})
+    return JsonResponse(
+        {
+            "draft_id": draft.public_id,
+            "preview": previews.draft_preview_of(draft),
+            "moments": previews.draft_moments_of(draft),
+        }
+    )
+
+
+# The window lengths a person may ask moments of, in seconds.
+MOMENT_LENGTHS_S = (0.5, 60.0)
+
+
+@login_required
+@require_POST
+def draft_moments(request: AuthedRequest, draft_id: str) -> HttpResponse:
+    """Suggest moments: queue the search for the draft's best windows of
+    ``length`` seconds; the editor polls the draft for them."""
+    draft = _found(selectors.draft_get_for_owner(request.user, draft_id), "draft")
+    try:
+        length = float(request.POST.get("length", ""))
+    except ValueError:
+        length = math.nan
+    low, high = MOMENT_LENGTHS_S
+    if not low <= length <= high:
+        message = f"Give a length from {low:g} to {high:g} seconds."
+        return refusal_json(invalid("length", message), {"length": [message]})
+    try:
+        moments = previews.draft_moments_request(draft, length)
+    except RedisError:
+        error = LoopforgeError(Code.SERVICE_UNAVAILABLE, "Moments cannot be found right now.")
+        return refusal_json(error, {})
+    return JsonResponse({"draft_id": draft.public_id, "moments": moments}, status=202)
 
 
 @login_required
