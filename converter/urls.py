@@ -13,6 +13,7 @@ urlpatterns = [
     path("drafts/<str:draft_id>/proxy.mp4", web.draft_proxy, name="draft-proxy"),
     path("signup/", web.signup, name="signup"),
     path("tasks/", web.task_list, name="task-list"),
+    path("tasks/delete", web.task_bulk_delete, name="task-bulk-delete"),
     path("tasks/<str:public_id>/", web.task_detail, name="task-detail"),
     path("tasks/<str:public_id>/status.json", web.task_status, name="task-status"),
     path("tasks/<str:public_id>/edit", web.task_edit_again, name="task-edit-again"),

@@ -628,3 +628,34 @@ def task_retry(request: AuthedRequest, public_id: str) -> HttpResponse:
         else:
             notices.error(request, "Only a failed task can be retried.")
     return redirect("converter:task-detail", task.public_id)
+
+
+# At most this many tasks are deleted in one go (a page of the history).
+BULK_DELETE_MAX = HISTORY_PAGE_SIZE
+
+
+@login_required
+@require_POST
+def task_bulk_delete(request: AuthedRequest) -> HttpResponse:
+    """The history's "Delete selected": the ticked tasks listed for a
+    confirmation (a page of its own, so it works without script), then,
+    with ``confirm``, each deleted as Delete on its page does (a task being
+    converted is kept, and the message says so)."""
+    ids = request.POST.getlist("task")[:BULK_DELETE_MAX]
+    tasks = [t for t in (selectors.task_get_for_owner(request.user, i) for i in ids) if t]
+    if not tasks:
+        notices.error(request, "Tick the animations to delete first.")
+        return redirect("converter:task-list")
+    if request.POST.get("confirm") != "yes":
+        return render(request, "converter/task_bulk_delete.html", {"tasks": tasks})
+    deleted, kept = 0, []
+    for task in tasks:
+        try:
+            removal.task_delete(task)
+            deleted += 1
+        except LoopforgeError:
+            kept.append(task.display_name)
+    notices.success(request, f"Deleted {deleted} animation(s) with their files and share links.")
+    if kept:
+        notices.error(request, f"Kept while being converted: {', '.join(kept)}.")
+    return redirect("converter:task-list")

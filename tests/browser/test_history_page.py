@@ -1,5 +1,6 @@
-"""The history page in Chromium: the search form narrows the list, and the
-page fits a desktop and a phone."""
+"""The history page in Chromium: the search form narrows the list, ticked
+rows are deleted after a confirmation, and the page fits a desktop and a
+phone."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ def test_search_the_history_by_name_status_and_format(page, live_server, tmp_pat
     page.click("text=Show all")
     expect(rows).to_have_count(3)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    # Tick two, delete them after the confirmation.
+    page.check("input[aria-label='Select office-party.mp4']")
+    page.check("input[aria-label='Select beach-waves.mp4']")
+    page.click("#bulk-delete")
+    expect(page.locator("#confirm-bulk-delete h1")).to_have_text("Delete 2 animations?")
+    page.click("#confirm-bulk-delete-button")
+    expect(page.locator("body")).to_contain_text("Deleted 2 animation(s)")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("beach-sunset.mov")
     shot = tmp_path / f"history-{name}.png"
     page.screenshot(path=str(shot), full_page=True)
     if os.environ.get("LOOPFORGE_SCREENSHOTS"):
