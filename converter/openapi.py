@@ -388,6 +388,32 @@ ACTIONS: dict[str, dict[str, Any]] = {
         obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR),
         obj([]),
     ),
+    "SuggestMoments": _action(
+        "Ours: the best windows of Duration seconds of a bucket object, scored by motion "
+        "and sound energy, edges snapped to shot cuts (the editor's Suggest moments). "
+        "Runs as a short job on the previews queue; rate limited as task creation; "
+        "billed nothing; Timeout after 20 s.",
+        obj(
+            ["ProjectName", "Sources", "Duration"],
+            ProjectName=STR,
+            Sources=arr(obj(["URI"], URI=STR)),
+            Duration={"type": "number", "minimum": 0.5, "maximum": 60},
+            Number={"type": "integer", "minimum": 1, "maximum": 10},
+        ),
+        obj(
+            ["Moments"],
+            Moments=arr(
+                obj(
+                    ["StartTime", "EndTime", "Score", "StartsOnCut", "EndsOnCut"],
+                    StartTime=NUM,
+                    EndTime=NUM,
+                    Score=NUM,
+                    StartsOnCut=BOOL,
+                    EndsOnCut=BOOL,
+                )
+            ),
+        ),
+    ),
     "ListTasks": _action(
         "The project's tasks, newest first (Order DESC) or oldest first; "
         "keyset paging with NextToken.",

@@ -6,7 +6,11 @@ this module may import the services without a cycle.
 
 from __future__ import annotations
 
+from typing import Any
+
+from .errors import LoopforgeError
 from .models import Draft, Task
+from .storage import ObjectNotFound
 from .pipeline.sandbox import die_with_parent
 from .services import conversion, deliveries, preview_jobs
 
@@ -40,3 +44,15 @@ def draft_moments(draft_pk: int, length_s: float) -> None:
     if draft is None:
         return
     preview_jobs.draft_moments_make(draft, length_s)
+
+
+def suggest_moments(uri: str, project: str, length_s: float, count: int) -> dict[str, Any]:
+    """The API's SuggestMoments, run on the previews queue: the answer, or
+    the refusal's code and message (a job result, read by the web process)."""
+    die_with_parent()
+    try:
+        return {"Moments": preview_jobs.object_moments(uri, project, length_s, count)}
+    except LoopforgeError as exc:
+        return {"Code": exc.code, "Message": exc.message}
+    except ObjectNotFound:  # removed since the request was checked
+        return {"Code": "SourceNotFound", "Message": "The source object no longer exists."}

@@ -323,3 +323,31 @@ def test_crop_and_captions_through_the_api(worker, clips, client):
     refused = call(client, "CreateMediaConvertTask", bad, key=key, expect=400)
     assert refused["Code"] == "InvalidArgument.Crop.Width"
     assert Task.objects.count() == 1
+
+
+def test_suggest_moments_through_the_api(worker, clips, client):
+    """SuggestMoments runs on the worker and answers the three busy, loud
+    stretches of the clip, edged on its cuts; no task is made."""
+    storage.s3_client().put_object(
+        Bucket=BUCKET, Key="moments/highlights.mp4", Body=clips.highlights().read_bytes()
+    )
+    _, key = make_project_with_key("test-project")
+    body = {
+        "ProjectName": "test-project",
+        "Sources": [{"URI": f"oss://{BUCKET}/moments/highlights.mp4"}],
+        "Duration": 4,
+    }
+    answer = call(client, "SuggestMoments", body, key=key)
+    spans = sorted((m["StartTime"], m["EndTime"]) for m in answer["Moments"])
+    assert spans == [(3.0, 7.0), (13.0, 17.0), (23.0, 27.0)]
+    assert all(m["StartsOnCut"] and m["EndsOnCut"] for m in answer["Moments"])
+    assert not Task.objects.exists() and not UsageRecord.objects.exists()
+    two = call(client, "SuggestMoments", {**body, "Number": 2}, key=key)
+    assert len(two["Moments"]) == 2
+    for bad, field in [({"Duration": 0}, "Duration"), ({"Number": 11}, "Number")]:
+        refused = call(client, "SuggestMoments", {**body, **bad}, key=key, expect=400)
+        assert refused["Code"] == f"InvalidArgument.{field}"
+    missing = {**body, "Sources": [{"URI": f"oss://{BUCKET}/moments/none.mp4"}]}
+    assert (
+        call(client, "SuggestMoments", missing, key=key, expect=404)["Code"] == "ResourceNotFound"
+    )

@@ -21,7 +21,7 @@ from ..models import Draft
 from ..pipeline import bars, isolated, moments
 from ..pipeline.convert import convert
 from ..pipeline.probe import VideoInfo
-from ..spec import AnimationSpec
+from ..spec import AnimationSpec, ObjectUri
 from .limits import limits
 
 log = logging.getLogger(__name__)
@@ -120,3 +120,23 @@ def draft_moments_make(draft: Draft, length_s: float) -> None:
 
 def _record_moments(draft: Draft, found: dict[str, Any]) -> None:
     Draft.objects.filter(pk=draft.pk).update(moments=found)
+
+
+def object_moments(uri: str, project: str, length_s: float, count: int) -> list[dict[str, Any]]:
+    """SuggestMoments' job: the best windows of a bucket object, as the API
+    answers them. A bad source raises its ``LoopforgeError`` (the caller
+    answers with its code)."""
+    source = ObjectUri.parse(uri, "Sources.URI")
+    with storage.source_copy(source, project) as path:
+        info = isolated.probe(path, limits(), audio_only_ok=False)
+        found = moments.suggest(path, info, limits(), length_s, count)
+    return [
+        {
+            "StartTime": m.start,
+            "EndTime": m.end,
+            "Score": m.score,
+            "StartsOnCut": m.on_cuts[0],
+            "EndsOnCut": m.on_cuts[1],
+        }
+        for m in found
+    ]

@@ -15,6 +15,7 @@ from django.db import transaction
 from redis.exceptions import RedisError
 from rq.job import Job
 
+from ..errors import Code, LoopforgeError
 from ..models import Task
 
 QUEUE = "convert"
@@ -30,6 +31,9 @@ NOTIFY_QUEUE = "notify"
 PREVIEW_QUEUE = "previews"
 DRAFT_PREVIEW = "converter.tasks.draft_preview"
 DRAFT_MOMENTS = "converter.tasks.draft_moments"
+SUGGEST_MOMENTS = "converter.tasks.suggest_moments"
+# How long the API waits for SuggestMoments' job before it gives up.
+MOMENTS_WAIT_S = 20
 PREVIEW_TIMEOUT_S = 300
 # Jobs that will still run (a task with one of these needs no new job).
 LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred", "started"}
@@ -118,6 +122,29 @@ def draft_moments_enqueue(draft_pk: int, length_s: float) -> None:
         job_timeout=PREVIEW_TIMEOUT_S,
         failure_ttl=FAILED_JOB_TTL_S,
     )
+
+
+def moments_run(uri: str, project: str, length_s: float, count: int) -> dict[str, Any]:
+    """Run SuggestMoments' job on the previews queue and wait for its answer
+    (at most MOMENTS_WAIT_S; then ``Timeout``). The web process reads no
+    video itself: the worker does, in its sandbox."""
+    queue = django_rq.get_queue(PREVIEW_QUEUE)
+    job = queue.enqueue(
+        SUGGEST_MOMENTS, uri, project, length_s, count,
+        job_timeout=PREVIEW_TIMEOUT_S, result_ttl=60, failure_ttl=FAILED_JOB_TTL_S,
+    )  # fmt: skip
+    result = job.latest_result(timeout=MOMENTS_WAIT_S)
+    if result is None:
+        job.cancel()
+        raise LoopforgeError(
+            Code.TIMEOUT, f"The moments took longer than {MOMENTS_WAIT_S} s; try a shorter video."
+        )
+    if result.type != result.Type.SUCCESSFUL:
+        raise LoopforgeError(Code.INTERNAL_ERROR, "The moments could not be found.")
+    answer = result.return_value
+    if not isinstance(answer, dict):
+        raise LoopforgeError(Code.INTERNAL_ERROR, "The moments could not be found.")
+    return answer
 
 
 def requeue_abandoned(worker_alive: Callable[[str | None], bool]) -> int:

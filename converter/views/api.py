@@ -30,8 +30,8 @@ from .. import ratelimit, selectors, storage
 from ..errors import Code, LoopforgeError, invalid
 from ..imm import TASK_TYPE, iso, media_meta_to_imm, task_to_imm
 from ..models import AccessKey, Project, Task
-from ..services import access_keys, media, metering, projects, removal, submission
-from ..spec import ImmRequest, ObjectUri, request_definition
+from ..services import access_keys, media, metering, projects, queueing, removal, submission
+from ..spec import ImmRequest, MomentsRequest, ObjectUri, request_definition
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +332,30 @@ def create_media_convert_task(call: Call) -> dict[str, Any]:
     body = request_definition(call.body)
     task = submission.task_create_from_request(project=project, request=request, body=body)
     return {"TaskId": task.public_id, "TaskType": "MediaConvert"}
+
+
+@action("SuggestMoments")
+def suggest_moments(call: Call) -> dict[str, Any]:
+    """Our extension: the best windows of ``Duration`` seconds of a bucket
+    object, scored by motion and sound with edges on shot cuts (the
+    editor's Suggest moments). Rate limited as task creation; billed
+    nothing, and no task is made."""
+    project = _project(call)
+    ratelimit.task_creation_by_key(call.key.key_id)
+    ratelimit.task_creation_by_user(project.owner)
+    request = MomentsRequest.parse(call.body)
+    storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
+    submission.source_object_check(request.source)
+    answer = queueing.moments_run(
+        str(request.source), project.name, request.length_s, request.count
+    )
+    if "Code" in answer:  # the source's refusal, as the worker met it
+        code = str(answer["Code"])
+        if code in Code._value2member_map_:
+            raise LoopforgeError(Code(code), answer["Message"])
+        kind, _, field = code.partition(".")
+        raise LoopforgeError(Code(kind), answer["Message"], field=field)
+    return {"Moments": answer["Moments"]}
 
 
 def _task(call: Call) -> Task:
