@@ -319,6 +319,18 @@ def _action(summary: str, request: dict, response: dict) -> dict[str, Any]:
     return {"summary": summary, "request": request, "response": response}
 
 
+# CreateMediaConvertTask's body (EstimateMediaConvertTask takes the same).
+CREATE_BODY = obj(
+    ["ProjectName", "Sources", "Targets"],
+    ProjectName=STR,
+    Sources=arr(ref("Source")),
+    Targets=arr(ref("Target")),
+    Notification=ref("Notification"),
+    UserData={"type": "string", "maxLength": 2048},
+    Tags={"type": "object", "additionalProperties": STR},
+    CredentialConfig=CREDENTIAL_CONFIG,
+)
+
 ACTIONS: dict[str, dict[str, Any]] = {
     "CreateProject": _action(
         "Create a project of the key's owner; when the owner allowed the calling key to "
@@ -358,16 +370,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
     ),
     "CreateMediaConvertTask": _action(
         "The reference's request: make animations of a bucket object.",
-        obj(
-            ["ProjectName", "Sources", "Targets"],
-            ProjectName=STR,
-            Sources=arr(ref("Source")),
-            Targets=arr(ref("Target")),
-            Notification=ref("Notification"),
-            UserData={"type": "string", "maxLength": 2048},
-            Tags={"type": "object", "additionalProperties": STR},
-            CredentialConfig=CREDENTIAL_CONFIG,
-        ),
+        CREATE_BODY,
         obj(["TaskId", "TaskType"], TaskId=STR, TaskType=STR),
     ),
     "GetTask": _action(
@@ -387,6 +390,28 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "TaskRunning (409) while it is being converted.",
         obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR),
         obj([]),
+    ),
+    "EstimateMediaConvertTask": _action(
+        "Ours: CreateMediaConvertTask's body, answered per animation with its frames, size "
+        "and estimated bytes (a trial encode of a few sampled frames at the real settings, "
+        "scaled, with the range the samples give); nothing is queued or billed. Rate "
+        "limited as task creation; Timeout after 15 s.",
+        CREATE_BODY,
+        obj(
+            ["Animations"],
+            Animations=arr(
+                obj(
+                    ["Index", "Frames", "Width", "Height", "EstimatedBytes"],
+                    Index=INT,
+                    Frames=INT,
+                    Width=INT,
+                    Height=INT,
+                    EstimatedBytes=INT,
+                    EstimatedBytesLow=INT,
+                    EstimatedBytesHigh=INT,
+                )
+            ),
+        ),
     ),
     "SuggestMoments": _action(
         "Ours: the best windows of Duration seconds of a bucket object, scored by motion "

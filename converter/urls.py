@@ -10,6 +10,7 @@ urlpatterns = [
     path("drafts/<str:draft_id>/", web.draft_detail, name="draft-detail"),
     path("drafts/<str:draft_id>/source", web.draft_source, name="draft-source"),
     path("drafts/<str:draft_id>/moments", web.draft_moments, name="draft-moments"),
+    path("drafts/<str:draft_id>/estimate", web.draft_estimate, name="draft-estimate"),
     path("drafts/<str:draft_id>/proxy.mp4", web.draft_proxy, name="draft-proxy"),
     path("signup/", web.signup, name="signup"),
     path("tasks/", web.task_list, name="task-list"),

@@ -303,3 +303,19 @@ def test_suggested_moments_need_a_sensible_length(user_client, clips, length):
     body = draft_post(user_client, upload_of(two_seconds(clips))).json()
     refused = user_client.post(body["moments_url"], {"length": length})
     assert refused.status_code == 400 and "length" in refused.json()["errors"]
+
+
+def test_the_editor_estimate_answers_from_a_trial_encode(user_client, clips, worker):
+    body = draft_post(user_client, upload_of(two_seconds(clips))).json()
+    url = reverse("converter:draft-estimate", args=[body["draft_id"]])
+    fields = {"format": "gif", "fps": "10", "size": "original", "quality": "balanced"}
+    answer = user_client.post(url, fields)
+    assert answer.status_code == 200, answer.content
+    found = answer.json()
+    assert (found["frames"], found["width"], found["height"]) == (20, 320, 240)
+    assert found["low"] <= found["bytes"] <= found["high"] and found["bytes"] > 1000
+    faster = user_client.post(url, {**fields, "fps": "5"}).json()
+    assert faster["frames"] == 10 and faster["bytes"] < found["bytes"]
+    refused = user_client.post(url, {**fields, "fps": "500"})
+    assert refused.status_code == 400 and "fps" in refused.json()["errors"]
+    assert not Task.objects.exists()

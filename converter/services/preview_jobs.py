@@ -18,10 +18,10 @@ from django.core.files.base import ContentFile
 from .. import storage
 from ..errors import LoopforgeError
 from ..models import Draft
-from ..pipeline import bars, isolated, moments
+from ..pipeline import bars, estimate, isolated, moments
 from ..pipeline.convert import convert
 from ..pipeline.probe import VideoInfo
-from ..spec import AnimationSpec, ObjectUri
+from ..spec import AnimationSpec, ObjectUri, TaskSpec
 from .limits import limits
 
 log = logging.getLogger(__name__)
@@ -140,3 +140,40 @@ def object_moments(uri: str, project: str, length_s: float, count: int) -> list[
         }
         for m in found
     ]
+
+
+def object_estimate(uri: str, project: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """EstimateMediaConvertTask's job: each animation of ``spec`` (a
+    ``TaskSpec.to_dict()``) estimated on the bucket object."""
+    with storage.source_copy(ObjectUri.parse(uri, "Sources.URI"), project) as path:
+        return _estimates(path, TaskSpec.from_dict(spec))
+
+
+def draft_estimate(draft: Draft, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The editor's estimate: each animation of ``spec`` on the draft."""
+    if not draft.source.name:
+        raise storage.ObjectNotFound("")
+    with storage.stored_source_copy(draft.source.name) as path:
+        return _estimates(path, TaskSpec.from_dict(spec))
+
+
+def _estimates(path: Path, spec: TaskSpec) -> list[dict[str, Any]]:
+    info = isolated.probe(path, limits(), audio_only_ok=spec.wants_waveform)
+    answers = []
+    for index, animation in enumerate(spec.animations):
+        found = estimate.estimate(
+            path, info, animation, trim_start=spec.trim.start,
+            trim_duration=spec.trim.duration, limits=limits(),
+        )  # fmt: skip
+        answers.append(
+            {
+                "Index": index,
+                "Frames": found.frames,
+                "Width": found.width,
+                "Height": found.height,
+                "EstimatedBytes": found.bytes,
+                "EstimatedBytesLow": found.low,
+                "EstimatedBytesHigh": found.high,
+            }
+        )
+    return answers

@@ -346,16 +346,30 @@ def suggest_moments(call: Call) -> dict[str, Any]:
     request = MomentsRequest.parse(call.body)
     storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
     submission.source_object_check(request.source)
-    answer = queueing.moments_run(
-        str(request.source), project.name, request.length_s, request.count
-    )
-    if "Code" in answer:  # the source's refusal, as the worker met it
-        code = str(answer["Code"])
-        if code in Code._value2member_map_:
-            raise LoopforgeError(Code(code), answer["Message"])
-        kind, _, field = code.partition(".")
-        raise LoopforgeError(Code(kind), answer["Message"], field=field)
-    return {"Moments": answer["Moments"]}
+    answer = queueing.preview_call(
+        queueing.SUGGEST_MOMENTS, str(request.source), project.name, request.length_s,
+        request.count, wait_s=queueing.MOMENTS_WAIT_S,
+    )  # fmt: skip
+    return {"Moments": queueing.preview_answer(answer)["Moments"]}
+
+
+@action("EstimateMediaConvertTask")
+def estimate_media_convert_task(call: Call) -> dict[str, Any]:
+    """Our extension: CreateMediaConvertTask's body, answered per animation
+    with its frames, size and estimated bytes (a trial encode of a few
+    sampled frames at the real settings, scaled), without queueing a task
+    or billing anything. Rate limited as task creation."""
+    project = _project(call)
+    ratelimit.task_creation_by_key(call.key.key_id)
+    ratelimit.task_creation_by_user(project.owner)
+    request = ImmRequest.parse(call.body)
+    storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
+    submission.source_object_check(request.source)
+    answer = queueing.preview_call(
+        queueing.ESTIMATE_OBJECT, str(request.source), project.name, request.spec.to_dict(),
+        wait_s=queueing.ESTIMATE_WAIT_S,
+    )  # fmt: skip
+    return {"Animations": queueing.preview_answer(answer)["Animations"]}
 
 
 def _task(call: Call) -> Task:

@@ -15,6 +15,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models.fields.files import FieldFile
 from django.http import (
@@ -48,7 +49,15 @@ from ..forms import (
     UploadForm,
 )
 from ..models import Draft, Task
-from ..services import access_keys, metering, previews, projects, removal, submission
+from ..services import (
+    access_keys,
+    metering,
+    previews,
+    projects,
+    queueing,
+    removal,
+    submission,
+)
 from ..spec import TaskSpec
 from . import media
 from .refusal import refusal_json
@@ -268,6 +277,51 @@ def draft_detail(request: AuthedRequest, draft_id: str) -> HttpResponse:
             "draft_id": draft.public_id,
             "preview": previews.draft_preview_of(draft),
             "moments": previews.draft_moments_of(draft),
+        }
+    )
+
+
+@login_required
+@require_POST
+def draft_estimate(request: AuthedRequest, draft_id: str) -> HttpResponse:
+    """The editor's live estimate: the upload form's settings (no file)
+    answered with the animation's frames, size and estimated bytes, by a
+    trial encode on the previews queue; nothing is queued or billed."""
+    draft = _found(selectors.draft_get_for_owner(request.user, draft_id), "draft")
+    try:
+        ratelimit.estimate_by_user(request.user)
+    except ratelimit.RateLimited as exc:
+        response = refusal_json(exc, {})
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
+    form = UploadForm({**request.POST.dict(), "draft": draft.public_id})
+    if not form.is_valid():
+        errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+        return refusal_json(
+            LoopforgeError(Code.INVALID_FORM, "Some choices need a second look."), errors
+        )
+    try:
+        spec = form.to_spec()
+        answer = queueing.preview_answer(
+            queueing.preview_call(
+                queueing.ESTIMATE_DRAFT, draft.pk, spec.to_dict(), wait_s=queueing.ESTIMATE_WAIT_S
+            )
+        )
+    except ValidationError as exc:
+        return refusal_json(LoopforgeError(Code.INVALID_FORM, " ".join(exc.messages)), {})
+    except LoopforgeError as exc:
+        return refusal_json(exc, {})
+    except RedisError:
+        return refusal_json(LoopforgeError(Code.SERVICE_UNAVAILABLE, "No estimate just now."), {})
+    found = answer["Animations"][0]
+    return JsonResponse(
+        {
+            "frames": found["Frames"],
+            "width": found["Width"],
+            "height": found["Height"],
+            "bytes": found["EstimatedBytes"],
+            "low": found["EstimatedBytesLow"],
+            "high": found["EstimatedBytesHigh"],
         }
     )
 
