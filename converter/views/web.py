@@ -210,6 +210,7 @@ def _draft_facts(draft: Draft) -> dict[str, Any]:
         # and, with no local file (Edit again), plays the stored source.
         "url": reverse("converter:draft-detail", args=[draft.public_id]),
         "moments_url": reverse("converter:draft-moments", args=[draft.public_id]),
+        "estimate_url": reverse("converter:draft-estimate", args=[draft.public_id]),
         "source_url": reverse("converter:draft-source", args=[draft.public_id]),
         "preview": previews.draft_preview_of(draft),
     }
