@@ -12,7 +12,9 @@ frame, and the runs' spread gives its range.
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,19 +61,21 @@ def estimate(
     )
     plan, geometry, encoder, options = job.plan, job.geometry, job.encoder, job.options
     length = min(RUN_FRAMES, plan.count)
-    firsts: list[int] = []
-    steps: list[float] = []
-    sampled = 0
-    for run in _runs(plan, length):
+
+    def trial(run: FramePlan) -> tuple[int, int, int]:
+        """(frames, bytes of the run, bytes of its first frame alone)."""
         frames = list(job.draw(source, info, run, geometry, limits, encoder.order))
         if not frames:
-            continue
-        sampled += len(frames)
+            return 0, 0, 0
         whole = len(encoder.encode([iter(frames)], options).data)
-        alone = len(encoder.encode([iter(frames[:1])], options).data)
-        firsts.append(alone)
-        if len(frames) > 1:
-            steps.append(max(0.0, (whole - alone) / (len(frames) - 1)))
+        return len(frames), whole, len(encoder.encode([iter(frames[:1])], options).data)
+
+    # The runs side by side, each ffmpeg on its own core.
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        trials = [t for t in pool.map(trial, _runs(plan, length)) if t[0]]
+    sampled = sum(n for n, _, _ in trials)
+    firsts = [alone for _, _, alone in trials]
+    steps = [max(0.0, (whole - alone) / (n - 1)) for n, whole, alone in trials if n > 1]
     count = job.frames
     first = sum(firsts) / max(1, len(firsts))
     step = sum(steps) / len(steps) if steps else first
