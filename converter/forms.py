@@ -12,11 +12,13 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 
 from .errors import Code
+from .models import Task
 from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
 from .pipeline.errors import PipelineError
 from .pipeline.geometry import crop_box
 from .spec import (
+    FORMATS,
     MAX_CROP_PX,
     MAX_FRAME_RATE,
     MAX_LOOP,
@@ -293,6 +295,25 @@ class UploadForm(SourceForm):
         except SpecError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
         return TaskSpec(Trim(data.get("start") or 0.0, data.get("duration") or 0.0), (animation,))
+
+
+class HistoryFilterForm(forms.Form):
+    """The history page's search: by file name, status and format (GET)."""
+
+    q = forms.CharField(label="File name", max_length=255, required=False)
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "Any status"), *Task.Status.choices], required=False
+    )
+    format = forms.ChoiceField(
+        label="Format", choices=[("", "Any format"), *((f, f.upper()) for f in FORMATS)],
+        required=False,
+    )  # fmt: skip
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters, by name (an invalid one is left out)."""
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v}
 
 
 class SignupForm(UserCreationForm):

@@ -177,6 +177,9 @@ class Task(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the retention sweep deleted the uploaded source (the outputs
+    # stay): CONVERTER_SOURCE_RETENTION_DAYS after the task finished.
+    source_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -282,6 +285,17 @@ class Output(models.Model):
     @property
     def is_done(self) -> bool:
         return bool(self.file) or bool(self.uri and self.bytes)
+
+    @property
+    def duration_s(self) -> float:
+        """How long one play lasts."""
+        return self.frames * self.frame_duration_ms / 1000
+
+    @property
+    def content_version(self) -> str:
+        """Changes whenever the file could: the ``?v=`` of media URLs that
+        may be cached for a year, and their ETags (``views.media``)."""
+        return f"{self.pk}-{int(self.created_at.timestamp())}-{self.bytes}"
 
 
 class UsageRecord(models.Model):

@@ -55,6 +55,7 @@ class Report:
     swept_temp_dirs: int = 0
     removed_drafts: int = 0
     overdue_retries: int = 0  # retries whose scheduler was lost, queued now
+    removed_sources: int = 0  # past CONVERTER_SOURCE_RETENTION_DAYS
 
     @property
     def changed(self) -> bool:
@@ -65,7 +66,9 @@ class Report:
             self.failed_running,
             self.overdue_retries,
         )
-        return any(counts) or bool(self.swept_temp_dirs or self.removed_drafts)
+        return any(counts) or bool(
+            self.swept_temp_dirs or self.removed_drafts or self.removed_sources
+        )
 
     def __str__(self) -> str:
         return (
@@ -74,7 +77,7 @@ class Report:
             f"{self.overdue_retries} retry(ies) whose scheduler was lost; recovered "
             f"{self.recovered_running} task(s) from dead workers; failed {self.failed_running}; "
             f"removed {self.swept_temp_dirs} stale temp folder(s) and "
-            f"{self.removed_drafts} unclaimed draft(s)"
+            f"{self.removed_drafts} unclaimed draft(s) and {self.removed_sources} old source(s)"
         )
 
 
@@ -162,10 +165,33 @@ def sweep_drafts(max_age_s: float | None = None) -> int:
     return removed
 
 
+def sweep_sources(days: int | None = None) -> int:
+    """Delete the uploaded sources of tasks finished more than ``days``
+    (CONVERTER_SOURCE_RETENTION_DAYS) ago; their outputs stay. The row says
+    when (``source_deleted_at``) and forgets the name first, so a sweep cut
+    short never leaves a row pointing at nothing it would not retry."""
+    days = settings.CONVERTER_SOURCE_RETENTION_DAYS if days is None else days
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - timedelta(days=days)
+    finished = (Task.Status.SUCCEEDED, Task.Status.FAILED)
+    removed = 0
+    for task in Task.objects.filter(status__in=finished, finished_at__lt=cutoff).exclude(source=""):
+        name = task.source.name or ""
+        updated = Task.objects.filter(pk=task.pk, source=name).update(
+            source="", source_deleted_at=timezone.now()
+        )
+        if updated:
+            task.source.storage.delete(name)
+            removed += 1
+    return removed
+
+
 def reconcile() -> Report:
     """One pass: dead workers' tasks first (they become QUEUED and get a job),
     then QUEUED tasks whose job a dead worker took, then QUEUED tasks with
-    no live job, then retries overdue, then stale temp folders and drafts."""
+    no live job, then retries overdue, then stale temp folders, drafts and
+    sources past their retention."""
     report = recover_running()
     connection = django_rq.get_connection(queueing.QUEUE)
     report.requeued_abandoned = queueing.requeue_abandoned(
@@ -175,6 +201,7 @@ def reconcile() -> Report:
     report.overdue_retries = queueing.enqueue_overdue()
     report.swept_temp_dirs = sweep_temp_dirs()
     report.removed_drafts = sweep_drafts()
+    report.removed_sources = sweep_sources()
     if report.changed:
         log.warning("reconcile: %s", report)
     return report

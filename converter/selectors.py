@@ -29,10 +29,19 @@ from django.db.models.functions import Cast, TruncDay, TruncMonth
 from .models import AccessKey, Delivery, Draft, Output, Project, Task, UsageRecord
 
 
-def task_list_for_owner(user: User) -> QuerySet[Task]:
-    return Task.objects.filter(owner=user).prefetch_related(
-        Prefetch("outputs", queryset=Output.objects.order_by("index"))
-    )
+def task_list_for_owner(
+    user: User, *, q: str = "", status: str = "", format: str = ""
+) -> QuerySet[Task]:
+    """The person's tasks, newest first, narrowed by file name (any part,
+    any case), status and output format."""
+    tasks = Task.objects.filter(owner=user)
+    if q:
+        tasks = tasks.filter(original_filename__icontains=q)
+    if status:
+        tasks = tasks.filter(status=status)
+    if format:
+        tasks = tasks.filter(outputs__format=format).distinct()
+    return tasks.prefetch_related(Prefetch("outputs", queryset=Output.objects.order_by("index")))
 
 
 def task_get_for_owner(user: User, public_id: str) -> Task | None:

@@ -374,6 +374,9 @@ CONVERTER_MAX_OUTPUT_FRAMES = envint("CONVERTER_MAX_OUTPUT_FRAMES", "1000")
 # A source the editor uploaded in the background and never converted (the
 # person left the page) is removed by the reconciler after this long.
 CONVERTER_DRAFT_MAX_AGE_S = envint("CONVERTER_DRAFT_MAX_AGE_S", str(24 * 3600))
+# An uploaded source is deleted this many days after its task finished (the
+# outputs stay); 0 keeps sources for ever.
+CONVERTER_SOURCE_RETENTION_DAYS = envint("CONVERTER_SOURCE_RETENTION_DAYS", "30")
 CONVERTER_MAX_OUTPUT_PIXELS = envint("CONVERTER_MAX_OUTPUT_PIXELS", str(1920 * 1080))
 CONVERTER_TASK_TIMEOUT_S = envfloat("CONVERTER_TASK_TIMEOUT_S", "600")
 # Address space of each ffmpeg process and each probe (RLIMIT_AS): a decoding

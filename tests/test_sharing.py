@@ -215,7 +215,7 @@ def test_an_mp4_output_is_its_own_video(clips):
     output = task.outputs.get()
     assert not output.video and output.poster and output.video_bytes == output.bytes
     meta = head_of(Client().get(f"/s/{task.share_key}/").content.decode()).meta
-    assert meta["og:video"].endswith("/0.mp4")
+    assert meta["og:video"].endswith(f"/0.mp4?v={output.content_version}")
     assert body(get(Client(), meta["og:video"])) == output.file.open("rb").read()
 
 

@@ -20,7 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .. import selectors
 from ..models import Output, Task
@@ -55,6 +55,10 @@ def card(request: HttpRequest, task: Task, output: Output) -> dict[str, Any]:
 
     key = task.share_key
     seconds = output.frames * output.frame_duration_ms / 1000
+    # Versioned, so that they may be cached long (``views.media``); an MP4
+    # output is its own video.
+    version = output.content_version
+    video_version = version if output.format == "mp4" else f"{version}-video"
     page = url("shared", key)
     return {
         "title": TITLE,
@@ -62,17 +66,18 @@ def card(request: HttpRequest, task: Task, output: Output) -> dict[str, Any]:
         f"{output.height}, {output.frames} frames.",
         "site_name": SITE_NAME,
         "page": page,
-        "image": url("shared-output", key, output.index, "jpg"),
+        "image": url("shared-output", key, output.index, "jpg") + f"?v={version}-poster",
         "image_width": output.video_width or output.width,
         "image_height": output.video_height or output.height,
-        "video": url("shared-output", key, output.index, "mp4"),
+        "video": url("shared-output", key, output.index, "mp4") + f"?v={video_version}",
         "video_width": output.video_width,
         "video_height": output.video_height,
         "embed": url("shared-embed", key),
         "oembed": request.build_absolute_uri(
             f"{reverse('converter:oembed')}?{urlencode({'url': page, 'format': 'json'})}"
         ),
-        "direct": url("shared-output", key, output.index, EXTENSIONS[output.format]),
+        "direct": url("shared-output", key, output.index, EXTENSIONS[output.format])
+        + f"?v={version}",
     }
 
 
@@ -176,7 +181,7 @@ def _within(width: int, height: int, max_w: str | None, max_h: str | None) -> tu
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-@require_GET
+@require_safe
 def shared_output(request: HttpRequest, share_key: str, index: int, ext: str) -> HttpResponseBase:
     """A direct media link: the output in its own format, its MP4 (the
     output itself when it is one) or its poster."""
@@ -185,13 +190,11 @@ def shared_output(request: HttpRequest, share_key: str, index: int, ext: str) ->
     if output is None:
         raise Http404("No such animation.")
     if ext == EXTENSIONS[output.format]:
-        return media.output_response(request, output, "animation", shared=True)
-    if ext == "mp4":
-        return media.rendition_response(
-            request, output.video, "video/mp4", "animation.mp4", shared=True
-        )
-    if ext == "jpg":
-        return media.rendition_response(
-            request, output.poster, "image/jpeg", "animation.jpg", shared=True
-        )
-    raise Http404("No such file.")
+        stored = media.output_file(output, "animation")
+    elif ext == "mp4":
+        stored = media.rendition_file(output, "video", "animation")
+    elif ext == "jpg":
+        stored = media.rendition_file(output, "poster", "animation")
+    else:
+        raise Http404("No such file.")
+    return media.respond(request, stored, shared=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -27,11 +27,23 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from .. import ratelimit, selectors, storage, uploads
 from ..errors import Code, LoopforgeError
-from ..forms import ProjectForm, QuotaForm, SignupForm, SourceForm, UploadForm
+from ..forms import (
+    HistoryFilterForm,
+    ProjectForm,
+    QuotaForm,
+    SignupForm,
+    SourceForm,
+    UploadForm,
+)
 from ..models import Draft, Task
 from ..services import access_keys, metering, previews, projects, submission
 from ..spec import TaskSpec
@@ -315,11 +327,12 @@ def _refuse(
 @require_GET
 def task_list(request: AuthedRequest) -> HttpResponse:
     """The person's tasks, newest first, a page at a time (``?page=N``; a
-    page out of range shows the last one)."""
-    page = Paginator(selectors.task_list_for_owner(request.user), HISTORY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "converter/task_list.html", {"tasks": page})
+    page out of range shows the last one), narrowed by the search form
+    (``q``, ``status``, ``format``; kept across pages)."""
+    search = HistoryFilterForm(request.GET)
+    tasks = selectors.task_list_for_owner(request.user, **search.filters())
+    page = Paginator(tasks, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "converter/task_list.html", {"tasks": page, "search": search})
 
 
 @login_required
@@ -332,8 +345,19 @@ def task_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
         "outputs": selectors.output_list(task),
         "share_url": share_url,
         "deliveries": selectors.delivery_list(task),
+        "retention_days": settings.CONVERTER_SOURCE_RETENTION_DAYS,
+        "source_deleted_on": _source_deleted_on(task),
     }
     return render(request, "converter/task_detail.html", context)
+
+
+def _source_deleted_on(task: Task) -> datetime | None:
+    """When the retention sweep deletes the task's uploaded source (None:
+    never, or not known until the task finishes)."""
+    days = settings.CONVERTER_SOURCE_RETENTION_DAYS
+    if not task.source or days <= 0 or task.finished_at is None:
+        return None
+    return task.finished_at + timedelta(days=days)
 
 
 def task_state(task: Task) -> dict:
@@ -346,7 +370,8 @@ def task_state(task: Task) -> dict:
             "height": o.height,
             "frames": o.frames,
             "bytes": o.bytes,
-            "url": reverse("converter:task-output", args=[task.public_id, o.index, o.format]),
+            "url": reverse("converter:task-output", args=[task.public_id, o.index, o.format])
+            + f"?v={o.content_version}",
         }
         for o in selectors.output_list(task)
     ]
@@ -369,12 +394,12 @@ def task_status(request: AuthedRequest, public_id: str) -> JsonResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def task_output(request: AuthedRequest, public_id: str, index: int, ext: str) -> HttpResponseBase:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
     output = _found(selectors.output_get(task, index), "animation")
     stem = (task.display_name.rsplit(".", 1)[0] or "animation")[:80]
-    return media.output_response(request, output, stem, shared=False)
+    return media.respond(request, media.output_file(output, stem), shared=False)
 
 
 # --- Projects, access keys and usage ----------------------------------------------

@@ -1191,7 +1191,7 @@
             cap.querySelector(".bytes").dataset.bytes = o.bytes;
             cap.querySelector(".fmt").textContent = o.format.toUpperCase();
             var dl = cap.querySelector(".download");
-            dl.href = o.url + "?download=1";
+            dl.href = o.url.split("?")[0] + "?download=1"; // the versioned address without its version
             dl.setAttribute("download", "");
             fig.appendChild(img);
             fig.appendChild(cap);
@@ -1216,7 +1216,12 @@
     button.addEventListener("click", function () {
       var field = document.querySelector(button.dataset.copy);
       field.select();
-      var done = function () { button.textContent = "Copied!"; };
+      var label = button.dataset.label || button.textContent;
+      button.dataset.label = label;
+      var done = function () { // said for a moment, then the button is as before
+        button.textContent = "Copied!";
+        setTimeout(function () { button.textContent = label; }, 2000);
+      };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
       } else {
