@@ -158,3 +158,14 @@ def test_the_data_file_has_every_field_each_preset_needs():
 def test_the_readme_lists_the_presets_as_the_data_file_has_them():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert readme_table() in readme
+
+
+def test_the_openapi_document_lists_both_fields_and_the_report():
+    from converter import openapi
+
+    animation = openapi.SCHEMAS["Animation"]
+    assert animation["properties"]["Preset"]["enum"] == list(PRESETS)
+    assert animation["properties"]["MaxBytes"]["minimum"] == MIN_MAX_BYTES
+    assert animation["properties"]["MaxBytes"]["maximum"] == MAX_MAX_BYTES
+    assert "Format" not in animation["required"]  # a preset may give it
+    assert "FitReport" in openapi.SCHEMAS["Output"]["properties"]

@@ -177,6 +177,7 @@ class _Candidate:
         self.scale_type = base.scale_type
         self.quality = setting.quality
         self.loop = base.loop
+        self.frame_rate = setting.fps
         self.frame_duration_ms = 1000.0 / setting.fps
         self.colors = setting.colors
 
