@@ -67,7 +67,7 @@ def load(path: Path = DATA_FILE) -> dict[str, Preset]:
 PRESETS: dict[str, Preset] = load()
 
 
-def _bytes(n: int) -> str:
+def cap_words(n: int) -> str:
     """A cap as people read it: 10 MiB, 256 KB, 1 MB."""
     if n % (1024 * 1024) == 0:
         return f"{n // (1024 * 1024)} MiB"
@@ -89,7 +89,7 @@ def readme_table(presets: dict[str, Preset] = PRESETS) -> str:
         duration = f"{p.max_duration_s:g} s" if p.max_duration_s else "any"
         formats = ", ".join(p.formats) if p.formats else "any"
         lines.append(
-            f"| `{p.id}` | {p.name} | {_bytes(p.max_bytes)} ({p.max_bytes:,}) | {formats} "
+            f"| `{p.id}` | {p.name} | {cap_words(p.max_bytes)} ({p.max_bytes:,}) | {formats} "
             f"| {box} | {duration} | {p.checked} |"
         )
     return "\n".join(lines)

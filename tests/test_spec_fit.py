@@ -169,3 +169,49 @@ def test_the_openapi_document_lists_both_fields_and_the_report():
     assert animation["properties"]["MaxBytes"]["maximum"] == MAX_MAX_BYTES
     assert "Format" not in animation["required"]  # a preset may give it
     assert "FitReport" in openapi.SCHEMAS["Output"]["properties"]
+
+
+def _form(**fields: object):
+    from converter.forms import UploadForm
+
+    data = {"draft": "d1", "format": "gif", "fps": "10", "size": "half", "quality": "balanced"}
+    return UploadForm(data={**data, **{k: str(v) for k, v in fields.items()}})
+
+
+def test_the_form_takes_a_preset_and_makes_the_same_spec_as_the_api():
+    form = _form(preset="discord-sticker")
+    assert form.is_valid(), form.errors
+    spec = form.to_spec().animations[0]
+    assert spec == parse(Preset="discord-sticker", Format="gif", Interval=0.1)
+
+
+def test_the_form_takes_a_cap_in_mb():
+    form = _form(format="webp", max_bytes="0.5")
+    assert form.is_valid(), form.errors
+    assert form.to_spec().animations[0].max_bytes == 500_000
+    assert not _form(max_bytes="0.0001").is_valid()  # below 1 KB
+    assert not _form(max_bytes="2000").is_valid()  # above 1 GB
+
+
+def test_the_form_says_which_field_breaks_the_preset():
+    wrong_format = _form(preset="whatsapp-sticker")
+    assert not wrong_format.is_valid() and "WEBP" in wrong_format.errors["format"][0]
+    over = _form(preset="email", max_bytes="2")
+    assert not over.is_valid() and "1 MB" in over.errors["max_bytes"][0]
+    assert not _form(preset="myspace").is_valid()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"Preset": "slack-emoji"}, {"Preset": "email", "MaxBytes": 400_000}, {"MaxBytes": 3000}],
+)
+def test_edit_again_gives_the_form_back_its_target(fields):
+    from converter.forms import UploadForm
+    from converter.spec import TaskSpec, Trim
+
+    spec = parse(Format="gif", Interval=0.1, **fields)
+    initial = UploadForm.initial_from(TaskSpec(Trim(), (spec,)), (640, 360))
+    again = _form(**{k: v for k, v in initial.items() if v not in (None, "", False)})
+    assert again.is_valid(), again.errors
+    made = again.to_spec().animations[0]
+    assert (made.preset, made.max_bytes) == (spec.preset, spec.max_bytes)
