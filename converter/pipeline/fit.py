@@ -60,7 +60,7 @@ MIN_SIDE_PX = 16
 # The frame rates (fractions of the requested one), sizes (fractions of the
 # requested sides) and GIF palette sizes tried.
 FPS_STEPS = (1.0, 0.8, 2 / 3, 0.5, 0.4, 0.3)
-SCALE_STEPS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.42, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1)
+SCALE_STEPS = tuple(round(0.95**k, 3) for k in range(46))  # 1 down to 0.1, 5% apart
 GIF_COLORS = (256, 128, 64, 32, 16)
 # A candidate is tried when it is predicted at most this share of the cap:
 # the model is a few percent off, and a pass over the cap is a pass lost.
@@ -75,7 +75,7 @@ REFERENCE_FRAMES = 12
 # Fewer frames do not shrink a file in proportion: each frame left differs
 # more from the one before (GIF repaints, WebP and video code differences).
 FRAMES_EXPONENT = 0.85
-MIN_GAMMA, MAX_GAMMA = 0.4, 1.6  # bounds of ``learned_gamma``
+MIN_SLOPE, MAX_SLOPE = 0.5, 1.6  # of measured bytes against the priors (``estimate``)
 PIXELS_EXPONENT = 0.9
 # Bytes of each quality level relative to "balanced", per format.
 QUALITY_BYTES: dict[str, dict[str, float]] = {
@@ -88,7 +88,7 @@ COLOR_BYTES = {256: 1.0, 128: 0.88, 64: 0.76, 32: 0.64, 16: 0.52}
 # What each change costs a viewer (a prior, in SSIM-like units per log
 # step): the quality level first (barely seen), then the palette, the
 # size and the frame rate. Measured SSIM settles it among those that fit.
-QUALITY_COST = {"gif": 0.06, "webp": 0.1, "mp4": 0.12, "avif": 0.12}
+QUALITY_COST = {"gif": 0.1, "webp": 0.2, "mp4": 0.15, "avif": 0.15}
 COLOR_COST = 0.15  # per halving
 SCALE_COST = 1.2  # per e-fold of the side
 FPS_COST = 1.0  # per e-fold of the frame rate
@@ -292,32 +292,43 @@ def choose(passes: Sequence[Pass], max_bytes: int) -> Pass | None:
     return max(fitting, key=lambda p: (p.ssim or 0.0, -p.bytes))
 
 
-def predicted_bytes(setting: Setting, anchor: Pass, fmt: str, gamma: float = 1.0) -> float:
-    """A candidate's bytes, from a measured pass: its bytes per frame per
-    pixel, moved by how frames, pixels, quality and palette change bytes
-    (the priors' ratio, to the power ``gamma`` that the passes so far
-    measured: ``learned_gamma``)."""
+def predicted_bytes(setting: Setting, anchor: Pass, fmt: str) -> float:
+    """A candidate's bytes by the priors alone, from a measured pass: its
+    bytes per frame per pixel, moved by how frames, pixels, quality and
+    palette change bytes."""
     a = anchor.setting
     frames = math.pow(setting.fps / a.fps, FRAMES_EXPONENT)
     pixels = math.pow(setting.scale / a.scale, 2 * PIXELS_EXPONENT)
     q = QUALITY_BYTES[fmt]
     quality = q[setting.quality] / q[a.quality]
     colors = COLOR_BYTES[setting.colors] / COLOR_BYTES[a.colors]
-    return float(anchor.bytes * math.pow(frames * pixels * quality * colors, gamma))
+    return float(anchor.bytes * frames * pixels * quality * colors)
 
 
-def learned_gamma(passes: Sequence[Pass], fmt: str) -> float:
-    """How far the last two passes' bytes moved against how far the priors
-    said they would (1: as said; 0.5: half as far, in ratio). A file's
-    fixed share (headers, palettes, key frames) makes the real move smaller
-    than the priors' on some footage; this learns it in one pass."""
-    if len(passes) < 2:
-        return 1.0
-    a, b = passes[-2], passes[-1]
-    said = math.log(predicted_bytes(b.setting, a, fmt) / a.bytes)
-    if abs(said) < 0.1:
-        return 1.0
-    return min(MAX_GAMMA, max(MIN_GAMMA, math.log(b.bytes / a.bytes) / said))
+def estimate(setting: Setting, passes: Sequence[Pass], fmt: str) -> float:
+    """A candidate's bytes from the passes so far. Each setting sits on one
+    axis, the priors' log size ratio to the first pass; the log bytes
+    measured are drawn as a line through the two passes nearest the
+    candidate on it (a secant: its slope says how far bytes really move
+    against the priors, since a file's fixed share, headers, palettes and
+    key frames, makes them move less on some footage), and with one pass,
+    as the priors say."""
+    first = passes[0]
+
+    def axis(s: Setting) -> float:
+        return math.log(predicted_bytes(s, first, fmt) / first.bytes)
+
+    x = axis(setting)
+    near = sorted(passes, key=lambda p: abs(axis(p.setting) - x))
+    x1, y1 = axis(near[0].setting), math.log(near[0].bytes)
+    slope = 1.0
+    for other in near[1:]:
+        x2 = axis(other.setting)
+        if abs(x2 - x1) > 0.05:
+            slope = (y1 - math.log(other.bytes)) / (x1 - x2)
+            slope = min(MAX_SLOPE, max(MIN_SLOPE, slope))
+            break
+    return math.exp(y1 + slope * (x - x1))
 
 
 def cost(setting: Setting, base: Setting, fmt: str) -> float:
@@ -341,21 +352,17 @@ def next_candidate(
 ) -> Setting | None:
     """The next setting to try, or None to stop.
 
-    Until one fits: the cheapest candidate predicted to fit (from the last
-    pass), tighter after each miss; when none is, the smallest setting (it
+    Until one fits: the cheapest candidate predicted to fit (``estimate``),
+    tighter after each miss; when none is, the smallest setting (it
     fits, or nothing does). Once one fits: one pass on the cheapest untried
     candidate predicted to fit that costs less than the kept one, or, when
     there is none, with another frame rate (motion against detail, which
     SSIM judges better than the prior)."""
     tried = {p.setting for p in passes}
-    anchor = passes[-1]
-    gamma = learned_gamma(passes, fmt)
     if chosen is None:
         misses = sum(1 for p in passes if p.bytes > max_bytes)
         target = max_bytes * MARGIN ** max(1, misses - 1)
-        fitting = [
-            s for s in grid if s not in tried and predicted_bytes(s, anchor, fmt, gamma) <= target
-        ]
+        fitting = [s for s in grid if s not in tried and estimate(s, passes, fmt) <= target]
         if fitting:
             return min(fitting, key=lambda s: cost(s, base, fmt))
         smallest = grid[-1]
@@ -365,12 +372,9 @@ def next_candidate(
     first = next(i for i, p in enumerate(passes) if p.ssim is not None)
     if len(passes) - first > FURTHER_PASSES:
         return None  # the better of those measured is kept
-    anchor = chosen
     target = max_bytes * MARGIN
     kept = cost(chosen.setting, base, fmt)
-    fitting = [
-        s for s in grid if s not in tried and predicted_bytes(s, anchor, fmt, gamma) <= target
-    ]
+    fitting = [s for s in grid if s not in tried and estimate(s, passes, fmt) <= target]
     cheaper = [s for s in fitting if cost(s, base, fmt) < kept - 1e-9]
     if cheaper:
         return min(cheaper, key=lambda s: cost(s, base, fmt))

@@ -18,8 +18,8 @@ from converter.pipeline.fit import (
     Pass,
     Setting,
     choose,
+    estimate,
     fit,
-    learned_gamma,
     next_candidate,
     predicted_bytes,
 )
@@ -137,21 +137,26 @@ def test_the_chooser_keeps_the_higher_ssim_under_the_cap_never_one_over():
     assert choose([small, tie], 1000) is tie  # the smaller on a tie
 
 
-def test_the_last_pass_predicts_the_next_and_a_miss_teaches_the_exponent():
+def test_the_passes_predict_the_next_and_a_miss_teaches_the_slope():
     base = Setting(10, 1.0, "balanced")
     first = Pass(base, 100_000, 20, 200, 100, None, 0.1)
     half = Setting(10, 0.5, "balanced")
     guess = predicted_bytes(half, first, "webp")
-    assert 25_000 < guess < 35_000  # about a quarter of the pixels
-    # The file shrank half as far (in ratio) as the priors said.
-    measured = Pass(half, round(100_000 * (guess / 100_000) ** 0.5), 20, 100, 50, None, 0.1)
-    gamma = learned_gamma([first, measured], "webp")
-    assert gamma == pytest.approx(0.5, abs=0.01)
+    assert 25_000 < guess < 35_000  # about a quarter of the pixels, by the priors
+    assert estimate(half, [first], "webp") == pytest.approx(guess)
+    # The file shrank 0.6 as far (in log ratio) as the priors said: the
+    # next candidate is predicted on that slope, from the nearer pass.
+    measured = Pass(half, round(100_000 * (guess / 100_000) ** 0.6), 20, 100, 50, None, 0.1)
+    quarter = Setting(10, 0.25, "balanced")
+    expected = measured.bytes * (predicted_bytes(quarter, measured, "webp") / measured.bytes) ** 0.6
+    assert estimate(quarter, [first, measured], "webp") == pytest.approx(expected, rel=0.01)
     grid = [Setting(10, s, "balanced") for s in (1.0, 0.5, 0.25, 0.1)]
-    # None fits by the priors: the smallest is tried; tried and over: give up.
+    # None fits by the estimate: the smallest is tried; tried and over: give up.
     assert next_candidate(grid, [first], 10, "webp", base, None) == grid[-1]
     tried = [first, Pass(grid[-1], 5000, 20, 20, 10, None, 0.1)]
     assert next_candidate(grid, tried, 10, "webp", base, None) is None
+    # Room under the cap: the cheapest candidate predicted to fit comes next.
+    assert next_candidate(grid, [first], 40_000, "webp", base, None) == half
 
 
 def test_held_ssim_judges_a_lower_frame_rate_by_the_motion_it_holds(clips):
