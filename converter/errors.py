@@ -31,6 +31,7 @@ class Code(StrEnum):
     METHOD_NOT_ALLOWED = "MethodNotAllowed"
     RESOURCE_ALREADY_EXISTS = "ResourceAlreadyExists"
     DRAFT_USED = "DraftUsed"
+    TASK_RUNNING = "TaskRunning"
     LIMIT_EXCEEDED = "LimitExceeded"
     REQUEST_TOO_LARGE = "RequestTooLarge"
     UPLOAD_TOO_LARGE = "UploadTooLarge"
@@ -119,6 +120,7 @@ _STATUS: Final[dict[Code, int]] = {
     Code.METHOD_NOT_ALLOWED: 405,
     Code.RESOURCE_ALREADY_EXISTS: 409,
     Code.DRAFT_USED: 409,
+    Code.TASK_RUNNING: 409,
     Code.LIMIT_EXCEEDED: 403,
     Code.REQUEST_TOO_LARGE: 413,
     Code.UPLOAD_TOO_LARGE: 413,

@@ -145,7 +145,12 @@ class Task(models.Model):
         FAILED = "failed", "Failed"
 
     public_id = models.CharField(max_length=64, unique=True, default=new_task_id, editable=False)
-    share_key = models.CharField(max_length=64, unique=True, default=new_share_key, editable=False)
+    # Null once the owner revokes the link (``services.removal``): no key,
+    # so no URL finds the task; a new link is a new key. Null, not "": the
+    # column is unique, and many tasks may have no link.
+    share_key = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, default=new_share_key, editable=False
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tasks"
     )
@@ -221,6 +226,10 @@ class Draft(models.Model):
     # the previews queue, ``services.previews``): {"state": "pending" |
     # "ready" | "failed", "bars": the picture inside black bars or None}.
     preview = models.JSONField(default=dict)
+    # Suggested moments asked for in the editor (a job on the previews queue,
+    # ``services.preview_jobs``): {"state", "length", "items": [{"start",
+    # "end", "score", "on_cuts"}], "code" when it failed}.
+    moments = models.JSONField(default=dict)
     # A small H.264 copy the browser can play, made with the preview where
     # it cannot play the source (AVI, WMV, FLV, MPEG-TS...); removed when
     # the draft is converted or swept.
@@ -303,11 +312,17 @@ class Output(models.Model):
 
 class UsageRecord(models.Model):
     """Frames billed for one output (the reference bills per output frame).
-    Unique per output, so a task that runs twice is billed once."""
+    Unique per output, so a task that runs twice is billed once. A record
+    outlives its task and output (a person deleting a task does not undo the
+    bill): their links become null, the project, frames and time stay."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="usage")
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="usage")
-    output = models.OneToOneField(Output, on_delete=models.CASCADE, related_name="usage")
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="usage"
+    )
+    output = models.OneToOneField(
+        Output, null=True, blank=True, on_delete=models.SET_NULL, related_name="usage"
+    )
     frames = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

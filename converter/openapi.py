@@ -351,6 +351,18 @@ def _action(summary: str, request: dict, response: dict) -> dict[str, Any]:
     return {"summary": summary, "request": request, "response": response}
 
 
+# CreateMediaConvertTask's body (EstimateMediaConvertTask takes the same).
+CREATE_BODY = obj(
+    ["ProjectName", "Sources", "Targets"],
+    ProjectName=STR,
+    Sources=arr(ref("Source")),
+    Targets=arr(ref("Target")),
+    Notification=ref("Notification"),
+    UserData={"type": "string", "maxLength": 2048},
+    Tags={"type": "object", "additionalProperties": STR},
+    CredentialConfig=CREDENTIAL_CONFIG,
+)
+
 ACTIONS: dict[str, dict[str, Any]] = {
     "CreateProject": _action(
         "Create a project of the key's owner; when the owner allowed the calling key to "
@@ -390,16 +402,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
     ),
     "CreateMediaConvertTask": _action(
         "The reference's request: make animations of a bucket object.",
-        obj(
-            ["ProjectName", "Sources", "Targets"],
-            ProjectName=STR,
-            Sources=arr(ref("Source")),
-            Targets=arr(ref("Target")),
-            Notification=ref("Notification"),
-            UserData={"type": "string", "maxLength": 2048},
-            Tags={"type": "object", "additionalProperties": STR},
-            CredentialConfig=CREDENTIAL_CONFIG,
-        ),
+        CREATE_BODY,
         obj(["TaskId", "TaskType"], TaskId=STR, TaskType=STR),
     ),
     "GetTask": _action(
@@ -412,6 +415,61 @@ ACTIONS: dict[str, dict[str, Any]] = {
             RequestDefinition=BOOL,
         ),
         {**SCHEMAS["Task"], "properties": {**SCHEMAS["Task"]["properties"]}},
+    ),
+    "DeleteTask": _action(
+        "Ours: delete a task with its stored source, outputs and share link; outputs "
+        "written to a bucket of the client's stay, and so do its usage records. "
+        "TaskRunning (409) while it is being converted.",
+        obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR),
+        obj([]),
+    ),
+    "EstimateMediaConvertTask": _action(
+        "Ours: CreateMediaConvertTask's body, answered per animation with its frames, size "
+        "and estimated bytes (a trial encode of a few sampled frames at the real settings, "
+        "scaled, with the range the samples give); nothing is queued or billed. Rate "
+        "limited as task creation; Timeout after 15 s.",
+        CREATE_BODY,
+        obj(
+            ["Animations"],
+            Animations=arr(
+                obj(
+                    ["Index", "Frames", "Width", "Height", "EstimatedBytes"],
+                    Index=INT,
+                    Frames=INT,
+                    Width=INT,
+                    Height=INT,
+                    EstimatedBytes=INT,
+                    EstimatedBytesLow=INT,
+                    EstimatedBytesHigh=INT,
+                )
+            ),
+        ),
+    ),
+    "SuggestMoments": _action(
+        "Ours: the best windows of Duration seconds of a bucket object, scored by motion "
+        "and sound energy, edges snapped to shot cuts (the editor's Suggest moments). "
+        "Runs as a short job on the previews queue; rate limited as task creation; "
+        "billed nothing; Timeout after 20 s.",
+        obj(
+            ["ProjectName", "Sources", "Duration"],
+            ProjectName=STR,
+            Sources=arr(obj(["URI"], URI=STR)),
+            Duration={"type": "number", "minimum": 0.5, "maximum": 60},
+            Number={"type": "integer", "minimum": 1, "maximum": 10},
+        ),
+        obj(
+            ["Moments"],
+            Moments=arr(
+                obj(
+                    ["StartTime", "EndTime", "Score", "StartsOnCut", "EndsOnCut"],
+                    StartTime=NUM,
+                    EndTime=NUM,
+                    Score=NUM,
+                    StartsOnCut=BOOL,
+                    EndsOnCut=BOOL,
+                )
+            ),
+        ),
     ),
     "ListTasks": _action(
         "The project's tasks, newest first (Order DESC) or oldest first; "

@@ -69,6 +69,18 @@ def draft_creation_by_user(user) -> None:
     hit("draft", str(user.pk), settings.CONVERTER_RATE_LIMIT_PER_MINUTE)
 
 
+def estimate_by_user(user) -> None:
+    """Per-user limit on the editor's estimates, counted apart from tasks:
+    the editor asks again (debounced) as the settings change, so it may ask
+    three times as often."""
+    hit(
+        "estimate",
+        str(user.pk),
+        3 * settings.CONVERTER_RATE_LIMIT_PER_MINUTE,
+        what="estimates a minute",
+    )
+
+
 def task_creation_by_key(access_key_id: str) -> None:
     """Per-access-key limit on new tasks through the API."""
     hit("key", str(access_key_id), settings.CONVERTER_KEY_RATE_LIMIT_PER_MINUTE)

@@ -56,6 +56,10 @@ def draft_get_for_owner(user: User, public_id: str) -> Draft | None:
 
 
 def task_get_shared(share_key: str) -> Task | None:
+    """The finished task whose share link this is; a revoked link's task
+    keeps no key (``removal.share_link_revoke``), so nothing finds it."""
+    if not share_key:
+        return None
     return Task.objects.filter(share_key=share_key, status=Task.Status.SUCCEEDED).first()
 
 

@@ -1009,3 +1009,40 @@ def request_definition(body: Mapping[str, Any]) -> dict[str, Any]:
     if len(json.dumps(definition, ensure_ascii=False).encode()) > MAX_DEFINITION_BYTES:
         raise SpecError("", f"The request is larger than {MAX_DEFINITION_BYTES:,} bytes.")
     return definition
+
+
+# --- SuggestMoments (our extension) ------------------------------------------------
+
+MOMENT_LENGTH_S = (0.5, 60.0)
+MAX_MOMENTS = 10
+
+
+@dataclass(frozen=True)
+class MomentsRequest:
+    """A ``SuggestMoments`` body: the source (as CreateMediaConvertTask's
+    ``Sources``), the window length (``Duration``, seconds) and how many
+    windows (``Number``, default 3)."""
+
+    project_name: str
+    source: ObjectUri
+    length_s: float
+    count: int
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> MomentsRequest:
+        if not isinstance(data, Mapping):
+            raise SpecError("", "The request body must be a JSON object.")
+        project = data.get("ProjectName")
+        if not isinstance(project, str) or not project:
+            raise SpecError("ProjectName", "ProjectName is required.")
+        source, _ = _source(data.get("Sources"))
+        low, high = MOMENT_LENGTH_S
+        length = _number(data, "Duration", 0)
+        if not low <= length <= high:
+            raise SpecError("Duration", f"Duration must be from {low:g} to {high:g} seconds.")
+        count = _whole(
+            data, "Number", high=MAX_MOMENTS, message=f"Number must be from 1 to {MAX_MOMENTS}."
+        )
+        if data.get("Number") is not None and count < 1:
+            raise SpecError("Number", f"Number must be from 1 to {MAX_MOMENTS}.")
+        return cls(project, source, length, count or 3)

@@ -244,6 +244,24 @@ class Clips:
         name = f"quadrants-{duration}s-{fps}{'-' + bars if bars else ''}.{container}"
         return self._make(name, "-f", "lavfi", "-i", graph, "-c:v", "ffv1", "-pix_fmt", "bgr0")
 
+    def highlights(self) -> Path:
+        """30 s at 25 fps: three busy, loud stretches (a moving test pattern
+        with loud noise) at 3-7 s, 13-17 s and 23-27 s, between still, quiet
+        ones (a flat grey picture, near silence): the cuts are at their edges."""
+        still = (
+            "color=gray:s=320x240:r=25:d={d},format=yuv420p[v{n}];"
+            "anoisesrc=a=0.002:d={d}:r=44100[a{n}];"
+        )
+        busy = "testsrc2=s=320x240:r=25:d=4,format=yuv420p[v{n}];anoisesrc=a=0.6:d=4:r=44100[a{n}];"
+        parts = [(still, 3), (busy, 4), (still, 6), (busy, 4), (still, 6), (busy, 4), (still, 3)]
+        graph = "".join(kind.format(d=d, n=n) for n, (kind, d) in enumerate(parts))
+        graph += "".join(f"[v{n}][a{n}]" for n in range(len(parts)))
+        graph += f"concat=n={len(parts)}:v=1:a=1[v][a]"
+        return self._make(
+            "highlights.mp4", "-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.04",
+            "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *X264, "-c:a", "aac",
+        )  # fmt: skip
+
     def colour_bars(self) -> Path:
         """Red, green and blue bars side by side (288x96, 4 s at 10 fps) and a
         white square crossing them along the top: a swapped channel shows."""

@@ -323,3 +323,67 @@ def test_crop_and_captions_through_the_api(worker, clips, client):
     refused = call(client, "CreateMediaConvertTask", bad, key=key, expect=400)
     assert refused["Code"] == "InvalidArgument.Crop.Width"
     assert Task.objects.count() == 1
+
+
+def test_suggest_moments_through_the_api(worker, clips, client):
+    """SuggestMoments runs on the worker and answers the three busy, loud
+    stretches of the clip, edged on its cuts; no task is made."""
+    storage.s3_client().put_object(
+        Bucket=BUCKET, Key="moments/highlights.mp4", Body=clips.highlights().read_bytes()
+    )
+    _, key = make_project_with_key("test-project")
+    body = {
+        "ProjectName": "test-project",
+        "Sources": [{"URI": f"oss://{BUCKET}/moments/highlights.mp4"}],
+        "Duration": 4,
+    }
+    answer = call(client, "SuggestMoments", body, key=key)
+    spans = sorted((m["StartTime"], m["EndTime"]) for m in answer["Moments"])
+    assert spans == [(3.0, 7.0), (13.0, 17.0), (23.0, 27.0)]
+    assert all(m["StartsOnCut"] and m["EndsOnCut"] for m in answer["Moments"])
+    assert not Task.objects.exists() and not UsageRecord.objects.exists()
+    two = call(client, "SuggestMoments", {**body, "Number": 2}, key=key)
+    assert len(two["Moments"]) == 2
+    for bad, field in [({"Duration": 0}, "Duration"), ({"Number": 11}, "Number")]:
+        refused = call(client, "SuggestMoments", {**body, **bad}, key=key, expect=400)
+        assert refused["Code"] == f"InvalidArgument.{field}"
+    missing = {**body, "Sources": [{"URI": f"oss://{BUCKET}/moments/none.mp4"}]}
+    assert (
+        call(client, "SuggestMoments", missing, key=key, expect=404)["Code"] == "ResourceNotFound"
+    )
+
+
+def test_estimate_answers_frames_size_and_bytes_without_a_task(worker, clips, client):
+    """EstimateMediaConvertTask takes CreateMediaConvertTask's body and
+    answers each animation's frames, size and estimated bytes, close to what
+    the conversion then makes; it queues and bills nothing."""
+    storage.s3_client().put_object(
+        Bucket=BUCKET, Key="estimate/moving.mp4", Body=clips.moving(duration=3).read_bytes()
+    )
+    _, key = make_project_with_key("test-project")
+    body = {
+        "ProjectName": "test-project",
+        "Sources": [{"URI": f"oss://{BUCKET}/estimate/moving.mp4"}],
+        "Targets": [
+            {"Image": {"Animations": [
+                {"Format": "gif", "FrameRate": 10, "Width": 160, "URI": f"oss://{BUCKET}/estimate/a.gif"},
+                {"Format": "webp", "FrameRate": 5, "Width": 0.5, "Boomerang": True,
+                 "URI": f"oss://{BUCKET}/estimate/b.webp"},
+            ]}}
+        ],
+    }  # fmt: skip
+    answer = call(client, "EstimateMediaConvertTask", body, key=key)
+    first, second = answer["Animations"]
+    assert (first["Index"], first["Frames"], first["Width"], first["Height"]) == (0, 30, 160, 120)
+    assert (second["Frames"], second["Width"], second["Height"]) == (2 * 15 - 2, 160, 120)
+    for estimate in (first, second):
+        assert estimate["EstimatedBytesLow"] <= estimate["EstimatedBytes"]
+        assert estimate["EstimatedBytes"] <= estimate["EstimatedBytesHigh"]
+    assert not Task.objects.exists() and not UsageRecord.objects.exists()
+    created = call(client, "CreateMediaConvertTask", body, key=key)
+    outputs = finished(client, key, created["TaskId"], worker)["Outputs"]
+    for estimate, output in zip((first, second), outputs, strict=True):
+        assert estimate["Frames"] == output["Frames"]
+        assert 0.6 < estimate["EstimatedBytes"] / output["Bytes"] < 1.6, (estimate, output)
+    refused = call(client, "EstimateMediaConvertTask", {**body, "Sources": []}, key=key, expect=400)
+    assert refused["Code"] == "InvalidArgument.Sources"

@@ -115,3 +115,31 @@ def test_a_retention_of_zero_keeps_sources(person, clips):
     assert reconcile.sweep_sources(days=0) == 0
     task.refresh_from_db()
     assert task.source and task.source.storage.exists(task.source.name)
+
+
+def test_bulk_delete_asks_then_deletes_the_ticked_tasks_and_their_files(person, clips):
+    user, _, client = person
+    tasks = [finished_task(clips, user, 1) for _ in range(3)]
+    names = [t.source.name for t in tasks[:2]] + [
+        o.file.name for t in tasks[:2] for o in t.outputs.all()
+    ]
+    ids = [t.public_id for t in tasks[:2]]
+    asked = client.post("/tasks/delete", {"task": ids})
+    assert asked.status_code == 200 and "Delete 2 animations?" in asked.content.decode()
+    assert Task.objects.count() == 3  # nothing deleted before the confirmation
+    done = client.post("/tasks/delete", {"task": ids, "confirm": "yes"}, follow=True)
+    assert "Deleted 2 animation(s)" in done.content.decode()
+    assert list(Task.objects.values_list("public_id", flat=True)) == [tasks[2].public_id]
+    storage = tasks[2].source.storage
+    assert not any(storage.exists(n) for n in names)
+    assert storage.exists(tasks[2].source.name)
+
+
+def test_bulk_delete_touches_only_the_persons_own_tasks(person, clips):
+    _, _, client = person
+    theirs = finished_task(clips, make_user("someone-else"), 1)
+    response = client.post(
+        "/tasks/delete", {"task": [theirs.public_id], "confirm": "yes"}, follow=True
+    )
+    assert "Tick the animations to delete first" in response.content.decode()
+    assert Task.objects.filter(pk=theirs.pk).exists()

@@ -281,3 +281,41 @@ def test_another_persons_draft_source_is_not_found(user_client, clips):
     other.force_login(make_user("other-viewer"))
     assert other.get(url).status_code == 404
     assert user_client.get(url).status_code == 200
+
+
+def test_suggested_moments_are_found_by_a_job_and_polled(user_client, clips, worker):
+    body = draft_post(user_client, upload_of(clips.highlights())).json()
+    asked = user_client.post(body["moments_url"], {"length": "4"})
+    assert asked.status_code == 202 and asked.json()["moments"]["state"] == "pending"
+    found = wait_until(
+        lambda: (m := user_client.get(body["url"]).json()["moments"])["state"] != "pending" and m,
+        timeout_s=60,
+        what=lambda: f"the moments (worker log: {worker.log()[-2000:]})",
+    )
+    assert found["state"] == "ready" and found["length"] == 4
+    spans = sorted((m["start"], m["end"]) for m in found["items"])
+    assert spans == [(3.0, 7.0), (13.0, 17.0), (23.0, 27.0)]
+    assert not Task.objects.exists()  # nothing queued for conversion, nothing billed
+
+
+@pytest.mark.parametrize("length", ["", "0.1", "61", "soon"])
+def test_suggested_moments_need_a_sensible_length(user_client, clips, length):
+    body = draft_post(user_client, upload_of(two_seconds(clips))).json()
+    refused = user_client.post(body["moments_url"], {"length": length})
+    assert refused.status_code == 400 and "length" in refused.json()["errors"]
+
+
+def test_the_editor_estimate_answers_from_a_trial_encode(user_client, clips, worker):
+    body = draft_post(user_client, upload_of(two_seconds(clips))).json()
+    url = reverse("converter:draft-estimate", args=[body["draft_id"]])
+    fields = {"format": "gif", "fps": "10", "size": "original", "quality": "balanced"}
+    answer = user_client.post(url, fields)
+    assert answer.status_code == 200, answer.content
+    found = answer.json()
+    assert (found["frames"], found["width"], found["height"]) == (20, 320, 240)
+    assert found["low"] <= found["bytes"] <= found["high"] and found["bytes"] > 1000
+    faster = user_client.post(url, {**fields, "fps": "5"}).json()
+    assert faster["frames"] == 10 and faster["bytes"] < found["bytes"]
+    refused = user_client.post(url, {**fields, "fps": "500"})
+    assert refused.status_code == 400 and "fps" in refused.json()["errors"]
+    assert not Task.objects.exists()

@@ -105,21 +105,18 @@ def convert(
     Progress is the fraction of the frames handed to the encoder; sampling
     and encoding overlap (ffmpeg pipes each frame as the encoder takes it).
     """
-    wave = bool(getattr(animation, "waveform", False))
-    _refuse_audio_only(info, wave)
-    order = _Order.of(animation)
-    plan = _plan_frames(info, animation, trim_start, trim_duration, limits, order)
-    encoder = ENCODERS[animation.format]
-    geometry = _plan_geometry(info, animation, wave, limits, encoder)
-    options = _encode_options(animation, encoder)
-    runs = _plan_runs(source, info, plan, encoder, wave, limits)
+    job = prepare(
+        info, animation, trim_start=trim_start, trim_duration=trim_duration, limits=limits
+    )
+    plan, geometry, encoder, order = job.plan, job.geometry, job.encoder, job.order
+    runs = _plan_runs(source, info, plan, encoder, job.wave, limits)
     progress = _Progress(on_progress, plan.count + len(runs) - 1)
-    draw: Sampler = waveform.sample if wave else sample
     t0 = time.monotonic()
     laid_out = _captions(animation, geometry, encoder)
     encoded = _sample_and_encode(
-        source, info, runs, draw, geometry, limits, encoder, options, progress, order, laid_out
-    )
+        source, info, runs, job.draw, geometry, limits, encoder, job.options, progress, order,
+        laid_out,
+    )  # fmt: skip
     timings = {"convert_s": time.monotonic() - t0}
     progress.done()
     log.info(
@@ -133,6 +130,48 @@ def convert(
         timings["convert_s"],
     )
     return _result(animation, geometry, encoded, timings)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What an animation will be, worked out before any frame is sampled:
+    the source times, the size, the encoder and its options, the order and
+    how frames are drawn (the video's pictures or the sound's waveform)."""
+
+    plan: FramePlan
+    geometry: Geometry
+    encoder: Encoder
+    options: EncodeOptions
+    order: _Order
+    wave: bool
+    draw: Sampler
+
+    @property
+    def frames(self) -> int:
+        """The frames the animation has (a boomerang plays them back too)."""
+        return ordering.output_count(self.plan.count, self.order.boomerang)
+
+
+def prepare(
+    info: VideoInfo,
+    animation: Animation,
+    *,
+    trim_start: float = 0.0,
+    trim_duration: float = 0.0,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Prepared:
+    """Refuse what cannot be animated, then plan the frames, the geometry
+    and the encoder (``PipelineError`` for a request the source cannot
+    serve: a start past its end, too many frames, too large a picture)."""
+    wave = bool(getattr(animation, "waveform", False))
+    _refuse_audio_only(info, wave)
+    order = _Order.of(animation)
+    plan = _plan_frames(info, animation, trim_start, trim_duration, limits, order)
+    encoder = ENCODERS[animation.format]
+    geometry = _plan_geometry(info, animation, wave, limits, encoder)
+    options = _encode_options(animation, encoder)
+    draw: Sampler = waveform.sample if wave else sample
+    return Prepared(plan, geometry, encoder, options, order, wave, draw)
 
 
 def _refuse_audio_only(info: VideoInfo, wave: bool) -> None:

@@ -9,4 +9,5 @@ module per concern. Callers import the module they need:
 - ``queueing``: RQ jobs of conversions: ids, timeouts, (re)queueing
 - ``deliveries``: completion messages and their attempts
 - ``conversion``: a task's run in the worker
+- ``removal``: a person's delete, share-link revoke and renew, and retry of a task
 """

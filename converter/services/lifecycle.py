@@ -24,7 +24,7 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     S.QUEUED: {S.RUNNING, S.FAILED},
     S.RUNNING: {S.SUCCEEDED, S.FAILED, S.QUEUED},  # QUEUED: handed back for a retry
     S.SUCCEEDED: set(),
-    S.FAILED: {S.QUEUED},  # only task_retry, for failures that may pass (Code.retryable)
+    S.FAILED: {S.QUEUED},  # only task_retry: failures that may pass, or the owner's Retry
 }
 MAX_MESSAGE_CHARS = 2000  # a failure's message as stored
 RETRYABLE_CODES = tuple(str(code) for code in Code if code.retryable)
@@ -94,13 +94,17 @@ def task_requeue(task: Task, *, code: str, message: str) -> bool:
     )
 
 
-def task_retry(task: Task) -> bool:
+def task_retry(task: Task, *, any_failure: bool = False) -> bool:
     """Queue a task that failed for a reason outside its source (storage down,
-    worker lost) for a fresh set of attempts. The source was kept for this."""
+    worker lost) for a fresh set of attempts. The source was kept for this.
+    ``any_failure``: its owner asked (``removal.task_retry``), whatever the code."""
+    where: dict[str, Any] = {"status": S.FAILED}
+    if not any_failure:
+        where["code__in"] = RETRYABLE_CODES
     retried = _transition(
         task,
         S.QUEUED,
-        where={"status": S.FAILED, "code__in": RETRYABLE_CODES},
+        where=where,
         attempts=0,
         progress=0,
         finished_at=None,

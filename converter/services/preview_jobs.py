@@ -18,10 +18,10 @@ from django.core.files.base import ContentFile
 from .. import storage
 from ..errors import LoopforgeError
 from ..models import Draft
-from ..pipeline import bars, isolated
+from ..pipeline import bars, estimate, isolated, moments
 from ..pipeline.convert import convert
 from ..pipeline.probe import VideoInfo
-from ..spec import AnimationSpec
+from ..spec import AnimationSpec, ObjectUri, TaskSpec
 from .limits import limits
 
 log = logging.getLogger(__name__)
@@ -95,3 +95,85 @@ def _proxy(path: Path, info: VideoInfo) -> bytes:
 
 def _record(draft: Draft, preview: dict[str, Any]) -> None:
     Draft.objects.filter(pk=draft.pk).update(preview=preview)
+
+
+def draft_moments_make(draft: Draft, length_s: float) -> None:
+    """Find the draft's best moments of ``length_s`` seconds and record them
+    (never raises for a bad source or a storage fault: then ``failed``)."""
+    base = {"length": length_s, "items": []}
+    try:
+        if not draft.source.name:
+            raise storage.ObjectNotFound("")
+        with storage.stored_source_copy(draft.source.name) as path:
+            info = isolated.probe(path, limits(), audio_only_ok=False)
+            found = moments.suggest(path, info, limits(), length_s)
+    except storage.ObjectNotFound:
+        _record_moments(draft, {**base, "state": "failed", "code": "SourceNotFound"})
+        return
+    except LoopforgeError as exc:
+        log.warning("draft %s: no moments: %s %s", draft.public_id, exc.code, exc.message)
+        _record_moments(draft, {**base, "state": "failed", "code": exc.code})
+        return
+    items = [dataclasses.asdict(m) for m in found]
+    _record_moments(draft, {**base, "state": "ready", "items": items})
+
+
+def _record_moments(draft: Draft, found: dict[str, Any]) -> None:
+    Draft.objects.filter(pk=draft.pk).update(moments=found)
+
+
+def object_moments(uri: str, project: str, length_s: float, count: int) -> list[dict[str, Any]]:
+    """SuggestMoments' job: the best windows of a bucket object, as the API
+    answers them. A bad source raises its ``LoopforgeError`` (the caller
+    answers with its code)."""
+    source = ObjectUri.parse(uri, "Sources.URI")
+    with storage.source_copy(source, project) as path:
+        info = isolated.probe(path, limits(), audio_only_ok=False)
+        found = moments.suggest(path, info, limits(), length_s, count)
+    return [
+        {
+            "StartTime": m.start,
+            "EndTime": m.end,
+            "Score": m.score,
+            "StartsOnCut": m.on_cuts[0],
+            "EndsOnCut": m.on_cuts[1],
+        }
+        for m in found
+    ]
+
+
+def object_estimate(uri: str, project: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """EstimateMediaConvertTask's job: each animation of ``spec`` (a
+    ``TaskSpec.to_dict()``) estimated on the bucket object."""
+    with storage.source_copy(ObjectUri.parse(uri, "Sources.URI"), project) as path:
+        return _estimates(path, TaskSpec.from_dict(spec))
+
+
+def draft_estimate(draft: Draft, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The editor's estimate: each animation of ``spec`` on the draft."""
+    if not draft.source.name:
+        raise storage.ObjectNotFound("")
+    with storage.stored_source_copy(draft.source.name) as path:
+        return _estimates(path, TaskSpec.from_dict(spec))
+
+
+def _estimates(path: Path, spec: TaskSpec) -> list[dict[str, Any]]:
+    info = isolated.probe(path, limits(), audio_only_ok=spec.wants_waveform)
+    answers = []
+    for index, animation in enumerate(spec.animations):
+        found = estimate.estimate(
+            path, info, animation, trim_start=spec.trim.start,
+            trim_duration=spec.trim.duration, limits=limits(),
+        )  # fmt: skip
+        answers.append(
+            {
+                "Index": index,
+                "Frames": found.frames,
+                "Width": found.width,
+                "Height": found.height,
+                "EstimatedBytes": found.bytes,
+                "EstimatedBytesLow": found.low,
+                "EstimatedBytesHigh": found.high,
+            }
+        )
+    return answers

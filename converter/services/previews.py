@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from ..models import Draft
+from . import queueing
 
 PENDING: dict[str, Any] = {"state": "pending", "bars": None, "proxy": False}
 
@@ -32,3 +33,17 @@ def draft_proxy_discard(draft: Draft) -> None:
     name = draft.proxy.name
     if name:
         transaction.on_commit(lambda: draft.proxy.storage.delete(name))
+
+
+def draft_moments_of(draft: Draft) -> dict[str, Any] | None:
+    """The draft's suggested moments as the editor reads them (None: none asked for)."""
+    return draft.moments or None
+
+
+def draft_moments_request(draft: Draft, length_s: float) -> dict[str, Any]:
+    """Ask for the draft's best moments of ``length_s`` seconds: recorded as
+    pending and queued once committed."""
+    pending = {"state": "pending", "length": length_s, "items": []}
+    Draft.objects.filter(pk=draft.pk).update(moments=pending)
+    transaction.on_commit(lambda: queueing.draft_moments_enqueue(draft.pk, length_s))
+    return pending

@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from ..errors import Code, LoopforgeError, invalid
-from ..models import Project, Task
+from ..models import Project
+from . import removal
 
 # The reference's rule, roughly; checked with fullmatch (a "$" would let a
 # trailing newline through).
@@ -81,24 +82,16 @@ def project_delete(project: Project) -> None:
             Code.FORBIDDEN,
             "A user's default project holds their browser uploads; it cannot be deleted.",
         )
-    for task in project.tasks.all():
-        task_delete_files(task)
-    project.delete()
+    with transaction.atomic():
+        for task in project.tasks.all():
+            removal.task_files_discard(task)
+        project.delete()
 
 
 def _lock_owner(owner: User) -> None:
     """Serialise, per person, the checks of how many projects and keys they
     have (inside the caller's transaction)."""
     User.objects.select_for_update().filter(pk=owner.pk).first()
-
-
-def task_delete_files(task: Task) -> None:
-    """Remove a task's stored source and outputs (the rows stay)."""
-    if task.source:
-        task.source.delete(save=False)
-    for output in task.outputs.all():
-        if output.file:
-            output.file.delete(save=False)
 
 
 def project_update(

@@ -4,6 +4,7 @@ task has exactly one job, which the reconciler can look for."""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.db import transaction
 from redis.exceptions import RedisError
 from rq.job import Job
 
+from ..errors import Code, LoopforgeError
 from ..models import Task
 
 QUEUE = "convert"
@@ -29,6 +31,13 @@ NOTIFY_QUEUE = "notify"
 # own queue so that they never wait behind conversions.
 PREVIEW_QUEUE = "previews"
 DRAFT_PREVIEW = "converter.tasks.draft_preview"
+DRAFT_MOMENTS = "converter.tasks.draft_moments"
+SUGGEST_MOMENTS = "converter.tasks.suggest_moments"
+ESTIMATE_OBJECT = "converter.tasks.estimate_object"
+ESTIMATE_DRAFT = "converter.tasks.estimate_draft"
+# How long a request waits for its job on the previews queue.
+MOMENTS_WAIT_S = 20
+ESTIMATE_WAIT_S = 15
 PREVIEW_TIMEOUT_S = 300
 # Jobs that will still run (a task with one of these needs no new job).
 LIVE_JOB_STATUSES = {"queued", "scheduled", "deferred", "started"}
@@ -104,6 +113,53 @@ def draft_preview_enqueue_after_commit(draft_pk: int) -> None:
             log.warning("draft %s stored; its preview could not be queued", draft_pk, exc_info=True)
 
     transaction.on_commit(enqueue)
+
+
+def draft_moments_enqueue(draft_pk: int, length_s: float) -> None:
+    """Queue the search for a draft's best moments (the previews queue: a
+    person waits for it, and conversions never wait for it)."""
+    queue = django_rq.get_queue(PREVIEW_QUEUE)
+    queue.enqueue(
+        DRAFT_MOMENTS,
+        draft_pk,
+        length_s,
+        job_timeout=PREVIEW_TIMEOUT_S,
+        failure_ttl=FAILED_JOB_TTL_S,
+    )
+
+
+def preview_call(entry: str, *args: Any, wait_s: float) -> dict[str, Any]:
+    """Run the job ``entry`` (a ``converter.tasks`` function answering a
+    dict) on the previews queue and wait for its answer, at most ``wait_s``
+    (then ``Timeout``). For the requests a person or a program waits on
+    (SuggestMoments, the estimate): the web process reads no video itself,
+    the worker does, in its sandbox."""
+    queue = django_rq.get_queue(PREVIEW_QUEUE)
+    job = queue.enqueue(
+        entry, *args, job_timeout=PREVIEW_TIMEOUT_S, result_ttl=60, failure_ttl=FAILED_JOB_TTL_S
+    )
+    result = job.latest_result(timeout=math.ceil(wait_s))
+    if result is None:
+        job.cancel()
+        raise LoopforgeError(
+            Code.TIMEOUT, f"This took longer than {wait_s:g} s; try a shorter video."
+        )
+    answer = result.return_value if result.type == result.Type.SUCCESSFUL else None
+    if not isinstance(answer, dict):
+        raise LoopforgeError(Code.INTERNAL_ERROR, "The server could not look at the video.")
+    return answer
+
+
+def preview_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """A previews job's answer, or its refusal raised with the code it had
+    (``converter.tasks``: the source's refusal, as the worker met it)."""
+    if "Code" not in answer:
+        return answer
+    code = str(answer["Code"])
+    if code in Code._value2member_map_:
+        raise LoopforgeError(Code(code), answer["Message"])
+    kind, _, field = code.partition(".")
+    raise LoopforgeError(Code(kind), answer["Message"], field=field)
 
 
 def requeue_abandoned(worker_alive: Callable[[str | None], bool]) -> int:

@@ -203,6 +203,24 @@ def task_submit_draft(*, owner: User, spec: TaskSpec, draft: Draft) -> Task:
     return task
 
 
+def source_object_check(source: ObjectUri) -> int:
+    """The size of a bucket object named as a source, which must exist and
+    be within the upload limit (``ResourceNotFound``,
+    ``InvalidArgument.Sources.URI``)."""
+    try:
+        size = storage.object_size(source.bucket, source.key)
+    except storage.ObjectNotFound:
+        raise LoopforgeError(
+            Code.RESOURCE_NOT_FOUND, f"The source object {source} does not exist."
+        ) from None
+    if size > settings.CONVERTER_MAX_UPLOAD_BYTES:
+        raise invalid(
+            "Sources.URI",
+            f"The source is {size:,} bytes; the limit is {settings.CONVERTER_MAX_UPLOAD_BYTES:,}.",
+        )
+    return size
+
+
 def task_create_from_request(
     *, project: Project, request: ImmRequest, body: dict[str, Any]
 ) -> Task:
@@ -212,17 +230,7 @@ def task_create_from_request(
     targets = [ObjectUri.parse(uri, "URI") for uri in request.target_uris()]
     for uri in [request.source, *targets]:
         storage.object_check_allowed(uri.bucket, uri.key, project.name)
-    try:
-        size = storage.object_size(request.source.bucket, request.source.key)
-    except storage.ObjectNotFound:
-        raise LoopforgeError(
-            Code.RESOURCE_NOT_FOUND, f"The source object {request.source} does not exist."
-        ) from None
-    if size > settings.CONVERTER_MAX_UPLOAD_BYTES:
-        raise invalid(
-            "Sources.URI",
-            f"The source is {size:,} bytes; the limit is {settings.CONVERTER_MAX_UPLOAD_BYTES:,}.",
-        )
+    size = source_object_check(request.source)
     estimate = frames_reserved(request.spec)
     with transaction.atomic():
         # One creation at a time per project, so two requests cannot both

@@ -30,8 +30,8 @@ from .. import ratelimit, selectors, storage
 from ..errors import Code, LoopforgeError, invalid
 from ..imm import TASK_TYPE, iso, media_meta_to_imm, task_to_imm
 from ..models import AccessKey, Project, Task
-from ..services import access_keys, media, metering, projects, submission
-from ..spec import ImmRequest, ObjectUri, request_definition
+from ..services import access_keys, media, metering, projects, queueing, removal, submission
+from ..spec import ImmRequest, MomentsRequest, ObjectUri, request_definition
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +334,44 @@ def create_media_convert_task(call: Call) -> dict[str, Any]:
     return {"TaskId": task.public_id, "TaskType": "MediaConvert"}
 
 
+@action("SuggestMoments")
+def suggest_moments(call: Call) -> dict[str, Any]:
+    """Our extension: the best windows of ``Duration`` seconds of a bucket
+    object, scored by motion and sound with edges on shot cuts (the
+    editor's Suggest moments). Rate limited as task creation; billed
+    nothing, and no task is made."""
+    project = _project(call)
+    ratelimit.task_creation_by_key(call.key.key_id)
+    ratelimit.task_creation_by_user(project.owner)
+    request = MomentsRequest.parse(call.body)
+    storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
+    submission.source_object_check(request.source)
+    answer = queueing.preview_call(
+        queueing.SUGGEST_MOMENTS, str(request.source), project.name, request.length_s,
+        request.count, wait_s=queueing.MOMENTS_WAIT_S,
+    )  # fmt: skip
+    return {"Moments": queueing.preview_answer(answer)["Moments"]}
+
+
+@action("EstimateMediaConvertTask")
+def estimate_media_convert_task(call: Call) -> dict[str, Any]:
+    """Our extension: CreateMediaConvertTask's body, answered per animation
+    with its frames, size and estimated bytes (a trial encode of a few
+    sampled frames at the real settings, scaled), without queueing a task
+    or billing anything. Rate limited as task creation."""
+    project = _project(call)
+    ratelimit.task_creation_by_key(call.key.key_id)
+    ratelimit.task_creation_by_user(project.owner)
+    request = ImmRequest.parse(call.body)
+    storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
+    submission.source_object_check(request.source)
+    answer = queueing.preview_call(
+        queueing.ESTIMATE_OBJECT, str(request.source), project.name, request.spec.to_dict(),
+        wait_s=queueing.ESTIMATE_WAIT_S,
+    )  # fmt: skip
+    return {"Animations": queueing.preview_answer(answer)["Animations"]}
+
+
 def _task(call: Call) -> Task:
     project = _project(call)
     task = selectors.task_get_for_project(project, _string(call, "TaskId", required=True))
@@ -370,6 +408,15 @@ def get_task(call: Call) -> dict[str, Any]:
     data = task_to_imm(task, request_definition=_boolean(call, "RequestDefinition"))
     data["Deliveries"] = _deliveries(task)
     return data
+
+
+@action("DeleteTask")
+def delete_task(call: Call) -> dict[str, Any]:
+    """Ours: delete a task of the key's project with its stored source and
+    outputs (``removal.task_delete``); outputs written to the client's
+    bucket stay. ``TaskRunning`` while it is being converted."""
+    removal.task_delete(_task(call))
+    return {}
 
 
 STATUS_FILTER = {

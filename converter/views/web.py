@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -9,10 +10,12 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages as notices
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models.fields.files import FieldFile
 from django.http import (
@@ -33,9 +36,10 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+from redis.exceptions import RedisError
 
 from .. import ratelimit, selectors, storage, uploads
-from ..errors import Code, LoopforgeError
+from ..errors import Code, LoopforgeError, invalid
 from ..forms import (
     HistoryFilterForm,
     ProjectForm,
@@ -45,7 +49,15 @@ from ..forms import (
     UploadForm,
 )
 from ..models import Draft, Task
-from ..services import access_keys, metering, previews, projects, submission
+from ..services import (
+    access_keys,
+    metering,
+    previews,
+    projects,
+    queueing,
+    removal,
+    submission,
+)
 from ..spec import TaskSpec
 from . import media
 from .refusal import refusal_json
@@ -197,6 +209,7 @@ def _draft_facts(draft: Draft) -> dict[str, Any]:
         # Where the editor polls for the server's preview (black bars...)
         # and, with no local file (Edit again), plays the stored source.
         "url": reverse("converter:draft-detail", args=[draft.public_id]),
+        "moments_url": reverse("converter:draft-moments", args=[draft.public_id]),
         "source_url": reverse("converter:draft-source", args=[draft.public_id]),
         "preview": previews.draft_preview_of(draft),
     }
@@ -259,7 +272,84 @@ def draft_detail(request: AuthedRequest, draft_id: str) -> HttpResponse:
     if draft is None:
         error = LoopforgeError(Code.RESOURCE_NOT_FOUND, "There is no such draft.")
         return refusal_json(error, {})
-    return JsonResponse({"draft_id": draft.public_id, "preview": previews.draft_preview_of(draft)})
+    return JsonResponse(
+        {
+            "draft_id": draft.public_id,
+            "preview": previews.draft_preview_of(draft),
+            "moments": previews.draft_moments_of(draft),
+        }
+    )
+
+
+@login_required
+@require_POST
+def draft_estimate(request: AuthedRequest, draft_id: str) -> HttpResponse:
+    """The editor's live estimate: the upload form's settings (no file)
+    answered with the animation's frames, size and estimated bytes, by a
+    trial encode on the previews queue; nothing is queued or billed."""
+    draft = _found(selectors.draft_get_for_owner(request.user, draft_id), "draft")
+    try:
+        ratelimit.estimate_by_user(request.user)
+    except ratelimit.RateLimited as exc:
+        response = refusal_json(exc, {})
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
+    form = UploadForm({**request.POST.dict(), "draft": draft.public_id})
+    if not form.is_valid():
+        errors = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+        return refusal_json(
+            LoopforgeError(Code.INVALID_FORM, "Some choices need a second look."), errors
+        )
+    try:
+        spec = form.to_spec()
+        answer = queueing.preview_answer(
+            queueing.preview_call(
+                queueing.ESTIMATE_DRAFT, draft.pk, spec.to_dict(), wait_s=queueing.ESTIMATE_WAIT_S
+            )
+        )
+    except ValidationError as exc:
+        return refusal_json(LoopforgeError(Code.INVALID_FORM, " ".join(exc.messages)), {})
+    except LoopforgeError as exc:
+        return refusal_json(exc, {})
+    except RedisError:
+        return refusal_json(LoopforgeError(Code.SERVICE_UNAVAILABLE, "No estimate just now."), {})
+    found = answer["Animations"][0]
+    return JsonResponse(
+        {
+            "frames": found["Frames"],
+            "width": found["Width"],
+            "height": found["Height"],
+            "bytes": found["EstimatedBytes"],
+            "low": found["EstimatedBytesLow"],
+            "high": found["EstimatedBytesHigh"],
+        }
+    )
+
+
+# The window lengths a person may ask moments of, in seconds.
+MOMENT_LENGTHS_S = (0.5, 60.0)
+
+
+@login_required
+@require_POST
+def draft_moments(request: AuthedRequest, draft_id: str) -> HttpResponse:
+    """Suggest moments: queue the search for the draft's best windows of
+    ``length`` seconds; the editor polls the draft for them."""
+    draft = _found(selectors.draft_get_for_owner(request.user, draft_id), "draft")
+    try:
+        length = float(request.POST.get("length", ""))
+    except ValueError:
+        length = math.nan
+    low, high = MOMENT_LENGTHS_S
+    if not low <= length <= high:
+        message = f"Give a length from {low:g} to {high:g} seconds."
+        return refusal_json(invalid("length", message), {"length": [message]})
+    try:
+        moments = previews.draft_moments_request(draft, length)
+    except RedisError:
+        error = LoopforgeError(Code.SERVICE_UNAVAILABLE, "Moments cannot be found right now.")
+        return refusal_json(error, {})
+    return JsonResponse({"draft_id": draft.public_id, "moments": moments}, status=202)
 
 
 @login_required
@@ -339,7 +429,11 @@ def task_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def task_detail(request: AuthedRequest, public_id: str) -> HttpResponse:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
-    share_url = request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
+    share_url = (
+        request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
+        if task.share_key
+        else ""  # revoked: no link until a new one is made
+    )
     context = {
         "task": task,
         "outputs": selectors.output_list(task),
@@ -534,3 +628,88 @@ def usage(request: AuthedRequest) -> HttpResponse:
     return render(
         request, "converter/usage.html", {"daily": daily, "monthly": monthly, "quotas": quotas}
     )
+
+
+# --- Managing a task: delete, share link, retry ------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_delete(request: AuthedRequest, public_id: str) -> HttpResponse:
+    """GET: the confirmation (a page of its own, so it works without script);
+    POST: the task and its files deleted, then the history with a message."""
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    if request.method == "GET":
+        return render(request, "converter/task_delete.html", {"task": task})
+    try:
+        removal.task_delete(task)
+    except LoopforgeError as exc:
+        notices.error(request, exc.message)
+        return redirect("converter:task-detail", task.public_id)
+    notices.success(request, f"Deleted {task.display_name}: its files and share link are gone.")
+    return redirect("converter:task-list")
+
+
+@login_required
+@require_POST
+def share_link_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    removal.share_link_revoke(task)
+    notices.success(request, "The share link is revoked: it no longer shows the animation.")
+    return redirect("converter:task-detail", task.public_id)
+
+
+@login_required
+@require_POST
+def share_link_renew(request: AuthedRequest, public_id: str) -> HttpResponse:
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    removal.share_link_renew(task)
+    notices.success(request, "A new share link is made; any earlier link no longer works.")
+    return redirect("converter:task-detail", task.public_id)
+
+
+@login_required
+@require_POST
+def task_retry(request: AuthedRequest, public_id: str) -> HttpResponse:
+    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
+    try:
+        retried = removal.task_retry(task)
+    except LoopforgeError as exc:
+        notices.error(request, exc.message)
+    else:
+        if retried:
+            notices.success(request, "The task is queued again.")
+        else:
+            notices.error(request, "Only a failed task can be retried.")
+    return redirect("converter:task-detail", task.public_id)
+
+
+# At most this many tasks are deleted in one go (a page of the history).
+BULK_DELETE_MAX = HISTORY_PAGE_SIZE
+
+
+@login_required
+@require_POST
+def task_bulk_delete(request: AuthedRequest) -> HttpResponse:
+    """The history's "Delete selected": the ticked tasks listed for a
+    confirmation (a page of its own, so it works without script), then,
+    with ``confirm``, each deleted as Delete on its page does (a task being
+    converted is kept, and the message says so)."""
+    ids = request.POST.getlist("task")[:BULK_DELETE_MAX]
+    tasks = [t for t in (selectors.task_get_for_owner(request.user, i) for i in ids) if t]
+    if not tasks:
+        notices.error(request, "Tick the animations to delete first.")
+        return redirect("converter:task-list")
+    if request.POST.get("confirm") != "yes":
+        return render(request, "converter/task_bulk_delete.html", {"tasks": tasks})
+    deleted, kept = 0, []
+    for task in tasks:
+        try:
+            removal.task_delete(task)
+            deleted += 1
+        except LoopforgeError:
+            kept.append(task.display_name)
+    notices.success(request, f"Deleted {deleted} animation(s) with their files and share links.")
+    if kept:
+        notices.error(request, f"Kept while being converted: {', '.join(kept)}.")
+    return redirect("converter:task-list")

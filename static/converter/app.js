@@ -684,6 +684,115 @@
     window.addEventListener("resize", function () { layoutPicture(); });
     if (window.ResizeObserver) new ResizeObserver(function () { layoutPicture(); }).observe(video);
 
+    // ---- Suggested moments: asked of the server, shown on the timeline ----
+    var momentsButton = document.getElementById("suggest-moments");
+    var momentsStatus = document.getElementById("moments-status");
+    var momentsList = document.getElementById("moments");
+    var clearMoments = function () {
+      momentsList.textContent = "";
+      momentsList.hidden = true;
+      track.querySelectorAll(".moment-mark").forEach(function (m) { m.remove(); });
+    };
+    var chooseMoment = function (m) {
+      ed.start = m.start;
+      ed.end = m.end;
+      settle("end");
+      render();
+      seek(ed.start);
+    };
+    var thumbnailOf = function (canvas, t) { // drawn from the video the player plays
+      if (!ed.objectUrl || !ed.playable) return;
+      var probe = document.createElement("video");
+      probe.muted = true;
+      probe.preload = "auto";
+      probe.addEventListener("loadeddata", function () { probe.currentTime = t; }, { once: true });
+      probe.addEventListener("seeked", function () {
+        var h = 54, w = Math.max(1, Math.round((h * probe.videoWidth) / Math.max(1, probe.videoHeight)));
+        canvas.width = w;
+        canvas.height = h;
+        canvas.getContext("2d").drawImage(probe, 0, 0, w, h);
+        probe.removeAttribute("src");
+        probe.load();
+      }, { once: true });
+      probe.src = ed.objectUrl;
+    };
+    var showMoments = function (found) {
+      clearMoments();
+      if (!found.items.length) {
+        momentsStatus.textContent = "No moment found: the video may be too short for that length.";
+        return;
+      }
+      momentsStatus.textContent = found.items.length + " moments of " + secs(found.length) +
+        ", best first: choose one to select it.";
+      found.items.forEach(function (m, i) {
+        var label = "Moment " + (i + 1) + ": " + secs(m.start) + " to " + secs(m.end);
+        var mark = document.createElement("div");
+        mark.className = "moment-mark";
+        mark.style.left = (100 * m.start) / ed.duration + "%";
+        mark.style.width = (100 * (m.end - m.start)) / ed.duration + "%";
+        mark.title = label;
+        track.appendChild(mark);
+        var item = document.createElement("li");
+        var pick = document.createElement("button");
+        pick.type = "button";
+        pick.className = "moment";
+        pick.setAttribute("aria-label", label);
+        var thumb = document.createElement("canvas");
+        thumb.setAttribute("aria-hidden", "true");
+        var text = document.createElement("span");
+        text.textContent = (i + 1) + ". " + secs(m.start) + "–" + secs(m.end);
+        pick.appendChild(thumb);
+        pick.appendChild(text);
+        pick.addEventListener("click", function () { chooseMoment(m); });
+        item.appendChild(pick);
+        momentsList.appendChild(item);
+        thumbnailOf(thumb, m.start + Math.min(0.5, (m.end - m.start) / 2));
+      });
+      momentsList.hidden = false;
+    };
+    var pollMoments = function (gen, began) {
+      if (gen !== ed.generation || !ed.draft) return;
+      fetch(ed.draft.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (body) {
+          if (gen !== ed.generation) return;
+          var found = body.moments || { state: "pending" };
+          if (found.state === "pending") {
+            if (Date.now() - began > 300000) throw new Error("too long");
+            setTimeout(function () { pollMoments(gen, began); }, 700);
+            return;
+          }
+          momentsButton.disabled = false;
+          if (found.state === "ready") showMoments(found);
+          else momentsStatus.textContent = "Moments could not be found in this video.";
+        })
+        .catch(function () {
+          if (gen !== ed.generation) return;
+          momentsButton.disabled = false;
+          momentsStatus.textContent = "Moments could not be found just now; try again.";
+        });
+    };
+    momentsButton.addEventListener("click", function () {
+      if (!ed.draft || !ed.draft.moments_url) {
+        momentsStatus.textContent = "The video is still uploading: moments can be found once it is stored.";
+        return;
+      }
+      var length = Math.max(0.5, Math.min(60, ed.end - ed.start || 3));
+      var data = new FormData();
+      data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+      data.append("length", num(length));
+      momentsButton.disabled = true;
+      momentsStatus.textContent = "Finding moments of " + secs(length) + "…";
+      var gen = ed.generation;
+      fetch(ed.draft.moments_url, { method: "POST", body: data, credentials: "same-origin",
+        headers: { Accept: "application/json" } })
+        .then(function (r) { if (r.status !== 202) throw new Error("HTTP " + r.status); pollMoments(gen, Date.now()); })
+        .catch(function () {
+          momentsButton.disabled = false;
+          momentsStatus.textContent = "Moments could not be found just now; try again.";
+        });
+    });
+
     // ---- Rendering the state on the timeline, the fields and the texts ----
     var render = function (from) {
       var d = ed.duration;
@@ -1011,6 +1120,7 @@
       ed.playable = false;
       ed.paused = false;
       ed.localFailed = false;
+      clearMoments();
       ed.filmstripOf = null;
       ed.proxyUrl = null;
       ed.usingProxy = false;
@@ -1035,7 +1145,11 @@
         ed.objectUrl = URL.createObjectURL(input.files[0]);
         video.src = ed.objectUrl;
       } else {
-        noPreview.hidden = false; // an HLS bundle is joined on the server
+        // An HLS bundle is joined on the server, which then makes the
+        // preview it plays from.
+        ed.localFailed = true;
+        noPreview.textContent = MAKING_PREVIEW;
+        noPreview.hidden = false;
       }
       zone.classList.add("compact");
       upload();

@@ -185,6 +185,16 @@ def test_an_avi_plays_from_the_servers_preview_with_a_filmstrip(page, live_serve
     assert not Draft.objects.get().proxy.storage.exists(Draft.objects.get().proxy.name)
 
 
+def test_an_hls_bundle_plays_from_the_servers_preview(page, live_server, clips, worker):
+    sign_up(page, live_server.url, "bundle-preview")
+    playlist = clips.hls("mpegts")
+    page.set_input_files("#id_video", sorted(str(p) for p in playlist.parent.iterdir()))
+    expect(page.locator("#no-preview")).to_contain_text("the server is making a preview")
+    expect(page.locator("#player-box")).to_be_visible(timeout=60_000)
+    expect(page.locator("#filmstrip canvas")).to_have_count(8, timeout=30_000)
+    wait_until(lambda: page.evaluate("document.getElementById('player').currentTime") > 0.3)
+
+
 def test_an_hls_bundle_is_trimmed_by_the_numbers(page, live_server, clips):
     sign_up(page, live_server.url, "bundle")
     playlist = clips.hls("mpegts")
