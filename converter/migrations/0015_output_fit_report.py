@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('converter', '0012_task_source_deleted_at'),
+        ('converter', '0014_draft_moments'),
     ]
 
     operations = [
