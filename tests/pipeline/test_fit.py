@@ -160,7 +160,7 @@ def test_the_passes_predict_the_next_and_a_miss_teaches_the_slope():
 
 
 def test_held_ssim_judges_a_lower_frame_rate_by_the_motion_it_holds(clips):
-    src = clips.moving(duration=2, size="160x120")
+    src = clips.moving(duration=2, size="160x120", name="fit-small.mp4")
     times = [k * 100.0 for k in range(10)]
     reference = [decode_frame(src, t / 1000, 160, 120, fps=25) for t in times]
     every = [(t, f) for t, f in zip(times, reference, strict=True)]
