@@ -471,6 +471,21 @@ ACTIONS: dict[str, dict[str, Any]] = {
             ),
         ),
     ),
+    "GetShareLink": _action(
+        "Ours: the task's share link (empty once revoked).",
+        obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR),
+        obj(["ShareURL"], ShareURL=STR),
+    ),
+    "RevokeShareLink": _action(
+        "Ours: the task's share link answers 404 from now on.",
+        obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR),
+        obj(["ShareURL"], ShareURL=STR),
+    ),
+    "RenewShareLink": _action(
+        "Ours: a new share link for the task; any earlier one answers 404.",
+        obj(["ProjectName", "TaskId"], ProjectName=STR, TaskId=STR),
+        obj(["ShareURL"], ShareURL=STR),
+    ),
     "ListTasks": _action(
         "The project's tasks, newest first (Order DESC) or oldest first; "
         "keyset paging with NextToken.",

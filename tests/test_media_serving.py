@@ -5,6 +5,7 @@ the type and the disposition in the signed URL."""
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
@@ -128,3 +129,21 @@ def test_redirects_pin_the_type_and_the_disposition(finished, settings, ext, kin
         with urllib.request.urlopen(response["Location"]) as fetched:  # noqa: S310  (our S3 server)
             assert fetched.headers["Content-Type"] == kind
             assert fetched.headers["Content-Disposition"] == want
+
+
+def test_storage_answers_ranges_and_revalidation_behind_a_redirect(finished, settings):
+    """Redirect delivery hands the request to S3, which must seek and
+    revalidate as we do: a range of the MP4 and a 304 on its ETag."""
+    settings.CONVERTER_DELIVERY = "redirect"
+    task, output, _ = finished
+    location = Client().get(f"/s/{task.share_key}/0.mp4")["Location"]
+    ranged = urllib.request.Request(location, headers={"Range": "bytes=100-199"})  # noqa: S310
+    with urllib.request.urlopen(ranged) as fetched:  # noqa: S310  (our S3 server)
+        assert fetched.status == 206 and len(fetched.read()) == 100
+        assert fetched.headers["Content-Range"] == f"bytes 100-199/{output.video_bytes}"
+    with urllib.request.urlopen(location) as fetched:  # noqa: S310
+        etag = fetched.headers["ETag"]
+    again = urllib.request.Request(location, headers={"If-None-Match": etag})  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(again)  # noqa: S310
+    assert not_modified.value.code == 304

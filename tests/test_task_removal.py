@@ -410,3 +410,26 @@ def test_a_failed_task_whose_source_is_gone_offers_no_retry(user_client, clips):
     response = user_client.post(reverse("converter:task-retry", args=[task.public_id]), follow=True)
     assert b"keeps no source to convert again" in response.content
     assert Task.objects.get(pk=task.pk).status == Task.Status.FAILED
+
+
+def test_the_api_gets_revokes_and_renews_a_share_link(client, clips):
+    project, key = make_project_with_key()
+    task = submission.task_create(
+        owner=project.owner,
+        project=project,
+        spec=task_spec(),
+        upload=upload_of(two_seconds(clips)),
+        original_filename="clip.mp4",
+    )
+    conversion.task_run(task)
+    body = {"ProjectName": project.name, "TaskId": task.public_id}
+    link = call(client, "GetShareLink", body, key=key)["ShareURL"]
+    assert link.startswith("http://testserver/s/") and Client().get(link).status_code == 200
+    assert call(client, "RevokeShareLink", body, key=key)["ShareURL"] == ""
+    assert Client().get(link).status_code == 404
+    assert call(client, "GetShareLink", body, key=key)["ShareURL"] == ""
+    renewed = call(client, "RenewShareLink", body, key=key)["ShareURL"]
+    assert renewed != link and Client().get(renewed).status_code == 200
+    assert Client().get(link).status_code == 404
+    other = {"ProjectName": project.name, "TaskId": "mc-unknown"}
+    assert call(client, "RevokeShareLink", other, key=key, expect=404)["Code"] == "ResourceNotFound"

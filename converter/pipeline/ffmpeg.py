@@ -139,14 +139,7 @@ def stream(
         bufsize=0,
     )
     errors = _Errors(proc)
-    expired = threading.Event()
-
-    def kill() -> None:
-        expired.set()
-        sandbox.stop(proc)
-
-    timer = threading.Timer(timeout_s, kill)
-    timer.start()
+    timer, expired = _watchdog(proc, timeout_s)
     try:
         # bufsize=0: stdout is the pipe's raw file, which reads into a buffer.
         stdout = cast(io.RawIOBase, proc.stdout)
@@ -165,6 +158,22 @@ def stream(
         # Refused frames over -max_pixels also fail to get a buffer: _summarise
         # names the pixel limit first.
         raise PipelineError("DecodeFailed", _summarise(errors.tail.decode("utf-8", "replace")))
+
+
+def _watchdog(
+    proc: subprocess.Popen[bytes], timeout_s: float
+) -> tuple[threading.Timer, threading.Event]:
+    """A started timer that stops ``proc`` after ``timeout_s``, and the event
+    it sets when it did (cancel the timer once ``proc`` is done)."""
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        sandbox.stop(proc)
+
+    timer = threading.Timer(timeout_s, kill)
+    timer.start()
+    return timer, expired
 
 
 class _Errors:
@@ -268,14 +277,7 @@ def encode_raw(
         bufsize=0,
     )
     errors = _Errors(proc)
-    expired = threading.Event()
-
-    def kill() -> None:
-        expired.set()
-        sandbox.stop(proc)
-
-    timer = threading.Timer(timeout_s, kill)
-    timer.start()
+    timer, expired = _watchdog(proc, timeout_s)
     count = 0
     try:
         stdin = cast(io.RawIOBase, proc.stdin)

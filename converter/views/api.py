@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -417,6 +418,35 @@ def delete_task(call: Call) -> dict[str, Any]:
     bucket stay. ``TaskRunning`` while it is being converted."""
     removal.task_delete(_task(call))
     return {}
+
+
+@action("GetShareLink")
+def get_share_link(call: Call) -> dict[str, Any]:
+    """Ours: the task's share link (empty once revoked)."""
+    return {"ShareURL": _share_url(call, _task(call))}
+
+
+@action("RevokeShareLink")
+def revoke_share_link(call: Call) -> dict[str, Any]:
+    """Ours: the task's share link answers 404 from now on (the page's
+    Revoke share link)."""
+    removal.share_link_revoke(_task(call))
+    return {"ShareURL": ""}
+
+
+@action("RenewShareLink")
+def renew_share_link(call: Call) -> dict[str, Any]:
+    """Ours: a new share link for the task; any earlier one answers 404."""
+    task = _task(call)
+    removal.share_link_renew(task)
+    task.refresh_from_db()
+    return {"ShareURL": _share_url(call, task)}
+
+
+def _share_url(call: Call, task: Task) -> str:
+    if not task.share_key:
+        return ""
+    return call.request.build_absolute_uri(reverse("converter:shared", args=[task.share_key]))
 
 
 STATUS_FILTER = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -210,6 +210,7 @@ def _draft_facts(draft: Draft) -> dict[str, Any]:
         # and, with no local file (Edit again), plays the stored source.
         "url": reverse("converter:draft-detail", args=[draft.public_id]),
         "moments_url": reverse("converter:draft-moments", args=[draft.public_id]),
+        "estimate_url": reverse("converter:draft-estimate", args=[draft.public_id]),
         "source_url": reverse("converter:draft-source", args=[draft.public_id]),
         "preview": previews.draft_preview_of(draft),
     }
@@ -653,18 +654,23 @@ def task_delete(request: AuthedRequest, public_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def share_link_revoke(request: AuthedRequest, public_id: str) -> HttpResponse:
-    task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
-    removal.share_link_revoke(task)
-    notices.success(request, "The share link is revoked: it no longer shows the animation.")
-    return redirect("converter:task-detail", task.public_id)
+    said = "The share link is revoked: it no longer shows the animation."
+    return _share_link_change(request, public_id, removal.share_link_revoke, said)
 
 
 @login_required
 @require_POST
 def share_link_renew(request: AuthedRequest, public_id: str) -> HttpResponse:
+    said = "A new share link is made; any earlier link no longer works."
+    return _share_link_change(request, public_id, removal.share_link_renew, said)
+
+
+def _share_link_change(
+    request: AuthedRequest, public_id: str, change: Callable[[Task], object], said: str
+) -> HttpResponse:
     task = _found(selectors.task_get_for_owner(request.user, public_id), "task")
-    removal.share_link_renew(task)
-    notices.success(request, "A new share link is made; any earlier link no longer works.")
+    change(task)
+    notices.success(request, said)
     return redirect("converter:task-detail", task.public_id)
 
 

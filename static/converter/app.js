@@ -837,6 +837,54 @@
       outputFacts.hidden = !parts.length;
       serialiseCaptions(); // outlines are pixels of the output: its size may have changed
       layoutPicture();
+      if (scheduleEstimate) scheduleEstimate(); // (defined below; not yet on the first render)
+    };
+
+    // ---- The estimate: asked of the server (a trial encode) as settings change ----
+    var estimateFacts = document.getElementById("estimate-facts");
+    var estimateTimer = null, estimatedFor = "", estimateGen = 0;
+    var settingsKey = function () {
+      var data = new FormData(form), parts = [];
+      data.forEach(function (v, k) {
+        if (k !== "video" && k !== "csrfmiddlewaretoken" && k !== "draft") parts.push(k + "=" + v);
+      });
+      return parts.join("&");
+    };
+    var scheduleEstimate = function () {
+      if (!ed.draft || !ed.draft.estimate_url || !(ed.duration > 0)) return;
+      if (settingsKey() === estimatedFor) return;
+      clearTimeout(estimateTimer);
+      estimateTimer = setTimeout(askEstimate, 700); // after the person stops changing things
+    };
+    var askEstimate = function () {
+      var key = settingsKey();
+      if (key === estimatedFor || !ed.draft) return;
+      estimatedFor = key;
+      var asked = ++estimateGen;
+      var data = new FormData(form);
+      data.delete("video");
+      estimateFacts.hidden = false;
+      estimateFacts.textContent = "Estimating the size…";
+      fetch(ed.draft.estimate_url, { method: "POST", body: data, credentials: "same-origin",
+        headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
+        .then(function (answer) {
+          if (asked !== estimateGen) return; // a later ask is on its way
+          var status = answer[0], e = answer[1];
+          if (status !== 200) {
+            estimateFacts.textContent = "No estimate: " + (e.message || "the settings need a second look.");
+            return;
+          }
+          var spread = Math.max(e.high - e.bytes, e.bytes - e.low) / Math.max(1, e.bytes);
+          var words = spread < 0.1 ? "give or take a tenth" : spread < 0.3 ? "give or take a quarter"
+            : "it varies a lot over the video";
+          estimateFacts.dataset.bytes = e.bytes;
+          estimateFacts.textContent = "Estimated size: about " + humanBytes(e.bytes) + " (" + words +
+            ": likely " + humanBytes(e.low) + " to " + humanBytes(e.high) + ").";
+        })
+        .catch(function () {
+          if (asked === estimateGen) estimateFacts.textContent = "No estimate just now.";
+        });
     };
 
     // Keeps start/end inside the video, in order, and within the frame limit;
@@ -1121,6 +1169,9 @@
       ed.paused = false;
       ed.localFailed = false;
       clearMoments();
+      estimatedFor = "";
+      estimateGen += 1;
+      estimateFacts.hidden = true;
       ed.filmstripOf = null;
       ed.proxyUrl = null;
       ed.usingProxy = false;

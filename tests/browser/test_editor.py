@@ -243,3 +243,17 @@ def test_the_editor_layout_at_desktop_and_phone_width(
     # LOOPFORGE_SCREENSHOTS=docs keeps them as the documentation's pictures.
     if os.environ.get("LOOPFORGE_SCREENSHOTS"):
         shutil.copy(shot, os.path.join(os.environ["LOOPFORGE_SCREENSHOTS"], shot.name))
+
+
+def test_the_estimate_follows_the_settings(page, live_server, clips, worker):
+    """The editor asks the server for an estimate as settings change
+    (debounced) and shows the size in words; fewer frames, smaller file."""
+    sign_up(page, live_server.url, "estimator")
+    choose(page, clips.moving(duration=3, size="320x240", name="three-seconds.mp4"))
+    facts = page.locator("#estimate-facts")
+    expect(facts).to_contain_text("Estimated size: about", timeout=30_000)
+    first = int(facts.get_attribute("data-bytes"))
+    page.fill("#id_fps", "4")
+    expect(facts).not_to_have_attribute("data-bytes", str(first), timeout=30_000)
+    expect(facts).to_contain_text("Estimated size: about", timeout=30_000)
+    assert int(facts.get_attribute("data-bytes")) < first
