@@ -63,6 +63,7 @@ class Code(StrEnum):
     CROP_OUT_OF_RANGE = "CropOutOfRange"
     TOO_MANY_FRAMES = "TooManyFrames"
     OUTPUT_TOO_LARGE = "OutputTooLarge"
+    CANNOT_FIT = "CannotFit"
     INVALID_PLAYLIST = "InvalidPlaylist"
     UNSUPPORTED_PLAYLIST = "UnsupportedPlaylist"
     SEGMENT_MISSING = "SegmentMissing"
@@ -99,6 +100,7 @@ SOURCE_CODES: Final = frozenset(
         Code.CROP_OUT_OF_RANGE,
         Code.TOO_MANY_FRAMES,
         Code.OUTPUT_TOO_LARGE,
+        Code.CANNOT_FIT,
         Code.INVALID_PLAYLIST,
         Code.UNSUPPORTED_PLAYLIST,
         Code.SEGMENT_MISSING,

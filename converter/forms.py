@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -17,6 +18,7 @@ from .pipeline import hls
 from .pipeline.encoding import DEFAULT_QUALITY
 from .pipeline.errors import PipelineError
 from .pipeline.geometry import crop_box
+from .presets import PRESETS, cap_words
 from .spec import (
     FORMATS,
     MAX_CROP_PX,
@@ -32,10 +34,16 @@ from .spec import (
     SpecError,
     TaskSpec,
     Trim,
+    with_preset,
 )
 from .uploads import too_large
 
 SIZE_CHOICES = [("half", "Half size"), ("original", "Original size"), ("pixels", "Width in pixels")]
+PRESET_CHOICES = [("", "Anywhere (no size cap)")] + [
+    (p.id, f"{p.name} (at most {cap_words(p.max_bytes)})") for p in PRESETS.values()
+]
+# The form's size cap is in MB (1,000,000 bytes), from the spec's 1 KB to 1 GB.
+MIN_MAX_MB, MAX_MAX_MB = 0.001, 1000.0
 QUALITY_CHOICES = [
     ("low", "Low: smallest file"),
     ("balanced", "Balanced (recommended)"),
@@ -195,6 +203,15 @@ class UploadForm(SourceForm):
     )
     # The editor's caption rows, as the API's Captions list (JSON).
     captions = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20_000)
+    # Where it is going (issue 14): a platform preset, or a size cap in MB.
+    preset = forms.ChoiceField(label="Made for", choices=PRESET_CHOICES, required=False)
+    max_bytes = forms.FloatField(
+        label="At most (MB)",
+        min_value=MIN_MAX_MB,
+        max_value=MAX_MAX_MB,
+        required=False,
+        help_text="The frame rate, size and quality are lowered until the file fits.",
+    )
     waveform = forms.BooleanField(
         label="Animate the sound's waveform instead of the picture",
         required=False,
@@ -221,6 +238,10 @@ class UploadForm(SourceForm):
             "boomerang": a.boomerang, "loop": a.loop or None, "waveform": a.waveform,
             "captions": json.dumps([c.to_api() for c in a.captions], ensure_ascii=False)
             if a.captions else "",
+            "preset": a.preset or "",
+            "max_bytes": a.max_bytes / 1e6
+            if a.max_bytes and (not a.preset or a.max_bytes != PRESETS[a.preset].max_bytes)
+            else None,
         }  # fmt: skip
         if a.crop is not None:
             box = crop_box(a.crop, *picture)
@@ -240,7 +261,23 @@ class UploadForm(SourceForm):
         if data.get("size") == "pixels" and not data.get("width"):
             self.add_error("width", "Give a width in pixels, or choose another size.")
         self._clean_crop(data)
+        self._clean_target(data)
         return data
+
+    def _clean_target(self, data: dict) -> None:
+        """A preset's format and cap, said on the fields they are about."""
+        preset = PRESETS.get(data.get("preset") or "")
+        if preset is None:
+            return
+        fmt = data.get("format")
+        if fmt and not preset.allows(fmt):
+            allowed = " or ".join(f.upper() for f in preset.formats)
+            self.add_error("format", f"{preset.name} takes {allowed}.")
+        cap = data.get("max_bytes")
+        if cap is not None and round(cap * 1e6) > preset.max_bytes:
+            self.add_error(
+                "max_bytes", f"{preset.name} takes at most {cap_words(preset.max_bytes)}."
+            )
 
     def _clean_crop(self, data: dict) -> None:
         """A crop is its width and height (left and top default to 0); with
@@ -277,12 +314,29 @@ class UploadForm(SourceForm):
         data = self.cleaned_data
         width = {"half": 0.5, "original": None}.get(data["size"], data.get("width"))
         fps = data["fps"]
+        target: dict[str, Any] = {
+            "width": float(width) if width else None,
+            "height": None,
+            "scale_type": "stretch",
+            "number": 0,
+            "max_bytes": None if data.get("max_bytes") is None else round(data["max_bytes"] * 1e6),
+        }
         try:
+            preset = PRESETS.get(data.get("preset") or "")
+            if preset is not None:
+                if preset.box and data["size"] != "pixels":
+                    target["width"] = None  # the platform's box is the size
+                target = with_preset(
+                    preset,
+                    format=data["format"],
+                    frame_rate=fps,
+                    boomerang=bool(data.get("boomerang")),
+                    **target,
+                )
             animation = AnimationSpec.create(
                 format=data["format"],
                 interval=1 / fps,
                 frame_rate=fps,
-                width=float(width) if width else None,
                 quality=data["quality"],
                 waveform=bool(data.get("waveform")),
                 speed=data.get("speed") or 1.0,
@@ -291,6 +345,8 @@ class UploadForm(SourceForm):
                 loop=data.get("loop") or 0,
                 crop=self._crop(),
                 captions=data.get("captions") or (),
+                preset=preset.id if preset else None,
+                **target,
             )
         except SpecError as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None

@@ -46,6 +46,8 @@ def output_to_imm(output: Output) -> dict[str, Any]:
         "Frames": output.frames,
         "Bytes": output.bytes,
         "FrameDuration": round(output.frame_duration_ms / 1000, 6),
+        # Our extension: what fitting under MaxBytes changed (only then).
+        **({"FitReport": output.fit_report} if output.fit_report else {}),
     }
 
 

@@ -281,6 +281,9 @@ class Output(models.Model):
     poster = models.FileField(
         storage=outputs_storage, upload_to=rendition_name, max_length=500, blank=True
     )
+    # What fitting under MaxBytes did (``pipeline.fit``'s ``FitResult.report``:
+    # the passes tried, what changed, the SSIM kept); None without MaxBytes.
+    fit_report = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["index"]

@@ -11,6 +11,8 @@ import re
 from typing import Any
 
 from .errors import FIELD_CODES, Code
+from .presets import PRESETS
+from .spec import MAX_MAX_BYTES, MIN_MAX_BYTES
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -89,8 +91,12 @@ SCHEMAS: dict[str, Any] = {
         Duration=NUM,
     ),
     "Animation": obj(
-        ["Format", "URI"],
-        Format={"type": "string", "enum": ["gif", "webp", "mp4", "avif"]},
+        ["URI"],
+        Format={
+            "type": "string",
+            "enum": ["gif", "webp", "mp4", "avif"],
+            "description": "required unless Preset gives the platform's default",
+        },
         Interval=NUM,
         FrameRate=NUM,
         Number=INT,
@@ -142,6 +148,21 @@ SCHEMAS: dict[str, Any] = {
             "items": ref("Caption"),
             "description": "our extension: text drawn over the frames",
         },
+        MaxBytes={
+            "type": "integer",
+            "minimum": MIN_MAX_BYTES,
+            "maximum": MAX_MAX_BYTES,
+            "description": "our extension: the largest file in bytes; the worker lowers frame "
+            "rate, size, quality and (GIF) palette until it fits, keeping the highest SSIM, "
+            "and fails with CannotFit when it cannot (the output's FitReport says what changed)",
+        },
+        Preset={
+            "type": "string",
+            "enum": list(PRESETS),
+            "description": "our extension: the platform it is for; sets MaxBytes (a smaller one "
+            "stays) and, where the platform requires it, Format, a fit box and the longest "
+            "duration (README: presets)",
+        },
     ),
     "Caption": obj(
         ["Text"],
@@ -181,6 +202,17 @@ SCHEMAS: dict[str, Any] = {
         Frames=INT,
         Bytes=INT,
         FrameDuration={"type": "number", "description": "seconds each frame is shown"},
+        FitReport=obj(
+            ["MaxBytes", "Bytes", "Passes", "Changes", "Summary", "Tried"],
+            MaxBytes=INT,
+            Bytes=INT,
+            SSIM={"type": ["number", "null"], "description": "of the kept pass, vs the source"},
+            Passes=INT,
+            Changes=arr(STR),
+            Summary=STR,
+            Tried=arr({"type": "object"}),
+        )
+        | {"description": "our extension, only with MaxBytes: what fitting did"},
     ),
     "Delivery": obj(
         ["Channel", "Target", "Attempt", "OK", "StatusCode", "Error", "Time"],

@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import Code, LoopforgeError
 from .pipeline.encoding import DEFAULT_QUALITY, QUALITIES
+from .presets import PRESETS, Preset
 
 FORMATS = ("gif", "webp", "mp4", "avif")
 SCALE_TYPES = ("stretch", "crop", "fill", "fit")
@@ -44,6 +45,10 @@ CAPTION_POSITIONS = ("top", "middle", "bottom")
 # arithmetic on them (frames = span / interval) stays finite.
 MAX_TIME_S = 31 * 24 * 3600.0
 MAX_NUMBER = 1_000_000
+# MaxBytes (our extension): below 1 KB no animation fits; 1 GB is far past
+# any output the frame and pixel limits let a task make.
+MIN_MAX_BYTES = 1000
+MAX_MAX_BYTES = 1_000_000_000
 
 
 class SpecError(LoopforgeError):
@@ -357,13 +362,22 @@ class AnimationSpec:
     # the text drawn over it.
     crop: Crop | None = None
     captions: tuple[Caption, ...] = ()
+    # Where it is going (issue 14): a size cap in bytes the worker fits the
+    # animation under (``pipeline.fit``), and the platform preset that set
+    # it (with the format, box and duration the platform requires).
+    max_bytes: int | None = None
+    preset: str | None = None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> AnimationSpec:
         if not isinstance(data, Mapping):
             raise SpecError("Animations", "Each animation must be an object.")
+        preset = _preset(data)
         # Fields are checked in this order, so the first wrong one is named.
-        fmt = _choice(data, "Format", FORMATS, None)
+        if preset is not None and data.get("Format") is None:
+            fmt = preset.default_format
+        else:
+            fmt = _choice(data, "Format", FORMATS, None)
         interval, frame_rate = _timing(data)
         number = _whole(
             data,
@@ -383,15 +397,32 @@ class AnimationSpec:
         boomerang = _flag(data, "Boomerang")
         crop = Crop.parse(data.get("Crop"))
         captions = Caption.parse_all(data.get("Captions"))
+        width, height = _size(data, "Width"), _size(data, "Height")
+        scale_type = _choice(data, "ScaleType", SCALE_TYPES, "stretch")
+        max_bytes = _max_bytes(data)
+        if preset is not None:
+            fields = with_preset(
+                preset,
+                format=fmt,
+                width=width,
+                height=height,
+                scale_type=scale_type,
+                number=number,
+                frame_rate=frame_rate,
+                boomerang=boomerang,
+                max_bytes=max_bytes,
+            )
+            width, height, scale_type = fields["width"], fields["height"], fields["scale_type"]
+            number, max_bytes = fields["number"], fields["max_bytes"]
         return cls.create(
             format=fmt,
             interval=interval,
             frame_rate=frame_rate,
             number=number,
             start_time=start,
-            width=_size(data, "Width"),
-            height=_size(data, "Height"),
-            scale_type=_choice(data, "ScaleType", SCALE_TYPES, "stretch"),
+            width=width,
+            height=height,
+            scale_type=scale_type,
             uri=uri,
             quality=_choice(data, "Quality", QUALITIES, DEFAULT_QUALITY),
             loop=loop,
@@ -401,6 +432,8 @@ class AnimationSpec:
             boomerang=boomerang,
             crop=crop,
             captions=captions,
+            max_bytes=max_bytes,
+            preset=preset.id if preset else None,
         )
 
     @classmethod
@@ -427,6 +460,15 @@ class AnimationSpec:
             raise SpecError("Quality", f"Quality must be one of: {', '.join(QUALITIES)}.")
         if not MIN_SPEED <= self.speed <= MAX_SPEED:
             raise SpecError("Speed", f"Speed must be from {MIN_SPEED:g} to {MAX_SPEED:g}.")
+        if self.max_bytes is not None:
+            _check_max_bytes(self.max_bytes)
+        if self.preset is not None:
+            preset = _known_preset(self.preset)
+            _check_preset_format(preset, self.format)
+            if self.max_bytes is None or self.max_bytes > preset.max_bytes:
+                raise SpecError(
+                    "MaxBytes", f"{preset.name} takes at most {preset.max_bytes:,} bytes."
+                )
 
     @property
     def frame_duration_ms(self) -> float:
@@ -449,7 +491,9 @@ class AnimationSpec:
         # Caption text is free text: a digest keeps the key short and safe.
         captions = f"-t{_digest(self.captions)}" if self.captions else ""
         order = f"{'-rev' if self.reverse else ''}{'-boom' if self.boomerang else ''}"
-        return f"{speed}{order}{crop}{captions}"
+        preset = f"-p{self.preset}" if self.preset else ""
+        cap = f"-b{self.max_bytes}" if self.max_bytes is not None else ""
+        return f"{speed}{order}{crop}{captions}{preset}{cap}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -461,6 +505,107 @@ class AnimationSpec:
             fields["crop"] = Crop(**fields["crop"])
         fields["captions"] = tuple(Caption(**c) for c in fields.get("captions", ()))
         return cls.create(**fields)
+
+
+def _check_max_bytes(value: int) -> None:
+    if not MIN_MAX_BYTES <= value <= MAX_MAX_BYTES:
+        raise SpecError(
+            "MaxBytes",
+            f"MaxBytes must be whole bytes from {MIN_MAX_BYTES:,} (1 KB) "
+            f"to {MAX_MAX_BYTES:,} (1 GB).",
+        )
+
+
+def _max_bytes(data: Mapping[str, Any]) -> int | None:
+    """``MaxBytes`` (our extension): the largest file, in whole bytes."""
+    value = _optional_number(data, "MaxBytes")
+    if value is None:
+        return None
+    if value != int(value):
+        raise SpecError("MaxBytes", "MaxBytes must be a whole number of bytes.")
+    _check_max_bytes(int(value))
+    return int(value)
+
+
+def _known_preset(name: Any) -> Preset:
+    if not isinstance(name, str) or name.lower() not in PRESETS:
+        raise SpecError("Preset", f"Preset must be one of: {', '.join(PRESETS)}.")
+    return PRESETS[name.lower()]
+
+
+def _preset(data: Mapping[str, Any]) -> Preset | None:
+    """``Preset`` (our extension): the platform the animation is for."""
+    value = data.get("Preset")
+    return None if value in (None, "") else _known_preset(value)
+
+
+def _check_preset_format(preset: Preset, fmt: str) -> None:
+    if not preset.allows(fmt):
+        raise SpecError(
+            "Preset",
+            f"{preset.name} takes {' or '.join(f.upper() for f in preset.formats)}, "
+            f"not {fmt.upper()}.",
+        )
+
+
+def with_preset(
+    preset: Preset,
+    *,
+    format: str,
+    width: float | None,
+    height: float | None,
+    scale_type: str,
+    number: int,
+    frame_rate: float,
+    boomerang: bool,
+    max_bytes: int | None,
+) -> dict[str, Any]:
+    """The fields a preset sets, from the ones asked for: its cap (a smaller
+    MaxBytes stays), its box (Width/Height become a fit box; sides asked for
+    in pixels within it stay) and its longest duration (Number). What the
+    platform does not take is refused as ``InvalidArgument.Preset`` (or
+    ``.MaxBytes``), never quietly changed."""
+    _check_preset_format(preset, format)
+    if max_bytes is not None and max_bytes > preset.max_bytes:
+        raise SpecError(
+            "MaxBytes",
+            f"{preset.name} takes at most {preset.max_bytes:,} bytes; MaxBytes is {max_bytes:,}.",
+        )
+    fields: dict[str, Any] = {
+        "width": width,
+        "height": height,
+        "scale_type": scale_type,
+        "number": number,
+        "max_bytes": preset.max_bytes if max_bytes is None else max_bytes,
+    }
+    if preset.box is not None:
+        box_w, box_h = preset.box
+        for side, value, limit in (("Width", width, box_w), ("Height", height, box_h)):
+            if value is not None and (value < 1 or value > limit):
+                raise SpecError(
+                    "Preset",
+                    f"{preset.name} takes at most {box_w}x{box_h}: give {side} in pixels "
+                    f"up to {limit}, or leave it out.",
+                )
+        if width is None and height is None:
+            fields.update(width=float(box_w), height=float(box_h), scale_type="fit")
+        elif width is None or height is None:
+            # One side asked for: the other keeps the aspect, within the box.
+            fields.update(
+                width=width or float(box_w), height=height or float(box_h), scale_type="fit"
+            )
+    if preset.max_duration_s is not None:
+        frames = math.floor(preset.max_duration_s * frame_rate + 1e-9)
+        sampled = max(1, (frames + 2) // 2) if boomerang else max(1, frames)
+        if number > sampled:
+            raise SpecError(
+                "Preset",
+                f"{preset.name} plays at most {preset.max_duration_s:g} s: "
+                f"at most {sampled} frames at {frame_rate:g} fps"
+                f"{' (a boomerang)' if boomerang else ''}; Number is {number}.",
+            )
+        fields["number"] = number or sampled
+    return fields
 
 
 def _digest(captions: tuple[Caption, ...]) -> str:
@@ -824,7 +969,7 @@ class ImmRequest:
 _ANIMATION_FIELDS = (
     "Format", "Interval", "FrameRate", "Number", "StartTime", "Width", "Height",
     "ScaleType", "URI", "Quality", "Loop", "Waveform", "Speed", "Reverse", "Boomerang",
-    "Crop", "Captions",
+    "Crop", "Captions", "MaxBytes", "Preset",
 )  # fmt: skip
 _SOURCE_FIELDS = ("URI", "StartTime", "Duration")
 _REQUEST_FIELDS = ("ProjectName", "UserData", "Tags")

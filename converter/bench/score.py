@@ -1,5 +1,6 @@
-"""Scoring: SSIM as ``../shared/bench/animq.py`` computes it, and every frame
-of an output against the source frames at its sampled time."""
+"""Scoring: SSIM as ``../shared/bench/animq.py`` computes it (the pipeline's
+``quality.ssim``, which ``fit`` scores with too), and every frame of an
+output against the source frames at its sampled time."""
 
 from __future__ import annotations
 
@@ -10,38 +11,9 @@ import numpy as np
 
 from converter.bench.paths import ffmpeg_exe
 from converter.bench.workloads import Workload
+from converter.pipeline.quality import ssim
 
-
-def ssim(a: np.ndarray, b: np.ndarray, win: int = 7) -> float:
-    """skimage.metrics.structural_similarity(a, b, channel_axis=2, data_range=255),
-    without scikit-image.
-
-    animq.py calls it with those arguments: a 7x7 uniform window, sample
-    covariance, K1=0.01, K2=0.03, the mean over windows wholly inside the
-    image, averaged over the channels (checked against scikit-image 0.26 to
-    1e-9). The benchmark and the tests both score with this one function.
-    """
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    norm = win * win / (win * win - 1)
-
-    area = win * win
-
-    def box(x: np.ndarray) -> np.ndarray:
-        c = np.pad(np.cumsum(np.cumsum(x, 0), 1), ((1, 0), (1, 0)))
-        mean: np.ndarray = (
-            c[win:, win:] - c[:-win, win:] - c[win:, :-win] + c[:-win, :-win]
-        ) / area
-        return mean
-
-    out = []
-    for ch in range(a.shape[2]):
-        x, y = a[..., ch].astype(np.float64), b[..., ch].astype(np.float64)
-        ux, uy = box(x), box(y)
-        vx, vy = norm * (box(x * x) - ux * ux), norm * (box(y * y) - uy * uy)
-        vxy = norm * (box(x * y) - ux * uy)
-        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
-        out.append(s.mean())
-    return float(np.mean(out))
+__all__ = ["Reference", "ssim"]
 
 
 class Reference:

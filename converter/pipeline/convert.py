@@ -255,6 +255,8 @@ def _encode_options(animation: Animation, encoder: Encoder) -> EncodeOptions:
         quality=_quality(animation.quality),
         loop=animation.loop,
         order=encoder.order,
+        # ``fit``'s palette size for a GIF candidate; others leave the default.
+        colors=int(getattr(animation, "colors", 256)),
     )
 
 

@@ -75,7 +75,7 @@ class _Quantized:
     transparent: int  # palette index of the transparent entry, -1 if none
 
 
-def _quantize(rgba: np.ndarray, s: GifSettings) -> tuple[np.ndarray, np.ndarray]:
+def _quantize(rgba: np.ndarray, s: GifSettings, colors: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """libimagequant on an h x w x 4 array: (indices, RGBA palette)."""
     h, w = rgba.shape[:2]
     rgba = np.ascontiguousarray(rgba)
@@ -84,6 +84,8 @@ def _quantize(rgba: np.ndarray, s: GifSettings) -> tuple[np.ndarray, np.ndarray]
     res = ffi.new("liq_result**")
     try:
         lib.liq_set_speed(attr, s.speed)
+        if colors < 256:
+            lib.liq_set_max_colors(attr, max(2, colors))
         lib.liq_set_quality(attr, 0, s.max_quality)
         img = lib.liq_image_create_rgba(attr, ffi.from_buffer(rgba), w, h, 0)
         if img == ffi.NULL:
@@ -105,8 +107,10 @@ def _quantize(rgba: np.ndarray, s: GifSettings) -> tuple[np.ndarray, np.ndarray]
         lib.liq_attr_destroy(attr)
 
 
-def _quantize_region(rgba: np.ndarray, left: int, top: int, s: GifSettings) -> _Quantized:
-    indices, palette = _quantize(rgba, s)
+def _quantize_region(
+    rgba: np.ndarray, left: int, top: int, s: GifSettings, colors: int = 256
+) -> _Quantized:
+    indices, palette = _quantize(rgba, s, colors)
     clear = np.flatnonzero(palette[:, 3] < ALPHA_CUTOFF)
     transparent = int(clear[0]) if clear.size else -1
     if clear.size > 1:  # one transparent entry is enough
@@ -277,7 +281,12 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
         for frame in itertools.chain([first], frames):
             _check_frame(frame, first.shape)
             x, y, region = tracker.region(frame)
-            in_flight.append((pool.submit(_quantize_region, region, x, y, s), frame.shape[2] == 4))
+            in_flight.append(
+                (
+                    pool.submit(_quantize_region, region, x, y, s, options.colors),
+                    frame.shape[2] == 4,
+                )
+            )
             write(2 * workers)
         write(0)
     return Encoded(writer.finish(), len(durations), durations)

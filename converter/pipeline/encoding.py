@@ -42,6 +42,10 @@ class EncodeOptions:
     quality: Quality = DEFAULT_QUALITY
     loop: int = 0  # 0 = loop forever; n = play n times
     order: Order = "rgb"  # of the frames' colour channels
+    # The most colours in a palette (GIF: each frame's local table); fewer
+    # make smaller files (``fit`` lowers it to meet a size cap). 256 is
+    # what a GIF can hold, and changes nothing.
+    colors: int = 256
 
 
 @dataclass(frozen=True)

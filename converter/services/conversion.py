@@ -19,6 +19,7 @@ from ..models import Output, Task
 from ..pipeline import isolated, renditions
 from ..pipeline.convert import AnimationResult, convert
 from ..pipeline.errors import timed_out
+from ..pipeline.fit import fit
 from ..pipeline.limits import Limits
 from ..pipeline.probe import VideoInfo
 from ..spec import AnimationSpec, ObjectUri, TaskSpec, Trim, expand_uri
@@ -157,15 +158,31 @@ def _make_animation(
     )
     if output.is_done:
         return
-    result = convert(
-        path,
-        info,
-        animation.spec,
-        trim_start=plan.trim.start,
-        trim_duration=plan.trim.duration,
-        limits=plan.limits,
-        on_progress=_progress_reporter(task, animation.index, len(plan.animations), deadline),
-    )
+    progress = _progress_reporter(task, animation.index, len(plan.animations), deadline)
+    if animation.spec.max_bytes is not None:
+        # Under a cap: candidates until one fits (never a larger file).
+        fitted = fit(
+            path,
+            info,
+            animation.spec,
+            animation.spec.max_bytes,
+            trim_start=plan.trim.start,
+            trim_duration=plan.trim.duration,
+            limits=plan.limits,
+            on_progress=progress,
+        )
+        result = fitted.result
+        output.fit_report = fitted.report()
+    else:
+        result = convert(
+            path,
+            info,
+            animation.spec,
+            trim_start=plan.trim.start,
+            trim_duration=plan.trim.duration,
+            limits=plan.limits,
+            on_progress=progress,
+        )
     if animation.target is not None:
         storage.object_put(animation.target, result.data, result.format)
         output.uri = str(animation.target)
