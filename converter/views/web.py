@@ -49,6 +49,7 @@ from ..forms import (
     UploadForm,
 )
 from ..models import Draft, Task
+from ..presets import PRESETS
 from ..services import (
     access_keys,
     metering,
@@ -142,6 +143,11 @@ def _editor_context(form: UploadForm, draft: Draft | None = None) -> dict[str, A
         # A draft the page opens on (Edit again): the editor loads it as if
         # the video had just been chosen.
         "draft_facts": _draft_facts(draft) if draft else None,
+        # What the editor needs of each platform preset (caps, formats, box).
+        "presets": {
+            p.id: {"name": p.name, "max_bytes": p.max_bytes, "formats": list(p.formats)}
+            for p in PRESETS.values()
+        },
     }
 
 

@@ -840,6 +840,31 @@
       if (scheduleEstimate) scheduleEstimate(); // (defined below; not yet on the first render)
     };
 
+    // ---- Where it goes: a platform preset or a size cap ----
+    var presetsElement = document.getElementById("presets");
+    var presets = presetsElement ? JSON.parse(presetsElement.textContent) : {};
+    var presetField = document.getElementById("id_preset");
+    var capField = document.getElementById("id_max_bytes");
+    var formatField = document.getElementById("id_format");
+    var sizeCap = function () { // bytes, or 0: no cap
+      var mb = parseFloat(capField ? capField.value : "");
+      if (mb > 0) return Math.round(mb * 1e6);
+      var preset = presets[presetField ? presetField.value : ""];
+      return preset ? preset.max_bytes : 0;
+    };
+    if (presetField) {
+      presetField.addEventListener("change", function () {
+        var preset = presets[presetField.value];
+        // A platform that takes only some formats gets its first.
+        if (preset && preset.formats.length && preset.formats.indexOf(formatField.value) < 0) {
+          formatField.value = preset.formats[0];
+        }
+        render();
+      });
+    }
+    if (capField) capField.addEventListener("input", function () { render(); });
+    if (formatField) formatField.addEventListener("change", function () { render(); });
+
     // ---- The estimate: asked of the server (a trial encode) as settings change ----
     var estimateFacts = document.getElementById("estimate-facts");
     var estimateTimer = null, estimatedFor = "", estimateGen = 0;
@@ -879,8 +904,20 @@
           var words = spread < 0.1 ? "give or take a tenth" : spread < 0.3 ? "give or take a quarter"
             : "it varies a lot over the video";
           estimateFacts.dataset.bytes = e.bytes;
-          estimateFacts.textContent = "Estimated size: about " + humanBytes(e.bytes) + " (" + words +
-            ": likely " + humanBytes(e.low) + " to " + humanBytes(e.high) + ").";
+          var text = "Estimated: " + e.width + " × " + e.height + ", " + e.frames + " frames, about " +
+            humanBytes(e.bytes) + " (" + words + ": likely " + humanBytes(e.low) + " to " +
+            humanBytes(e.high) + ").";
+          var cap = sizeCap();
+          if (cap) {
+            var fits = e.high <= cap ? "fits" : e.bytes <= cap ? "likely fits" : "over";
+            estimateFacts.dataset.verdict = fits;
+            text += fits === "over"
+              ? " Over the " + humanBytes(cap) + " cap: the frame rate, size and quality will be lowered until it fits."
+              : " It " + fits + " under the " + humanBytes(cap) + " cap.";
+          } else {
+            delete estimateFacts.dataset.verdict;
+          }
+          estimateFacts.textContent = text;
         })
         .catch(function () {
           if (asked === estimateGen) estimateFacts.textContent = "No estimate just now.";

@@ -257,3 +257,31 @@ def test_the_estimate_follows_the_settings(page, live_server, clips, worker):
     expect(facts).not_to_have_attribute("data-bytes", str(first), timeout=30_000)
     expect(facts).to_contain_text("Estimated size: about", timeout=30_000)
     assert int(facts.get_attribute("data-bytes")) < first
+
+
+def test_the_discord_emoji_preset_verdict_follows_the_fps_and_the_file_fits(
+    page, live_server, clips, worker
+):
+    """Issue 14's check: choose the Discord emoji preset (256 KB), see the
+    estimate and the fit verdict change as the frame rate changes, convert,
+    and the output is under 256 KB."""
+    sign_up(page, live_server.url, "emoji")
+    choose(page, clips.moving(duration=3, size="640x480", name="emoji-source.mp4"))
+    page.select_option("#id_preset", "discord-emoji")
+    page.check("input[name=size][value=original]")
+    page.fill("#id_fps", "25")
+    facts = page.locator("#estimate-facts")
+    expect(facts).to_contain_text("cap", timeout=30_000)
+    many = int(facts.get_attribute("data-bytes"))
+    verdict_many = facts.get_attribute("data-verdict")
+    page.fill("#id_fps", "2")
+    expect(facts).not_to_have_attribute("data-bytes", str(many), timeout=30_000)
+    expect(facts).to_contain_text("cap", timeout=30_000)
+    assert int(facts.get_attribute("data-bytes")) < many
+    assert verdict_many == "over" and facts.get_attribute("data-verdict") in ("fits", "likely fits")
+    page.fill("#id_fps", "25")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/tasks/mc-[0-9a-f]+/$"))
+    expect(page.locator("#status")).to_have_text("Succeeded", timeout=120_000)
+    output = Task.objects.get().outputs.get()
+    assert output.bytes <= 256_000, output.bytes
