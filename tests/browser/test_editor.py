@@ -251,11 +251,11 @@ def test_the_estimate_follows_the_settings(page, live_server, clips, worker):
     sign_up(page, live_server.url, "estimator")
     choose(page, clips.moving(duration=3, size="320x240", name="three-seconds.mp4"))
     facts = page.locator("#estimate-facts")
-    expect(facts).to_contain_text("Estimated size: about", timeout=30_000)
+    expect(facts).to_contain_text("frames, about", timeout=30_000)
     first = int(facts.get_attribute("data-bytes"))
     page.fill("#id_fps", "4")
     expect(facts).not_to_have_attribute("data-bytes", str(first), timeout=30_000)
-    expect(facts).to_contain_text("Estimated size: about", timeout=30_000)
+    expect(facts).to_contain_text("frames, about", timeout=30_000)
     assert int(facts.get_attribute("data-bytes")) < first
 
 
