@@ -257,6 +257,8 @@ def _encode_options(animation: Animation, encoder: Encoder) -> EncodeOptions:
         order=encoder.order,
         # ``fit``'s palette size for a GIF candidate; others leave the default.
         colors=int(getattr(animation, "colors", 256)),
+        # The benchmark's point on a quality curve; others leave the named level.
+        level=getattr(animation, "level", None),
     )
 
 

@@ -65,6 +65,21 @@ SETTINGS: dict[str, GifSettings] = {
     "best": GifSettings(threshold=1, dither=0.0, speed=3, max_quality=100),
 }
 
+# A point on the scale (``EncodeOptions.level``, libimagequant's target
+# quality) takes the change threshold of the named level nearest it, and
+# coarser below "low": a curve's low end saves bytes on both at once.
+LEVEL_THRESHOLDS = ((50, 12), (90, 6), (99, 3), (100, 1))
+
+
+def settings(options: EncodeOptions) -> GifSettings:
+    """The settings of ``options``: its named quality level's, or those of its
+    point on the scale (the benchmark's curves)."""
+    if options.level is None:
+        return SETTINGS[options.quality]
+    levels, thresholds = zip(*LEVEL_THRESHOLDS, strict=True)
+    threshold = round(float(np.interp(options.level, levels, thresholds)))
+    return GifSettings(threshold=threshold, dither=0.0, speed=6, max_quality=options.level)
+
 
 @dataclass
 class _Quantized:
@@ -257,7 +272,7 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     """Encode RGB or RGBA frames to an animated GIF that loops as ``options.loop`` says.
 
     Frames are consumed as they come; only a few are in flight at a time."""
-    s = SETTINGS[options.quality]
+    s = settings(options)
     frames = iter(frames)
     first = next(frames, None)
     if first is None:

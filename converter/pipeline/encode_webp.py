@@ -56,6 +56,25 @@ SETTINGS: dict[str, libwebp.Config] = {
 # Frames coded whole are not held.
 HOLD_LEVELS: dict[str, int] = {"low": 12, "balanced": 9, "best": 4}
 
+# A point on the scale (``EncodeOptions.level``, libwebp's quality) holds
+# blocks as the named levels do at their qualities, in between by line,
+# and takes "best"'s slower method from its quality up.
+LEVEL_HOLDS = tuple((SETTINGS[q].quality, HOLD_LEVELS[q]) for q in ("low", "balanced", "best"))
+
+
+def settings(options: EncodeOptions) -> tuple[libwebp.Config, int]:
+    """libwebp's settings and the hold level (``HOLD_LEVELS``) of
+    ``options``: its named quality level's, or those of its point on the
+    scale (the benchmark's curves)."""
+    if options.level is None:
+        return SETTINGS[options.quality], HOLD_LEVELS[options.quality]
+    best = SETTINGS["best"]
+    method = best.method if options.level >= best.quality else SETTINGS["balanced"].method
+    qualities, holds = zip(*LEVEL_HOLDS, strict=True)
+    hold = round(float(np.interp(options.level, qualities, holds)))
+    return libwebp.Config(quality=options.level, method=method, sns_strength=100), hold
+
+
 # Where frames differ a lot from one to the next (film sampled a second
 # apart, unlike film at its own rate or a screen recording), most blocks are
 # repainted anyway and what is held costs SSIM for no bytes saved. A run
@@ -87,7 +106,7 @@ def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
     Every run after the first starts with an *overlap*, a copy of the last
     frame of the run before it (see ``webpfile.join``), which is not output
     twice."""
-    config = SETTINGS[options.quality]
+    config, _ = settings(options)
     if not libwebp.available():
         return _encode_public(itertools.chain.from_iterable(runs), options, config)
     done = _encode_side_by_side(runs, options, config)
@@ -177,7 +196,7 @@ def _encode_pictures(
     coded whole, which is the only way frames with alpha come here (a held
     block would misstate what their transparent pixels let through)."""
     pictures: list[webpfile.Picture] = []
-    held = _HeldBlocks(-1 if whole else HOLD_LEVELS[options.quality])
+    held = _HeldBlocks(-1 if whole else settings(options)[1])
     alpha = False
     count = 0
     spread = durations_spread(options.frame_duration_ms, 1)

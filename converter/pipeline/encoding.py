@@ -46,6 +46,10 @@ class EncodeOptions:
     # make smaller files (``fit`` lowers it to meet a size cap). 256 is
     # what a GIF can hold, and changes nothing.
     colors: int = 256
+    # A point on the encoder's own quality scale (0-100: GIF libimagequant's
+    # target, WebP libwebp's quality) in place of ``quality``'s named level:
+    # the benchmark's rate-distortion curves (converter/bench/curves.py).
+    level: int | None = None
 
 
 @dataclass(frozen=True)
