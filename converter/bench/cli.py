@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import converter.bench
+from converter.bench import curves as rd
+from converter.bench.bdrate import Point
 from converter.bench.paths import OUT_DIR, ffmpeg_exe
 from converter.bench.report import HEADER, Row, format_row, judge
 from converter.bench.run import bench_workload
@@ -37,6 +39,12 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
         default="balanced",
         help="our quality settings to run, first is the row 'ours' (e.g. balanced,low,best)",
     )
+    ap.add_argument(
+        "--curves",
+        action="store_true",
+        help="also run every GIF and WebP workload at several settings per tool and "
+        "print our BD-rate against each reference",
+    )
     ap.add_argument("--workdir", default=str(OUT_DIR), help="where outputs and made clips go")
     ap.add_argument("--json", default="", help="also write the rows as JSON here")
     # Internal: one tool run inside a child process.
@@ -45,6 +53,7 @@ def parser(prog: str | None = None) -> argparse.ArgumentParser:
     ap.add_argument("--src", default="", help=argparse.SUPPRESS)
     ap.add_argument("--out", default="", help=argparse.SUPPRESS)
     ap.add_argument("--quality", default="balanced", help=argparse.SUPPRESS)
+    ap.add_argument("--level", type=int, default=None, help=argparse.SUPPRESS)
     return ap
 
 
@@ -60,7 +69,7 @@ def child(args: argparse.Namespace) -> int:
         import moviepy  # noqa: F401
     t0 = time.perf_counter()
     if args.child == "ours":
-        run_ours(Path(args.src), wl, Path(args.out), args.quality)
+        run_ours(Path(args.src), wl, Path(args.out), args.quality, args.level)
     else:
         run_moviepy(Path(args.src), wl, Path(args.out))
     print(json.dumps({"seconds": time.perf_counter() - t0}))
@@ -85,12 +94,15 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     rows: list[Row] = []
+    curves: dict[str, dict[str, list[Point]]] = {}
     t0 = time.perf_counter()
     for wl in selected:
         tools = list(wl.tools) or TOOLS[wl.fmt]
         if args.tools:
             tools = [t for t in tools if t in args.tools.split(",")]
         rows += bench_workload(wl, tools, runs, work, qualities, log)
+        if args.curves and wl.fmt in rd.CURVES:
+            curves[wl.name] = rd.measure(wl, work, log)
     judge(rows)
     print(
         f"runs per tool: {runs} (median seconds); {os.cpu_count()} CPUs; "
@@ -100,6 +112,25 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     print(HEADER)
     for r in rows:
         print(format_row(r))
+    if curves:
+        _print_curves(curves)
     if args.json:
-        Path(args.json).write_text(json.dumps([r.__dict__ for r in rows], indent=1))
+        found = {w: {t: [p.__dict__ for p in ps] for t, ps in c.items()} for w, c in curves.items()}
+        Path(args.json).write_text(
+            json.dumps({"rows": [r.__dict__ for r in rows], "curves": found}, indent=1)
+        )
     return 0
+
+
+def _print_curves(curves: dict[str, dict[str, list[Point]]]) -> None:
+    """The curves' points, then our BD-rate against every reference."""
+    print()
+    print(rd.CURVE_HEADER)
+    for name, by_tool in curves.items():
+        for tool, points in by_tool.items():
+            print(rd.format_curve(name, tool, points))
+    print()
+    print(rd.BD_HEADER)
+    for name, by_tool in curves.items():
+        for summary in rd.summarise(workload_named(name), by_tool):
+            print(rd.format_summary(summary))

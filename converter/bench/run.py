@@ -50,7 +50,9 @@ def bench_workload(
     for tool, _ in expanded:
         if tool not in measured:
             continue
-        rows.append(_row(wl, tool, measured[tool], work / f"{wl.name}.{tool}.{wl.fmt}", src, refs))
+        rows.append(
+            scored_row(wl, tool, measured[tool], work / f"{wl.name}.{tool}.{wl.fmt}", src, refs)
+        )
         log("  " + format_row(rows[-1]))
     return rows
 
@@ -72,7 +74,7 @@ def _expand(
     return expanded
 
 
-def _row(
+def scored_row(
     wl: Workload,
     tool: str,
     runs: list[Run],

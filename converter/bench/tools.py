@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 from converter.bench.paths import TOOLS_DIR, ffmpeg_exe
 from converter.bench.workloads import Workload
@@ -63,9 +64,10 @@ def sample_filter(path: Path, interval: float) -> str:
 # The Python tools, run inside the child process
 
 
-def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
-    """The worker's own pipeline, storage aside: probe, sample, encode."""
-    from converter.pipeline.convert import convert
+def run_ours(src: Path, wl: Workload, out: Path, quality: str, level: int | None = None) -> None:
+    """The worker's own pipeline, storage aside: probe, sample, encode; at a
+    named ``quality`` or at a ``level`` on the encoder's scale (curves)."""
+    from converter.pipeline.convert import Animation, convert
     from converter.pipeline.probe import probe as probe_video
     from converter.spec import AnimationSpec
 
@@ -79,11 +81,22 @@ def run_ours(src: Path, wl: Workload, out: Path, quality: str) -> None:
     result = convert(
         src,
         probe_video(src),
-        animation,
+        animation if level is None else cast("Animation", _AtLevel(animation, level)),
         trim_start=wl.start,
         trim_duration=wl.duration,
     )
     out.write_bytes(result.data)
+
+
+class _AtLevel:
+    """An animation at a point of the encoder's quality scale
+    (``EncodeOptions.level``), the rest as asked."""
+
+    def __init__(self, animation: object, level: int) -> None:
+        self._animation, self.level = animation, level
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._animation, name)
 
 
 def run_moviepy(src: Path, wl: Workload, out: Path) -> None:
@@ -99,7 +112,9 @@ def run_moviepy(src: Path, wl: Workload, out: Path) -> None:
 # Commands
 
 
-def _child(tool: str, src: Path, wl: Workload, out: Path, quality: str = "") -> list[str]:
+def _child(
+    tool: str, src: Path, wl: Workload, out: Path, quality: str = "", level: int | None = None
+) -> list[str]:
     cmd = [
         sys.executable,
         "-m",
@@ -113,7 +128,13 @@ def _child(tool: str, src: Path, wl: Workload, out: Path, quality: str = "") -> 
         "--out",
         str(out),
     ]
-    return cmd + (["--quality", quality] if quality else [])
+    cmd += ["--quality", quality] if quality else []
+    return cmd + (["--level", str(level)] if level is not None else [])
+
+
+def cmds_ours_level(src: Path, wl: Workload, out: Path, work: Path, level: int) -> list[list[str]]:
+    """Ours at a point of the encoder's quality scale (the curves)."""
+    return [_child("ours", src, wl, out, level=level)]
 
 
 def _ff_input(src: Path, wl: Workload) -> list[str]:
@@ -151,15 +172,26 @@ def _ff_count(wl: Workload) -> list[str]:
     return ["-frames:v", str(wl.frame_count)]
 
 
-def cmds_ffmpeg_gif(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+def cmds_ffmpeg_gif(
+    src: Path,
+    wl: Workload,
+    out: Path,
+    work: Path,
+    colors: int = 256,
+    dither: str = "sierra2_4a",
+) -> list[list[str]]:
+    """The ffmpeg one-liner: one palette for the clip (``colors`` of it),
+    each frame mapped to it with ``dither``, only changed rectangles coded."""
     vf = (
-        _ff_filters(src, wl) + ",split[a][b];[a]palettegen=stats_mode=diff[p];"
-        "[b][p]paletteuse=dither=sierra2_4a:diff_mode=rectangle"
+        _ff_filters(src, wl) + f",split[a][b];[a]palettegen=stats_mode=diff:max_colors={colors}[p];"
+        f"[b][p]paletteuse=dither={dither}:diff_mode=rectangle"
     )
     return [[*_ff_input(src, wl), "-vf", vf, *_ff_count(wl), "-loop", "0", str(out)]]
 
 
-def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+def cmds_ffmpeg_webp(
+    src: Path, wl: Workload, out: Path, work: Path, quality: int = 75
+) -> list[list[str]]:
     return [
         [
             *_ff_input(src, wl),
@@ -169,7 +201,7 @@ def cmds_ffmpeg_webp(src: Path, wl: Workload, out: Path, work: Path) -> list[lis
             "-c:v",
             "libwebp_anim",
             "-quality",
-            "75",
+            str(quality),
             "-loop",
             "0",
             str(out),
@@ -269,7 +301,10 @@ def find_gifski() -> Path | None:
     return Path(found) if found else None
 
 
-def cmds_gifski(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str]]:
+def cmds_gifski(
+    src: Path, wl: Workload, out: Path, work: Path, quality: int = 90
+) -> list[list[str]]:
+    """gifski at ``quality`` (its own default, 90, for the single point)."""
     gifski = find_gifski()
     if gifski is None:  # bench_workload leaves gifski out when it is missing
         raise RuntimeError("gifski not found")
@@ -287,7 +322,8 @@ def cmds_gifski(src: Path, wl: Workload, out: Path, work: Path) -> list[list[str
     encode = [
         "sh",
         "-c",
-        f'exec "$0" -q --repeat 0 -r {wl.fps:g} -W {wl.width} -o "$1" "$2"/f*.png',
+        f'exec "$0" -q --quality {quality} --repeat 0 -r {wl.fps:g} -W {wl.width} '
+        '-o "$1" "$2"/f*.png',
         str(gifski),
         str(out),
         str(pngs),
