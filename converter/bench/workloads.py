@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from converter.bench import footage
 from converter.bench.paths import MEDIA_DIR, ffmpeg_exe
 
 
@@ -103,6 +104,36 @@ WORKLOADS: list[Workload] = [
         width=640,
         tools=("ours", "ffmpeg"),
     ),
+]
+
+
+def _social(name: str, *, fps: float, width: int, duration: float = 5) -> list[Workload]:
+    """A clip of ``footage`` (its own source) at a social setting, GIF and WebP."""
+    return [
+        Workload(
+            f"{name}-{fmt}",
+            source=name,
+            fmt=fmt,
+            start=0,
+            duration=duration,
+            interval=1 / fps,
+            fps=fps,
+            width=width,
+        )
+        for fmt in ("gif", "webp")
+    ]
+
+
+# Footage the workloads above lack (converter/bench/footage.py), at the
+# settings people share at: 10-15 fps, 320-480 px.
+WORKLOADS += [
+    *_social("film", fps=10, width=480),
+    *_social("flat", fps=12, width=480),
+    *_social("portrait", fps=12, width=320),
+    *_social("lowlight", fps=12, width=480),
+    *_social("pan", fps=15, width=480),
+    *_social("slideshow", fps=10, width=480, duration=10),
+    *_social("talking", fps=12, width=360),
 ]
 
 
@@ -232,6 +263,7 @@ SOURCES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "smpte": ("smpte-2997.mp4", lambda p: _make_testsrc(p, "1920x1080", 25, 10)),
     "screen": ("", make_screen_clip),
     "smpte30": ("", make_long_1080),
+    **{name: ("", make) for name, make in footage.MAKERS.items()},
 }
 
 
