@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from converter.bench.decode import decode
@@ -25,6 +28,17 @@ def test_a_task_runs_from_stored_source_to_stored_animation(clips):
     assert image.format == "WEBP" and len(frames) == output.frames == 6  # 0, 0.5 .. 2.5 s
     assert image.size == (output.width, output.height) == (80, 60)
     assert output.bytes == output.file.size
+
+
+def test_the_worker_logs_where_the_tasks_time_went(clips, caplog):
+    task = make_task(clips.moving(), spec=task_spec(format="gif"))
+    with caplog.at_level(logging.INFO, logger="converter.services.conversion"):
+        conversion.task_run(task)
+    (line,) = [r.getMessage() for r in caplog.records if " timings: " in r.getMessage()]
+    parts = dict(re.findall(r"([a-z_+]+) (\d+\.\d+)s", line))
+    fixed = ["fetch", "probe", "sampler_start", "encoder_start", "moviepy_clip"]
+    assert list(parts) == [*fixed, "sample+encode", "store", "renditions", "total"], line
+    assert float(parts["total"]) >= sum(float(v) for k, v in parts.items() if k != "total")
 
 
 def test_the_worker_reads_the_source_only_in_sandboxed_children(clips, no_pyav_here):

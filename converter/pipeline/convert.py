@@ -28,6 +28,7 @@ from .geometry import WAVEFORM_CANVAS, Geometry, crop_box, plan_geometry
 from .limits import DEFAULT_LIMITS, Limits
 from .probe import NO_PICTURE, VideoInfo
 from .sample import sample, through_clip, until_source_ends
+from .timing import first_pull
 from .workdir import private_folder
 
 log = logging.getLogger(__name__)
@@ -113,14 +114,15 @@ def convert(
     progress = _Progress(on_progress, plan.count + len(runs) - 1)
     t0 = time.monotonic()
     laid_out = _captions(animation, geometry, encoder)
+    timings: dict[str, float] = {}
     encoded = _sample_and_encode(
         source, info, runs, job.draw, geometry, limits, encoder, job.options, progress, order,
-        laid_out,
+        laid_out, timings,
     )  # fmt: skip
-    timings = {"convert_s": time.monotonic() - t0}
+    timings["convert_s"] = time.monotonic() - t0
     progress.done()
     log.info(
-        "converted %s: %d frames %dx%d in %d runs, %d bytes, %.2fs",
+        "converted %s: %d frames %dx%d in %d runs, %d bytes, %.2fs (%s)",
         animation,
         encoded.frames,
         geometry.width,
@@ -128,6 +130,7 @@ def convert(
         len(runs),
         len(encoded.data),
         timings["convert_s"],
+        ", ".join(f"{k.removesuffix('_s')} {v:.2f}s" for k, v in timings.items()),
     )
     return _result(animation, geometry, encoded, timings)
 
@@ -313,9 +316,12 @@ def _sample_and_encode(
     progress: _Progress,
     order: _Order,
     captions: Sequence[captions_.Overlay] = (),
+    timings: dict[str, float] | None = None,
 ) -> Encoded:
     """Sample every run (lazily: each ffmpeg starts when the encoder asks for
-    its first frame) and encode them."""
+    its first frame) and encode them. ``timings`` gets the fixed costs of
+    the first run (``_time_first_frame``)."""
+    timings = {} if timings is None else timings
     with private_folder("work") as tmp:
         if info.demuxer == "mpegts":
             source = mpegts.without_sdt(source, tmp / "source.ts")
@@ -326,12 +332,27 @@ def _sample_and_encode(
             drawn = draw(source, info, run, geometry, limits, encoder.order)
             if n:
                 drawn = until_source_ends(drawn)
-            frames.append(progress.counted(through_clip(drawn, run.count)))
+                frames.append(progress.counted(through_clip(drawn, run.count)))
+                continue
+            # The first run's fixed costs: ffmpeg's start (spawn, seek, the
+            # first decoded frame), then MoviePy's clip around it.
+            drawn = first_pull(
+                drawn, lambda asked, got: timings.update(sampler_start_s=got - asked)
+            )
+            clipped = first_pull(
+                through_clip(drawn, run.count),
+                lambda asked, got: timings.update(
+                    encoder_start_s=asked - called,
+                    moviepy_clip_s=got - asked - timings.get("sampler_start_s", 0.0),
+                ),
+            )
+            frames.append(progress.counted(clipped))
         firsts = _first_indices(runs)
         if order.changed:
             frames, firsts = ordering.reordered(frames, order.reverse, order.boomerang), [0]
         if captions:
             frames = captions_.drawn(frames, firsts, captions)
+        called = time.monotonic()  # until the encoder asks for a frame: its start
         return encoder.encode(frames, options)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ..pipeline.errors import timed_out
 from ..pipeline.fit import fit
 from ..pipeline.limits import Limits
 from ..pipeline.probe import VideoInfo
+from ..pipeline.timing import Stopwatch
 from ..spec import AnimationSpec, ObjectUri, TaskSpec, Trim, expand_uri
 from .lifecycle import (
     max_attempts,
@@ -129,23 +131,34 @@ def task_run(task: Task) -> None:
     if not task_start(task):
         log.info("task %s is %s, not queued: skipped", task.public_id, task.status)
         return
+    watch = Stopwatch()
     try:
         plan = task_plan(task)
-        with storage.source_copy(plan.source, plan.project) as path:
-            info = isolated.probe(path, plan.limits, audio_only_ok=plan.audio_only_ok)
+        with ExitStack() as stack:
+            with watch.part("fetch"):
+                path = stack.enter_context(storage.source_copy(plan.source, plan.project))
+            with watch.part("probe"):
+                info = isolated.probe(path, plan.limits, audio_only_ok=plan.audio_only_ok)
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for animation in plan.animations:
-                _make_animation(task, plan, animation, path, info)
+                _make_animation(task, plan, animation, path, info, watch)
     except Exception as exc:  # every failure ends here, classified by _failure
         _fail_or_retry(task, _failure(task, exc))
         return
     task_succeed(task)
+    log.info("task %s timings: %s", task.public_id, watch)
 
 
 def _make_animation(
-    task: Task, plan: TaskPlan, animation: AnimationPlan, path: Path, info: VideoInfo
+    task: Task,
+    plan: TaskPlan,
+    animation: AnimationPlan,
+    path: Path,
+    info: VideoInfo,
+    watch: Stopwatch,
 ) -> None:
-    """Convert one animation, store it where it goes, record and bill it."""
+    """Convert one animation, store it where it goes, record and bill it;
+    ``watch`` times each part (the conversion's own fixed costs by name)."""
     deadline = time.monotonic() + plan.limits.task_timeout_s
     output, _ = Output.objects.get_or_create(
         task=task,
@@ -161,19 +174,21 @@ def _make_animation(
     progress = _progress_reporter(task, animation.index, len(plan.animations), deadline)
     if animation.spec.max_bytes is not None:
         # Under a cap: candidates until one fits (never a larger file).
-        fitted = fit(
-            path,
-            info,
-            animation.spec,
-            animation.spec.max_bytes,
-            trim_start=plan.trim.start,
-            trim_duration=plan.trim.duration,
-            limits=plan.limits,
-            on_progress=progress,
-        )
+        with watch.part("fit"):
+            fitted = fit(
+                path,
+                info,
+                animation.spec,
+                animation.spec.max_bytes,
+                trim_start=plan.trim.start,
+                trim_duration=plan.trim.duration,
+                limits=plan.limits,
+                on_progress=progress,
+            )
         result = fitted.result
         output.fit_report = fitted.report()
     else:
+        started = time.monotonic()
         result = convert(
             path,
             info,
@@ -183,15 +198,21 @@ def _make_animation(
             limits=plan.limits,
             on_progress=progress,
         )
-    if animation.target is not None:
-        storage.object_put(animation.target, result.data, result.format)
-        output.uri = str(animation.target)
-    else:
-        storage.save_output(output.file, result.data, result.format)
+        fixed = {k: v for k, v in result.timings.items() if k != "convert_s"}
+        for name, seconds in fixed.items():
+            watch.add(name.removesuffix("_s"), seconds)
+        watch.add("sample+encode", time.monotonic() - started - sum(fixed.values()))
+    with watch.part("store"):
+        if animation.target is not None:
+            storage.object_put(animation.target, result.data, result.format)
+            output.uri = str(animation.target)
+        else:
+            storage.save_output(output.file, result.data, result.format)
     output.width, output.height = result.width, result.height
     output.frames, output.bytes = result.frames, len(result.data)
     output.frame_duration_ms = result.frame_duration_ms
-    _store_renditions(output, result)
+    with watch.part("renditions"):
+        _store_renditions(output, result)
     with transaction.atomic():
         output.save()
         usage_record(output)
