@@ -68,11 +68,12 @@ def child(args: argparse.Namespace) -> int:
     else:
         import moviepy  # noqa: F401
     t0 = time.perf_counter()
+    parts: dict[str, float] = {}
     if args.child == "ours":
-        run_ours(Path(args.src), wl, Path(args.out), args.quality, args.level)
+        parts = run_ours(Path(args.src), wl, Path(args.out), args.quality, args.level)
     else:
         run_moviepy(Path(args.src), wl, Path(args.out))
-    print(json.dumps({"seconds": time.perf_counter() - t0}))
+    print(json.dumps({"seconds": time.perf_counter() - t0, "parts": parts}))
     return 0
 
 

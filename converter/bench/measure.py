@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from converter.bench.paths import ROOT
 
@@ -16,6 +17,9 @@ from converter.bench.paths import ROOT
 class Run:
     seconds: float
     peak_rss_mb: float
+    # Where a Python child's time went, as it measured it (ours: probe, the
+    # sampler's start, the encoder's...; converter/pipeline/timing.py).
+    parts: dict[str, float] = field(default_factory=dict)
 
 
 # A fork of this (large) process would start with its peak RSS, so every
@@ -37,6 +41,7 @@ def run_measured(cmds: list[list[str]]) -> Run:
     RSS of any of them (and of their children)."""
     total = 0.0
     peak_kb = 0
+    parts: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         for cmd in cmds:
@@ -49,14 +54,16 @@ def run_measured(cmds: list[list[str]]) -> Run:
             if proc.returncode != 0 or measured["rc"] != 0:
                 raise RuntimeError(f"{cmd[0]} failed with {measured['rc']}")
             peak_kb = max(peak_kb, measured["maxrss_kb"])
-            reported = _reported_seconds(proc.stdout)
-            total += reported if reported is not None else measured["wall"]
-    return Run(total, peak_kb / 1024)
+            reported = _reported(proc.stdout)
+            total += reported["seconds"] if reported else measured["wall"]
+            parts.update(reported.get("parts", {}) if reported else {})
+    return Run(total, peak_kb / 1024, parts)
 
 
-def _reported_seconds(stdout: bytes) -> float | None:
-    """The time a Python child measured itself (its last JSON line), if any."""
+def _reported(stdout: bytes) -> dict[str, Any] | None:
+    """What a Python child measured itself (its last JSON line: ``seconds``,
+    and ``parts``), if anything."""
     for line in stdout.decode(errors="replace").splitlines()[::-1]:
         if line.startswith("{"):
-            return float(json.loads(line)["seconds"])
+            return dict(json.loads(line))
     return None

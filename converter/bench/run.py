@@ -54,7 +54,14 @@ def bench_workload(
             scored_row(wl, tool, measured[tool], work / f"{wl.name}.{tool}.{wl.fmt}", src, refs)
         )
         log("  " + format_row(rows[-1]))
+        if measured[tool][-1].parts:
+            log(f"    {tool}'s parts (last run): {format_parts(measured[tool][-1].parts)}")
     return rows
+
+
+def format_parts(parts: dict[str, float]) -> str:
+    """``{"probe_s": 0.1}`` as "probe 0.10s", in the order measured."""
+    return ", ".join(f"{name.removesuffix('_s')} {seconds:.2f}s" for name, seconds in parts.items())
 
 
 def _expand(

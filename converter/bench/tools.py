@@ -9,6 +9,7 @@ import functools
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -64,9 +65,12 @@ def sample_filter(path: Path, interval: float) -> str:
 # The Python tools, run inside the child process
 
 
-def run_ours(src: Path, wl: Workload, out: Path, quality: str, level: int | None = None) -> None:
+def run_ours(
+    src: Path, wl: Workload, out: Path, quality: str, level: int | None = None
+) -> dict[str, float]:
     """The worker's own pipeline, storage aside: probe, sample, encode; at a
-    named ``quality`` or at a ``level`` on the encoder's scale (curves)."""
+    named ``quality`` or at a ``level`` on the encoder's scale (curves). The
+    seconds of each part, as the worker logs them."""
     from converter.pipeline.convert import Animation, convert
     from converter.pipeline.probe import probe as probe_video
     from converter.spec import AnimationSpec
@@ -78,14 +82,18 @@ def run_ours(src: Path, wl: Workload, out: Path, quality: str, level: int | None
         width=float(wl.width),
         quality=quality,
     )
+    probe_started = time.perf_counter()
+    info = probe_video(src)
+    probe_s = time.perf_counter() - probe_started
     result = convert(
         src,
-        probe_video(src),
+        info,
         animation if level is None else cast("Animation", _AtLevel(animation, level)),
         trim_start=wl.start,
         trim_duration=wl.duration,
     )
     out.write_bytes(result.data)
+    return {"probe_s": probe_s, **result.timings}
 
 
 class _AtLevel:
