@@ -75,12 +75,15 @@ def even_size(width: int, height: int) -> tuple[int, int]:
     return width + width % 2, height + height % 2
 
 
-def encode(frames: Frames, options: EncodeOptions) -> Encoded:
-    """Encode RGB(A) or BGR(A) frames (``options.order``) to a muted MP4."""
-    return encode_runs([frames], options)
+def encode(frames: Frames, options: EncodeOptions, settings: Mp4Settings | None = None) -> Encoded:
+    """Encode RGB(A) or BGR(A) frames (``options.order``) to a muted MP4,
+    with ``settings`` or, by default, those of ``options.quality``."""
+    return encode_runs([frames], options, settings)
 
 
-def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
+def encode_runs(
+    runs: Sequence[Frames], options: EncodeOptions, settings: Mp4Settings | None = None
+) -> Encoded:
     """One MP4 from consecutive runs (the first frame of each later run
     repeats the one before and is dropped). libx264 uses every core on
     one run, so the pipeline asks for one."""
@@ -89,7 +92,7 @@ def encode_runs(runs: Sequence[Frames], options: EncodeOptions) -> Encoded:
     if first is None:
         raise ValueError("no frames to encode")
     height, width = first.shape[:2]
-    settings = SETTINGS[options.quality]
+    settings = settings or SETTINGS[options.quality]
     rate = frame_rate(options.frame_duration_ms)
     pixel_format = "bgr24" if options.order == "bgr" else "rgb24"
     args = ["-an", "-sn", "-dn", "-map_metadata", "-1"]
