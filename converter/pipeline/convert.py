@@ -322,6 +322,7 @@ def _sample_and_encode(
     its first frame) and encode them. ``timings`` gets the fixed costs of
     the first run (``_time_first_frame``)."""
     timings = {} if timings is None else timings
+    encoding: list[float] = []  # when the encoder was handed the frames
     with private_folder("work") as tmp:
         if info.demuxer == "mpegts":
             source = mpegts.without_sdt(source, tmp / "source.ts")
@@ -342,7 +343,8 @@ def _sample_and_encode(
             clipped = first_pull(
                 through_clip(drawn, run.count),
                 lambda asked, got: timings.update(
-                    encoder_start_s=asked - called,
+                    # 0 where frames are read before the encoder starts (reordered)
+                    encoder_start_s=asked - encoding[0] if encoding else 0.0,
                     moviepy_clip_s=got - asked - timings.get("sampler_start_s", 0.0),
                 ),
             )
@@ -352,7 +354,7 @@ def _sample_and_encode(
             frames, firsts = ordering.reordered(frames, order.reverse, order.boomerang), [0]
         if captions:
             frames = captions_.drawn(frames, firsts, captions)
-        called = time.monotonic()  # until the encoder asks for a frame: its start
+        encoding.append(time.monotonic())  # until the encoder asks for a frame: its start
         return encoder.encode(frames, options)
 
 
