@@ -131,7 +131,8 @@ def draft_moments_enqueue(draft_pk: int, length_s: float) -> None:
 def preview_call(entry: str, *args: Any, wait_s: float) -> dict[str, Any]:
     """Run the job ``entry`` (a ``converter.tasks`` function answering a
     dict) on the previews queue and wait for its answer, at most ``wait_s``
-    (then ``Timeout``). For the requests a person or a program waits on
+    (then ``Timeout``); a refusal it answered is raised with its code
+    (``_refusal``). For the requests a person or a program waits on
     (SuggestMoments, the estimate): the web process reads no video itself,
     the worker does, in its sandbox."""
     queue = django_rq.get_queue(PREVIEW_QUEUE)
@@ -147,19 +148,19 @@ def preview_call(entry: str, *args: Any, wait_s: float) -> dict[str, Any]:
     answer = result.return_value if result.type == result.Type.SUCCESSFUL else None
     if not isinstance(answer, dict):
         raise LoopforgeError(Code.INTERNAL_ERROR, "The server could not look at the video.")
+    if "Code" in answer:
+        raise _refusal(answer)
     return answer
 
 
-def preview_answer(answer: dict[str, Any]) -> dict[str, Any]:
-    """A previews job's answer, or its refusal raised with the code it had
-    (``converter.tasks``: the source's refusal, as the worker met it)."""
-    if "Code" not in answer:
-        return answer
+def _refusal(answer: dict[str, Any]) -> LoopforgeError:
+    """A previews job's refusal with the code it had (``converter.tasks``:
+    the source's refusal, as the worker met it)."""
     code = str(answer["Code"])
     if code in Code._value2member_map_:
-        raise LoopforgeError(Code(code), answer["Message"])
+        return LoopforgeError(Code(code), answer["Message"])
     kind, _, field = code.partition(".")
-    raise LoopforgeError(Code(kind), answer["Message"], field=field)
+    return LoopforgeError(Code(kind), answer["Message"], field=field)
 
 
 def requeue_abandoned(worker_alive: Callable[[str | None], bool]) -> int:

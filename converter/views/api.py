@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -341,17 +341,12 @@ def suggest_moments(call: Call) -> dict[str, Any]:
     object, scored by motion and sound with edges on shot cuts (the
     editor's Suggest moments). Rate limited as task creation; billed
     nothing, and no task is made."""
-    project = _project(call)
-    ratelimit.task_creation_by_key(call.key.key_id)
-    ratelimit.task_creation_by_user(project.owner)
-    request = MomentsRequest.parse(call.body)
-    storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
-    submission.source_object_check(request.source)
+    project, request = _looking(call, MomentsRequest.parse)
     answer = queueing.preview_call(
         queueing.SUGGEST_MOMENTS, str(request.source), project.name, request.length_s,
         request.count, wait_s=queueing.MOMENTS_WAIT_S,
     )  # fmt: skip
-    return {"Moments": queueing.preview_answer(answer)["Moments"]}
+    return {"Moments": answer["Moments"]}
 
 
 @action("EstimateMediaConvertTask")
@@ -360,17 +355,34 @@ def estimate_media_convert_task(call: Call) -> dict[str, Any]:
     with its frames, size and estimated bytes (a trial encode of a few
     sampled frames at the real settings, scaled), without queueing a task
     or billing anything. Rate limited as task creation."""
-    project = _project(call)
-    ratelimit.task_creation_by_key(call.key.key_id)
-    ratelimit.task_creation_by_user(project.owner)
-    request = ImmRequest.parse(call.body)
-    storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
-    submission.source_object_check(request.source)
+    project, request = _looking(call, ImmRequest.parse)
     answer = queueing.preview_call(
         queueing.ESTIMATE_OBJECT, str(request.source), project.name, request.spec.to_dict(),
         wait_s=queueing.ESTIMATE_WAIT_S,
     )  # fmt: skip
-    return {"Animations": queueing.preview_answer(answer)["Animations"]}
+    return {"Animations": answer["Animations"]}
+
+
+class _NamesSource(Protocol):
+    @property
+    def source(self) -> ObjectUri: ...
+
+
+Looked = TypeVar("Looked", bound=_NamesSource)
+
+
+def _looking(call: Call, parse: Callable[[Any], Looked]) -> tuple[Project, Looked]:
+    """The project and the parsed body (``parse``) of a request that only
+    looks at a bucket object (no task, nothing billed), once it passed what
+    task creation passes: its rate limits, then the key's bucket rules and
+    the object's existence and size."""
+    project = _project(call)
+    ratelimit.task_creation_by_key(call.key.key_id)
+    ratelimit.task_creation_by_user(project.owner)
+    request = parse(call.body)
+    storage.object_check_allowed(request.source.bucket, request.source.key, project.name)
+    submission.source_object_check(request.source)
+    return project, request
 
 
 def _task(call: Call) -> Task:

@@ -309,10 +309,8 @@ def draft_estimate(request: AuthedRequest, draft_id: str) -> HttpResponse:
         )
     try:
         spec = form.to_spec()
-        answer = queueing.preview_answer(
-            queueing.preview_call(
-                queueing.ESTIMATE_DRAFT, draft.pk, spec.to_dict(), wait_s=queueing.ESTIMATE_WAIT_S
-            )
+        answer = queueing.preview_call(
+            queueing.ESTIMATE_DRAFT, draft.pk, spec.to_dict(), wait_s=queueing.ESTIMATE_WAIT_S
         )
     except ValidationError as exc:
         return refusal_json(LoopforgeError(Code.INVALID_FORM, " ".join(exc.messages)), {})
