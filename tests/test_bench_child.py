@@ -17,7 +17,7 @@ def test_ours_reports_its_fixed_costs_and_runs_at_a_point_of_the_scale(tmp_path)
     named, low = tmp_path / "named.gif", tmp_path / "low.gif"
     run = run_measured(tool_cmds("ours", clip, wl, named, tmp_path, "balanced"))
     assert list(run.parts) == [
-        "probe_s", "sampler_start_s", "encoder_start_s", "moviepy_clip_s", "convert_s",
+        "probe_s", "plan_s", "sampler_start_s", "encoder_start_s", "moviepy_clip_s", "convert_s",
     ]  # fmt: skip
     assert 0 < run.parts["convert_s"] <= run.seconds
     assert all(0 <= s <= run.parts["convert_s"] for k, s in run.parts.items() if k != "probe_s")

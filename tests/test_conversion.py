@@ -36,7 +36,7 @@ def test_the_worker_logs_where_the_tasks_time_went(clips, caplog):
         conversion.task_run(task)
     (line,) = [r.getMessage() for r in caplog.records if " timings: " in r.getMessage()]
     parts = dict(re.findall(r"([a-z_+]+) (\d+\.\d+)s", line))
-    fixed = ["fetch", "probe", "sampler_start", "encoder_start", "moviepy_clip"]
+    fixed = ["fetch", "probe", "plan", "sampler_start", "encoder_start", "moviepy_clip"]
     assert list(parts) == [*fixed, "sample+encode", "store", "renditions", "total"], line
     assert float(parts["total"]) >= sum(float(v) for k, v in parts.items() if k != "total")
 

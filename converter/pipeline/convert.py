@@ -106,15 +106,16 @@ def convert(
     Progress is the fraction of the frames handed to the encoder; sampling
     and encoding overlap (ffmpeg pipes each frame as the encoder takes it).
     """
+    t0 = time.monotonic()
     job = prepare(
         info, animation, trim_start=trim_start, trim_duration=trim_duration, limits=limits
     )
     plan, geometry, encoder, order = job.plan, job.geometry, job.encoder, job.order
+    # Splitting into runs asks the sandbox for key frames: a fixed cost.
     runs = _plan_runs(source, info, plan, encoder, job.wave, limits)
     progress = _Progress(on_progress, plan.count + len(runs) - 1)
-    t0 = time.monotonic()
     laid_out = _captions(animation, geometry, encoder)
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"plan_s": time.monotonic() - t0}
     encoded = _sample_and_encode(
         source, info, runs, job.draw, geometry, limits, encoder, job.options, progress, order,
         laid_out, timings,
