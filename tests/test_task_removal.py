@@ -294,9 +294,8 @@ def test_managing_needs_a_login_and_a_post(user_client, clips):
 # --- The API ----------------------------------------------------------------------------
 
 
-def test_delete_task_deletes_the_projects_task_and_its_files(
-    client, clips, django_capture_on_commit_callbacks
-):
+def _converted_by_api(clips):
+    """A project with an access key, and a task of it converted."""
     project, key = make_project_with_key()
     task = submission.task_create(
         owner=project.owner,
@@ -306,6 +305,13 @@ def test_delete_task_deletes_the_projects_task_and_its_files(
         original_filename="clip.mp4",
     )
     conversion.task_run(task)
+    return project, key, task
+
+
+def test_delete_task_deletes_the_projects_task_and_its_files(
+    client, clips, django_capture_on_commit_callbacks
+):
+    project, key, task = _converted_by_api(clips)
     task.refresh_from_db()
     assert stored_keys(task) <= bucket_keys()
     body = {"ProjectName": project.name, "TaskId": task.public_id}
@@ -413,15 +419,7 @@ def test_a_failed_task_whose_source_is_gone_offers_no_retry(user_client, clips):
 
 
 def test_the_api_gets_revokes_and_renews_a_share_link(client, clips):
-    project, key = make_project_with_key()
-    task = submission.task_create(
-        owner=project.owner,
-        project=project,
-        spec=task_spec(),
-        upload=upload_of(two_seconds(clips)),
-        original_filename="clip.mp4",
-    )
-    conversion.task_run(task)
+    project, key, task = _converted_by_api(clips)
     body = {"ProjectName": project.name, "TaskId": task.public_id}
     link = call(client, "GetShareLink", body, key=key)["ShareURL"]
     assert link.startswith("http://testserver/s/") and Client().get(link).status_code == 200
