@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import subprocess
 
+import numpy as np
 import pytest
 
 from converter.bench.decode import decode
 from converter.bench.report import Row, judge
+from converter.bench.score import shown_in_slots
 from converter.bench.tools import tool_cmds
 from converter.bench.workloads import Workload
 
@@ -79,3 +81,14 @@ def test_ffmpeg_reference_makes_every_frame_the_benchmark_scores(
     assert anim.format == format_name
     assert anim.size == (160, 120) and len(anim.frames) == frames
     assert abs(sum(anim.durations) - 100 * frames) <= 10
+
+
+def test_a_frame_shown_for_several_slots_is_scored_in_each() -> None:
+    a, b, c = (np.full((2, 2, 3), v, np.uint8) for v in (0, 100, 200))
+    # b merged from three identical frames (gifski does so), at 100 ms a slot
+    assert [int(f[0, 0, 0]) for f in shown_in_slots([a, b, c], [100, 300, 100], 100, 5)] == [
+        0, 100, 100, 100, 200,
+    ]  # fmt: skip
+    # GIF's hundredths (60, 70, 70 ms for 66.7 ms slots) still give frame k in slot k
+    assert shown_in_slots([a, b, c], [60, 70, 70], 200 / 3, 3) == [a, b, c]
+    assert shown_in_slots([a, b], [0, 0], 100, 2) == [a, b]  # no durations: one a slot

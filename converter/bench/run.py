@@ -13,7 +13,7 @@ from converter.bench.decode import decode
 from converter.bench.measure import Run, run_measured
 from converter.bench.paths import TOOLS_DIR
 from converter.bench.report import Row, format_row
-from converter.bench.score import Reference
+from converter.bench.score import Reference, shown_in_slots
 from converter.bench.tools import find_gifski, tool_cmds
 from converter.bench.workloads import Workload, source_path
 
@@ -95,7 +95,8 @@ def scored_row(
     h, w = animation.frames[0].shape[:2]
     if (w, h) not in refs:
         refs[(w, h)] = Reference(src, wl, w, h)
-    scores = refs[(w, h)].score(animation.frames)
+    shown = shown_in_slots(animation.frames, animation.durations, 1000 / wl.fps, wl.frame_count)
+    scores = refs[(w, h)].score(shown)
     return Row(
         wl.name,
         tool,

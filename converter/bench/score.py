@@ -13,7 +13,26 @@ from converter.bench.paths import ffmpeg_exe
 from converter.bench.workloads import Workload
 from converter.pipeline.quality import ssim
 
-__all__ = ["Reference", "ssim"]
+__all__ = ["Reference", "shown_in_slots", "ssim"]
+
+
+def shown_in_slots(
+    frames: list[np.ndarray], durations_ms: list[int], slot_ms: float, count: int
+) -> list[np.ndarray]:
+    """The frame on screen in each of ``count`` slots of ``slot_ms`` (the
+    workload's playback), judged at each slot's middle. A tool that merges
+    identical frames into one longer frame (gifski, a WebP's still stretch)
+    then shows its frame for every slot it covers, rather than being scored
+    as if its frames came one per slot. Without durations (a file that gives
+    none), frame k is slot k, as before."""
+    if not frames or not all(durations_ms):
+        return frames
+    starts = np.cumsum([0, *durations_ms[:-1]], dtype=float)
+    shown = []
+    for slot in range(count):
+        k = int(np.searchsorted(starts, (slot + 0.5) * slot_ms, side="right")) - 1
+        shown.append(frames[min(k, len(frames) - 1)])
+    return shown
 
 
 class Reference:
