@@ -16,6 +16,7 @@ from converter.bench.report import Row, format_row
 from converter.bench.score import Reference, shown_in_slots
 from converter.bench.tools import find_gifski, tool_cmds
 from converter.bench.workloads import Workload, source_path
+from converter.pipeline.timing import format_parts
 
 
 def bench_workload(
@@ -57,11 +58,6 @@ def bench_workload(
         if measured[tool][-1].parts:
             log(f"    {tool}'s parts (last run): {format_parts(measured[tool][-1].parts)}")
     return rows
-
-
-def format_parts(parts: dict[str, float]) -> str:
-    """``{"probe_s": 0.1}`` as "probe 0.10s", in the order measured."""
-    return ", ".join(f"{name.removesuffix('_s')} {seconds:.2f}s" for name, seconds in parts.items())
 
 
 def _expand(

@@ -28,7 +28,7 @@ from .geometry import WAVEFORM_CANVAS, Geometry, crop_box, plan_geometry
 from .limits import DEFAULT_LIMITS, Limits
 from .probe import NO_PICTURE, VideoInfo
 from .sample import sample, through_clip, until_source_ends
-from .timing import first_pull
+from .timing import first_pull, format_parts
 from .workdir import private_folder
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def convert(
         len(runs),
         len(encoded.data),
         timings["convert_s"],
-        ", ".join(f"{k.removesuffix('_s')} {v:.2f}s" for k, v in timings.items()),
+        format_parts(timings),
     )
     return _result(animation, geometry, encoded, timings)
 
@@ -321,7 +321,7 @@ def _sample_and_encode(
 ) -> Encoded:
     """Sample every run (lazily: each ffmpeg starts when the encoder asks for
     its first frame) and encode them. ``timings`` gets the fixed costs of
-    the first run (``_time_first_frame``)."""
+    the first run: the sampler's start, the encoder's, MoviePy's clip."""
     timings = {} if timings is None else timings
     encoding: list[float] = []  # when the encoder was handed the frames
     with private_folder("work") as tmp:

@@ -37,8 +37,13 @@ class Stopwatch:
 
     def __str__(self) -> str:
         total = time.monotonic() - self._started
-        shown = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.parts.items())
+        shown = format_parts(self.parts)
         return f"{shown}; total {total:.2f}s" if shown else f"total {total:.2f}s"
+
+
+def format_parts(parts: dict[str, float]) -> str:
+    """``{"probe_s": 0.1, "store": 0.2}`` as "probe 0.10s, store 0.20s", in order."""
+    return ", ".join(f"{name.removesuffix('_s')} {seconds:.2f}s" for name, seconds in parts.items())
 
 
 def first_pull(frames: Iterator[T], record: Callable[[float, float], None]) -> Iterator[T]:
