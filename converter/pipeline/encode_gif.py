@@ -34,13 +34,14 @@ import struct
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from imagequant import ffi, lib
 from PIL import Image, ImageFile
 
 from .encoding import Encoded, EncodeOptions, Encoder, durations_spread
+from .look import Look, look
 
 GIF_UNIT_MS = 10  # GIF delays are hundredths of a second
 ALPHA_CUTOFF = 128  # GIF has 1-bit transparency: alpha below this is transparent
@@ -79,6 +80,41 @@ def settings(options: EncodeOptions) -> GifSettings:
     levels, thresholds = zip(*LEVEL_THRESHOLDS, strict=True)
     threshold = round(float(np.interp(options.level, levels, thresholds)))
     return GifSettings(threshold=threshold, dither=0.0, speed=6, max_quality=options.level)
+
+
+# The default adapts to the footage (pipeline/look.py; the figures are in
+# docs/encoding.md, "Adaptive default"). Grain and sensor noise move every
+# pixel a little every frame. On footage noisier than ``NOISY``, each
+# repainted pixel is given its mean over the next ``DENOISE_LOOKAHEAD``
+# frames (``_ChangeTracker``), and a pixel counts as changed only when it
+# moved more than ``NOISY_THRESHOLD`` levels, or ``NOISE_THRESHOLD`` times
+# the noise if that is more: a GIF then spends its bytes on the picture,
+# not on repainting noise, and scores better for it (the painted value is
+# nearer the noise's mean than a fresh sample of it would be).
+NOISY = 0.6
+DENOISE_LOOKAHEAD = 4
+NOISY_THRESHOLD = 6
+NOISE_THRESHOLD = 3.0
+# On clean footage (drawn, screen), libimagequant's target this much lower:
+# flat regions look right with fewer colours, and the named levels' targets
+# were chosen on camera footage.
+CLEAN_TARGET_DROP = 1
+
+
+def lookahead(seen: Look) -> int:
+    """How many frames ahead the change tracker denoises, for footage like ``seen``."""
+    return DENOISE_LOOKAHEAD if seen.noise > NOISY else 0
+
+
+def adapted(s: GifSettings, seen: Look, options: EncodeOptions) -> GifSettings:
+    """``s`` for footage that looks as ``seen`` says."""
+    threshold = s.threshold
+    if seen.noise > NOISY:
+        threshold = max(threshold, NOISY_THRESHOLD, round(NOISE_THRESHOLD * seen.noise))
+    max_quality = s.max_quality
+    if seen.clean and options.level is None:  # a point on a curve is a target already
+        max_quality -= CLEAN_TARGET_DROP
+    return replace(s, threshold=threshold, max_quality=max_quality)
 
 
 @dataclass
@@ -152,33 +188,76 @@ def _changed(a: np.ndarray, b: np.ndarray, threshold: int) -> np.ndarray:
 
 
 class _ChangeTracker:
-    """Decides, from the source alone, which pixels each frame repaints."""
+    """Decides, from the source alone, which pixels each frame repaints.
 
-    def __init__(self, threshold: int) -> None:
+    With a ``lookahead``, a repainted pixel is given the mean of its values
+    over this frame and the next ``lookahead`` ones, those within the
+    threshold of this frame's: on noisy footage the picture is painted
+    nearer its true value than one noisy sample of it (gifski's denoiser
+    works the same way), so later samples stay within the threshold of it
+    longer. Frames come out ``lookahead`` frames after they went in."""
+
+    def __init__(self, threshold: int, lookahead: int = 0) -> None:
         self.threshold = threshold
-        self.painted: np.ndarray | None = None  # source value at each pixel's last paint
+        self.lookahead = lookahead
+        self.painted: np.ndarray | None = None  # value painted at each pixel
+        self.ahead: deque[np.ndarray] = deque()  # frames taken, not yet given out
 
-    def region(self, frame: np.ndarray) -> tuple[int, int, np.ndarray]:
-        """(left, top, RGBA region to quantize); unchanged pixels have alpha 0."""
+    def feed(self, frame: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+        """The regions (``region``'s) of the frames now ready: none while the
+        lookahead fills, then one per frame fed."""
+        self.ahead.append(frame)
+        return [self.region()] if len(self.ahead) > self.lookahead else []
+
+    def flush(self) -> list[tuple[int, int, np.ndarray]]:
+        """The regions of the frames still held, once the last was fed."""
+        return [self.region() for _ in range(len(self.ahead))]
+
+    def region(self) -> tuple[int, int, np.ndarray]:
+        """(left, top, RGBA region to quantize) of the oldest frame held;
+        unchanged pixels have alpha 0."""
+        frame = self.ahead[0]
         rgb = frame[..., :3]
         h, w = rgb.shape[:2]
         if frame.shape[2] == 4:
+            self.ahead.popleft()
             alpha = np.where(frame[..., 3] >= ALPHA_CUTOFF, 255, 0).astype(np.uint8)
             return 0, 0, np.dstack([rgb, alpha])
         if self.painted is None or self.threshold < 0:
-            self.painted = rgb.copy()
-            return 0, 0, np.dstack([rgb, np.full((h, w), 255, np.uint8)])
+            paint = self._denoised(0, h, 0, w)
+            self.painted = paint.copy()
+            self.ahead.popleft()
+            return 0, 0, np.dstack([paint, np.full((h, w), 255, np.uint8)])
         changed = _changed(rgb, self.painted, self.threshold)
         box = _bbox(changed)
         if box is None:
+            self.ahead.popleft()
             return 0, 0, np.zeros((1, 1, 4), np.uint8)
         y0, y1, x0, x1 = box
         sub = changed[y0:y1, x0:x1]
+        paint = self._denoised(y0, y1, x0, x1)
+        self.ahead.popleft()
         region = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
-        region[..., :3] = rgb[y0:y1, x0:x1]
+        region[..., :3] = paint
         np.multiply(sub, 255, out=region[..., 3], casting="unsafe")
-        np.copyto(self.painted[y0:y1, x0:x1], rgb[y0:y1, x0:x1], where=sub[..., None])
+        np.copyto(self.painted[y0:y1, x0:x1], paint, where=sub[..., None])
         return x0, y0, region
+
+    def _denoised(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """The oldest frame's pixels in the box, each the mean of its values
+        in the frames held that are within the threshold of its own."""
+        now = self.ahead[0][y0:y1, x0:x1, :3]
+        if len(self.ahead) == 1:
+            return now
+        total = now.astype(np.uint16)
+        count = np.ones(now.shape[:2], np.uint16)
+        for later in itertools.islice(self.ahead, 1, None):
+            values = later[y0:y1, x0:x1, :3]
+            close = ~_changed(values, now, self.threshold)
+            total += values * close[..., None]
+            count += close
+        mean: np.ndarray = ((total + count[..., None] // 2) // count[..., None]).astype(np.uint8)
+        return mean
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
@@ -272,14 +351,15 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
     """Encode RGB or RGBA frames to an animated GIF that loops as ``options.loop`` says.
 
     Frames are consumed as they come; only a few are in flight at a time."""
-    s = settings(options)
     frames = iter(frames)
     first = next(frames, None)
     if first is None:
         raise ValueError("no frames to encode")
     _check_frame(first, first.shape)
+    seen = look(first)
+    s = adapted(settings(options), seen, options)
     writer = _Writer(first.shape[1], first.shape[0], options.loop)
-    tracker = _ChangeTracker(s.threshold)
+    tracker = _ChangeTracker(s.threshold, lookahead(seen))
     durations: list[int] = []
     spread = durations_spread(options.frame_duration_ms, GIF_UNIT_MS)
     in_flight: deque[tuple[Future[_Quantized], bool]] = deque()
@@ -293,16 +373,19 @@ def encode(frames: Iterable[np.ndarray], options: EncodeOptions) -> Encoded:
 
     workers = _workers()
     with ThreadPoolExecutor(workers) as pool:
+        alpha = first.shape[2] == 4
+
+        def submit(regions: list[tuple[int, int, np.ndarray]]) -> None:
+            for x, y, region in regions:
+                in_flight.append(
+                    (pool.submit(_quantize_region, region, x, y, s, options.colors), alpha)
+                )
+                write(2 * workers)
+
         for frame in itertools.chain([first], frames):
             _check_frame(frame, first.shape)
-            x, y, region = tracker.region(frame)
-            in_flight.append(
-                (
-                    pool.submit(_quantize_region, region, x, y, s, options.colors),
-                    frame.shape[2] == 4,
-                )
-            )
-            write(2 * workers)
+            submit(tracker.feed(frame))
+        submit(tracker.flush())
         write(0)
     return Encoded(writer.finish(), len(durations), durations)
 

@@ -69,3 +69,14 @@ def ffmpeg_clip(count: int = 10, width: int = 192, height: int = 108) -> list[np
     ]
     raw = subprocess.run(cmd, capture_output=True, check=True).stdout
     return list(np.frombuffer(raw, np.uint8).reshape(count, height, width, 3))
+
+
+def noisy(frames: list[np.ndarray], sigma: float, seed: int = 3) -> list[np.ndarray]:
+    """``frames`` with fresh Gaussian noise of ``sigma`` levels on each one, the
+    same on every channel, as a camera's grain on the picture's brightness."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for f in frames:
+        grain = rng.normal(0, sigma, f.shape[:2])[..., None]
+        out.append((f.astype(np.float64) + grain).clip(0, 255).astype(np.uint8))
+    return out

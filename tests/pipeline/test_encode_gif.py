@@ -7,10 +7,12 @@ from converter.bench.decode import Animation, decode
 from converter.bench.score import ssim
 from converter.pipeline import encode_gif
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
+from converter.pipeline.look import Look
 from tests.pipeline.frames import (
     ffmpeg_clip,
     flashing_squares,
     moving_scene,
+    noisy,
     with_alpha,
 )
 
@@ -89,6 +91,46 @@ def test_it_keeps_transparency() -> None:
         assert ((a[..., 3] > 0) == (b[..., 3] > 0)).all()
         opaque = b[..., 3] > 0
         assert np.abs(a[opaque, :3].astype(int) - b[opaque, :3]).max() <= 8
+
+
+def _error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(int) - b.astype(int)).mean())
+
+
+def test_on_noisy_footage_it_paints_the_picture_not_the_noise() -> None:
+    clean = moving_scene(12, width=320, height=192)
+    grainy = noisy(clean, 3.0)
+    result = encode_gif.encode(grainy, EncodeOptions(frame_duration_ms=100))
+    anim = decoded(result.data)
+    assert len(anim.frames) == 12 and anim.durations == [100] * 12  # none lost to the lookahead
+    # Denoised: each frame is nearer the picture under the grain than the
+    # grainy frame itself is, and as near the grainy frame as that picture is.
+    for out, picture, asked in zip(anim.frames, clean, grainy, strict=True):
+        assert _error(out, picture) < 0.8 * _error(asked, picture)
+        assert ssim(out, asked) >= ssim(picture, asked) - 0.05
+    # The still background is not repainted for its grain: the grainy GIF
+    # costs less than 4 times the clean one (without the adaptive default,
+    # 6 times at threshold 6 and no lookahead, more at the default 3).
+    plain = encode_gif.encode(clean, EncodeOptions(frame_duration_ms=100))
+    assert len(result.data) < 4 * len(plain.data)
+
+
+def test_the_noisier_the_footage_the_more_a_pixel_must_move_to_be_repainted() -> None:
+    options = EncodeOptions(frame_duration_ms=100)
+    balanced = encode_gif.SETTINGS["balanced"]
+    assert encode_gif.adapted(balanced, Look(noise=0.3), options) == balanced
+    assert encode_gif.adapted(balanced, Look(noise=1.0), options).threshold == 6
+    assert encode_gif.adapted(balanced, Look(noise=4.0), options).threshold == 12
+    assert encode_gif.lookahead(Look(noise=0.3)) == 0 < encode_gif.lookahead(Look(noise=1.0))
+
+
+def test_clean_footage_gets_a_lower_palette_target_unless_a_level_is_asked() -> None:
+    balanced = encode_gif.SETTINGS["balanced"]
+    named = encode_gif.adapted(balanced, Look(clean=True), EncodeOptions(frame_duration_ms=100))
+    assert named.max_quality == balanced.max_quality - 1
+    at_level = EncodeOptions(frame_duration_ms=100, level=99)
+    asked = encode_gif.settings(at_level)
+    assert encode_gif.adapted(asked, Look(clean=True), at_level) == asked
 
 
 def test_it_refuses_frames_of_different_sizes() -> None:
