@@ -31,12 +31,14 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image
 
 from . import libwebp, webpfile
 from .encoding import Encoded, EncodeOptions, Encoder, Frames, durations_spread, spread_durations
+from .look import Look, look
 
 # Chosen with the benchmark (docs/encoding.md).
 SETTINGS: dict[str, libwebp.Config] = {
@@ -83,6 +85,32 @@ def settings(options: EncodeOptions) -> tuple[libwebp.Config, int]:
 # The figures behind the threshold: docs/encoding.md, "What a frame codes".
 KEY_FRAME_CHANGE = 8.0  # mean absolute change a pixel, levels of 255
 KEY_FRAME_STEPS = 3
+# The default adapts to the footage (``adapted``; docs/encoding.md,
+# "Adaptive default"). A run coded whole saves nothing by holding blocks,
+# so each frame pays for every block: libwebp's quality this much lower
+# gives it the SSIM of libwebp's own animation at the named level's
+# quality, for fewer bytes (measured on the fast pan and on film sampled a
+# second apart). A point on the scale (``EncodeOptions.level``) keeps its
+# quality.
+WHOLE_QUALITY_DROP = 7
+# On noisy footage (pipeline/look.py), a block is held until some pixel
+# moved at least this much: at the named levels' holds the noise alone
+# repaints most blocks, each with a fresh noisy sample.
+NOISY = 0.6
+NOISY_HOLD = 12
+
+
+def adapted(
+    config: libwebp.Config, hold: int, whole: bool, seen: Look, options: EncodeOptions
+) -> tuple[libwebp.Config, int]:
+    """libwebp's settings and the hold level for a run that is coded whole
+    or not and looks as ``seen`` says."""
+    if whole and options.level is None:
+        config = replace(config, quality=config.quality - WHOLE_QUALITY_DROP)
+    if seen.noise > NOISY:
+        hold = max(hold, NOISY_HOLD)
+    return config, hold
+
 
 # Fewer frames than this per run and a key frame costs more than time saved.
 MIN_RUN_FRAMES = 8
@@ -181,22 +209,23 @@ def _encode_run(
             yield frame
 
     whole = _mostly_changed(head)
+    config, hold = adapted(config, settings(options)[1], whole, look(head[0]), options)
     if shape[2] == 4 and not whole:
         return _encode_with_alpha(checked(), options, config)
-    return _encode_pictures(checked(), whole, options, config)
+    return _encode_pictures(checked(), -1 if whole else hold, options, config)
 
 
 def _encode_pictures(
-    frames: Iterator[np.ndarray], whole: bool, options: EncodeOptions, config: libwebp.Config
+    frames: Iterator[np.ndarray], hold: int, options: EncodeOptions, config: libwebp.Config
 ) -> tuple[bytes, int, bool]:
     """Frames as still pictures, each coded as what it repaints (see
     ``_HeldBlocks``): the rectangle around the repainted blocks, with the held
     blocks inside it transparent, blended over the frame before; a frame that
-    repaints nothing lengthens the one before. With ``whole``, every frame is
-    coded whole, which is the only way frames with alpha come here (a held
-    block would misstate what their transparent pixels let through)."""
+    repaints nothing lengthens the one before. With a ``hold`` of -1, every
+    frame is coded whole, which is the only way frames with alpha come here
+    (a held block would misstate what their transparent pixels let through)."""
     pictures: list[webpfile.Picture] = []
-    held = _HeldBlocks(-1 if whole else settings(options)[1])
+    held = _HeldBlocks(hold)
     alpha = False
     count = 0
     spread = durations_spread(options.frame_duration_ms, 1)

@@ -9,7 +9,8 @@ from converter.bench.decode import Animation, decode
 from converter.bench.score import ssim
 from converter.pipeline import encode_webp, webpfile
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
-from tests.pipeline.frames import ffmpeg_clip, moving_scene, with_alpha
+from converter.pipeline.look import Look
+from tests.pipeline.frames import ffmpeg_clip, moving_scene, noisy, with_alpha
 
 # Lossy WebP subsamples chroma, which costs SSIM on these small, sharp,
 # saturated test pictures (ffmpeg's testsrc2 most of all); the floors catch a
@@ -231,6 +232,38 @@ def test_frames_that_change_a_lot_are_each_coded_whole() -> None:
     assert any((f.width, f.height) != (160, 96) for f in _anmf(calm.data))
 
 
+def test_frames_coded_whole_take_a_lower_quality_unless_a_level_is_asked(monkeypatch) -> None:
+    options = EncodeOptions(frame_duration_ms=100)
+    config, hold = encode_webp.settings(options)
+    lower, _ = encode_webp.adapted(config, hold, True, Look(), options)
+    assert lower.quality == config.quality - encode_webp.WHOLE_QUALITY_DROP > 0
+    panning = [np.roll(f, 40 * k, axis=1) for k, f in enumerate(moving_scene(8))]
+    adapted = encode_webp.encode(panning, options)
+    out = decoded(adapted.data).frames
+    assert min(ssim(a, b) for a, b in zip(out, panning, strict=True)) >= SSIM_FLOOR["balanced"]
+    monkeypatch.setattr(encode_webp, "WHOLE_QUALITY_DROP", 0)
+    assert len(adapted.data) < len(encode_webp.encode(panning, options).data)
+
+    at_level = EncodeOptions(frame_duration_ms=100, level=80)
+    asked, held = encode_webp.settings(at_level)
+    assert encode_webp.adapted(asked, held, True, Look(), at_level) == (asked, held)
+
+
+def test_on_noisy_footage_blocks_are_held_through_the_noise() -> None:
+    options = EncodeOptions(frame_duration_ms=100)
+    config, hold = encode_webp.settings(options)
+    assert encode_webp.adapted(config, hold, False, Look(noise=0.3), options) == (config, hold)
+    assert encode_webp.adapted(config, hold, False, Look(noise=1.0), options)[1] == 12
+    # Grain of 2 levels on a still scene: held, only the moving things are
+    # repainted, so the grainy animation costs little more than the clean one
+    clean = moving_scene(8, width=320, height=192)
+    grainy = encode_webp.encode(noisy(clean, 2.0), options)
+    out = decoded(grainy.data).frames
+    assert min(ssim(a, b) for a, b in zip(out, clean, strict=True)) >= SSIM_FLOOR["balanced"]
+    # (at the named level's hold: 2.2 times)
+    assert len(grainy.data) < 1.6 * len(encode_webp.encode(clean, options).data)
+
+
 def test_blocks_that_barely_move_are_held_as_painted() -> None:
     """A 16 x 16 block is repainted, whole, when one of its pixels has moved
     more than the levels since the block was last painted; else it is held.
@@ -277,6 +310,7 @@ def test_noise_on_still_areas_is_not_coded_again() -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(encode_webp.HOLD_LEVELS, "balanced", -1)  # every block repainted
+        mp.setattr(encode_webp, "NOISY_HOLD", -1)  # the noise's own hold too
         assert all(r == (0, 0, 160, 96) for r in rectangles())
 
 
