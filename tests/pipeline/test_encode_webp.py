@@ -235,7 +235,7 @@ def test_frames_that_change_a_lot_are_each_coded_whole() -> None:
 def test_frames_coded_whole_take_a_lower_quality_unless_a_level_is_asked(monkeypatch) -> None:
     options = EncodeOptions(frame_duration_ms=100)
     config, hold = encode_webp.settings(options)
-    lower, _ = encode_webp.adapted(config, hold, True, Look(), options)
+    lower, _ = encode_webp.adapted(config, hold, True, Look(noise=0.4), options)
     assert lower.quality == config.quality - encode_webp.WHOLE_QUALITY_DROP > 0
     panning = [np.roll(f, 40 * k, axis=1) for k, f in enumerate(moving_scene(8))]
     adapted = encode_webp.encode(panning, options)
@@ -246,14 +246,21 @@ def test_frames_coded_whole_take_a_lower_quality_unless_a_level_is_asked(monkeyp
 
     at_level = EncodeOptions(frame_duration_ms=100, level=80)
     asked, held = encode_webp.settings(at_level)
-    assert encode_webp.adapted(asked, held, True, Look(), at_level) == (asked, held)
+    assert encode_webp.adapted(asked, held, True, Look(noise=0.4), at_level) == (asked, held)
 
 
-def test_on_noisy_footage_blocks_are_held_through_the_noise() -> None:
+def test_the_noisier_the_footage_the_longer_a_block_is_held() -> None:
     options = EncodeOptions(frame_duration_ms=100)
     config, hold = encode_webp.settings(options)
     assert encode_webp.adapted(config, hold, False, Look(noise=0.3), options) == (config, hold)
     assert encode_webp.adapted(config, hold, False, Look(noise=1.0), options)[1] == 12
+    assert encode_webp.adapted(config, hold, False, Look(noise=0.1), options)[1] == 6
+    best = EncodeOptions(frame_duration_ms=100, quality="best")
+    assert encode_webp.adapted(*encode_webp.settings(best), False, Look(), best)[1] == 4
+
+
+def test_on_noisy_footage_blocks_are_held_through_the_noise() -> None:
+    options = EncodeOptions(frame_duration_ms=100)
     # Grain of 2 levels on a still scene: held, only the moving things are
     # repainted, so the grainy animation costs little more than the clean one
     clean = moving_scene(8, width=320, height=192)
