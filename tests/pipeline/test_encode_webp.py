@@ -255,6 +255,7 @@ def test_the_noisier_the_footage_the_longer_a_block_is_held() -> None:
     assert encode_webp.adapted(config, hold, False, Look(noise=0.3), options) == (config, hold)
     assert encode_webp.adapted(config, hold, False, Look(noise=1.0), options)[1] == 12
     assert encode_webp.adapted(config, hold, False, Look(noise=0.1), options)[1] == 6
+    assert encode_webp.adapted(config, hold, False, Look(clean=True), options) == (config, hold)
     best = EncodeOptions(frame_duration_ms=100, quality="best")
     assert encode_webp.adapted(*encode_webp.settings(best), False, Look(), best)[1] == 4
 
