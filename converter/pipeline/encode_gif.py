@@ -88,13 +88,17 @@ def settings(options: EncodeOptions) -> GifSettings:
 # repainted pixel is given its mean over the next ``DENOISE_LOOKAHEAD``
 # frames (``_ChangeTracker``), and a pixel counts as changed only when it
 # moved more than ``NOISY_THRESHOLD`` levels, or ``NOISE_THRESHOLD`` times
-# the noise if that is more: a GIF then spends its bytes on the picture,
-# not on repainting noise, and scores better for it (the painted value is
-# nearer the noise's mean than a fresh sample of it would be).
+# the noise if that is more (up to ``MOST_THRESHOLD``): a GIF then spends
+# its bytes on the picture, not on repainting noise, and scores better for
+# it (the painted value is nearer the noise's mean than a fresh sample of
+# it would be).
 NOISY = 0.6
 DENOISE_LOOKAHEAD = 4
 NOISY_THRESHOLD = 6
 NOISE_THRESHOLD = 3.0
+# Past this the "noise" is the picture (static, confetti, a test of
+# random pixels): a threshold above it would freeze what should move.
+MOST_THRESHOLD = 18
 # On clean footage (drawn, screen), libimagequant's target this much lower:
 # flat regions look right with fewer colours, and the named levels' targets
 # were chosen on camera footage.
@@ -110,7 +114,8 @@ def adapted(s: GifSettings, seen: Look, options: EncodeOptions) -> GifSettings:
     """``s`` for footage that looks as ``seen`` says."""
     threshold = s.threshold
     if seen.noise > NOISY:
-        threshold = max(threshold, NOISY_THRESHOLD, round(NOISE_THRESHOLD * seen.noise))
+        by_noise = min(MOST_THRESHOLD, round(NOISE_THRESHOLD * seen.noise))
+        threshold = max(threshold, NOISY_THRESHOLD, by_noise)
     max_quality = s.max_quality
     if seen.clean and options.level is None:  # a point on a curve is a target already
         max_quality -= CLEAN_TARGET_DROP

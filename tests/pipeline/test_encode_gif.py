@@ -121,6 +121,8 @@ def test_the_noisier_the_footage_the_more_a_pixel_must_move_to_be_repainted() ->
     assert encode_gif.adapted(balanced, Look(noise=0.3), options) == balanced
     assert encode_gif.adapted(balanced, Look(noise=1.0), options).threshold == 6
     assert encode_gif.adapted(balanced, Look(noise=4.0), options).threshold == 12
+    # a picture of random pixels is not noise over a picture: it must move
+    assert encode_gif.adapted(balanced, Look(noise=70.0), options).threshold == 18
     assert encode_gif.lookahead(Look(noise=0.3)) == 0 < encode_gif.lookahead(Look(noise=1.0))
 
 
