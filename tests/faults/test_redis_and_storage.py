@@ -25,12 +25,13 @@ from tests.processes import Process, database_env, manage
 
 @pytest.fixture
 def reconciler(transactional_db, tmp_path) -> Iterator[Process]:
-    """``manage.py reconcile --every 1`` as its own process, as ``up`` runs it."""
+    """``manage.py reconcile --every 1`` as its own process, as ``up`` runs it;
+    the test starts it, so that nothing it does races the test's set-up."""
     process = Process(
         manage("reconcile", "--every", "1"),
         tmp_path / "reconciler.log",
         extra_env=database_env(),
-    ).start()
+    )
     yield process
     process.stop(timeout_s=10)
 
@@ -41,6 +42,7 @@ def test_the_periodic_reconciler_requeues_what_a_redis_restart_lost(
     tasks = [make_task(clips.moving(), original_filename=f"m{k}.mp4") for k in range(3)]
     services_handle.restart_redis()  # every queued job is gone
     assert django_rq.get_queue(queueing.QUEUE).count == 0
+    reconciler.start()
     make_worker()
     for task in tasks:
         wait_until(
