@@ -84,7 +84,7 @@ def settings(options: EncodeOptions) -> GifSettings:
 
 # The default adapts to the footage (pipeline/look.py; the figures are in
 # docs/encoding.md, "Adaptive default"). Grain and sensor noise move every
-# pixel a little every frame. On footage noisier than ``NOISY``, each
+# pixel a little every frame. On noisy footage (``Look.noisy``), each
 # repainted pixel is given its mean over the next ``DENOISE_LOOKAHEAD``
 # frames (``_ChangeTracker``), and a pixel counts as changed only when it
 # moved more than ``NOISY_THRESHOLD`` levels, or ``NOISE_THRESHOLD`` times
@@ -92,7 +92,6 @@ def settings(options: EncodeOptions) -> GifSettings:
 # its bytes on the picture, not on repainting noise, and scores better for
 # it (the painted value is nearer the noise's mean than a fresh sample of
 # it would be).
-NOISY = 0.6
 DENOISE_LOOKAHEAD = 4
 NOISY_THRESHOLD = 6
 NOISE_THRESHOLD = 3.0
@@ -107,13 +106,13 @@ CLEAN_TARGET_DROP = 1
 
 def lookahead(seen: Look) -> int:
     """How many frames ahead the change tracker denoises, for footage like ``seen``."""
-    return DENOISE_LOOKAHEAD if seen.noise > NOISY else 0
+    return DENOISE_LOOKAHEAD if seen.noisy else 0
 
 
 def adapted(s: GifSettings, seen: Look, options: EncodeOptions) -> GifSettings:
     """``s`` for footage that looks as ``seen`` says."""
     threshold = s.threshold
-    if seen.noise > NOISY:
+    if seen.noisy:
         by_noise = min(MOST_THRESHOLD, round(NOISE_THRESHOLD * seen.noise))
         threshold = max(threshold, NOISY_THRESHOLD, by_noise)
     max_quality = s.max_quality
@@ -219,44 +218,40 @@ class _ChangeTracker:
         return [self.region() for _ in range(len(self.ahead))]
 
     def region(self) -> tuple[int, int, np.ndarray]:
-        """(left, top, RGBA region to quantize) of the oldest frame held;
-        unchanged pixels have alpha 0."""
-        frame = self.ahead[0]
+        """(left, top, RGBA region to quantize) of the oldest frame held, which
+        it gives out; unchanged pixels have alpha 0."""
+        frame = self.ahead.popleft()
         rgb = frame[..., :3]
         h, w = rgb.shape[:2]
         if frame.shape[2] == 4:
-            self.ahead.popleft()
             alpha = np.where(frame[..., 3] >= ALPHA_CUTOFF, 255, 0).astype(np.uint8)
             return 0, 0, np.dstack([rgb, alpha])
         if self.painted is None or self.threshold < 0:
-            paint = self._denoised(0, h, 0, w)
+            paint = self._denoised(rgb, 0, h, 0, w)
             self.painted = paint.copy()
-            self.ahead.popleft()
             return 0, 0, np.dstack([paint, np.full((h, w), 255, np.uint8)])
         changed = _changed(rgb, self.painted, self.threshold)
         box = _bbox(changed)
         if box is None:
-            self.ahead.popleft()
             return 0, 0, np.zeros((1, 1, 4), np.uint8)
         y0, y1, x0, x1 = box
         sub = changed[y0:y1, x0:x1]
-        paint = self._denoised(y0, y1, x0, x1)
-        self.ahead.popleft()
+        paint = self._denoised(rgb, y0, y1, x0, x1)
         region = np.empty((y1 - y0, x1 - x0, 4), np.uint8)
         region[..., :3] = paint
         np.multiply(sub, 255, out=region[..., 3], casting="unsafe")
         np.copyto(self.painted[y0:y1, x0:x1], paint, where=sub[..., None])
         return x0, y0, region
 
-    def _denoised(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        """The oldest frame's pixels in the box, each the mean of its values
-        in the frames held that are within the threshold of its own."""
-        now = self.ahead[0][y0:y1, x0:x1, :3]
-        if len(self.ahead) == 1:
+    def _denoised(self, rgb: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """``rgb``'s pixels in the box, each the mean of its value and those
+        of the frames still held that are within the threshold of it."""
+        now = rgb[y0:y1, x0:x1]
+        if not self.ahead:
             return now
         total = now.astype(np.uint16)
         count = np.ones(now.shape[:2], np.uint16)
-        for later in itertools.islice(self.ahead, 1, None):
+        for later in self.ahead:
             values = later[y0:y1, x0:x1, :3]
             close = ~_changed(values, now, self.threshold)
             total += values * close[..., None]

@@ -93,10 +93,9 @@ KEY_FRAME_STEPS = 3
 # second apart). A point on the scale (``EncodeOptions.level``) keeps its
 # quality.
 WHOLE_QUALITY_DROP = 7
-# On noisy footage (pipeline/look.py), a block is held until some pixel
+# On noisy footage (``Look.noisy``, pipeline/look.py), a block is held until some pixel
 # moved at least this much: at the named levels' holds the noise alone
 # repaints most blocks, each with a fresh noisy sample.
-NOISY = 0.6
 NOISY_HOLD = 12
 # On camera footage with almost no noise (smooth, or scaled down a lot), a
 # block is repainted once a pixel moved this much, if the named level holds
@@ -116,7 +115,7 @@ def adapted(
     or not and looks as ``seen`` says."""
     if whole and options.level is None:
         config = replace(config, quality=config.quality - WHOLE_QUALITY_DROP)
-    if seen.noise > NOISY:
+    if seen.noisy:
         hold = max(hold, NOISY_HOLD)
     elif seen.noise < QUIET and not seen.clean:
         hold = min(hold, QUIET_HOLD)

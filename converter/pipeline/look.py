@@ -38,6 +38,10 @@ SATURATED = 4  # a block with a value this close to 0 or 255 is left out
 CLEAN_BELOW = 0.05
 DARK = 16  # a frame darker than this on average (a fade from black) says nothing
 MAX_SIDE = 720  # a larger frame is judged from its centre, to bound the cost
+# Noisy: grain or sensor noise the encoders should not repaint (camera
+# footage scaled down measures 0.14-0.33; a talking head from a webcam 0.9,
+# low light and film grain about 2; docs/encoding.md, "Adaptive default").
+NOISY = 0.6
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class Look:
     # channels where the picture is smooth.
     noise: float = 0.0
     clean: bool = False  # no noise at all
+
+    @property
+    def noisy(self) -> bool:
+        """Noise an encoder should not spend its bytes repainting."""
+        return self.noise > NOISY
 
 
 def look(frame: np.ndarray) -> Look:
@@ -56,6 +65,8 @@ def look(frame: np.ndarray) -> Look:
     top, left = max(0, (h - MAX_SIDE) // 2), max(0, (w - MAX_SIDE) // 2)
     crop = frame[top : top + MAX_SIDE, left : left + MAX_SIDE, :3]
     g = crop.astype(np.float32).mean(axis=2)
+    if g.mean() < DARK:
+        return Look()
     residual = np.abs(
         g[:-2, :-2]
         - 2 * g[:-2, 1:-1]
@@ -67,8 +78,6 @@ def look(frame: np.ndarray) -> Look:
         - 2 * g[2:, 1:-1]
         + g[2:, 2:]
     )
-    if g.mean() < DARK:
-        return Look()
     centre = g[1:-1, 1:-1]
     rows, cols = (n - n % BLOCK for n in residual.shape)
     if rows == 0 or cols == 0:
