@@ -218,6 +218,22 @@ class Clips:
             "yuv420p",
         )
 
+    def key_frame_every(self, frames: int, duration: float = 6) -> Path:
+        """testsrc2 at 160x120 and 24 fps in H.264, a key frame every ``frames``."""
+        return self._make(
+            f"gop-{frames}-{duration}s.mp4",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=160x120:rate=24:duration={duration}",
+            "-c:v",
+            "libx264",
+            "-g",
+            str(frames),
+            "-pix_fmt",
+            "yuv420p",
+        )
+
     def quadrants(
         self, duration: float = 2, fps: int = 10, bars: str = "", container: str = "mkv"
     ) -> Path:

@@ -49,11 +49,14 @@ def split_for_decoding(
     the same video twice: a later run's ffmpeg decodes from the key frame
     before its start, and where that is no later than the first run's start
     (a screen recording often has one key frame) it decodes all the first
-    run decodes, and one run is faster. The key frame is looked up by the
-    probe's sandboxed child (``isolated``): PyAV reads the file."""
+    run decodes, and one run is faster. The probe read the key frames of a
+    short clip (``VideoInfo.key_frame_before``); in a longer one the key
+    frame is looked up by the probe's sandboxed child (``isolated``)."""
     runs = plan.split(parts)
     if len(runs) > 1:
-        key = isolated.key_frame_before(source, info, runs[1].start, limits)
+        key = info.key_frame_before(runs[1].start)
+        if key is None:
+            key = isolated.key_frame_before(source, info, runs[1].start, limits)
         if key is not None and key <= plan.start + EPSILON_S:
             return [plan]
     return runs

@@ -32,7 +32,7 @@ from . import sandbox
 from .allowlist import DEMUXERS
 from .errors import PipelineError
 from .limits import DEFAULT_LIMITS, Limits
-from .probe import VideoInfo
+from .probe import MAX_KEY_FRAMES, VideoInfo
 from .probe_child import STARTED
 
 log = logging.getLogger(__name__)
@@ -178,16 +178,28 @@ def _checked_info(data: object, limits: Limits) -> VideoInfo:
     """``data`` as a ``VideoInfo``, if it is one and keeps the limits the
     probe applies (a child taken over by the file could say anything)."""
     fields = {f.name: str(f.type) for f in dataclasses.fields(VideoInfo)}
+    fields.pop("key_frames")  # a list in JSON, checked on its own
     if (
         isinstance(data, dict)
-        and set(data) == set(fields)
+        and set(data) == {*fields, "key_frames"}
         and all(_typed(data[name], kind) for name, kind in fields.items())
+        and _key_frame_list(data["key_frames"])
     ):
-        info = VideoInfo(**data)
+        info = VideoInfo(**{**data, "key_frames": tuple(data["key_frames"])})
         if _plausible(info, limits):
             return info
     log.warning("probe child answered an impossible description: %.500r", data)
     raise PipelineError(Code.SOURCE_UNREADABLE, "The file could not be read.")
+
+
+def _key_frame_list(value: object) -> bool:
+    """Whether ``value`` is a list of key frame times as the probe reads them."""
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_KEY_FRAMES
+        and all(type(k) is float and math.isfinite(k) for k in value)
+        and value == sorted(value)
+    )
 
 
 def _plausible(info: VideoInfo, limits: Limits) -> bool:
@@ -204,4 +216,6 @@ def _plausible(info: VideoInfo, limits: Limits) -> bool:
         and info.rotation in (0, 90, 180, 270)
         and 0 <= info.stream_index < 64
         and (info.audio_stream is None or 0 <= info.audio_stream < 64)
+        and math.isfinite(info.key_frames_until)
+        and info.key_frames_until >= 0
     )

@@ -138,7 +138,7 @@ def _video(path: Path, n: int, stream: av.video.stream.VideoStream) -> VideoStre
     dar = Fraction(ctx.width * sar.numerator, ctx.height * sar.denominator) if ctx.height else None
     # Rotation comes from the first frame's display matrix: decode one, only
     # with a decoder the allowlist names.
-    rotation = _first_frame(path, n)[0] if name in VIDEO_CODECS else 0
+    rotation = _first_frame(path, n).rotation if name in VIDEO_CODECS else 0
     return VideoStreamMeta(
         index=stream.index,
         codec_name=name,

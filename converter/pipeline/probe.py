@@ -65,9 +65,21 @@ class VideoInfo:
     # No picture at all, only sound (probed with ``audio_only_ok``): the size
     # is then the waveform's canvas, and only a waveform animation can be made.
     audio_only: bool = False
+    # The video's key frames (seconds on its own timeline, in order), every
+    # one before ``key_frames_until`` (0: none read; at least the duration:
+    # all of them): where a sampler that seeks starts decoding (``frameplan``).
+    key_frames: tuple[float, ...] = ()
+    key_frames_until: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def key_frame_before(self, t: float) -> float | None:
+        """The last key frame at or before ``t`` s, where the probe read that
+        far; None where it did not (``key_frame_before`` can look it up)."""
+        if t >= self.key_frames_until:
+            return None
+        return next((k for k in reversed(self.key_frames) if k <= t), None)
 
 
 def _pick_stream(container: av.container.InputContainer) -> tuple[int, av.video.stream.VideoStream]:
@@ -97,19 +109,44 @@ def _duration(container: av.container.InputContainer, stream: av.stream.Stream) 
     return end
 
 
-def _first_frame(path: Path, stream_pos: int) -> tuple[int, bool]:
+# How far the probe reads on for key frames once the first frame is decoded:
+# a few milliseconds for the first minute of a social clip, and it spares
+# the planner a sandboxed child of its own (``frameplan``).
+KEY_FRAME_SCAN_PACKETS = 2000
+KEY_FRAME_SCAN_BYTES = 64 * 1024 * 1024
+MAX_KEY_FRAMES = 500
+
+
+@dataclass(frozen=True)
+class _FirstFrame:
+    rotation: int
+    interlaced: bool
+    key_frames: tuple[float, ...]
+    key_frames_until: float
+
+
+def _first_frame(path: Path, stream_pos: int, duration: float | None = None) -> _FirstFrame:
     """Rotation as ffmpeg applies it, read from the first decoded frame's
-    display matrix (frame.rotation is counter-clockwise degrees), and whether
-    that frame is interlaced. Read from a container of its own: one that was
-    read already cannot always seek back (an FLV without an index answers
-    EPERM, which is no storage fault)."""
+    display matrix (frame.rotation is counter-clockwise degrees), whether
+    that frame is interlaced and, given the stream's ``duration``, the key
+    frames of the packets read on from it (``_key_frames``). Read from a
+    container of its own: one that was read already cannot always seek back
+    (an FLV without an index answers EPERM, which is no storage fault)."""
     packets = 0
     with _open(path) as container:
+        stream = container.streams.video[stream_pos]
+        demuxed = container.demux(stream)
+        keys: list[float] = []
         try:
-            for packet in container.demux(container.streams.video[stream_pos]):
+            for packet in demuxed:
                 packets += bool(packet.size)  # the last packet is an empty flush
+                _note_key_frame(packet, stream, keys)
                 for frame in packet.decode():
-                    return round(frame.rotation or 0) % 360, bool(frame.interlaced_frame)
+                    rotation, interlaced = round(frame.rotation or 0) % 360, frame.interlaced_frame
+                    if duration is None:
+                        return _FirstFrame(rotation, bool(interlaced), (), 0.0)
+                    key_frames, until = _key_frames(demuxed, stream, keys, duration)
+                    return _FirstFrame(rotation, bool(interlaced), key_frames, until)
         except av.error.FFmpegError as exc:
             raise PipelineError(
                 "DecodeFailed", f"The video's first frame could not be decoded ({exc.strerror})."
@@ -117,6 +154,51 @@ def _first_frame(path: Path, stream_pos: int) -> tuple[int, bool]:
     if not packets:
         raise PipelineError("NoVideoStream", "The video track holds no frames: nothing to animate.")
     raise PipelineError("SourceUnreadable", "No frame of the video could be decoded.")
+
+
+def _key_frames(
+    demuxed: Iterator[av.Packet[Any]],
+    stream: av.video.stream.VideoStream,
+    keys: list[float],
+    duration: float,
+) -> tuple[tuple[float, ...], float]:
+    """The key frames of the packets read on (none decoded), after ``keys``,
+    those seen to the first frame, and until when that is all of them: the
+    ``duration`` or later where the stream ended, else the decoding time
+    where the scan stopped (a packet not read is shown no earlier than it
+    is decoded). A packet that cannot be read ends the scan, not the probe:
+    the sampler may never need it."""
+    until, size = 0.0, 0
+    try:
+        for count, packet in enumerate(demuxed):
+            size += packet.size
+            if count >= KEY_FRAME_SCAN_PACKETS or size > KEY_FRAME_SCAN_BYTES:
+                break
+            if len(keys) >= MAX_KEY_FRAMES:  # an all-intra codec: every frame is one
+                break
+            _note_key_frame(packet, stream, keys)
+            until = _seconds(packet.dts, stream) or until
+        else:
+            until = max(until, duration)
+    except av.error.FFmpegError:
+        pass
+    until = max(0.0, until)
+    return tuple(sorted(k for k in keys if k < until)), until
+
+
+def _seconds(timestamp: int | None, stream: av.video.stream.VideoStream) -> float | None:
+    """A packet's timestamp in seconds on the stream's own timeline (its start is 0)."""
+    if timestamp is None or not stream.time_base:
+        return None
+    return float((timestamp - (stream.start_time or 0)) * stream.time_base)
+
+
+def _note_key_frame(
+    packet: av.Packet[Any], stream: av.video.stream.VideoStream, keys: list[float]
+) -> None:
+    time = _seconds(packet.pts, stream)
+    if packet.is_keyframe and time is not None and math.isfinite(time):
+        keys.append(time)
 
 
 def _codec(stream: av.stream.Stream) -> str:
@@ -248,7 +330,8 @@ def _video(
     fps = _frame_rate(stream)
     duration = _checked_duration(container, stream, limits, "video")
     width, height = _square_pixels(coded_w, coded_h, stream.sample_aspect_ratio)
-    rotation, interlaced_frame = _first_frame(path, pos) if decode else (0, False)
+    first = _first_frame(path, pos, duration) if decode else _FirstFrame(0, False, (), 0.0)
+    rotation = first.rotation
     if rotation in (90, 270):
         width, height = height, width
     return VideoInfo(
@@ -264,8 +347,10 @@ def _video(
         duration=duration,
         has_alpha=_has_alpha(stream),
         pix_fmt=ctx.pix_fmt or "",
-        interlaced=interlaced_frame or ctx.field_order in INTERLACED_FIELD_ORDERS,
+        interlaced=first.interlaced or ctx.field_order in INTERLACED_FIELD_ORDERS,
         audio_stream=audio,
+        key_frames=first.key_frames,
+        key_frames_until=first.key_frames_until,
     )
 
 

@@ -59,6 +59,38 @@ def test_the_key_frame_before_a_time_is_the_one_the_probe_finds(clips):
         assert isolated.key_frame_before(source, info, t) == key_frame_before(source, info, t)
 
 
+def test_the_probe_reads_a_short_clips_key_frames_as_seeking_finds_them(clips):
+    source = clips.key_frame_every(12)
+    info = probe(source)
+    assert info.key_frames_until >= info.duration
+    assert info.key_frames == pytest.approx([k * 0.5 for k in range(12)])
+    for t in (0.0, 0.49, 0.5, 2.7, 5.9):
+        assert info.key_frame_before(t) == pytest.approx(key_frame_before(source, info, t))
+    assert isolated.probe(source) == info  # the child answers them too
+    assert probe(source, decode=False).key_frame_before(2.7) is None  # headers only
+
+
+def test_past_the_key_frames_it_read_the_probe_says_it_does_not_know(clips, monkeypatch):
+    monkeypatch.setattr("converter.pipeline.probe.KEY_FRAME_SCAN_PACKETS", 40)
+    source = clips.key_frame_every(12)
+    info = probe(source)
+    assert 1.5 <= info.key_frames_until < 2.5  # about 40 frames in, as decoded
+    assert info.key_frames == pytest.approx([0.0, 0.5, 1.0, 1.5][: len(info.key_frames)])
+    assert info.key_frame_before(1.2) == pytest.approx(1.0)
+    assert info.key_frame_before(4.0) is None
+
+
+@pytest.mark.parametrize(
+    "key_frames", [[2.0, 1.0], [1, 2], ["0.5"], [0.5] * 501, {"0": 0.5}, [float("nan")]]
+)
+def test_a_child_answering_impossible_key_frames_is_not_believed(clips, key_frames):
+    data = probe(clips.moving()).to_dict()
+    with pytest.raises(PipelineError) as refused:
+        isolated._checked_info({**data, "key_frames": key_frames}, Limits())
+    assert refused.value.code == "SourceUnreadable"
+    assert isolated._checked_info(json.loads(json.dumps(data)), Limits()) == probe(clips.moving())
+
+
 def test_a_probe_past_its_wall_time_is_stopped_as_a_timeout(clips):
     started = time.monotonic()
     with pytest.raises(PipelineError) as stopped:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
 from converter.bench.decode import decode
+from converter.pipeline import isolated
 from converter.pipeline.convert import convert
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.frameplan import plan_frames, split_for_decoding
@@ -15,7 +17,6 @@ from converter.pipeline.limits import Limits
 from converter.pipeline.probe import probe
 from converter.pipeline.sample import sample
 from converter.spec import AnimationSpec
-from tests.media import ffmpeg
 
 
 def indices(data: bytes) -> list[int]:
@@ -129,26 +130,21 @@ def test_runs_sampled_side_by_side_are_still_the_frames_at_their_times(clips, mo
     )
 
 
+@pytest.mark.parametrize("probed", [True, False])
 @pytest.mark.parametrize(("key_frame_every", "runs"), [(1000, 1), (12, 2)])
-def test_runs_are_split_only_where_each_decodes_its_own_part(clips, key_frame_every, runs):
+def test_runs_are_split_only_where_each_decodes_its_own_part(
+    clips, key_frame_every, runs, probed, monkeypatch
+):
     """A later run decodes from the key frame before its start: with one key
     frame (a typical screen recording) it would decode the first run's part
-    again, so the plan stays one run."""
-    src = clips.root / f"gop-{key_frame_every}.mp4"
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=160x120:rate=24:duration=6",
-        "-c:v",
-        "libx264",
-        "-g",
-        str(key_frame_every),
-        "-pix_fmt",
-        "yuv420p",
-        str(src),
-    )
+    again, so the plan stays one run. The probe read the key frames of a
+    clip this short; where it did not, the sandboxed child looks them up."""
+    src = clips.key_frame_every(key_frame_every)
     info = probe(src)
+    if probed:  # no child: the probe's key frames answer
+        monkeypatch.setattr(isolated, "key_frame_before", None)
+    else:
+        info = dataclasses.replace(info, key_frames=(), key_frames_until=0.0)
     plan = plan_frames(
         info, trim_start=0, trim_duration=0, start_time=0, interval=0.25, number=0, limits=Limits()
     )
