@@ -126,6 +126,19 @@ def test_the_noisier_the_footage_the_more_a_pixel_must_move_to_be_repainted() ->
     assert encode_gif.lookahead(Look(noise=0.3)) == 0 < encode_gif.lookahead(Look(noise=1.0))
 
 
+def test_a_low_level_tolerates_its_changes_on_top_of_the_noise() -> None:
+    at_60 = EncodeOptions(frame_duration_ms=100, level=60)
+    low = encode_gif.settings(at_60)
+    assert low.threshold == 10
+    assert encode_gif.adapted(low, Look(noise=0.3), at_60).threshold == 10  # not noisy
+    assert encode_gif.adapted(low, Look(noise=1.0), at_60).threshold == 15
+    assert encode_gif.adapted(low, Look(noise=2.0), at_60).threshold == 18  # at most
+    # the default's own threshold is below the noise's: the noise decides
+    balanced = encode_gif.SETTINGS["balanced"]
+    named = EncodeOptions(frame_duration_ms=100)
+    assert encode_gif.adapted(balanced, Look(noise=2.0), named).threshold == 6
+
+
 def test_clean_footage_gets_a_lower_palette_target_unless_a_level_is_asked() -> None:
     balanced = encode_gif.SETTINGS["balanced"]
     named = encode_gif.adapted(balanced, Look(clean=True), EncodeOptions(frame_duration_ms=100))
