@@ -423,7 +423,7 @@ def key_frame_before(path: Path, info: VideoInfo, t: float) -> float | None:
             container.seek(int(t / time_base) + start, stream=stream, backward=True)
             for packet in container.demux(stream):
                 if packet.pts is not None:
-                    return float((packet.pts - start) * time_base)
+                    return _seconds(packet.pts, stream)
     except (av.error.FFmpegError, IndexError, ValueError, ZeroDivisionError):
         pass
     return None
