@@ -52,6 +52,17 @@ def test_the_worker_reads_the_source_only_in_sandboxed_children(clips, no_pyav_h
     assert (output.width, output.height) == (80, 142)  # upright
 
 
+@pytest.mark.parametrize(("fmt", "scanned"), [("gif", False), ("webp", True)])
+def test_the_worker_reads_key_frames_only_for_a_format_made_in_runs(clips, fmt, scanned):
+    """The probe reads on past the first frame for the key frames only where
+    an encoder may split the animation into runs (WebP), to plan them."""
+    task = make_task(clips.moving(), spec=task_spec(format=fmt))
+    conversion.task_run(task)
+    task.refresh_from_db()
+    assert task.status == Task.Status.SUCCEEDED, (task.code, task.message)
+    assert (task.probe["key_frames_until"] >= task.probe["duration"] > 0) is scanned
+
+
 def test_running_a_task_twice_writes_one_output(clips):
     task = make_task(clips.moving())
     conversion.task_run(task)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from converter.bench.workloads import source_path
 from converter.pipeline import fit as fitting
-from converter.pipeline.convert import convert
+from converter.pipeline.convert import convert, reads_key_frames
 from converter.pipeline.errors import PipelineError
 from converter.pipeline.limits import DEFAULT_LIMITS
 from converter.pipeline.probe import VideoInfo, probe
@@ -143,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and args.only not in case.name:
                 continue
             source, _ = source_path(case.source, Path(tmp))
-            info = probe(source)
             spec = AnimationSpec.parse(case.request)
+            info = probe(source, key_frames=reads_key_frames([spec.format]))
             cap = spec.max_bytes or 0  # every case has a cap, its own or its preset's
             ours = by_fit(source, info, spec, case, cap)
             hand = by_hand(source, info, spec, case, cap)

@@ -71,7 +71,7 @@ def run_ours(
     """The worker's own pipeline, storage aside: probe, sample, encode; at a
     named ``quality`` or at a ``level`` on the encoder's scale (curves). The
     seconds of each part, as the worker logs them."""
-    from converter.pipeline.convert import Animation, convert
+    from converter.pipeline.convert import Animation, convert, reads_key_frames
     from converter.pipeline.probe import probe as probe_video
     from converter.spec import AnimationSpec
 
@@ -83,7 +83,7 @@ def run_ours(
         quality=quality,
     )
     probe_started = time.perf_counter()
-    info = probe_video(src)
+    info = probe_video(src, key_frames=reads_key_frames([wl.fmt]))
     probe_s = time.perf_counter() - probe_started
     result = convert(
         src,

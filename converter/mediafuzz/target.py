@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..pipeline.convert import convert
+from ..pipeline.convert import convert, reads_key_frames
 from ..pipeline.limits import Limits
 from ..pipeline.probe import probe
 from ..spec import AnimationSpec
@@ -25,7 +25,7 @@ MAGIC = {"gif": (b"GIF8",), "webp": (b"RIFF",)}
 def probe_and_convert(path: Path, fmt: str) -> str:
     """Probe ``path`` as the worker does, then make a 32-pixel-wide
     animation of its first four tenths of a second."""
-    info = probe(path, LIMITS)
+    info = probe(path, LIMITS, key_frames=reads_key_frames([fmt]))
     spec = AnimationSpec.create(format=fmt, interval=0.1, frame_rate=10.0, width=32.0, number=4)
     result = convert(path, info, spec, limits=LIMITS)
     if not result.data.startswith(MAGIC[fmt]) or result.frames < 1:

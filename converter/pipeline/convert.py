@@ -12,7 +12,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -39,6 +39,13 @@ ENCODERS: dict[str, Encoder] = {
     "mp4": encode_mp4.ENCODER,
     "avif": encode_avif.ENCODER,
 }
+
+
+def reads_key_frames(formats: Iterable[str]) -> bool:
+    """Whether converting to these formats may split an animation into runs:
+    the probe then reads the key frames (``probe(..., key_frames=True)``)."""
+    return any(ENCODERS[f].splits for f in formats)
+
 
 # Draws the frames of a plan: the video's pictures (``sample.sample``) or the
 # sound's waveform (``waveform.sample``).

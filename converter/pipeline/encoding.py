@@ -83,6 +83,12 @@ class Encoder:
     # The format's name, for people ("WebP").
     name: str = ""
 
+    @property
+    def splits(self) -> bool:
+        """Whether it may take more than one run: its plan then wants the
+        probe's key frames (``frameplan.split_for_decoding``)."""
+        return self.parts is not one_run
+
 
 def durations_spread(frame_ms: float, unit_ms: int) -> Iterator[int]:
     """Each frame's duration in turn, rounded to the format's unit (GIF: 10 ms)

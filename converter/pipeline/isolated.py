@@ -65,10 +65,17 @@ def probe(
     *,
     decode: bool = True,
     audio_only_ok: bool = False,
+    key_frames: bool = False,
 ) -> VideoInfo:
-    """``probe.probe(path, limits, decode=..., audio_only_ok=...)``, run in a
-    sandboxed child (see the module's docstring for what a failure means)."""
-    reply = _run({"op": "probe", "decode": decode, "audio_only_ok": audio_only_ok}, path, limits)
+    """``probe.probe(path, limits, decode=..., audio_only_ok=..., key_frames=...)``,
+    run in a sandboxed child (see the module's docstring for what a failure means)."""
+    request = {
+        "op": "probe",
+        "decode": decode,
+        "audio_only_ok": audio_only_ok,
+        "key_frames": key_frames,
+    }
+    reply = _run(request, path, limits)
     return _checked_info(reply.get("info"), limits)
 
 

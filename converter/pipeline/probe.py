@@ -245,12 +245,18 @@ def probe(
     *,
     decode: bool = True,
     audio_only_ok: bool = False,
+    key_frames: bool = False,
 ) -> VideoInfo:
     """Read what is needed to plan a conversion, and refuse what breaks limits.
 
     With ``decode=False`` only container headers are read (no decoder runs):
     cheap enough for the web request to refuse bad uploads before queueing.
     Rotation is then reported as 0.
+
+    With ``key_frames`` (and ``decode``) the packets after the first frame
+    are read on for key frames (``_key_frames``), for a conversion that may
+    split an animation into runs (``Encoder.splits``); without it none are
+    reported and the planner looks one up where it needs it.
 
     A file with sound but no picture fails with ``NoVideoStream``, unless
     ``audio_only_ok`` (the task asks for a waveform animation): then it is
@@ -269,7 +275,7 @@ def probe(
             raise
         if container.format.name in AUDIO_DEMUXERS:
             raise _not_a_video()
-        return _video(path, container, demuxer, pos, stream, audio, limits, decode)
+        return _video(path, container, demuxer, pos, stream, audio, limits, decode, key_frames)
 
 
 @contextmanager
@@ -321,6 +327,7 @@ def _video(
     audio: int | None,
     limits: Limits,
     decode: bool,
+    key_frames: bool,
 ) -> VideoInfo:
     """The video stream ``pos`` described, checked against the limits in turn:
     codec, picture size, duration."""
@@ -330,7 +337,8 @@ def _video(
     fps = _frame_rate(stream)
     duration = _checked_duration(container, stream, limits, "video")
     width, height = _square_pixels(coded_w, coded_h, stream.sample_aspect_ratio)
-    first = _first_frame(path, pos, duration) if decode else _FirstFrame(0, False, (), 0.0)
+    scan = duration if key_frames else None
+    first = _first_frame(path, pos, scan) if decode else _FirstFrame(0, False, (), 0.0)
     rotation = first.rotation
     if rotation in (90, 270):
         width, height = height, width

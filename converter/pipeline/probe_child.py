@@ -30,7 +30,11 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     try:
         if request["op"] == "probe":
             info = probe(
-                path, limits, decode=request["decode"], audio_only_ok=request["audio_only_ok"]
+                path,
+                limits,
+                decode=request["decode"],
+                audio_only_ok=request["audio_only_ok"],
+                key_frames=request["key_frames"],
             )
             return {"info": info.to_dict()}
         if request["op"] == "key_frame_before":

@@ -18,7 +18,7 @@ from .. import storage
 from ..errors import Code, LoopforgeError
 from ..models import Output, Task
 from ..pipeline import isolated, renditions
-from ..pipeline.convert import AnimationResult, convert
+from ..pipeline.convert import AnimationResult, convert, reads_key_frames
 from ..pipeline.errors import timed_out
 from ..pipeline.fit import fit
 from ..pipeline.limits import Limits
@@ -138,7 +138,12 @@ def task_run(task: Task) -> None:
             with watch.part("fetch"):
                 path = stack.enter_context(storage.source_copy(plan.source, plan.project))
             with watch.part("probe"):
-                info = isolated.probe(path, plan.limits, audio_only_ok=plan.audio_only_ok)
+                info = isolated.probe(
+                    path,
+                    plan.limits,
+                    audio_only_ok=plan.audio_only_ok,
+                    key_frames=reads_key_frames(a.spec.format for a in plan.animations),
+                )
             Task.objects.filter(pk=task.pk).update(probe=info.to_dict())
             for animation in plan.animations:
                 _make_animation(task, plan, animation, path, info, watch)

@@ -61,19 +61,22 @@ def test_the_key_frame_before_a_time_is_the_one_the_probe_finds(clips):
 
 def test_the_probe_reads_a_short_clips_key_frames_as_seeking_finds_them(clips):
     source = clips.key_frame_every(12)
-    info = probe(source)
+    info = probe(source, key_frames=True)
     assert info.key_frames_until >= info.duration
     assert info.key_frames == pytest.approx([k * 0.5 for k in range(12)])
     for t in (0.0, 0.49, 0.5, 2.7, 5.9):
         assert info.key_frame_before(t) == pytest.approx(key_frame_before(source, info, t))
-    assert isolated.probe(source) == info  # the child answers them too
-    assert probe(source, decode=False).key_frame_before(2.7) is None  # headers only
+    assert isolated.probe(source, key_frames=True) == info  # the child answers them too
+    unasked = probe(source)  # a conversion that never splits reads none
+    assert unasked.key_frame_before(2.7) is None
+    assert unasked == dataclasses.replace(info, key_frames=(), key_frames_until=0.0)
+    assert probe(source, decode=False, key_frames=True).key_frame_before(2.7) is None
 
 
 def test_past_the_key_frames_it_read_the_probe_says_it_does_not_know(clips, monkeypatch):
     monkeypatch.setattr("converter.pipeline.probe.KEY_FRAME_SCAN_PACKETS", 40)
     source = clips.key_frame_every(12)
-    info = probe(source)
+    info = probe(source, key_frames=True)
     assert 1.5 <= info.key_frames_until < 2.5  # about 40 frames in, as decoded
     assert info.key_frames == pytest.approx([0.0, 0.5, 1.0, 1.5][: len(info.key_frames)])
     assert info.key_frame_before(1.2) == pytest.approx(1.0)

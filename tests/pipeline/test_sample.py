@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
@@ -140,11 +139,11 @@ def test_runs_are_split_only_where_each_decodes_its_own_part(
     again, so the plan stays one run. The probe read the key frames of a
     clip this short; where it did not, the sandboxed child looks them up."""
     src = clips.key_frame_every(key_frame_every)
-    info = probe(src)
+    info = probe(src, key_frames=probed)
     if probed:  # no child: the probe's key frames answer
         monkeypatch.setattr(isolated, "key_frame_before", None)
     else:
-        info = dataclasses.replace(info, key_frames=(), key_frames_until=0.0)
+        assert info.key_frames_until == 0.0  # not asked for: none read
     plan = plan_frames(
         info, trim_start=0, trim_duration=0, start_time=0, interval=0.25, number=0, limits=Limits()
     )
