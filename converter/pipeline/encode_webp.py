@@ -106,6 +106,14 @@ NOISY_HOLD = 12
 # card at a hold of 6: 6.7% more bytes and 0.006 less SSIM).
 QUIET = 0.25
 QUIET_HOLD = 6
+# On camera footage (not ``Look.clean``), libwebp's loop filter at full
+# strength (its default is 60): the strength is signalled, not coded, so
+# the smoother blocks it decodes score a higher SSIM for the same bytes at
+# every quality (BD-rate against ffmpeg's libwebp: the fast pan -4.2% to
+# -10.7%, the reference clip -8.9% to -9.9%; docs/encoding.md). On clean
+# footage it blurs hard edges a little (the screen and the test card lost
+# 0.0004 SSIM), so that keeps the default.
+CAMERA_FILTER_STRENGTH = 100
 
 
 def adapted(
@@ -115,6 +123,8 @@ def adapted(
     or not and looks as ``seen`` says."""
     if whole and options.level is None:
         config = replace(config, quality=config.quality - WHOLE_QUALITY_DROP)
+    if not seen.clean:
+        config = replace(config, filter_strength=CAMERA_FILTER_STRENGTH)
     if seen.noisy:
         hold = max(hold, NOISY_HOLD)
     elif seen.noise < QUIET and not seen.clean:

@@ -7,7 +7,7 @@ import pytest
 
 from converter.bench.decode import Animation, decode
 from converter.bench.score import ssim
-from converter.pipeline import encode_webp, webpfile
+from converter.pipeline import encode_webp, libwebp, webpfile
 from converter.pipeline.encoding import QUALITIES, EncodeOptions
 from converter.pipeline.look import Look
 from tests.pipeline.frames import ffmpeg_clip, moving_scene, noisy, with_alpha
@@ -246,18 +246,34 @@ def test_frames_coded_whole_take_a_lower_quality_unless_a_level_is_asked(monkeyp
 
     at_level = EncodeOptions(frame_duration_ms=100, level=80)
     asked, held = encode_webp.settings(at_level)
-    assert encode_webp.adapted(asked, held, True, Look(noise=0.4), at_level) == (asked, held)
+    kept, _ = encode_webp.adapted(asked, held, True, Look(noise=0.4), at_level)
+    assert kept.quality == asked.quality == 80
 
 
 def test_the_noisier_the_footage_the_longer_a_block_is_held() -> None:
     options = EncodeOptions(frame_duration_ms=100)
     config, hold = encode_webp.settings(options)
-    assert encode_webp.adapted(config, hold, False, Look(noise=0.3), options) == (config, hold)
+    assert encode_webp.adapted(config, hold, False, Look(noise=0.3), options)[1] == hold
     assert encode_webp.adapted(config, hold, False, Look(noise=1.0), options)[1] == 12
     assert encode_webp.adapted(config, hold, False, Look(noise=0.1), options)[1] == 6
     assert encode_webp.adapted(config, hold, False, Look(clean=True), options) == (config, hold)
     best = EncodeOptions(frame_duration_ms=100, quality="best")
     assert encode_webp.adapted(*encode_webp.settings(best), False, Look(), best)[1] == 4
+
+
+@pytest.mark.parametrize("level", [None, 40, 90])
+def test_camera_footage_is_filtered_at_full_strength_and_clean_footage_as_libwebp_does(
+    level,
+) -> None:
+    options = EncodeOptions(frame_duration_ms=100, level=level)
+    config, hold = encode_webp.settings(options)
+    assert config.filter_strength == libwebp.Config(quality=75).filter_strength == 60
+    for whole, seen in itertools.product((False, True), (Look(), Look(0.2), Look(2.0))):
+        camera, _ = encode_webp.adapted(config, hold, whole, seen, options)
+        assert camera.filter_strength == encode_webp.CAMERA_FILTER_STRENGTH == 100
+        assert camera.sns_strength == config.sns_strength and camera.method == config.method
+    clean = encode_webp.adapted(config, hold, False, Look(clean=True), options)
+    assert clean == (config, hold)
 
 
 def test_on_noisy_footage_blocks_are_held_through_the_noise() -> None:
