@@ -110,7 +110,7 @@ QUIET_HOLD = 6
 # strength (its default is 60): the strength is signalled, not coded, so
 # the smoother blocks it decodes score a higher SSIM for the same bytes at
 # every quality (BD-rate against ffmpeg's libwebp: the fast pan -4.2% to
-# -10.7%, the reference clip -8.9% to -9.9%; docs/encoding.md). On clean
+# -8.1%, the reference clip -8.9% to -9.8%; docs/encoding.md). On clean
 # footage it blurs hard edges a little (the screen and the test card lost
 # 0.0004 SSIM), so that keeps the default.
 CAMERA_FILTER_STRENGTH = 100
