@@ -167,8 +167,11 @@ def _key_frames(
     ``duration`` or later where the stream ended, else the decoding time
     where the scan stopped (a packet not read is shown no earlier than it
     is decoded). A packet that cannot be read ends the scan, not the probe:
-    the sampler may never need it."""
-    until, size = 0.0, 0
+    the sampler may never need it. Only key frames' times are converted
+    to seconds as they come (a timestamp times a ``Fraction`` is most of
+    a packet's cost here)."""
+    last_dts: int | None = None
+    size, ended = 0, False
     try:
         for count, packet in enumerate(demuxed):
             size += packet.size
@@ -177,12 +180,14 @@ def _key_frames(
             if len(keys) >= MAX_KEY_FRAMES:  # an all-intra codec: every frame is one
                 break
             _note_key_frame(packet, stream, keys)
-            until = _seconds(packet.dts, stream) or until
+            last_dts = packet.dts if packet.dts is not None else last_dts
         else:
-            until = max(until, duration)
+            ended = True
     except av.error.FFmpegError:
         pass
-    until = max(0.0, until)
+    until = max(0.0, _seconds(last_dts, stream) or 0.0)
+    if ended:
+        until = max(until, duration)
     return tuple(sorted(k for k in keys if k < until)), until
 
 
@@ -196,8 +201,10 @@ def _seconds(timestamp: int | None, stream: av.video.stream.VideoStream) -> floa
 def _note_key_frame(
     packet: av.Packet[Any], stream: av.video.stream.VideoStream, keys: list[float]
 ) -> None:
+    if not packet.is_keyframe:
+        return
     time = _seconds(packet.pts, stream)
-    if packet.is_keyframe and time is not None and math.isfinite(time):
+    if time is not None and math.isfinite(time):
         keys.append(time)
 
 
