@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from converter.bench.workloads import WORKLOADS, Workload, source_path
-from converter.pipeline.convert import convert
+from converter.pipeline.convert import convert, reads_key_frames
 from converter.pipeline.estimate import estimate
 from converter.pipeline.limits import DEFAULT_LIMITS
 from converter.pipeline.probe import probe
@@ -30,8 +30,8 @@ def _spec(w: Workload) -> AnimationSpec:
 
 def row(w: Workload, workdir: Path) -> str:
     source, _ = source_path(w.source, workdir)
-    info = probe(source)
     spec = _spec(w)
+    info = probe(source, key_frames=reads_key_frames([spec.format]))
     guess = estimate(
         source, info, spec, trim_start=w.start, trim_duration=w.duration, limits=DEFAULT_LIMITS
     )
