@@ -108,11 +108,14 @@ QUIET = 0.25
 QUIET_HOLD = 6
 # On camera footage (not ``Look.clean``), libwebp's loop filter at full
 # strength (its default is 60): the strength is signalled, not coded, so
-# the smoother blocks it decodes score a higher SSIM for the same bytes at
-# every quality (BD-rate against ffmpeg's libwebp: the fast pan -4.2% to
-# -8.1%, the reference clip -8.9% to -9.8%; docs/encoding.md). On clean
-# footage it blurs hard edges a little (the screen and the test card lost
-# 0.0004 SSIM), so that keeps the default.
+# the smoother blocks it decodes score a higher SSIM for the same bytes
+# (BD-rate against ffmpeg's libwebp: the fast pan -4.2% to -8.1%, the
+# reference clip -8.9% to -9.8%; every camera clip but the talking head
+# gained; docs/encoding.md). On clean footage it blurs hard edges a
+# little (the screen and the test card lost 0.0004 SSIM), so that keeps
+# the default. A first frame that says nothing (``Look()``) is filtered:
+# it is most often a film's fade from black (the reference clip, whose
+# next frame is a clean title card: judged by that, -9.4%).
 CAMERA_FILTER_STRENGTH = 100
 
 
