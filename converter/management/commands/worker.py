@@ -31,4 +31,5 @@ class Command(BaseCommand):
             *(queue or [NOTIFY_QUEUE, PREVIEW_QUEUE, QUEUE]),
             with_scheduler=True,
             serializer=settings.RQ_SERIALIZER,
+            worker_class="converter.worker.Worker",  # its exit bounded (converter/worker.py)
         )
