@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from converter.bench.decode import decode
 from converter.models import Task
 from converter.services import queueing
@@ -64,25 +62,3 @@ def test_a_retry_whose_scheduler_died_is_queued_by_the_reconciler(worker, clips)
     worker.start()
     wait_until(lambda: Task.objects.get(pk=task.pk).is_finished, 90, what="the retried task")
     assert Task.objects.get(pk=task.pk).status == Task.Status.SUCCEEDED
-
-
-@pytest.mark.servers
-def test_a_worker_whose_pubsub_thread_waits_for_a_subscription_stops_at_once():
-    """The race behind a worker that took a minute to exit when stopped just
-    after it started: its pubsub thread had read the unsubscribe reply and
-    waited for a new subscription (converter/worker.py)."""
-    import threading
-
-    import django_rq
-
-    from converter.worker import Worker
-
-    worker = Worker([queueing.QUEUE], connection=django_rq.get_connection(queueing.QUEUE))
-    worker.subscribe()
-    wait_until(lambda: worker.pubsub.subscribed, 10, what="the subscription")
-    worker.pubsub.unsubscribe()
-    wait_until(lambda: not worker.pubsub.subscribed, 10, what="the unsubscribe reply")
-    stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
-    stopping.start()
-    stopping.join(15)  # RQ's own unsubscribe waits out the thread's 60 s
-    assert not stopping.is_alive()
